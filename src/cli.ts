@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { EXIT } from "./commands/common.js";
+import { serviceCommand } from "./commands/service.js";
+import { upCommand } from "./commands/up.js";
+
+/** Parse, call, exit: every command lives in src/commands and loads its heavy modules lazily. */
+await yargs(hideBin(process.argv))
+  .scriptName("pizzeria")
+  .usage("$0 <command> [options]\n\nA terminal simulator and load-testing harness for a pizza-order system on NATS JetStream and SQLite.")
+  .command(upCommand)
+  .command(serviceCommand)
+  // PIZZERIA_<OPTION> sets any option; these two are read straight from the environment elsewhere.
+  .env("PIZZERIA")
+  .option("debug", { type: "boolean", hidden: true, describe: "PIZZERIA_DEBUG=1: print stack traces" })
+  .option("nats-server", { type: "string", hidden: true, describe: "PIZZERIA_NATS_SERVER: the nats-server binary" })
+  .demandCommand(1, "name a command (see --help)")
+  .strict()
+  .recommendCommands()
+  .help()
+  .alias("h", "help")
+  .version()
+  .wrap(Math.min(110, process.stdout.columns || 100))
+  .fail((msg, err) => {
+    if (err) throw err;
+    process.stderr.write(`pizzeria: ${msg}\nRun with --help for usage.\n`);
+    process.exit(EXIT.badInput);
+  })
+  .parseAsync();

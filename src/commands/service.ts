@@ -1,0 +1,179 @@
+import { join } from "node:path";
+import type { Argv, CommandModule, Options } from "yargs";
+import { ORDER_TYPES, type OrderType, type ServiceName } from "../services/shared/contracts.js";
+import { ConfigError } from "../services/shared/errors.js";
+import { durationArg, loadConfigFile, natsFromArgs, natsOptions, runCommand, untilSignal, type NatsArgs } from "./common.js";
+
+/** Options every `pizzeria service <name>` takes. */
+const commonOptions = {
+  ...natsOptions,
+  nats: { ...natsOptions.nats, default: "nats://127.0.0.1:4222", describe: "URL of the NATS server or cluster (comma-separated)" },
+  "data-dir": { type: "string", default: "pizzeria-data", describe: "Directory for the service's SQLite file", normalize: true },
+  db: { type: "string", describe: "SQLite file (default: <data-dir>/<service>-<instance>.db)", normalize: true },
+  "log-file": { type: "string", describe: "Append JSON log lines here instead of stderr", normalize: true },
+  "log-level": { type: "string", choices: ["debug", "info", "warn", "error"], default: "info" },
+  "ack-wait": { type: "string", describe: "Redelivery delay for unacked messages (must match the rest of the system), e.g. 5s" },
+  "max-deliver": { type: "number", describe: "Deliveries before a message is dead-lettered" },
+  replicas: { type: "number", describe: "Stream replicas when this service creates the streams (3 on a cluster)" },
+  config: { type: "string", describe: "JSON or YAML file with any of these options (long names)", config: true, configParser: loadConfigFile },
+} satisfies Record<string, Options>;
+
+const httpOptions = (port: number) =>
+  ({
+    port: { type: "number", default: port, describe: "HTTP port (0: any free port)" },
+    host: { type: "string", default: "127.0.0.1", describe: "Address to listen on (0.0.0.0 for all)" },
+  }) satisfies Record<string, Options>;
+
+interface CommonArgs extends NatsArgs {
+  dataDir: string;
+  db?: string;
+  logFile?: string;
+  logLevel: string;
+  ackWait?: string;
+  maxDeliver?: number;
+  replicas?: number;
+}
+
+function commonServiceOptions(service: ServiceName, instance: string, args: CommonArgs) {
+  return {
+    nats: natsFromArgs(args)!,
+    dbFile: args.db ?? join(args.dataDir, `${service}-${instance}.db`),
+    logFile: args.logFile,
+    logLevel: args.logLevel,
+    topology: { ackWaitMs: durationArg("ack-wait", "ms")(args.ackWait), maxDeliver: args.maxDeliver, replicas: args.replicas },
+  };
+}
+
+function parseOrderTypes(value: string | undefined): OrderType[] | undefined {
+  if (value === undefined) return undefined;
+  const types = value.split(",").map((t) => t.trim()).filter(Boolean);
+  const bad = types.filter((t) => !(ORDER_TYPES as readonly string[]).includes(t));
+  if (bad.length > 0 || types.length === 0) {
+    throw new ConfigError(`--order-types must be a comma-separated list of ${ORDER_TYPES.join(", ")}; got ${JSON.stringify(value)}`);
+  }
+  return types as OrderType[];
+}
+
+/** Run a started service until SIGINT/SIGTERM, then stop it gracefully. */
+async function serve(started: Promise<{ stop(): Promise<void> }>): Promise<number> {
+  const service = await started;
+  const signal = await untilSignal();
+  process.stderr.write(`pizzeria: ${signal}: stopping gracefully (send it again to exit at once)\n`);
+  await service.stop();
+  return 0;
+}
+
+function sub<A>(name: ServiceName, describe: string, options: Record<string, Options>, handler: (args: A & CommonArgs) => Promise<number>): CommandModule {
+  return {
+    command: name,
+    describe,
+    builder: (y: Argv) => y.options({ ...commonOptions, ...options }).strict(),
+    handler: (args) => runCommand(() => handler(args as unknown as A & CommonArgs)),
+  };
+}
+
+const orderCommand = sub<{ instance: string; port: number; host: string; maxConcurrent: number }>(
+  "order",
+  "The order API: POST /orders, GET /menu, GET /health",
+  {
+    instance: { type: "string", default: "order-1", describe: "Instance name (unique per order service)" },
+    ...httpOptions(3000),
+    "max-concurrent": { type: "number", default: 50, describe: "Requests handled at once; the rest get 503 with Retry-After" },
+  },
+  async (a) => {
+    const { start } = await import("../services/order/index.js");
+    return serve(start({ ...commonServiceOptions("order", a.instance, a), instance: a.instance, port: a.port, host: a.host, maxConcurrent: a.maxConcurrent }));
+  },
+);
+
+const paymentCommand = sub<{ instance: string; failureRate: number; latency: string; concurrency: number; seed: number }>(
+  "payment",
+  "Charges new orders with the mock provider; emits paid or payment_failed",
+  {
+    instance: { type: "string", default: "payment-1", describe: "Instance name" },
+    "failure-rate": { type: "number", default: 0.05, describe: "Share of payments the provider declines (0-1)" },
+    latency: { type: "string", default: "20ms", describe: "Provider response time" },
+    concurrency: { type: "number", default: 64, describe: "Charges in progress at once" },
+    seed: { type: "number", default: 1, describe: "Decides which orders are declined (same seed, same declines)" },
+  },
+  async (a) => {
+    if (!(a.failureRate >= 0 && a.failureRate <= 1)) throw new ConfigError(`--failure-rate must be between 0 and 1; got ${a.failureRate}`);
+    const { start } = await import("../services/payment/index.js");
+    return serve(
+      start({
+        ...commonServiceOptions("payment", a.instance, a),
+        instance: a.instance,
+        concurrency: a.concurrency,
+        provider: { failureRate: a.failureRate, latencyMs: durationArg("latency", "ms")(a.latency), seed: a.seed },
+      }),
+    );
+  },
+);
+
+const kitchenCommand = sub<{ name: string; orderTypes?: string; prefetch: number; heartbeatInterval: string; timeScale: number; cookTime?: string }>(
+  "kitchen",
+  "A named kitchen worker that cooks paid orders of its types",
+  {
+    name: { type: "string", demandOption: "a kitchen worker needs --name (e.g. --name chef_mario)", describe: "Worker name; refused while a worker of that name is online" },
+    "order-types": { type: "string", describe: `Comma-separated types this worker cooks (${ORDER_TYPES.join(",")}); default all` },
+    prefetch: { type: "number", default: 1, describe: "Orders held at once per order type" },
+    "heartbeat-interval": { type: "string", default: "30", describe: "Heartbeat period; bare numbers are seconds (the seed's 30)" },
+    "time-scale": { type: "number", default: 1, describe: "Divide the seed's cooking times (8/10/12 s) by this" },
+    "cook-time": { type: "string", describe: "Fixed cooking time for every order, e.g. 0 or 500ms (overrides --time-scale)" },
+  },
+  async (a) => {
+    if (!(a.prefetch >= 1)) throw new ConfigError(`--prefetch must be at least 1; got ${a.prefetch}`);
+    if (!(a.timeScale > 0)) throw new ConfigError(`--time-scale must be above 0; got ${a.timeScale}`);
+    const { start } = await import("../services/kitchen/index.js");
+    return serve(
+      start({
+        ...commonServiceOptions("kitchen", a.name, a),
+        name: a.name,
+        orderTypes: parseOrderTypes(a.orderTypes),
+        prefetch: a.prefetch,
+        heartbeatIntervalMs: durationArg("heartbeat-interval", "s")(a.heartbeatInterval),
+        timeScale: a.timeScale,
+        cookTimeMs: durationArg("cook-time", "ms")(a.cookTime),
+      }),
+    );
+  },
+);
+
+const trackingCommand = sub<{ instance: string; port: number; host: string; timeScale: number }>(
+  "tracking",
+  "The read model: GET /orders/:number/status, /orders/:number/history, /workers/status",
+  {
+    instance: { type: "string", default: "tracking-1", describe: "Instance name (each keeps its own read model)" },
+    ...httpOptions(3002),
+    "time-scale": { type: "number", default: 1, describe: "The kitchen's time scale, for estimated completion times" },
+  },
+  async (a) => {
+    const { start } = await import("../services/tracking/index.js");
+    return serve(start({ ...commonServiceOptions("tracking", a.instance, a), instance: a.instance, port: a.port, host: a.host, timeScale: a.timeScale }));
+  },
+);
+
+const notificationCommand = sub<{ instance: string }>(
+  "notification",
+  "A fanout subscriber that prints every status change",
+  { instance: { type: "string", alias: "name", default: "notification-1", describe: "Subscriber name (each sees every change)" } },
+  async (a) => {
+    const { start } = await import("../services/notification/index.js");
+    return serve(start({ ...commonServiceOptions("notification", a.instance, a), instance: a.instance, print: (line) => process.stdout.write(`${line}\n`) }));
+  },
+);
+
+export const serviceCommand: CommandModule = {
+  command: "service <name>",
+  describe: "Run one service as its own process against a NATS server (like the seed's --mode)",
+  builder: (y: Argv) =>
+    y
+      .command(orderCommand)
+      .command(paymentCommand)
+      .command(kitchenCommand)
+      .command(trackingCommand)
+      .command(notificationCommand)
+      .demandCommand(1, "name a service: order, payment, kitchen, tracking or notification")
+      .example("$0 service kitchen --name chef_anna --order-types dine_in --nats nats://10.0.0.5:4222", "a dine-in specialist against a shared server"),
+  handler: () => undefined,
+};

@@ -1,0 +1,104 @@
+import { CONSUMERS, subjects, type AnyOrderEvent } from "../shared/contracts.js";
+import { runConsumer } from "../shared/consumer.js";
+import { serveControl } from "../shared/control.js";
+import { decodeOrderEvent } from "../shared/events.js";
+import { ensureConsumer } from "../shared/nats.js";
+import { openRuntime, type CommonServiceOptions } from "../shared/runtime.js";
+
+export interface NotificationServiceOptions extends CommonServiceOptions {
+  instance?: string;
+  /** Where notification lines go besides the log (the CLI prints them when the service runs alone). */
+  print?: (line: string) => void;
+}
+
+export interface NotificationService {
+  instance: string;
+  /** How many notifications this instance sent (each status change once). */
+  sent(): number;
+  /** The statuses it announced for an order, in order. */
+  seenFor(orderNumber: string): string[];
+  stop(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS notifications (
+  seq          INTEGER PRIMARY KEY,
+  event_id     TEXT NOT NULL UNIQUE,
+  order_number TEXT NOT NULL,
+  from_status  TEXT NOT NULL,
+  to_status    TEXT NOT NULL,
+  changed_by   TEXT NOT NULL,
+  at           TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notifications_order ON notifications (order_number, seq);
+`;
+
+/** The seed's line, word for word. */
+export function notificationLine(event: AnyOrderEvent): string {
+  return `Notification for order ${event.order_number}: Status changed from '${event.from}' to '${event.to}' by ${event.by}.`;
+}
+
+/**
+ * A fanout subscriber: every instance has its own durable consumer, so each sees every status
+ * change. Each change is announced once per instance (the event id is remembered) and counted,
+ * so a checker can ask what it saw.
+ */
+export async function start(options: NotificationServiceOptions): Promise<NotificationService> {
+  const instance = options.instance ?? "notification-1";
+  const rt = await openRuntime("notification", instance, options, SCHEMA);
+  const { log, js, jsm, nc, db, topology } = rt;
+  const insert = db.prepare("INSERT OR IGNORE INTO notifications (event_id, order_number, from_status, to_status, changed_by, at) VALUES (?, ?, ?, ?, ?, ?)");
+  const byOrder = db.prepare("SELECT to_status FROM notifications WHERE order_number = ? ORDER BY seq");
+  const page = db.prepare("SELECT seq, order_number, to_status FROM notifications WHERE seq > ? ORDER BY seq LIMIT ?");
+  const count = db.prepare("SELECT COUNT(*) AS n FROM notifications");
+
+  await ensureConsumer(jsm, { durable: CONSUMERS.notification(instance), filter: subjects.allOrderEvents }, topology);
+  const consumer = runConsumer({
+    js,
+    durable: CONSUMERS.notification(instance),
+    log,
+    maxDeliver: topology.maxDeliver,
+    decode: decodeOrderEvent,
+    handle(event) {
+      if (event.from === null || event.to === null) return; // placed is not a change; payment_failed is answered by a cancel
+      const { changes } = insert.run(event.id, event.order_number, event.from, event.to, event.by, event.at);
+      if (changes === 0) return; // announced before: a redelivery
+      const line = notificationLine(event);
+      log.info({ action: "notification_sent", order_number: event.order_number, from: event.from, to: event.to, by: event.by }, line);
+      options.print?.(line);
+    },
+  });
+
+  const control = serveControl(nc, "notification", instance, log, {
+    /** Page through what was announced: `{after, limit}` -> `{rows: [[seq, order, status]], next}`. */
+    seen(req: { after?: number; limit?: number }) {
+      const rows = page.all(req.after ?? 0, Math.min(req.limit ?? 5000, 20_000)) as Array<{ seq: number; order_number: string; to_status: string }>;
+      return { rows: rows.map((r) => [r.order_number, r.to_status]), next: rows.length > 0 ? rows[rows.length - 1].seq : null };
+    },
+    stats: () => ({ sent: (count.get() as { n: number }).n }),
+  });
+  log.info({ action: "service_started" }, `Notification subscriber ${instance} started`);
+
+  let stopped = false;
+  return {
+    instance,
+    sent: () => (count.get() as { n: number }).n,
+    seenFor: (number) => (byOrder.all(number) as Array<{ to_status: string }>).map((r) => r.to_status),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      control.stop();
+      await consumer.stop();
+      log.info({ action: "service_stopped" }, "Notification subscriber stopped");
+      await rt.close();
+    },
+    async abort() {
+      if (stopped) return;
+      stopped = true;
+      control.stop();
+      consumer.halt();
+      await rt.abort();
+    },
+  };
+}

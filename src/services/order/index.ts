@@ -1,0 +1,195 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { BUCKETS, CONSUMERS, subjects } from "../shared/contracts.js";
+import { runConsumer } from "../shared/consumer.js";
+import { decodeOrderEvent } from "../shared/events.js";
+import { closeServer, createJsonServer, HttpError, listen, readJsonBody, sendJson } from "../shared/http.js";
+import { openBucket } from "../shared/kv.js";
+import { ensureConsumer } from "../shared/nats.js";
+import { Outbox } from "../shared/outbox.js";
+import { openRuntime, type CommonServiceOptions } from "../shared/runtime.js";
+import { errorField } from "../shared/errors.js";
+import { serveControl } from "../shared/control.js";
+import { definedOnly } from "../shared/objects.js";
+import { MENU } from "./menu.js";
+import { OrderNumbers, OrderNumbersUnavailableError, utcDay } from "./order-numbers.js";
+import { ORDER_SCHEMA, OrderStore, type OrderRow } from "./store.js";
+import { validateOrder } from "./validation.js";
+
+export interface OrderServiceOptions extends CommonServiceOptions {
+  /** Instance name; owns the orders it takes (their events carry it). Default `order-1`. */
+  instance?: string;
+  /** HTTP port; 0 picks a free one. Default 3000, as in the seed. */
+  port?: number;
+  host?: string;
+  /** Requests handled at once; the rest get 503 with Retry-After. */
+  maxConcurrent?: number;
+  bodyLimitBytes?: number;
+  /** Order numbers reserved per round trip to the KV counter. */
+  numberBlockSize?: number;
+}
+
+export interface OrderService {
+  instance: string;
+  url: string;
+  port: number;
+  store: OrderStore;
+  outbox: Outbox;
+  stop(): Promise<void>;
+  /** Crash: drop the connection and database without draining or finishing anything. */
+  abort(): Promise<void>;
+}
+
+export const ORDER_DEFAULTS = { port: 3000, host: "127.0.0.1", maxConcurrent: 50, bodyLimitBytes: 64 * 1024, numberBlockSize: 1000 };
+
+export async function start(options: OrderServiceOptions): Promise<OrderService> {
+  const instance = options.instance ?? "order-1";
+  const cfg = { ...ORDER_DEFAULTS, ...definedOnly(options) };
+  const rt = await openRuntime("order", instance, options, ORDER_SCHEMA);
+  const { log, js, jsm, nc, topology } = rt;
+
+  const outbox = new Outbox(rt.db, js, log);
+  const store = new OrderStore(rt.db, outbox, instance);
+  const kv = await openBucket(nc, BUCKETS.orderSequence, { replicas: topology.replicas, ttlMs: 3 * 24 * 3600_000 });
+  const numbers = new OrderNumbers(kv, cfg.numberBlockSize, (day) => store.localMax(day), log);
+  await numbers.ensure(utcDay(new Date()));
+  outbox.start();
+
+  await ensureConsumer(jsm, { durable: CONSUMERS.order(instance), filter: subjects.ownedBy(instance) }, topology);
+  const statusConsumer = runConsumer({
+    js,
+    durable: CONSUMERS.order(instance),
+    log,
+    maxDeliver: topology.maxDeliver,
+    decode: decodeOrderEvent,
+    handle(event) {
+      const outcome = store.apply(event);
+      const ctx = { order_number: event.order_number, event: event.kind, by: event.by };
+      if (outcome.result === "applied") log.info({ action: "order_status_changed", ...ctx, status: outcome.status }, `Order ${event.order_number} is ${outcome.status}`);
+      else if (outcome.result === "invalid_transition") log.warn({ action: "invalid_transition_refused", ...ctx, from: outcome.from, to: outcome.to }, `Refused ${outcome.from} -> ${outcome.to} for ${event.order_number}`);
+      else if (outcome.result === "unknown_order") log.warn({ action: "unknown_order_event", ...ctx }, `Event for an order this instance does not hold: ${event.order_number}`);
+      else if (outcome.result === "duplicate") log.debug({ action: "duplicate_event_ignored", ...ctx }, "Duplicate event ignored");
+    },
+  });
+
+  let inFlight = 0;
+  async function placeOrder(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (inFlight >= cfg.maxConcurrent) {
+      req.resume();
+      throw new HttpError(503, "overloaded", `More than ${cfg.maxConcurrent} requests in progress; retry shortly`, [], { "retry-after": "1", connection: "close" });
+    }
+    inFlight++;
+    try {
+      await handlePlaceOrder(req, res);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  async function handlePlaceOrder(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJsonBody(req, cfg.bodyLimitBytes);
+    const clientKey = header(req, "idempotency-key") ?? header(req, "x-request-id");
+    const validation = validateOrder(body);
+    if (!validation.ok) {
+      log.info({ action: "validation_failed", request_id: clientKey, errors: validation.errors }, `Order refused: ${validation.errors[0].field} ${validation.errors[0].reason}`);
+      throw new HttpError(400, "validation_failed", "The order is not valid", validation.errors);
+    }
+    const requestId = clientKey ?? randomUUID();
+    if (clientKey) {
+      const existing = store.findByRequest(clientKey);
+      if (existing) return replay(res, existing);
+    }
+    const now = new Date();
+    const day = utcDay(now);
+    let row: OrderRow | undefined;
+    for (let attempt = 0; attempt < 3 && !row; attempt++) {
+      try {
+        await numbers.ensure(day);
+        row = store.place(validation.order, requestId, () => {
+          const n = numbers.take(day);
+          if (!n) throw new OrderNumbersUnavailableError("order numbers used up; reserving more");
+          return n;
+        }, now);
+      } catch (err) {
+        if (err instanceof OrderNumbersUnavailableError) {
+          if (attempt < 2) continue;
+          log.error({ action: "order_numbers_unavailable", request_id: requestId, error: errorField(err) }, err.message);
+          throw new HttpError(503, "unavailable", "Order numbers cannot be reserved right now; retry shortly", [], { "retry-after": "1" });
+        }
+        if (clientKey && /UNIQUE constraint failed: orders.request_id/.test((err as Error).message)) {
+          return replay(res, store.findByRequest(clientKey)!);
+        }
+        throw err;
+      }
+    }
+    log.info({ action: "order_received", request_id: requestId, order_number: row!.number, order_type: row!.order_type, total_amount: row!.total_amount, priority: row!.priority }, `Order ${row!.number} received`);
+    sendJson(res, 201, { order_number: row!.number, status: row!.status, total_amount: row!.total_amount });
+  }
+
+  function replay(res: ServerResponse, row: OrderRow): void {
+    sendJson(res, 201, { order_number: row.number, status: row.status, total_amount: row.total_amount }, { "idempotent-replayed": "true" });
+  }
+
+  const server = createJsonServer(
+    [
+      { method: "POST", path: /^\/orders\/?$/, handler: placeOrder },
+      { method: "GET", path: /^\/orders\/([^/]+)\/?$/, handler: (_req, res, [number]) => {
+          const order = store.get(decodeURIComponent(number));
+          if (!order) throw new HttpError(404, "order_not_found", `No order ${number} in ${instance}`);
+          sendJson(res, 200, order);
+        } },
+      { method: "GET", path: /^\/menu\/?$/, handler: (_req, res) => sendJson(res, 200, { items: MENU }) },
+      { method: "GET", path: /^\/health\/?$/, handler: (_req, res) => {
+          const healthy = !nc.isClosed() && !nc.isDraining();
+          sendJson(res, healthy ? 200 : 503, { status: healthy ? "ok" : "degraded", service: "order", instance, in_flight: inFlight, outbox_pending: outbox.pending() });
+        } },
+    ],
+    log,
+  );
+  const port = await listen(server, cfg.port, cfg.host);
+  const url = `http://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${port}`;
+
+  const control = serveControl(nc, "order", instance, log, {
+    /** Page through this instance's orders: `{after, limit}` -> `{orders}`. */
+    orders: (req: { after?: string | null; limit?: number }) => ({ orders: store.list(req.after ?? null, Math.min(req.limit ?? 1000, 5000)) }),
+    stats: () => ({ in_flight: inFlight, outbox_pending: outbox.pending(), published: outbox.publishedCount, by_status: store.countsByStatus() }),
+  });
+
+  log.info({ action: "service_started", url, max_concurrent: cfg.maxConcurrent }, `Order service listening on ${url}`);
+
+  let stopped = false;
+  return {
+    instance,
+    url,
+    port,
+    store,
+    outbox,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      log.info({ action: "service_stopping" }, "Order service stopping: no new orders, finishing what is in flight");
+      await closeServer(server);
+      control.stop();
+      await statusConsumer.stop();
+      await outbox.stop();
+      log.info({ action: "service_stopped", outbox_pending: outbox.pending() }, "Order service stopped");
+      await rt.close();
+    },
+    async abort() {
+      if (stopped) return;
+      stopped = true;
+      server.closeAllConnections();
+      server.close();
+      control.stop();
+      outbox.halt();
+      statusConsumer.halt();
+      await rt.abort();
+    },
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s && s.length > 0 && s.length <= 200 ? s : undefined;
+}

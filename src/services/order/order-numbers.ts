@@ -1,0 +1,99 @@
+import { BUCKETS } from "../shared/contracts.js";
+import type { KV } from "../shared/kv.js";
+import type { Logger } from "../shared/logger.js";
+import { PizzeriaError } from "../shared/errors.js";
+
+/** No order number could be reserved (the broker is unreachable and the local block is used up). */
+export class OrderNumbersUnavailableError extends PizzeriaError {}
+
+/** `YYYYMMDD` of a time, in UTC. */
+export function utcDay(at: Date): string {
+  return at.toISOString().slice(0, 10).replaceAll("-", "");
+}
+
+/** `ORD_YYYYMMDD_NNN`: at least three digits, more past 999 orders a day. */
+export function formatOrderNumber(day: string, n: number): string {
+  return `ORD_${day}_${String(n).padStart(3, "0")}`;
+}
+
+export function parseOrderNumber(number: string): { day: string; n: number } | null {
+  const m = /^ORD_(\d{8})_(\d{3,})$/.exec(number);
+  return m ? { day: m[1], n: Number(m[2]) } : null;
+}
+
+interface Block {
+  next: number;
+  end: number;
+}
+
+/**
+ * Order numbers unique across order-service instances. Each instance reserves a block of numbers
+ * per UTC day from a KV counter with compare-and-set, and hands them out synchronously inside its
+ * SQLite transaction; it reserves the next block when half of the current one is used, so short
+ * broker outages do not stop order taking. Gaps (an instance stopping mid-block) are fine; reuse
+ * is not: a block never starts below what this instance's own database already holds.
+ */
+export class OrderNumbers {
+  private readonly blocks = new Map<string, Block[]>();
+  private readonly reserving = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly kv: KV,
+    private readonly blockSize: number,
+    private readonly localMax: (day: string) => number,
+    private readonly log: Logger,
+  ) {}
+
+  /** A number for this day, or null when none is reserved (call `ensure` and try again). */
+  take(day: string): string | null {
+    const queue = this.blocks.get(day);
+    if (!queue) return null;
+    while (queue.length > 0 && queue[0].next > queue[0].end) queue.shift();
+    const block = queue[0];
+    if (!block) return null;
+    const n = block.next++;
+    const left = queue.reduce((sum, b) => sum + (b.end - b.next + 1), 0);
+    if (left < this.blockSize / 2) void this.reserve(day).catch(() => undefined);
+    return formatOrderNumber(day, n);
+  }
+
+  /** Make sure a number is available for this day (reserving a block over NATS when needed). */
+  async ensure(day: string): Promise<void> {
+    const queue = this.blocks.get(day);
+    if (queue?.some((b) => b.next <= b.end)) return;
+    await this.reserve(day);
+  }
+
+  private reserve(day: string): Promise<void> {
+    const inFlight = this.reserving.get(day);
+    if (inFlight) return inFlight;
+    const p = this.reserveBlock(day).finally(() => this.reserving.delete(day));
+    this.reserving.set(day, p);
+    return p;
+  }
+
+  private async reserveBlock(day: string): Promise<void> {
+    const key = `seq_${day}`;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      try {
+        const entry = await this.kv.get(key);
+        const current = entry && entry.operation === "PUT" ? Number(entry.string()) : 0;
+        const start = Math.max(current, this.localMax(day)) + 1;
+        const end = start + this.blockSize - 1;
+        if (entry && entry.operation === "PUT") await this.kv.update(key, String(end), entry.revision);
+        else await this.kv.create(key, String(end));
+        // Drop any block of other days: only today's (and a day crossing in progress) matter.
+        for (const d of this.blocks.keys()) if (d < day) this.blocks.delete(d);
+        const queue = this.blocks.get(day) ?? [];
+        queue.push({ next: start, end });
+        this.blocks.set(day, queue);
+        this.log.debug({ action: "order_numbers_reserved", day, start, end }, "Reserved a block of order numbers");
+        return;
+      } catch (err) {
+        if (/wrong last sequence|exists/i.test((err as Error).message)) continue; // another instance won the race
+        throw new OrderNumbersUnavailableError(`cannot reserve order numbers in KV bucket ${BUCKETS.orderSequence}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    throw new OrderNumbersUnavailableError(`cannot reserve order numbers: too much contention on ${BUCKETS.orderSequence}`);
+  }
+}

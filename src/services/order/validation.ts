@@ -1,0 +1,106 @@
+import { isOrderType, ORDER_TYPES, priorityFor, type OrderItem, type OrderType } from "../shared/contracts.js";
+import type { FieldError } from "../shared/http.js";
+
+/** A request that passed validation, with its total (in cents, then euros) and priority. */
+export interface ValidOrder {
+  customer_name: string;
+  order_type: OrderType;
+  items: OrderItem[];
+  table_number?: number;
+  delivery_address?: string;
+  total_cents: number;
+  total_amount: number;
+  priority: number;
+}
+
+export type Validation = { ok: true; order: ValidOrder } | { ok: false; errors: FieldError[] };
+
+const KNOWN_FIELDS = new Set(["customer_name", "order_type", "items", "table_number", "delivery_address"]);
+const ITEM_FIELDS = new Set(["name", "quantity", "price"]);
+const NAME_PATTERN = /^[\p{L}\p{M} '\-]+$/u;
+
+/**
+ * The seed's rules: customer_name 1-100 letters, spaces, hyphens, apostrophes; order_type one of
+ * the three; 1-20 items of name 1-50 chars, quantity 1-10, price 0.01-999.99 (whole cents);
+ * dine_in needs table_number 1-100 and no address; delivery needs an address of 10+ chars and no
+ * table. Every broken rule is reported, each with its field and reason.
+ */
+export function validateOrder(body: unknown): Validation {
+  const errors: FieldError[] = [];
+  const fail = (field: string, reason: string) => errors.push({ field, reason });
+  if (!body || typeof body !== "object" || Array.isArray(body)) {
+    return { ok: false, errors: [{ field: "body", reason: "must be a JSON object" }] };
+  }
+  const b = body as Record<string, unknown>;
+  for (const key of Object.keys(b)) if (!KNOWN_FIELDS.has(key)) fail(key, "is not a known field");
+
+  const name = b.customer_name;
+  if (name === undefined) fail("customer_name", "is required");
+  else if (typeof name !== "string") fail("customer_name", "must be a string");
+  else if (name.trim().length === 0 || name.length > 100) fail("customer_name", "must be 1-100 characters");
+  else if (!NAME_PATTERN.test(name)) fail("customer_name", "may contain only letters, spaces, hyphens and apostrophes");
+
+  const type = b.order_type;
+  if (type === undefined) fail("order_type", "is required");
+  else if (!isOrderType(type)) fail("order_type", `must be one of ${ORDER_TYPES.join(", ")}`);
+
+  let totalCents = 0;
+  const items: OrderItem[] = [];
+  if (b.items === undefined) fail("items", "is required");
+  else if (!Array.isArray(b.items)) fail("items", "must be an array");
+  else if (b.items.length < 1 || b.items.length > 20) fail("items", "must hold 1-20 items");
+  else {
+    b.items.forEach((raw, i) => {
+      const at = `items[${i}]`;
+      if (!raw || typeof raw !== "object" || Array.isArray(raw)) return fail(at, "must be an object");
+      const item = raw as Record<string, unknown>;
+      for (const key of Object.keys(item)) if (!ITEM_FIELDS.has(key)) fail(`${at}.${key}`, "is not a known field");
+      const before = errors.length;
+      if (typeof item.name !== "string") fail(`${at}.name`, item.name === undefined ? "is required" : "must be a string");
+      else if (item.name.trim().length === 0 || item.name.length > 50) fail(`${at}.name`, "must be 1-50 characters");
+      if (!Number.isInteger(item.quantity) || (item.quantity as number) < 1 || (item.quantity as number) > 10) {
+        fail(`${at}.quantity`, item.quantity === undefined ? "is required" : "must be an integer from 1 to 10");
+      }
+      const price = item.price;
+      if (typeof price !== "number" || !Number.isFinite(price)) fail(`${at}.price`, price === undefined ? "is required" : "must be a number");
+      else if (price < 0.01 || price > 999.99) fail(`${at}.price`, "must be from 0.01 to 999.99");
+      else if (Math.abs(Math.round(price * 100) - price * 100) > 1e-6) fail(`${at}.price`, "must be in whole cents (at most 2 decimals)");
+      if (errors.length === before) {
+        const it = { name: item.name as string, quantity: item.quantity as number, price: price as number };
+        items.push(it);
+        totalCents += Math.round(it.price * 100) * it.quantity;
+      }
+    });
+  }
+
+  const table = b.table_number;
+  const address = b.delivery_address;
+  if (type === "dine_in") {
+    if (table === undefined) fail("table_number", "is required for dine_in orders");
+    else if (!Number.isInteger(table) || (table as number) < 1 || (table as number) > 100) fail("table_number", "must be an integer from 1 to 100");
+    if (address !== undefined) fail("delivery_address", "must be absent for dine_in orders");
+  } else if (type === "delivery") {
+    if (address === undefined) fail("delivery_address", "is required for delivery orders");
+    else if (typeof address !== "string" || address.trim().length < 10) fail("delivery_address", "must be at least 10 characters");
+    if (table !== undefined) fail("table_number", "must be absent for delivery orders");
+  } else if (type === "takeout") {
+    if (table !== undefined) fail("table_number", "must be absent for takeout orders");
+    if (address !== undefined) fail("delivery_address", "must be absent for takeout orders");
+  }
+
+  if (errors.length > 0) return { ok: false, errors };
+  const total = totalCents / 100;
+  return {
+    ok: true,
+    order: {
+      customer_name: name as string,
+      order_type: type as OrderType,
+      items,
+      ...(type === "dine_in" ? { table_number: table as number } : {}),
+      ...(type === "delivery" ? { delivery_address: address as string } : {}),
+      total_cents: totalCents,
+      total_amount: total,
+      priority: priorityFor(total),
+    },
+  };
+}

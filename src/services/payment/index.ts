@@ -1,0 +1,153 @@
+import { CONSUMERS, subjects, type OrderEvent } from "../shared/contracts.js";
+import { exponentialBackoff, runConsumer } from "../shared/consumer.js";
+import { immediate } from "../shared/db.js";
+import { decodeOrderEvent, orderEvent } from "../shared/events.js";
+import { ensureConsumer } from "../shared/nats.js";
+import { OUTBOX_SCHEMA, Outbox } from "../shared/outbox.js";
+import { openRuntime, type CommonServiceOptions } from "../shared/runtime.js";
+import { ProviderUnavailableError, errorMessage } from "../shared/errors.js";
+import { serveControl } from "../shared/control.js";
+import { CircuitBreaker } from "./circuit-breaker.js";
+import { PaymentProvider, type ProviderSettings } from "./payment-provider.js";
+
+export interface PaymentServiceOptions extends CommonServiceOptions {
+  instance?: string;
+  provider?: Partial<ProviderSettings>;
+  /** Charges in progress at once (the provider is slow; payments are independent). */
+  concurrency?: number;
+}
+
+export interface PaymentService {
+  instance: string;
+  provider: PaymentProvider;
+  breaker: CircuitBreaker;
+  stop(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS payments (
+  order_number TEXT PRIMARY KEY,
+  outcome      TEXT NOT NULL CHECK (outcome IN ('paid', 'payment_failed')),
+  amount       REAL NOT NULL,
+  payment_id   TEXT,
+  reason       TEXT,
+  attempts     INTEGER NOT NULL,
+  decided_at   TEXT NOT NULL
+);
+${OUTBOX_SCHEMA}
+`;
+
+export const PROVIDER_DEFAULTS: ProviderSettings = { latencyMs: 20, failureRate: 0.05, seed: 1 };
+
+/**
+ * The payment step of the saga: for each OrderPlaced, charge the (mock) provider and record
+ * OrderPaid or PaymentFailed with its outbox row in one transaction. A decided order is never
+ * charged again. An unavailable provider is retried with backoff behind a circuit breaker.
+ */
+export async function start(options: PaymentServiceOptions): Promise<PaymentService> {
+  const instance = options.instance ?? "payment-1";
+  const rt = await openRuntime("payment", instance, options, SCHEMA);
+  const { log, js, jsm, nc, db, topology } = rt;
+  const provider = new PaymentProvider({ ...PROVIDER_DEFAULTS, ...options.provider });
+  const breaker = new CircuitBreaker(5, 2_000, (state) =>
+    log.warn({ action: "circuit_breaker_changed", state }, `Payment provider circuit is ${state}`),
+  );
+  const outbox = new Outbox(db, js, log);
+  outbox.start();
+
+  const decided = db.prepare("SELECT outcome FROM payments WHERE order_number = ?");
+  const record = db.prepare(
+    "INSERT OR IGNORE INTO payments (order_number, outcome, amount, payment_id, reason, attempts, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  );
+  let charged = 0;
+
+  async function pay(event: OrderEvent<"placed">, deliveries: number) {
+    if (decided.get(event.order_number)) return; // decided before: its event is in the outbox or already out
+    const wait = breaker.waitMs();
+    if (wait > 0) return { retryInMs: wait };
+    const amount = event.data.total_amount;
+    let result;
+    try {
+      result = await provider.charge(event.order_number, amount);
+      breaker.success();
+    } catch (err) {
+      if (!(err instanceof ProviderUnavailableError)) throw err;
+      breaker.failure();
+      log.warn({ action: "payment_retry_scheduled", order_number: event.order_number, attempt: deliveries }, `Payment provider unavailable for ${event.order_number}; retrying`);
+      return { retryInMs: exponentialBackoff(deliveries) };
+    }
+    const header = { order_number: event.order_number, order_type: event.order_type, priority: event.priority, origin: event.origin };
+    const now = new Date();
+    const message = result.approved
+      ? orderEvent("paid", header, "received", instance, { amount, payment_id: result.payment_id }, now)
+      : orderEvent("payment_failed", header, "received", instance, { amount, reason: result.reason }, now);
+    immediate(db, () => {
+      const inserted = record.run(
+        event.order_number,
+        message.payload.kind,
+        amount,
+        result.approved ? result.payment_id : null,
+        result.approved ? null : result.reason,
+        deliveries,
+        now.toISOString(),
+      );
+      if (inserted.changes === 1) outbox.add(message);
+    });
+    outbox.wake();
+    charged++;
+    if (result.approved) log.info({ action: "payment_approved", order_number: event.order_number, amount }, `Payment approved for ${event.order_number}`);
+    else log.info({ action: "payment_declined", order_number: event.order_number, amount, reason: result.reason }, `Payment declined for ${event.order_number}: ${result.reason}`);
+  }
+
+  await ensureConsumer(jsm, { durable: CONSUMERS.payment, filter: subjects.placed }, topology);
+  const consumer = runConsumer({
+    js,
+    durable: CONSUMERS.payment,
+    log,
+    // Retries of an unavailable provider are expected; give them room before dead-lettering.
+    maxDeliver: topology.maxDeliver,
+    concurrency: options.concurrency ?? 64,
+    decode: decodeOrderEvent,
+    handle: (event, msg) => (event.kind === "placed" ? pay(event, msg.info.deliveryCount) : undefined),
+  });
+
+  const control = serveControl(nc, "payment", instance, log, {
+    /** Change the provider: `{latencyMs?, failureRate?, outageMs?}`. */
+    provider(req: Partial<ProviderSettings> & { outageMs?: number }) {
+      const { outageMs, ...settings } = req;
+      for (const [k, v] of Object.entries(settings)) {
+        if (!["latencyMs", "failureRate", "seed"].includes(k) || typeof v !== "number") throw new Error(`unknown provider setting ${k}`);
+      }
+      if (outageMs !== undefined) provider.outage(outageMs);
+      log.warn({ action: "provider_reconfigured", ...req }, `Payment provider changed: ${JSON.stringify(req)}`);
+      return { ...provider.configure(settings), inOutage: provider.inOutage };
+    },
+    stats: () => ({ charged, breaker: breaker.state, outbox_pending: outbox.pending(), in_outage: provider.inOutage, provider: provider.current }),
+  });
+
+  log.info({ action: "service_started", provider: provider.current }, "Payment service started");
+  let stopped = false;
+  return {
+    instance,
+    provider,
+    breaker,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      control.stop();
+      await consumer.stop();
+      await outbox.stop();
+      log.info({ action: "service_stopped", outbox_pending: outbox.pending() }, "Payment service stopped");
+      await rt.close();
+    },
+    async abort() {
+      if (stopped) return;
+      stopped = true;
+      control.stop();
+      consumer.halt();
+      outbox.halt();
+      await rt.abort().catch((err) => log.debug({ action: "abort_failed", error: errorMessage(err) }, "abort"));
+    },
+  };
+}

@@ -1,0 +1,171 @@
+import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import { STREAMS, subjects, type DeadLetter } from "./contracts.js";
+import { errorField, errorMessage, PoisonMessageError } from "./errors.js";
+import type { Logger } from "./logger.js";
+
+/** What a handler asks for: nothing (ack) or a later retry without counting it as a failure. */
+export type HandleResult = void | { retryInMs: number };
+
+export interface ConsumerRunnerOptions<T> {
+  js: JetStreamClient;
+  durable: string;
+  log: Logger;
+  /** Turn a message into a value; throw PoisonMessageError for input that can never be handled. */
+  decode(msg: JsMsg): T;
+  handle(value: T, msg: JsMsg): Promise<HandleResult> | HandleResult;
+  /** Deliveries before the message is dead-lettered (the consumer's max_deliver). */
+  maxDeliver: number;
+  /** Messages handled at once; 1 keeps stream order (tracking, order status). */
+  concurrency?: number;
+  /** Retry delay after a failed attempt, by delivery count. */
+  backoffMs?: (deliveries: number) => number;
+}
+
+export interface ConsumerRunner {
+  /** Stop taking messages and wait for those being handled. */
+  stop(): Promise<void>;
+  /** Stop taking messages now; whatever is being handled is abandoned (a crash). */
+  halt(): void;
+  /** Messages handled (acked) since start. */
+  readonly handled: number;
+  readonly deadLettered: number;
+}
+
+export const exponentialBackoff = (deliveries: number) => Math.min(100 * 2 ** (deliveries - 1), 5_000);
+
+/**
+ * Pull messages from a durable consumer and hand them to `handle`, forever: the iterator is
+ * recreated when the consumer or the connection goes away. A message that cannot be decoded, or
+ * fails on its last allowed delivery, is published to the dead-letter stream with the reason and
+ * terminated, so it never loops and never stops the consumer.
+ */
+export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunner {
+  const { js, durable, log } = options;
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+  const backoff = options.backoffMs ?? exponentialBackoff;
+  let running = true;
+  let messages: ConsumerMessages | null = null;
+  let handled = 0;
+  let deadLettered = 0;
+  const inFlight = new Set<Promise<void>>();
+
+  async function deadLetter(msg: JsMsg, reason: string): Promise<void> {
+    if (await publishDeadLetter(js, durable, msg, reason, log)) deadLettered++;
+  }
+
+  async function process(msg: JsMsg): Promise<void> {
+    let value: T;
+    try {
+      value = options.decode(msg);
+    } catch (err) {
+      await deadLetter(msg, `poison: ${errorMessage(err)}`);
+      return;
+    }
+    try {
+      const result = await options.handle(value, msg);
+      if (result && typeof result === "object" && "retryInMs" in result) {
+        msg.nak(result.retryInMs);
+        return;
+      }
+      msg.ack();
+      handled++;
+    } catch (err) {
+      if (err instanceof PoisonMessageError) {
+        await deadLetter(msg, `poison: ${err.message}`);
+        return;
+      }
+      const deliveries = msg.info.deliveryCount;
+      if (deliveries >= options.maxDeliver) {
+        await deadLetter(msg, `failed ${deliveries} times: ${errorMessage(err)}`);
+        return;
+      }
+      log.error(
+        { action: "message_failed", subject: msg.subject, deliveries, error: errorField(err) },
+        `Handling failed (delivery ${deliveries}), retrying`,
+      );
+      msg.nak(backoff(deliveries));
+    }
+  }
+
+  async function loop(): Promise<void> {
+    while (running) {
+      try {
+        const consumer = await js.consumers.get(STREAMS.orders, durable);
+        messages = await consumer.consume({ max_messages: Math.max(concurrency * 2, 16) });
+        if (!running) messages.stop();
+        for await (const msg of messages) {
+          // process() never throws on input; this catch is for acks on a connection that just closed.
+          const p: Promise<void> = process(msg)
+            .catch((err) => log.debug({ action: "ack_failed", error: errorField(err) }, "Could not settle a message"))
+            .finally(() => inFlight.delete(p));
+          inFlight.add(p);
+          if (inFlight.size >= concurrency) await Promise.race(inFlight);
+          if (!running) break;
+        }
+      } catch (err) {
+        if (!running) break;
+        log.warn({ action: "consumer_restart", durable, error: errorField(err) }, `Consumer ${durable} interrupted, resubscribing`);
+      }
+      if (running) await new Promise((r) => setTimeout(r, 500));
+    }
+    await Promise.allSettled(inFlight);
+  }
+
+  const done = loop();
+
+  return {
+    async stop() {
+      running = false;
+      messages?.stop();
+      await done;
+    },
+    halt() {
+      running = false;
+      messages?.stop();
+    },
+    get handled() {
+      return handled;
+    },
+    get deadLettered() {
+      return deadLettered;
+    },
+  };
+}
+
+/**
+ * Publish a message a consumer gives up on to the dead-letter stream, with the reason, and
+ * terminate it. If the dead letter cannot be stored the message is left to come back instead.
+ */
+export async function publishDeadLetter(js: JetStreamClient, durable: string, msg: JsMsg, reason: string, log: Logger): Promise<boolean> {
+  const letter: DeadLetter = {
+    stream: STREAMS.orders,
+    consumer: durable,
+    subject: msg.subject,
+    stream_seq: msg.seq,
+    deliveries: msg.info.deliveryCount,
+    reason,
+    at: new Date().toISOString(),
+    payload: msg.string(),
+  };
+  try {
+    await js.publish(subjects.deadLetter(STREAMS.orders, durable), JSON.stringify(letter), {
+      msgID: `${STREAMS.orders}.${durable}.${msg.seq}`,
+    });
+    msg.term();
+    log.warn({ action: "message_dead_lettered", subject: msg.subject, stream_seq: msg.seq, reason }, `Message dead-lettered: ${reason}`);
+    return true;
+  } catch (err) {
+    msg.nak(1_000);
+    log.error({ action: "dead_letter_failed", error: errorField(err) }, "Could not publish dead letter; will retry");
+    return false;
+  }
+}
+
+/** Parse a JSON message body; anything else is poison. */
+export function decodeJson(msg: JsMsg): unknown {
+  try {
+    return JSON.parse(msg.string());
+  } catch (err) {
+    throw new PoisonMessageError(`body is not JSON: ${errorMessage(err)}`, { cause: err });
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * The one place that names what travels between services: subjects, streams, consumers, KV
+ * buckets, event kinds and their payloads, and the order state machine. Every service, the
+ * harness and the README's event catalogue read from here.
+ */
+
+export const ORDER_TYPES = ["dine_in", "takeout", "delivery"] as const;
+export type OrderType = (typeof ORDER_TYPES)[number];
+
+export function isOrderType(value: unknown): value is OrderType {
+  return typeof value === "string" && (ORDER_TYPES as readonly string[]).includes(value);
+}
+
+/** Seed cooking times in milliseconds at time scale 1. */
+export const COOK_TIME_MS: Record<OrderType, number> = {
+  dine_in: 8_000,
+  takeout: 10_000,
+  delivery: 12_000,
+};
+
+/** Priority rule of the seed: 10 when total > 100, 5 when 50..100, else 1. */
+export function priorityFor(total: number): number {
+  if (total > 100) return 10;
+  if (total >= 50) return 5;
+  return 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Order state machine
+// ---------------------------------------------------------------------------------------------
+
+export const ORDER_STATUSES = ["received", "paid", "cooking", "ready", "completed", "cancelled"] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** Allowed next states. Anything else is refused, logged and never applied. */
+export const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  received: ["paid", "cancelled"],
+  paid: ["cooking"],
+  cooking: ["ready"],
+  ready: ["completed"],
+  completed: [],
+  cancelled: [],
+};
+
+export const TERMINAL_STATUSES: readonly OrderStatus[] = ["completed", "cancelled"];
+
+export function canTransition(from: OrderStatus | null, to: OrderStatus): boolean {
+  if (from === null) return to === "received";
+  return TRANSITIONS[from].includes(to);
+}
+
+export function isTerminal(status: OrderStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+// ---------------------------------------------------------------------------------------------
+
+/** The event kinds, as they appear in subjects. */
+export const EVENT_KINDS = ["placed", "paid", "payment_failed", "cooking", "ready", "completed", "cancelled"] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** Human names of the events, for logs and the README catalogue. */
+export const EVENT_NAMES: Record<EventKind, string> = {
+  placed: "OrderPlaced",
+  paid: "OrderPaid",
+  payment_failed: "PaymentFailed",
+  cooking: "OrderCooking",
+  ready: "OrderReady",
+  completed: "OrderCompleted",
+  cancelled: "OrderCancelled",
+};
+
+/** The status an event moves the order to; PaymentFailed changes nothing by itself (the order service answers it with OrderCancelled). */
+export const EVENT_STATUS: Record<EventKind, OrderStatus | null> = {
+  placed: "received",
+  paid: "paid",
+  payment_failed: null,
+  cooking: "cooking",
+  ready: "ready",
+  completed: "completed",
+  cancelled: "cancelled",
+};
+
+export interface OrderItem {
+  name: string;
+  quantity: number;
+  price: number;
+}
+
+export interface PlacedData {
+  customer_name: string;
+  items: OrderItem[];
+  total_amount: number;
+  table_number?: number;
+  delivery_address?: string;
+  /** The client's request id (Idempotency-Key / X-Request-Id), so a checker can find two orders made from one request. */
+  request_id: string;
+}
+
+export interface PaidData {
+  amount: number;
+  payment_id: string;
+}
+
+export interface PaymentFailedData {
+  amount: number;
+  reason: string;
+}
+
+export interface CookingData {
+  worker: string;
+}
+
+export interface ReadyData {
+  worker: string;
+  cook_ms: number;
+}
+
+export type CompletedData = Record<string, never>;
+
+export interface CancelledData {
+  reason: string;
+}
+
+export interface EventData {
+  placed: PlacedData;
+  paid: PaidData;
+  payment_failed: PaymentFailedData;
+  cooking: CookingData;
+  ready: ReadyData;
+  completed: CompletedData;
+  cancelled: CancelledData;
+}
+
+/** Every event on the ORDERS stream has this envelope. */
+export interface OrderEvent<K extends EventKind = EventKind> {
+  /** `<order_number>.<kind>`: also the JetStream msgID, so a republished event is stored once. */
+  id: string;
+  kind: K;
+  order_number: string;
+  order_type: OrderType;
+  priority: number;
+  /** The order-service instance that owns the order (its status consumer filters on it). */
+  origin: string;
+  from: OrderStatus | null;
+  to: OrderStatus | null;
+  /** Who caused it: a worker name or a service instance. */
+  by: string;
+  /** ISO-8601 time the event was decided (inside the writer's transaction). */
+  at: string;
+  data: EventData[K];
+}
+
+export type AnyOrderEvent = { [K in EventKind]: OrderEvent<K> }[EventKind];
+
+export function eventId(orderNumber: string, kind: EventKind): string {
+  return `${orderNumber}.${kind}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subjects, streams, consumers, buckets
+// ---------------------------------------------------------------------------------------------
+
+export const SUBJECT_ROOT = "pizzeria";
+
+export const STREAMS = {
+  /** Every order event. Limits retention: consumers keep their own place; nothing is removed on ack. */
+  orders: "ORDERS",
+  /** Messages a consumer gave up on, with the reason. */
+  deadLetters: "DLQ",
+} as const;
+
+export const subjects = {
+  /** `pizzeria.order.<kind>.<order_type>.<origin>` */
+  orderEvent: (kind: EventKind, type: OrderType, origin: string) => `${SUBJECT_ROOT}.order.${kind}.${type}.${origin}`,
+  allOrderEvents: `${SUBJECT_ROOT}.order.>`,
+  placed: `${SUBJECT_ROOT}.order.placed.>`,
+  paidFor: (type: OrderType) => `${SUBJECT_ROOT}.order.paid.${type}.*`,
+  /** Every event about the orders one order-service instance owns. */
+  ownedBy: (origin: string) => `${SUBJECT_ROOT}.order.*.*.${origin}`,
+  /** `pizzeria.dlq.<stream>.<consumer>` */
+  deadLetter: (stream: string, consumer: string) => `${SUBJECT_ROOT}.dlq.${stream}.${consumer}`,
+  allDeadLetters: `${SUBJECT_ROOT}.dlq.>`,
+  /** Request/reply control of one running instance: `pizzeria.ctl.<service>.<instance>.<verb>`. */
+  control: (service: ServiceName, instance: string, verb: string) => `${SUBJECT_ROOT}.ctl.${service}.${instance}.${verb}`,
+  /** Periodic figures of one instance (core NATS, not stored): `pizzeria.telemetry.<service>.<instance>`. */
+  telemetry: (service: ServiceName, instance: string) => `${SUBJECT_ROOT}.telemetry.${service}.${instance}`,
+  allTelemetry: `${SUBJECT_ROOT}.telemetry.>`,
+} as const;
+
+/** Parse `pizzeria.order.<kind>.<type>.<origin>`; null when the subject is not an order event. */
+export function parseOrderSubject(subject: string): { kind: EventKind; type: OrderType; origin: string } | null {
+  const parts = subject.split(".");
+  if (parts.length !== 5 || parts[0] !== SUBJECT_ROOT || parts[1] !== "order") return null;
+  const [, , kind, type, origin] = parts;
+  if (!(EVENT_KINDS as readonly string[]).includes(kind) || !isOrderType(type)) return null;
+  return { kind: kind as EventKind, type, origin };
+}
+
+export const CONSUMERS = {
+  payment: "payment",
+  kitchen: (type: OrderType) => `kitchen_${type}`,
+  order: (origin: string) => `order_${origin}`,
+  tracking: (instance: string) => `tracking_${instance}`,
+  notification: (instance: string) => `notification_${instance}`,
+} as const;
+
+export const BUCKETS = {
+  /** Kitchen worker registry and heartbeats, keyed by worker name. */
+  workers: "pizzeria_workers",
+  /** Order-number blocks reserved by order-service instances, keyed `seq_<YYYYMMDD>`. */
+  orderSequence: "pizzeria_order_seq",
+} as const;
+
+export const SERVICE_NAMES = ["order", "payment", "kitchen", "tracking", "notification"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** A name that is safe as one NATS subject token and as a consumer or KV key. */
+export const INSTANCE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+// ---------------------------------------------------------------------------------------------
+// Kitchen worker registry
+// ---------------------------------------------------------------------------------------------
+
+export type WorkerState = "starting" | "idle" | "cooking" | "stopping" | "offline";
+
+/** Value of a `pizzeria_workers` KV entry, written at every heartbeat and state change. */
+export interface WorkerRecord {
+  name: string;
+  order_types: OrderType[];
+  state: WorkerState;
+  current_order: string | null;
+  /** When the current order started cooking (ISO), for its elapsed time. */
+  current_since: string | null;
+  orders_cooked: number;
+  busy_ms: number;
+  held: number;
+  prefetch: number;
+  heartbeat_interval_ms: number;
+  last_seen: string;
+  started_at: string;
+  hostname: string;
+  pid: number;
+}
+
+/** A worker is online when its last heartbeat is younger than twice its interval and it did not sign off. */
+export function isWorkerOnline(record: WorkerRecord, now = Date.now()): boolean {
+  if (record.state === "offline") return false;
+  return now - Date.parse(record.last_seen) <= 2 * record.heartbeat_interval_ms;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dead letters
+// ---------------------------------------------------------------------------------------------
+
+/** Body of a DLQ message; the original payload is kept as text (it may not be JSON at all). */
+export interface DeadLetter {
+  stream: string;
+  consumer: string;
+  subject: string;
+  stream_seq: number;
+  deliveries: number;
+  reason: string;
+  at: string;
+  payload: string;
+}

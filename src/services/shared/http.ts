@@ -1,0 +1,138 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { errorField, PizzeriaError } from "./errors.js";
+import type { Logger } from "./logger.js";
+
+export interface FieldError {
+  field: string;
+  reason: string;
+}
+
+/** An answer other than success: its status and a JSON body with `error` and, where one is to blame, `field` and `reason`. */
+export class HttpError extends PizzeriaError {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fieldErrors: FieldError[] = [],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  body(): Record<string, unknown> {
+    const first = this.fieldErrors[0];
+    return {
+      error: this.code,
+      message: this.message,
+      ...(first ? { field: first.field, reason: first.reason, errors: this.fieldErrors } : {}),
+    };
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/**
+ * Read a JSON body: 415 unless the content type is JSON, 413 past `limitBytes` (the rest of the
+ * upload is not read), 400 when it does not parse.
+ */
+export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+  const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+  if (type !== "application/json") {
+    throw new HttpError(415, "unsupported_media_type", "Content-Type must be application/json", [
+      { field: "content-type", reason: `must be application/json, got ${type || "nothing"}` },
+    ]);
+  }
+  const declared = Number(req.headers["content-length"] ?? NaN);
+  if (declared > limitBytes) throw tooLarge(limitBytes);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limitBytes) throw tooLarge(limitBytes);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(400, "malformed_json", "Body is not valid JSON", [
+      { field: "body", reason: `is not valid JSON: ${(err as Error).message}` },
+    ]);
+  }
+}
+
+function tooLarge(limit: number): HttpError {
+  return new HttpError(413, "payload_too_large", `Body is larger than ${limit} bytes`, [
+    { field: "body", reason: `must be at most ${limit} bytes` },
+  ]);
+}
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void> | void;
+
+export interface Route {
+  method: string;
+  /** Matched against the path without the query; capture groups become `params`. */
+  path: RegExp;
+  handler: RouteHandler;
+}
+
+/**
+ * A small JSON HTTP server: routes by method and path, 404/405 for the rest, and any thrown
+ * error becomes a JSON answer (HttpError as itself, anything else as 500) so input never crashes it.
+ */
+export function createJsonServer(routes: Route[], log: Logger): Server {
+  const server = createServer(async (req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    const matching = routes.filter((r) => r.path.test(path));
+    const route = matching.find((r) => r.method === req.method);
+    try {
+      if (!route) {
+        if (matching.length > 0) {
+          throw new HttpError(405, "method_not_allowed", `${req.method} is not allowed on ${path}`, [], {
+            allow: matching.map((r) => r.method).join(", "),
+          });
+        }
+        throw new HttpError(404, "not_found", `No route for ${req.method} ${path}`);
+      }
+      const params = route.path.exec(path)!.slice(1);
+      await route.handler(req, res, params);
+    } catch (err) {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (err instanceof HttpError) {
+        // Unread upload bytes would otherwise be taken as the next request on a kept-alive socket.
+        const headers = err.status === 413 ? { ...err.headers, connection: "close" } : err.headers;
+        sendJson(res, err.status, err.body(), headers);
+      } else {
+        log.error({ action: "http_handler_failed", path, error: errorField(err) }, "Request handler failed");
+        sendJson(res, 500, { error: "internal_error", message: "The request could not be handled; see the service log" });
+      }
+    }
+  });
+  server.keepAliveTimeout = 5_000;
+  return server;
+}
+
+export function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}

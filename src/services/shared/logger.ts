@@ -1,0 +1,56 @@
+import { hostname } from "node:os";
+import { pino, type Logger, type DestinationStream } from "pino";
+
+export type { Logger };
+
+export interface LoggerOptions {
+  service: string;
+  /** Instance name (worker name, order-1, ...), added to every line. */
+  instance?: string;
+  /** A file to append JSON lines to; stderr when absent (a service run alone). */
+  file?: string;
+  level?: string;
+}
+
+export interface ServiceLogger {
+  log: Logger;
+  /** Flush what is buffered and release the file. */
+  close(): void;
+}
+
+/**
+ * JSON lines with the seed's fields: timestamp, level, service, action, message, hostname,
+ * request_id, and error {msg, stack}. Callers pass `action` (snake_case) on every line.
+ */
+export function createLogger(options: LoggerOptions): ServiceLogger {
+  const dest = options.file
+    ? pino.destination({ dest: options.file, mkdir: true, sync: false })
+    : pino.destination({ fd: 2, sync: true });
+  const log = pino(
+    {
+      level: options.level ?? process.env.PIZZERIA_LOG_LEVEL ?? "info",
+      messageKey: "message",
+      errorKey: "error",
+      base: { service: options.service, ...(options.instance ? { instance: options.instance } : {}), hostname: hostname() },
+      timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    dest as DestinationStream,
+  );
+  return {
+    log,
+    close() {
+      try {
+        dest.flushSync();
+      } catch {
+        // A destination that never opened has nothing to flush.
+      }
+      if (options.file) dest.end();
+    },
+  };
+}
+
+/** A logger that drops everything: for code paths that must not write (tests of pure logic). */
+export function silentLogger(): Logger {
+  return pino({ level: "silent" });
+}

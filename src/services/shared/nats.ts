@@ -1,0 +1,164 @@
+import { readFileSync } from "node:fs";
+import { connect, credsAuthenticator, type NatsConnection, type ConnectionOptions } from "@nats-io/transport-node";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import { BrokerUnavailableError, ConfigError, errorMessage } from "./errors.js";
+import { STREAMS, subjects } from "./contracts.js";
+import { definedOnly } from "./objects.js";
+
+export type { NatsConnection };
+
+/** How a service reaches NATS: what `--nats`, `--nats-token` and `--nats-creds` say. */
+export interface NatsOptions {
+  servers: string | string[];
+  token?: string;
+  credsFile?: string;
+}
+
+/** System-wide JetStream settings; every service of one system must agree on them. */
+export interface TopologyOptions {
+  /** Stream replicas: 1 for one server, 3 in a cluster. */
+  replicas?: number;
+  /** How long JetStream remembers a msgID to drop a republished event. */
+  duplicateWindowMs?: number;
+  /** How long a delivered, unacked message waits before redelivery (workers send working() well within it). */
+  ackWaitMs?: number;
+  /** Deliveries before a message is dead-lettered. */
+  maxDeliver?: number;
+}
+
+export const DEFAULT_TOPOLOGY: Required<TopologyOptions> = {
+  replicas: 1,
+  duplicateWindowMs: 5 * 60_000,
+  ackWaitMs: 5_000,
+  maxDeliver: 20,
+};
+
+export function resolveTopology(options: TopologyOptions | undefined): Required<TopologyOptions> {
+  return { ...DEFAULT_TOPOLOGY, ...definedOnly(options ?? {}) };
+}
+
+const nanos = (ms: number) => ms * 1_000_000;
+
+/**
+ * Connect for the life of a service: reconnect forever (a restarted broker is a normal event),
+ * but fail with a clear error when the first connection cannot be made within `timeoutMs`.
+ */
+export async function connectNats(options: NatsOptions, name: string, timeoutMs = 10_000): Promise<NatsConnection> {
+  const opts: ConnectionOptions = {
+    servers: options.servers,
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    reconnectJitter: 100,
+    pingInterval: 5_000,
+    maxPingOut: 3,
+  };
+  if (options.token) opts.token = options.token;
+  if (options.credsFile) {
+    let creds: Uint8Array;
+    try {
+      creds = readFileSync(options.credsFile);
+    } catch (err) {
+      throw new ConfigError(`cannot read NATS credentials file ${options.credsFile}: ${errorMessage(err)}`, { cause: err });
+    }
+    opts.authenticator = credsAuthenticator(creds);
+  }
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  do {
+    try {
+      return await connect(opts);
+    } catch (err) {
+      lastError = err;
+      const message = errorMessage(err);
+      // Authentication problems do not get better by waiting.
+      if (/auth|permission/i.test(message)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } while (Date.now() < deadline);
+  throw new BrokerUnavailableError(
+    `cannot connect to NATS at ${[options.servers].flat().join(", ")}: ${errorMessage(lastError)}`,
+    { cause: lastError },
+  );
+}
+
+export function streamConfigs(topology: Required<TopologyOptions>): Array<Partial<StreamConfig> & { name: string }> {
+  return [
+    {
+      name: STREAMS.orders,
+      subjects: [subjects.allOrderEvents],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      num_replicas: topology.replicas,
+      duplicate_window: nanos(topology.duplicateWindowMs),
+      discard: DiscardPolicy.Old,
+    },
+    {
+      name: STREAMS.deadLetters,
+      subjects: [subjects.allDeadLetters],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      num_replicas: topology.replicas,
+      duplicate_window: nanos(topology.duplicateWindowMs),
+      discard: DiscardPolicy.Old,
+    },
+  ];
+}
+
+/**
+ * Create the streams when missing. Safe to run twice and from several services at once: a
+ * concurrent creator's stream is accepted as it is.
+ */
+export async function ensureStreams(jsm: JetStreamManager, topology: Required<TopologyOptions>): Promise<void> {
+  for (const config of streamConfigs(topology)) {
+    try {
+      await jsm.streams.add(config);
+    } catch (err) {
+      // 10058: the stream exists with another configuration (another version, another creator).
+      // Keep the existing one: changing a live stream under running services is not our call.
+      if (!/already in use/i.test(errorMessage(err))) throw err;
+    }
+  }
+}
+
+export interface DurableSpec {
+  durable: string;
+  filter: string;
+  /** Fanout consumers (tracking, notification) start at the beginning; shared work queues too. */
+  deliver?: DeliverPolicy;
+  maxAckPending?: number;
+}
+
+export function consumerConfig(spec: DurableSpec, topology: Required<TopologyOptions>): Partial<ConsumerConfig> {
+  return {
+    durable_name: spec.durable,
+    filter_subject: spec.filter,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: spec.deliver ?? DeliverPolicy.All,
+    ack_wait: nanos(topology.ackWaitMs),
+    max_deliver: topology.maxDeliver,
+    max_ack_pending: spec.maxAckPending ?? 10_000,
+  };
+}
+
+/** Create (or align) a durable pull consumer on the ORDERS stream. Idempotent. */
+export async function ensureConsumer(jsm: JetStreamManager, spec: DurableSpec, topology: Required<TopologyOptions>): Promise<void> {
+  await jsm.consumers.add(STREAMS.orders, consumerConfig(spec, topology));
+}
+
+/** Connect, create streams, hand back the manager: the start of every service. */
+export async function openJetStream(nc: NatsConnection, topology: Required<TopologyOptions>): Promise<JetStreamManager> {
+  const jsm = await jetstreamManager(nc);
+  await ensureStreams(jsm, topology);
+  return jsm;
+}

@@ -1,0 +1,211 @@
+import type { JetStreamClient } from "@nats-io/jetstream";
+import type { Db } from "./db.js";
+import type { Logger } from "./logger.js";
+import { errorField, errorMessage } from "./errors.js";
+
+/** The outbox table; every service that publishes includes it in its schema. */
+export const OUTBOX_SCHEMA = `
+CREATE TABLE IF NOT EXISTS outbox (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  id         TEXT NOT NULL UNIQUE,
+  subject    TEXT NOT NULL,
+  payload    TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+`;
+
+export interface OutboxMessage {
+  /** Becomes the JetStream msgID: a message published twice is stored once. */
+  id: string;
+  subject: string;
+  payload: unknown;
+}
+
+export interface OutboxOptions {
+  batchSize?: number;
+  publishTimeoutMs?: number;
+  /** First retry delay after a failed publish; doubles up to maxBackoffMs. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+interface Row {
+  seq: number;
+  id: string;
+  subject: string;
+  payload: string;
+}
+
+/**
+ * Transactional outbox. `add` writes a row inside the caller's SQLite transaction; the relay
+ * publishes rows in order with msgID = row id and deletes them once JetStream acknowledged them.
+ * While the broker is down the relay keeps retrying with backoff; nothing is dropped.
+ */
+export class Outbox {
+  private readonly insert;
+  private readonly selectBatch;
+  private readonly deleteOne;
+  private readonly exists;
+  private readonly countRows;
+  private readonly waiters = new Map<string, Array<() => void>>();
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  private failing = false;
+  private readonly options: Required<OutboxOptions>;
+  /** Publishes acknowledged since start (for telemetry). */
+  publishedCount = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly js: JetStreamClient,
+    private readonly log: Logger,
+    options: OutboxOptions = {},
+  ) {
+    this.options = { batchSize: 256, publishTimeoutMs: 5_000, minBackoffMs: 100, maxBackoffMs: 2_000, ...options };
+    this.insert = db.prepare("INSERT OR IGNORE INTO outbox (id, subject, payload, created_at) VALUES (?, ?, ?, ?)");
+    this.selectBatch = db.prepare("SELECT seq, id, subject, payload FROM outbox ORDER BY seq LIMIT ?");
+    this.deleteOne = db.prepare("DELETE FROM outbox WHERE seq = ?");
+    this.exists = db.prepare("SELECT 1 FROM outbox WHERE id = ?");
+    this.countRows = db.prepare("SELECT COUNT(*) AS n FROM outbox");
+  }
+
+  /** Add a message; call inside the transaction that makes the change it announces, then `wake()` after commit. */
+  add(message: OutboxMessage): void {
+    this.insert.run(message.id, message.subject, JSON.stringify(message.payload), Date.now());
+  }
+
+  /** Tell the relay there is work (after the transaction committed). */
+  wake(): void {
+    this.woken = true;
+    const w = this.wakeUp;
+    this.wakeUp = null;
+    w?.();
+  }
+
+  /** Resolves once the message with this id has been acknowledged by JetStream. */
+  published(id: string): Promise<void> {
+    return new Promise((resolve) => {
+      const list = this.waiters.get(id) ?? [];
+      list.push(resolve);
+      this.waiters.set(id, list);
+      if (!this.exists.get(id)) this.settle(id);
+    });
+  }
+
+  pending(): number {
+    return (this.countRows.get() as { n: number }).n;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stop the relay; first try for up to `drainMs` to publish what is left (it stays in SQLite either way). */
+  async stop(drainMs = 2_000): Promise<void> {
+    if (!this.running) return;
+    const deadline = Date.now() + drainMs;
+    while (this.pending() > 0 && Date.now() < deadline && !this.failing) {
+      this.wake();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  /** Stop at once without publishing anything more (a crash, or the database is about to close). */
+  halt(): void {
+    this.running = false;
+    this.wake();
+  }
+
+  private async run(): Promise<void> {
+    let backoff = this.options.minBackoffMs;
+    while (this.running) {
+      this.woken = false;
+      let rows: Row[];
+      try {
+        rows = this.selectBatch.all(this.options.batchSize) as Row[];
+      } catch (err) {
+        if (!this.running) break;
+        this.log.error({ action: "outbox_read_failed", error: errorField(err) }, "Outbox relay cannot read its table");
+        await this.sleep(this.options.maxBackoffMs, false);
+        continue;
+      }
+      if (rows.length === 0) {
+        await this.sleep(1_000);
+        continue;
+      }
+      const ok = await this.publishBatch(rows);
+      if (ok) {
+        backoff = this.options.minBackoffMs;
+        if (this.failing) {
+          this.failing = false;
+          this.log.info({ action: "outbox_recovered", pending: this.pending() }, "Outbox relay publishing again");
+        }
+      } else {
+        // Not cut short by new rows: during an outage every order would otherwise wake a retry.
+        await this.sleep(backoff, false);
+        backoff = Math.min(backoff * 2, this.options.maxBackoffMs);
+      }
+    }
+  }
+
+  /** Publish rows in order (pipelined); delete the acknowledged prefix. False when any failed. */
+  private async publishBatch(rows: Row[]): Promise<boolean> {
+    const results = await Promise.allSettled(
+      rows.map((row) =>
+        this.js.publish(row.subject, row.payload, { msgID: row.id, timeout: this.options.publishTimeoutMs }),
+      ),
+    );
+    const done: Row[] = [];
+    let firstError: unknown = null;
+    results.forEach((result, i) => {
+      if (result.status === "fulfilled") done.push(rows[i]);
+      else firstError ??= result.reason;
+    });
+    if (done.length > 0 && this.running) {
+      // A later row may succeed where an earlier one failed; its msgID makes the retry harmless.
+      this.db.transaction(() => {
+        for (const row of done) this.deleteOne.run(row.seq);
+      })();
+      this.publishedCount += done.length;
+      for (const row of done) this.settle(row.id);
+    }
+    if (firstError !== null && !this.failing) {
+      this.failing = true;
+      this.log.warn(
+        { action: "outbox_publish_failed", pending: this.pending(), error: errorField(firstError) },
+        `Outbox relay cannot publish, retrying with backoff: ${errorMessage(firstError)}`,
+      );
+    }
+    return firstError === null;
+  }
+
+  private settle(id: string): void {
+    const list = this.waiters.get(id);
+    if (!list) return;
+    this.waiters.delete(id);
+    for (const resolve of list) resolve();
+  }
+
+  private sleep(ms: number, interruptible = true): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    if (!interruptible) return new Promise((resolve) => setTimeout(resolve, ms));
+    if (this.woken) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = null;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

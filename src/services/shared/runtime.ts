@@ -1,0 +1,97 @@
+import { jetstream, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { INSTANCE_NAME_PATTERN, type ServiceName } from "./contracts.js";
+import { openDatabase, type Db } from "./db.js";
+import { ConfigError } from "./errors.js";
+import { createLogger, type Logger } from "./logger.js";
+import { connectNats, openJetStream, resolveTopology, type NatsConnection, type NatsOptions, type TopologyOptions } from "./nats.js";
+
+/** Options every service takes. */
+export interface CommonServiceOptions {
+  nats: NatsOptions;
+  topology?: TopologyOptions;
+  /** The service's own SQLite file. */
+  dbFile: string;
+  /** JSON log lines go here; stderr when absent. */
+  logFile?: string;
+  logLevel?: string;
+}
+
+export interface Runtime {
+  service: ServiceName;
+  instance: string;
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  db: Db;
+  log: Logger;
+  topology: ReturnType<typeof resolveTopology>;
+  /** Close NATS (draining what is in flight), the database and the log, in that order. */
+  close(): Promise<void>;
+  /** Drop everything without draining: what a crash leaves behind. */
+  abort(): Promise<void>;
+}
+
+export function checkInstanceName(kind: string, name: string): string {
+  if (!INSTANCE_NAME_PATTERN.test(name)) {
+    throw new ConfigError(`${kind} name "${name}" must be 1-64 letters, digits, "_" or "-" (it becomes a NATS subject token)`);
+  }
+  return name;
+}
+
+/** The start of every service: logger, NATS connection, streams, SQLite file. */
+export async function openRuntime(
+  service: ServiceName,
+  instance: string,
+  options: CommonServiceOptions,
+  schema: string,
+): Promise<Runtime> {
+  checkInstanceName(service, instance);
+  const { log, close: closeLog } = createLogger({ service, instance, file: options.logFile, level: options.logLevel });
+  const topology = resolveTopology(options.topology);
+  let nc: NatsConnection | undefined;
+  let db: Db | undefined;
+  try {
+    nc = await connectNats(options.nats, `${service}:${instance}`);
+    const jsm = await openJetStream(nc, topology);
+    db = openDatabase(options.dbFile, schema);
+    const js = jetstream(nc);
+    watchConnection(nc, log);
+    const opened = { nc, db };
+    return {
+      service,
+      instance,
+      nc,
+      js,
+      jsm,
+      db,
+      log,
+      topology,
+      async close() {
+        await opened.nc.drain().catch(() => opened.nc.close());
+        opened.db.close();
+        closeLog();
+      },
+      async abort() {
+        await opened.nc.close().catch(() => undefined);
+        opened.db.close();
+        closeLog();
+      },
+    };
+  } catch (err) {
+    await nc?.close().catch(() => undefined);
+    db?.close();
+    log.error({ action: "service_start_failed", error: { msg: (err as Error).message } }, `${service} could not start`);
+    closeLog();
+    throw err;
+  }
+}
+
+/** Log connection changes once each, so an outage is visible in the service's log. */
+function watchConnection(nc: NatsConnection, log: Logger): void {
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") log.warn({ action: "nats_disconnected", server: s.server }, "Lost the NATS connection; reconnecting");
+      else if (s.type === "reconnect") log.info({ action: "nats_reconnected", server: s.server }, "Reconnected to NATS");
+    }
+  })().catch(() => undefined);
+}

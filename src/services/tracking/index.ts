@@ -1,0 +1,156 @@
+import { BUCKETS, CONSUMERS, COOK_TIME_MS, isWorkerOnline, subjects, type OrderType, type WorkerRecord } from "../shared/contracts.js";
+import { runConsumer } from "../shared/consumer.js";
+import { serveControl } from "../shared/control.js";
+import { errorField } from "../shared/errors.js";
+import { decodeOrderEvent } from "../shared/events.js";
+import { closeServer, createJsonServer, HttpError, listen, sendJson } from "../shared/http.js";
+import { openBucket } from "../shared/kv.js";
+import { ensureConsumer } from "../shared/nats.js";
+import { openRuntime, type CommonServiceOptions } from "../shared/runtime.js";
+import { ReadModel, TRACKING_SCHEMA } from "./read-model.js";
+
+export interface TrackingServiceOptions extends CommonServiceOptions {
+  instance?: string;
+  /** HTTP port; default 3002 as in the seed, 0 picks a free one. */
+  port?: number;
+  host?: string;
+  /** The kitchen's time scale, for estimated completion times. */
+  timeScale?: number;
+}
+
+export interface TrackingService {
+  instance: string;
+  url: string;
+  port: number;
+  readModel: ReadModel;
+  stop(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/**
+ * The query side: a read model built from the ORDERS stream and the worker registry, served
+ * over HTTP. It never looks into another service's database.
+ */
+export async function start(options: TrackingServiceOptions): Promise<TrackingService> {
+  const instance = options.instance ?? "tracking-1";
+  const host = options.host ?? "127.0.0.1";
+  const timeScale = options.timeScale && options.timeScale > 0 ? options.timeScale : 1;
+  const rt = await openRuntime("tracking", instance, options, TRACKING_SCHEMA);
+  const { log, js, jsm, nc, db, topology } = rt;
+  const model = new ReadModel(db);
+
+  await ensureConsumer(jsm, { durable: CONSUMERS.tracking(instance), filter: subjects.allOrderEvents }, topology);
+  const consumer = runConsumer({
+    js,
+    durable: CONSUMERS.tracking(instance),
+    log,
+    maxDeliver: topology.maxDeliver,
+    decode: decodeOrderEvent,
+    handle(event) {
+      const { result, reason } = model.apply(event);
+      if (result === "refused") {
+        log.warn({ action: "invalid_transition_refused", order_number: event.order_number, event: event.kind, reason }, `Refused ${event.kind} for ${event.order_number}: ${reason}`);
+      }
+    },
+  });
+
+  const workersKv = await openBucket(nc, BUCKETS.workers, { replicas: topology.replicas });
+  const watcher = await workersKv.watch();
+  void (async () => {
+    for await (const entry of watcher) {
+      if (entry.operation !== "PUT") continue;
+      try {
+        model.saveWorker(entry.json() as WorkerRecord);
+      } catch (err) {
+        log.warn({ action: "worker_record_unreadable", key: entry.key, error: errorField(err) }, "Unreadable worker record ignored");
+      }
+    }
+  })().catch(() => undefined);
+
+  const notFound = (number: string) => new HttpError(404, "order_not_found", `No order ${number} is known to tracking`, [{ field: "order_number", reason: `no order ${number}` }]);
+  const server = createJsonServer(
+    [
+      {
+        method: "GET",
+        path: /^\/orders\/([^/]+)\/status\/?$/,
+        handler(_req, res, [raw]) {
+          const number = decodeURIComponent(raw);
+          const order = model.order(number);
+          if (!order) throw notFound(number);
+          const estimate =
+            order.status === "cooking"
+              ? new Date(Date.parse(order.updated_at) + COOK_TIME_MS[order.order_type as OrderType] / timeScale).toISOString()
+              : null;
+          sendJson(res, 200, {
+            order_number: order.number,
+            current_status: order.status,
+            updated_at: order.updated_at,
+            estimated_completion: estimate,
+            processed_by: order.processed_by,
+          });
+        },
+      },
+      {
+        method: "GET",
+        path: /^\/orders\/([^/]+)\/history\/?$/,
+        handler(_req, res, [raw]) {
+          const number = decodeURIComponent(raw);
+          if (!model.order(number)) throw notFound(number);
+          sendJson(res, 200, model.history(number).map((h) => ({ status: h.status, from: h.from_status, timestamp: h.changed_at, changed_by: h.changed_by })));
+        },
+      },
+      {
+        method: "GET",
+        path: /^\/workers\/status\/?$/,
+        handler(_req, res) {
+          const now = Date.now();
+          sendJson(res, 200, model.workers().map((w) => ({
+            worker_name: w.name,
+            status: isWorkerOnline(w, now) ? "online" : "offline",
+            state: w.state,
+            order_types: w.order_types,
+            current_order: w.current_order,
+            orders_processed: w.orders_cooked,
+            last_seen: w.last_seen,
+          })));
+        },
+      },
+      { method: "GET", path: /^\/health\/?$/, handler: (_req, res) => sendJson(res, 200, { status: "ok", service: "tracking", instance }) },
+    ],
+    log,
+  );
+  const port = await listen(server, options.port ?? 3002, host);
+  const url = `http://${host}:${port}`;
+  const control = serveControl(nc, "tracking", instance, log, {
+    stats: () => ({ by_status: model.countsByStatus(), refused: model.refusedCount(), handled: consumer.handled }),
+  });
+  log.info({ action: "service_started", url }, `Tracking service listening on ${url}`);
+
+  let stopped = false;
+  return {
+    instance,
+    url,
+    port,
+    readModel: model,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await closeServer(server);
+      control.stop();
+      watcher.stop();
+      await consumer.stop();
+      log.info({ action: "service_stopped" }, "Tracking service stopped");
+      await rt.close();
+    },
+    async abort() {
+      if (stopped) return;
+      stopped = true;
+      server.closeAllConnections();
+      server.close();
+      control.stop();
+      watcher.stop();
+      consumer.halt();
+      await rt.abort();
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import { canTransition, type AnyOrderEvent, type OrderStatus, type WorkerRecord } from "../shared/contracts.js";
+import { immediate, type Db } from "../shared/db.js";
+
+export const TRACKING_SCHEMA = `
+CREATE TABLE IF NOT EXISTS orders (
+  number        TEXT PRIMARY KEY,
+  order_type    TEXT NOT NULL,
+  customer_name TEXT NOT NULL,
+  total_amount  REAL NOT NULL,
+  priority      INTEGER NOT NULL,
+  origin        TEXT NOT NULL,
+  status        TEXT NOT NULL,
+  processed_by  TEXT,
+  created_at    TEXT NOT NULL,
+  updated_at    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS history (
+  id           INTEGER PRIMARY KEY,
+  order_number TEXT NOT NULL,
+  event_id     TEXT NOT NULL UNIQUE,
+  from_status  TEXT,
+  status       TEXT NOT NULL,
+  changed_by   TEXT NOT NULL,
+  changed_at   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_order ON history (order_number, id);
+CREATE TABLE IF NOT EXISTS workers (
+  name   TEXT PRIMARY KEY,
+  record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refused (
+  id           INTEGER PRIMARY KEY,
+  event_id     TEXT NOT NULL,
+  order_number TEXT NOT NULL,
+  reason       TEXT NOT NULL,
+  at           TEXT NOT NULL
+);
+`;
+
+export interface TrackedOrder {
+  number: string;
+  order_type: string;
+  customer_name: string;
+  total_amount: number;
+  priority: number;
+  origin: string;
+  status: OrderStatus;
+  processed_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface HistoryRow {
+  status: OrderStatus;
+  from_status: OrderStatus | null;
+  changed_by: string;
+  changed_at: string;
+}
+
+export type TrackResult = "applied" | "duplicate" | "ignored" | "refused";
+
+/**
+ * The tracking service's own picture of every order, built only from events. Each event is applied
+ * once (its id is remembered) and only when the state machine allows it; what is refused is kept
+ * with the reason, so it can be looked at instead of silently lost.
+ */
+export class ReadModel {
+  private readonly q;
+
+  constructor(private readonly db: Db) {
+    this.q = {
+      order: db.prepare("SELECT * FROM orders WHERE number = ?"),
+      insertOrder: db.prepare(
+        `INSERT INTO orders (number, order_type, customer_name, total_amount, priority, origin, status, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'received', ?, ?)`,
+      ),
+      setStatus: db.prepare("UPDATE orders SET status = ?, updated_at = ?, processed_by = COALESCE(?, processed_by) WHERE number = ?"),
+      seen: db.prepare("SELECT 1 FROM history WHERE event_id = ?"),
+      insertHistory: db.prepare("INSERT INTO history (order_number, event_id, from_status, status, changed_by, changed_at) VALUES (?, ?, ?, ?, ?, ?)"),
+      history: db.prepare("SELECT status, from_status, changed_by, changed_at FROM history WHERE order_number = ? ORDER BY id"),
+      refuse: db.prepare("INSERT INTO refused (event_id, order_number, reason, at) VALUES (?, ?, ?, ?)"),
+      refusedCount: db.prepare("SELECT COUNT(*) AS n FROM refused"),
+      upsertWorker: db.prepare("INSERT INTO workers (name, record) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET record = excluded.record"),
+      workers: db.prepare("SELECT record FROM workers ORDER BY name"),
+      counts: db.prepare("SELECT status, COUNT(*) AS n FROM orders GROUP BY status"),
+    };
+  }
+
+  apply(event: AnyOrderEvent): { result: TrackResult; reason?: string } {
+    if (event.kind === "payment_failed") return { result: "ignored" }; // the cancellation that follows is the status change
+    return immediate(this.db, () => {
+      if (this.q.seen.get(event.id)) return { result: "duplicate" as const };
+      const order = this.q.order.get(event.order_number) as TrackedOrder | undefined;
+      const to = event.to!;
+      const from = order ? order.status : null;
+      if (!canTransition(from, to)) {
+        const reason = order ? `${from} -> ${to} is not allowed` : `${to} for an order never placed`;
+        this.q.refuse.run(event.id, event.order_number, reason, new Date().toISOString());
+        return { result: "refused" as const, reason };
+      }
+      if (event.kind === "placed") {
+        const d = event.data;
+        this.q.insertOrder.run(event.order_number, event.order_type, d.customer_name, d.total_amount, event.priority, event.origin, event.at, event.at);
+      } else {
+        const worker = event.kind === "cooking" || event.kind === "ready" ? event.data.worker : null;
+        this.q.setStatus.run(to, event.at, worker, event.order_number);
+      }
+      this.q.insertHistory.run(event.order_number, event.id, from, to, event.by, event.at);
+      return { result: "applied" as const };
+    });
+  }
+
+  order(number: string): TrackedOrder | undefined {
+    return this.q.order.get(number) as TrackedOrder | undefined;
+  }
+
+  history(number: string): HistoryRow[] {
+    return this.q.history.all(number) as HistoryRow[];
+  }
+
+  refusedCount(): number {
+    return (this.q.refusedCount.get() as { n: number }).n;
+  }
+
+  countsByStatus(): Record<string, number> {
+    return Object.fromEntries((this.q.counts.all() as Array<{ status: string; n: number }>).map((r) => [r.status, r.n]));
+  }
+
+  saveWorker(record: WorkerRecord): void {
+    this.q.upsertWorker.run(record.name, JSON.stringify(record));
+  }
+
+  workers(): WorkerRecord[] {
+    return (this.q.workers.all() as Array<{ record: string }>).map((r) => JSON.parse(r.record) as WorkerRecord);
+  }
+}

@@ -1,0 +1,182 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants, createWriteStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { BrokerUnavailableError, NatsServerNotFoundError } from "../services/shared/errors.js";
+import { forget, reapOnExit } from "./reaper.js";
+
+export const NATS_INSTALL_HINT =
+  "nats-server is not installed. On Debian/Ubuntu: `sudo apt-get install -y nats-server` " +
+  "(or run `npm run setup`, which does it when run as root); elsewhere see https://docs.nats.io/running-a-nats-service/introduction/installation. " +
+  "Or pass --nats <url> to use a NATS server with JetStream that is already running.";
+
+/** Where nats-server is: $PIZZERIA_NATS_SERVER, then PATH, then the sbin directories Debian uses (not on every user's PATH). */
+export function findNatsServer(): string {
+  const explicit = process.env.PIZZERIA_NATS_SERVER;
+  const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin", "/usr/local/bin", "/usr/bin"];
+  const candidates = explicit ? [explicit] : dirs.filter(Boolean).map((d) => join(d, "nats-server"));
+  for (const file of candidates) {
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // keep looking
+    }
+  }
+  throw new NatsServerNotFoundError(explicit ? `PIZZERIA_NATS_SERVER=${explicit} is not an executable file. ${NATS_INSTALL_HINT}` : NATS_INSTALL_HINT);
+}
+
+/** A free TCP port on loopback (there is a small race until the server binds it; callers retry). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface BrokerOptions {
+  /** JetStream store directory; a fresh temporary one (removed at stop) when absent. */
+  storeDir?: string;
+  port?: number;
+  /** nats-server's own log; discarded when absent. */
+  logFile?: string;
+  /** Extra nats-server arguments (cluster routes, ...). */
+  args?: string[];
+  serverName?: string;
+  readyTimeoutMs?: number;
+}
+
+export interface LocalBroker {
+  url: string;
+  port: number;
+  monitorPort: number;
+  storeDir: string;
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  /** Graceful shutdown (SIGTERM, then SIGKILL after a grace period). */
+  stop(): Promise<void>;
+  /** kill -9: what a crash looks like. The store stays. */
+  kill(): Promise<void>;
+  /** Start again on the same port with the same store. */
+  restart(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a frozen broker (sockets open, nothing answered). */
+  pause(): void;
+  resume(): void;
+}
+
+/**
+ * Start a nats-server with JetStream on loopback and wait until JetStream answers on the
+ * monitoring port. The process is reaped with the harness, whatever way the harness ends.
+ */
+export async function startBroker(options: BrokerOptions = {}): Promise<LocalBroker> {
+  const binary = findNatsServer();
+  const ownStore = !options.storeDir;
+  const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), "pizzeria-js-"));
+  mkdirSync(storeDir, { recursive: true });
+  const port = options.port ?? (await freePort());
+  const monitorPort = await freePort();
+  const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
+  let child: ChildProcess | null = null;
+
+  const args = [
+    "-a", "127.0.0.1",
+    "-p", String(port),
+    "-m", String(monitorPort),
+    "-js",
+    "-sd", storeDir,
+    "-n", options.serverName ?? `pizzeria-${port}`,
+    ...(options.args ?? []),
+  ];
+
+  async function launch(): Promise<void> {
+    const proc = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    child = proc;
+    if (proc.pid) reapOnExit(proc.pid);
+    const log = options.logFile ? createWriteStream(options.logFile, { flags: "a" }) : null;
+    let recent = "";
+    const keep = (chunk: Buffer) => {
+      recent = (recent + chunk.toString()).slice(-4_000);
+      log?.write(chunk);
+    };
+    proc.stdout!.on("data", keep);
+    proc.stderr!.on("data", keep);
+    proc.once("exit", () => {
+      if (proc.pid) forget(proc.pid);
+      log?.end();
+    });
+    proc.unref();
+    const deadline = Date.now() + readyTimeoutMs;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        throw new BrokerUnavailableError(`nats-server exited during start (code ${proc.exitCode ?? proc.signalCode}): ${recent.trim().split("\n").slice(-3).join(" | ")}`);
+      }
+      if (await jetStreamHealthy(monitorPort)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    proc.kill("SIGKILL");
+    throw new BrokerUnavailableError(`nats-server did not become ready within ${readyTimeoutMs} ms: ${recent.trim().split("\n").slice(-3).join(" | ")}`);
+  }
+
+  function exited(proc: ChildProcess): Promise<void> {
+    if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => proc.once("exit", () => resolve()));
+  }
+
+  async function terminate(signal: NodeJS.Signals, graceMs: number): Promise<void> {
+    const proc = child;
+    if (!proc) return;
+    child = null;
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill("SIGCONT"); // a paused server cannot act on SIGTERM
+      proc.kill(signal);
+      const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
+      await exited(proc);
+      clearTimeout(timer);
+    }
+  }
+
+  await launch();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    monitorPort,
+    storeDir,
+    get pid() {
+      return (child as ChildProcess | null)?.pid;
+    },
+    get running() {
+      const c = child as ChildProcess | null;
+      return !!c && c.exitCode === null && c.signalCode === null;
+    },
+    async stop() {
+      await terminate("SIGTERM", 5_000);
+      if (ownStore) rmSync(storeDir, { recursive: true, force: true });
+    },
+    kill: () => terminate("SIGKILL", 0),
+    async restart() {
+      await terminate("SIGTERM", 5_000);
+      await launch();
+    },
+    pause() {
+      (child as ChildProcess | null)?.kill("SIGSTOP");
+    },
+    resume() {
+      (child as ChildProcess | null)?.kill("SIGCONT");
+    },
+  };
+}
+
+async function jetStreamHealthy(monitorPort: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${monitorPort}/healthz?js-enabled-only=true`, { signal: AbortSignal.timeout(1_000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,55 @@
+import { join } from "node:path";
+import type { OrderType } from "../services/shared/contracts.js";
+import type { NatsOptions, TopologyOptions } from "../services/shared/nats.js";
+import type { ProviderSettings } from "../services/payment/payment-provider.js";
+
+/** One kitchen worker of a roster. */
+export interface WorkerSpec {
+  name: string;
+  orderTypes?: OrderType[];
+  prefetch?: number;
+}
+
+/** What to run: the scenario's `services` section, and `up`'s default. */
+export interface Roster {
+  order: { instances: number; maxConcurrent?: number; port?: number };
+  payment: { instances: number; provider?: Partial<ProviderSettings>; concurrency?: number };
+  kitchen: WorkerSpec[];
+  tracking: { instances: number; port?: number };
+  notification: { instances: number };
+}
+
+export const DEFAULT_ROSTER: Roster = {
+  order: { instances: 1 },
+  payment: { instances: 1 },
+  kitchen: [
+    { name: "chef_mario", orderTypes: ["dine_in", "takeout", "delivery"] },
+    { name: "chef_anna", orderTypes: ["dine_in"] },
+    { name: "chef_luigi", orderTypes: ["takeout", "delivery"] },
+  ],
+  tracking: { instances: 1 },
+  notification: { instances: 2 },
+};
+
+/** Settings shared by every service of one system. */
+export interface SystemSettings {
+  nats: NatsOptions;
+  topology?: TopologyOptions;
+  /** Where each instance keeps `db/<service>-<instance>.db` and `logs/<service>-<instance>.log`. */
+  runDir: string;
+  timeScale?: number;
+  /** Fixed cooking time (0 for throughput runs); overrides timeScale. */
+  cookTimeMs?: number;
+  heartbeatIntervalMs?: number;
+  logLevel?: string;
+  /** Ports for the first order and tracking instances (0: any free port). */
+  orderPort?: number;
+  trackingPort?: number;
+}
+
+export function instanceFiles(runDir: string, service: string, instance: string): { dbFile: string; logFile: string } {
+  return {
+    dbFile: join(runDir, "db", `${service}-${instance}.db`),
+    logFile: join(runDir, "logs", `${service}-${instance}.log`),
+  };
+}
