@@ -12,6 +12,7 @@ const commonOptions = {
   db: { type: "string", describe: "SQLite file (default: <data-dir>/<service>-<instance>.db)", normalize: true },
   "log-file": { type: "string", describe: "Append JSON log lines here instead of stderr", normalize: true },
   "log-level": { type: "string", choices: ["debug", "info", "warn", "error"], default: "info" },
+  "connect-timeout": { type: "string", default: "10s", describe: "How long to keep trying the first NATS connection" },
   "ack-wait": { type: "string", describe: "Redelivery delay for unacked messages (must match the rest of the system), e.g. 5s" },
   "max-deliver": { type: "number", describe: "Deliveries before a message is dead-lettered" },
   replicas: { type: "number", describe: "Stream replicas when this service creates the streams (3 on a cluster)" },
@@ -30,13 +31,14 @@ interface CommonArgs extends NatsArgs {
   logFile?: string;
   logLevel: string;
   ackWait?: string;
+  connectTimeout: string;
   maxDeliver?: number;
   replicas?: number;
 }
 
 function commonServiceOptions(service: ServiceName, instance: string, args: CommonArgs) {
   return {
-    nats: natsFromArgs(args)!,
+    nats: { ...natsFromArgs(args)!, connectTimeoutMs: durationArg("connect-timeout", "ms")(args.connectTimeout) },
     dbFile: args.db ?? join(args.dataDir, `${service}-${instance}.db`),
     logFile: args.logFile,
     logLevel: args.logLevel,

@@ -69,8 +69,13 @@ export class InProcessLauncher extends EventEmitter<LauncherEvents> {
     }
     for (let i = 1; i <= roster.tracking.instances; i++) {
       const instance = `tracking-${i}`;
-      const port = i === 1 ? (roster.tracking.port ?? s.trackingPort ?? 0) : 0;
-      add("tracking", instance, () => startTracking({ ...common("tracking", instance), instance, port, timeScale: s.timeScale }));
+      // A restarted instance comes back on the port it had, so its URL stays valid.
+      let port = i === 1 ? (roster.tracking.port ?? s.trackingPort ?? 0) : 0;
+      add("tracking", instance, async () => {
+        const handle = await startTracking({ ...common("tracking", instance), instance, port, timeScale: s.timeScale });
+        port = handle.port;
+        return handle;
+      });
     }
     for (const worker of roster.kitchen) {
       add("kitchen", worker.name, () => startKitchen(this.kitchenOptions(worker, common("kitchen", worker.name))));
@@ -83,10 +88,12 @@ export class InProcessLauncher extends EventEmitter<LauncherEvents> {
     }
     for (let i = 1; i <= roster.order.instances; i++) {
       const instance = `order-${i}`;
-      const port = i === 1 ? (roster.order.port ?? s.orderPort ?? 0) : 0;
-      add("order", instance, () =>
-        startOrder({ ...common("order", instance), instance, port, maxConcurrent: roster.order.maxConcurrent }),
-      );
+      let port = i === 1 ? (roster.order.port ?? s.orderPort ?? 0) : 0;
+      add("order", instance, async () => {
+        const handle = await startOrder({ ...common("order", instance), instance, port, maxConcurrent: roster.order.maxConcurrent });
+        port = handle.port;
+        return handle;
+      });
     }
     // Workers and subscribers start side by side; the order API comes up after them.
     const ids = [...this.slots.keys()];

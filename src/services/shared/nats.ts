@@ -22,6 +22,8 @@ export interface NatsOptions {
   servers: string | string[];
   token?: string;
   credsFile?: string;
+  /** How long the first connection may take before the service gives up (default 10 s). */
+  connectTimeoutMs?: number;
 }
 
 /** System-wide JetStream settings; every service of one system must agree on them. */
@@ -53,7 +55,8 @@ const nanos = (ms: number) => ms * 1_000_000;
  * Connect for the life of a service: reconnect forever (a restarted broker is a normal event),
  * but fail with a clear error when the first connection cannot be made within `timeoutMs`.
  */
-export async function connectNats(options: NatsOptions, name: string, timeoutMs = 10_000): Promise<NatsConnection> {
+export async function connectNats(options: NatsOptions, name: string): Promise<NatsConnection> {
+  const timeoutMs = options.connectTimeoutMs ?? 10_000;
   const opts: ConnectionOptions = {
     servers: options.servers,
     name,

@@ -1,0 +1,145 @@
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isAlive, runCli, type CliProcess } from "./helpers/cli.js";
+import { getJson, postOrder, validOrder } from "./helpers/orders.js";
+import { kindsByOrder, orderEvents } from "./helpers/stream.js";
+import { scratchDir, startTestBroker } from "./helpers/nats.js";
+import { waitFor } from "./helpers/wait.js";
+
+describe("pizzeria service: each service as its own process", () => {
+  let broker: Awaited<ReturnType<typeof startTestBroker>>;
+  let dir: string;
+  const procs: CliProcess[] = [];
+  let orderUrl: string;
+  let trackingUrl: string;
+  const service = (name: string, ...args: string[]) => {
+    const p = runCli(["service", name, "--nats", broker.url, "--data-dir", dir, "--ack-wait", "1s", ...args]);
+    procs.push(p);
+    return p;
+  };
+  const urlOf = async (p: CliProcess) =>
+    (await waitFor(() => p.logs().find((l) => l.action === "service_started" && l.url), "the service to report its URL")).url as string;
+
+  beforeAll(async () => {
+    broker = await startTestBroker();
+    dir = scratchDir("cli");
+    const order = service("order", "--port", "0");
+    service("payment", "--failure-rate", "0", "--latency", "1ms");
+    const tracking = service("tracking", "--port", "0");
+    orderUrl = await urlOf(order);
+    trackingUrl = await urlOf(tracking);
+  });
+  afterAll(async () => {
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill("SIGKILL");
+    await broker.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("survives SIGKILL of a kitchen worker mid-cook: a new process of the same name finishes the order once", async () => {
+    const first = service("kitchen", "--name", "chef_proc", "--cook-time", "2s", "--heartbeat-interval", "300ms");
+    await waitFor(() => first.logs().some((l) => l.action === "worker_started"), "the worker to start");
+    const { body } = await postOrder(orderUrl, validOrder("delivery"));
+    const number = body.order_number as string;
+    await waitFor(() => first.logs().some((l) => l.action === "cooking_started" && l.order_number === number), "cooking to start");
+    first.child.kill("SIGKILL");
+    expect((await first.exited).signal).toBe("SIGKILL");
+
+    // Its heartbeat is still fresh, but its process is gone: the same name may come back at once.
+    const second = service("kitchen", "--name", "chef_proc", "--cook-time", "200ms", "--heartbeat-interval", "300ms");
+    await waitFor(async () => (await getJson(`${trackingUrl}/orders/${number}/status`)).body.current_status === "completed", "the order to complete", 30_000);
+    expect(kindsByOrder(await orderEvents(broker.url)).get(number)).toEqual(["placed", "paid", "cooking", "ready", "completed"]);
+    expect(second.logs().some((l) => l.action === "cooking_started" && l.order_number === number)).toBe(true);
+
+    // SIGTERM: finishes what is on the stove, signs off, exits 0.
+    const { body: next } = await postOrder(orderUrl, validOrder("delivery"));
+    await waitFor(() => second.logs().some((l) => l.action === "cooking_started" && l.order_number === next.order_number), "the next order to cook");
+    second.child.kill("SIGTERM");
+    expect((await second.exited).code).toBe(0);
+    expect(second.logs().some((l) => l.action === "order_ready" && l.order_number === next.order_number)).toBe(true);
+    expect(second.logs().some((l) => l.action === "worker_stopped")).toBe(true);
+    const workers = (await getJson(`${trackingUrl}/workers/status`)).body as Array<{ worker_name: string; status: string }>;
+    await waitFor(async () => ((await getJson(`${trackingUrl}/workers/status`)).body as typeof workers).find((w) => w.worker_name === "chef_proc")?.status === "offline", "chef_proc offline");
+  });
+
+  it("refuses a second worker of an online name with a clear message and exit code 1", async () => {
+    const anna = service("kitchen", "--name", "chef_anna", "--order-types", "dine_in", "--heartbeat-interval", "300ms");
+    await waitFor(() => anna.logs().some((l) => l.action === "worker_started"), "chef_anna to start");
+    const twin = service("kitchen", "--name", "chef_anna");
+    expect((await twin.exited).code).toBe(1);
+    expect(twin.stderr()).toMatch(/pizzeria: kitchen worker "chef_anna" is already online/);
+    anna.child.kill("SIGTERM");
+    expect((await anna.exited).code).toBe(0);
+  });
+
+  it("prints the seed's notification line when a subscriber runs alone", async () => {
+    const sub = service("notification", "--name", "desk");
+    await waitFor(() => sub.logs().some((l) => l.action === "service_started"), "the subscriber to start");
+    // It reads the stream from the start: earlier orders' changes are announced too.
+    await waitFor(() => /Notification for order ORD_\d{8}_\d{3,}: Status changed from 'ready' to 'completed' by order-1\./.test(sub.stdout()), "a notification line on stdout");
+    sub.child.kill("SIGINT");
+    expect((await sub.exited).code).toBe(0);
+  });
+});
+
+describe("pizzeria CLI errors", () => {
+  it.each([
+    [["up", "--bogus"], /Unknown argument: bogus/],
+    [["service", "kitchen"], /Missing required argument: name/],
+    [["service", "kitchen", "--name", "x", "--order-types", "pizza"], /--order-types must be a comma-separated list of dine_in, takeout, delivery/],
+    [["service", "kitchen", "--name", "bad name"], /worker name "bad name" must be 1-64 letters/],
+    [["service", "payment", "--failure-rate", "2"], /--failure-rate must be between 0 and 1/],
+    [["service", "kitchen", "--name", "x", "--heartbeat-interval", "soon"], /--heartbeat-interval must be a duration/],
+  ])("pizzeria %j exits 2 with a clear message", async (args, message) => {
+    const p = runCli(args as string[]);
+    const { code } = await p.exited;
+    expect(p.stderr()).toMatch(message);
+    expect(p.stderr()).not.toMatch(/\n\s+at /); // no stack trace
+    expect(code).toBe(2);
+  });
+
+  it("fails with the install hint when nats-server cannot be found", async () => {
+    const p = runCli(["up", "--order-port", "0", "--tracking-port", "0"], { PIZZERIA_NATS_SERVER: "/nonexistent/nats-server" });
+    expect((await p.exited).code).toBe(2);
+    expect(p.stderr()).toMatch(/nats-server is not installed\. On Debian\/Ubuntu: `sudo apt-get install -y nats-server`/);
+  });
+
+  it("cannot reach a NATS URL: exit 1 with the URL in the message", async () => {
+    const p = runCli(["service", "tracking", "--nats", "nats://127.0.0.1:1", "--port", "0", "--connect-timeout", "1s", "--data-dir", scratchDir("nonats")]);
+    expect((await p.exited).code).toBe(1);
+    expect(p.stderr()).toMatch(/pizzeria: cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/);
+  });
+});
+
+describe("pizzeria up", () => {
+  const natsPid = (port: string) => Number(execFileSync("pgrep", ["-f", `nats-server .*-p ${port} `]).toString().trim().split("\n")[0]);
+
+  it("prints full endpoint URLs, serves orders, and shuts down cleanly on Ctrl-C", async () => {
+    const dir = scratchDir("up");
+    const up = runCli(["up", "--order-port", "0", "--tracking-port", "0", "--time-scale", "1000", "--run-dir", dir]);
+    await waitFor(() => up.stdout().includes("Press Ctrl-C"), "up to be ready");
+    const orderUrl = /order API\s+(http:\/\/127\.0\.0\.1:\d+)\/orders/.exec(up.stdout())![1];
+    const trackingUrl = /tracking API\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(up.stdout())![1];
+    const port = /NATS\s+nats:\/\/127\.0\.0\.1:(\d+)/.exec(up.stdout())![1];
+    const pid = natsPid(port);
+    const { body } = await postOrder(orderUrl, validOrder("dine_in"));
+    await waitFor(async () => (await getJson(`${trackingUrl}/orders/${body.order_number}/status`)).body.current_status === "completed", "the order to complete");
+    up.child.kill("SIGINT");
+    expect((await up.exited).code).toBe(0);
+    expect(up.stdout()).toMatch(/stopped\.\n$/);
+    expect(isAlive(pid)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("leaves no orphan nats-server when it is killed with SIGKILL", async () => {
+    const dir = scratchDir("up-kill");
+    const up = runCli(["up", "--order-port", "0", "--tracking-port", "0", "--run-dir", dir]);
+    await waitFor(() => up.stdout().includes("Press Ctrl-C"), "up to be ready");
+    const pid = natsPid(/NATS\s+nats:\/\/127\.0\.0\.1:(\d+)/.exec(up.stdout())![1]);
+    expect(isAlive(pid)).toBe(true);
+    up.child.kill("SIGKILL");
+    await up.exited;
+    await waitFor(() => !isAlive(pid), "the nats-server to be reaped", 10_000);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,41 @@
+import { connect } from "@nats-io/transport-node";
+import { jetstream } from "@nats-io/jetstream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { subjects } from "../src/services/shared/contracts.js";
+import { getJson, postOrder, validOrder } from "./helpers/orders.js";
+import { deadLetters } from "./helpers/stream.js";
+import { startTestSystem, type TestSystem } from "./helpers/system.js";
+import { waitFor } from "./helpers/wait.js";
+
+describe("poison messages", () => {
+  let sys: TestSystem;
+  beforeAll(async () => {
+    sys = await startTestSystem({ roster: { payment: { instances: 1, provider: { failureRate: 0, latencyMs: 1 } } } });
+  });
+  afterAll(() => sys?.close());
+
+  it("go to the dead-letter stream with a reason instead of looping, and the consumers keep going", async () => {
+    const nc = await connect({ servers: sys.natsUrl });
+    const js = jetstream(nc);
+    await js.publish(subjects.orderEvent("placed", "takeout", "order-1"), "{not json", { msgID: "poison-1" });
+    await js.publish(subjects.orderEvent("paid", "dine_in", "order-1"), JSON.stringify({ kind: "paid", order_number: 7 }), { msgID: "poison-2" });
+    await nc.close();
+
+    // Each consumer that received them gave up on each exactly once, saying why.
+    const letters = await waitFor(async () => {
+      const all = await deadLetters(sys.natsUrl);
+      return all.length >= 10 ? all : null;
+    }, "dead letters from every consumer");
+    const byConsumer = (seq: number) => letters.filter((l) => l.stream_seq === seq).map((l) => l.consumer).sort();
+    const [first, second] = [...new Set(letters.map((l) => l.stream_seq))].sort((a, b) => a - b);
+    expect(byConsumer(first)).toEqual(["notification_notification-1", "notification_notification-2", "order_order-1", "payment", "tracking_tracking-1"]);
+    expect(byConsumer(second)).toEqual(["kitchen_dine_in", "notification_notification-1", "notification_notification-2", "order_order-1", "tracking_tracking-1"]);
+    expect(letters.find((l) => l.stream_seq === first)!.reason).toMatch(/^poison: body is not JSON/);
+    expect(letters.find((l) => l.stream_seq === second)!.reason).toMatch(/^poison: event field order_number is missing/);
+    expect(letters.find((l) => l.stream_seq === first)!.payload).toBe("{not json");
+    expect(letters).toHaveLength(10);
+
+    const answer = await postOrder(sys.orderUrl, validOrder("dine_in"));
+    await waitFor(async () => (await getJson(`${sys.trackingUrl}/orders/${answer.body.order_number}/status`)).body.current_status === "completed", "a good order to complete after the poison");
+  });
+});
