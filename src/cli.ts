@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { checkCommand } from "./commands/check.js";
 import { EXIT } from "./commands/common.js";
 import { serviceCommand } from "./commands/service.js";
 import { upCommand } from "./commands/up.js";
@@ -11,6 +12,7 @@ await yargs(hideBin(process.argv))
   .usage("$0 <command> [options]\n\nA terminal simulator and load-testing harness for a pizza-order system on NATS JetStream and SQLite.")
   .command(upCommand)
   .command(serviceCommand)
+  .command(checkCommand)
   // PIZZERIA_<OPTION> sets any option; these two are read straight from the environment elsewhere.
   .env("PIZZERIA")
   .option("debug", { type: "boolean", hidden: true, describe: "PIZZERIA_DEBUG=1: print stack traces" })

@@ -1,0 +1,280 @@
+/**
+ * Scenario files: what load to offer, which services to run, which faults to inject when, and
+ * which thresholds decide the verdict. `parseScenario` turns YAML text into a fully defaulted,
+ * normalised `Scenario` (durations in ms, targets canonical, weights summing to 1) or throws a
+ * `ScenarioError` (a ConfigError: exit code 2) at the first bad value, in a fixed order.
+ */
+import { readFileSync } from "node:fs";
+import { LineCounter, parseDocument } from "yaml";
+import { INSTANCE_NAME_PATTERN, ORDER_TYPES, SERVICE_NAMES, type OrderType } from "../services/shared/contracts.js";
+import { errorMessage } from "../services/shared/errors.js";
+import { formatDuration } from "./duration.js";
+import { given, readChaos, Reader, ScenarioError, type ChaosStep, type PathSeg } from "./scenario-validate.js";
+import { DEFAULT_ROSTER, type Roster, type WorkerSpec } from "./system.js";
+
+export { ScenarioError, renderPath, renderFound, rosterInstances, FAULT_KINDS, NETWORK_FAULTS, SHORTHAND_FAULTS } from "./scenario-validate.js";
+export type { ChaosStep, FaultKind, PathSeg } from "./scenario-validate.js";
+
+export type ArrivalKind = "constant" | "poisson";
+
+/** One load phase; `startMs` is its offset from the start of the load. */
+export interface Phase {
+  startMs: number;
+  durationMs: number;
+  /** Orders per second at the start of the phase. */
+  rate: number;
+  /** Orders per second at its end (= rate when the file has no rampTo). */
+  rampTo: number;
+  arrival: ArrivalKind;
+}
+
+export interface Thresholds {
+  lost?: number;
+  duplicated?: number;
+  invalid?: number;
+  acceptP50Ms?: number;
+  acceptP95Ms?: number;
+  acceptP99Ms?: number;
+  endToEndP50Ms?: number;
+  endToEndP95Ms?: number;
+  endToEndP99Ms?: number;
+  errorRate?: number;
+  /** Orders per second, at least. */
+  minThroughput?: number;
+}
+
+export interface OrderMix {
+  /** Weights normalised to sum to 1. */
+  types: Record<OrderType, number>;
+  items: { min: number; max: number };
+  /** Share of deliberately invalid requests, 0..1. */
+  invalid: number;
+}
+
+export type Mode = "inprocess" | "processes";
+
+export interface Scenario {
+  file: string;
+  name: string;
+  description?: string;
+  seed: number;
+  /** Length of the run (load plus any quiet tail before the drain), ms. */
+  durationMs: number;
+  timeScale: number;
+  cookTimeMs?: number;
+  heartbeatIntervalMs: number;
+  mode: Mode;
+  load: Phase[];
+  orders: OrderMix;
+  roster: Roster;
+  /** Sorted by `at` (stable: file order for equal times). */
+  chaos: ChaosStep[];
+  expect: Thresholds;
+  drainTimeoutMs: number;
+}
+
+export const DEFAULT_EXPECT: Readonly<Thresholds> = { lost: 0, duplicated: 0, invalid: 0 };
+export const DEFAULT_DRAIN_TIMEOUT_MS = 60_000;
+export const DEFAULT_HEARTBEAT_MS = 1_000;
+export const MAX_INSTANCES = 16;
+export const MAX_RATE = 100_000;
+
+const TOP_KEYS = ["name", "description", "seed", "duration", "timeScale", "cookTime", "heartbeatInterval", "mode", "load", "orders", "services", "chaos", "expect", "drainTimeout"];
+const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Read and check a scenario file; an unreadable file is a ScenarioError too. */
+export function loadScenario(file: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ScenarioError({ file, path: "(file)", expected: "a readable scenario file", found: errorMessage(err) }, { cause: err });
+  }
+  return parseScenario(text, file);
+}
+
+export function parseScenario(text: string, file: string): Scenario {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  const bad = doc.errors[0];
+  if (bad) {
+    const pos = bad.linePos?.[0];
+    const where = pos ? ` at line ${pos.line}:${pos.col}` : "";
+    const reason = bad.message.split("\n")[0].replace(/ at line \d+, column \d+.*$/, "");
+    throw new ScenarioError({ file, path: "(syntax)", expected: "valid YAML", found: `${reason}${where}`, line: pos?.line, column: pos?.col }, { cause: bad });
+  }
+  const r = new Reader(file, doc, lines);
+  const root: unknown = doc.toJS({ maxAliasCount: 1000 });
+  if (root === null || root === undefined) r.fail([], "a scenario mapping with keys name, seed, load, ...", undefined, "an empty document");
+  const top = r.mapping(root, [], TOP_KEYS, "a scenario mapping");
+
+  r.required(top.name, ["name"], "a name of 1-64 letters, digits, _ or -");
+  const name = r.string(top.name, ["name"], "a name of 1-64 letters, digits, _ or -", NAME_PATTERN);
+  const description = given(top.description) ? r.string(top.description, ["description"]) : undefined;
+  r.required(top.seed, ["seed"], "an integer seed");
+  const seed = r.integer(top.seed, ["seed"], { min: 0, max: Number.MAX_SAFE_INTEGER });
+  const declaredDuration = given(top.duration) ? r.duration(top.duration, ["duration"], { min: 0, above: true }) : undefined;
+  const timeScale = given(top.timeScale) ? r.number(top.timeScale, ["timeScale"], { min: 0, above: true }) : 1;
+  const cookTimeMs = given(top.cookTime) ? r.duration(top.cookTime, ["cookTime"], { min: 0, max: 600_000 }) : undefined;
+  const heartbeatIntervalMs = given(top.heartbeatInterval) ? r.duration(top.heartbeatInterval, ["heartbeatInterval"], { min: 50, max: 600_000 }) : DEFAULT_HEARTBEAT_MS;
+  const mode = given(top.mode) ? r.oneOf<Mode>(top.mode, ["mode"], ["inprocess", "processes"]) : "inprocess";
+
+  r.required(top.load, ["load"], "a list of at least 1 load phase");
+  const load = readLoad(r, top.load);
+  const loadMs = load.reduce((sum, p) => sum + p.durationMs, 0);
+  if (declaredDuration !== undefined && declaredDuration < loadMs) {
+    r.fail(["duration"], `a duration of at least ${formatDuration(loadMs)} (the sum of the load phases)`, top.duration);
+  }
+  const durationMs = declaredDuration ?? loadMs;
+
+  const orders = readOrders(r, top.orders);
+  const roster = readServices(r, top.services, seed);
+  for (const type of ORDER_TYPES) {
+    if (orders.types[type] > 0 && !roster.kitchen.some((w) => (w.orderTypes ?? ORDER_TYPES).includes(type))) {
+      const path: PathSeg[] = given(top.services) && given((top.services as Record<string, unknown>).kitchen) ? ["services", "kitchen"] : ["orders", "types", type];
+      r.fail(path, `a kitchen worker for every order type with a weight above 0 (${type} has none)`, undefined, `workers ${roster.kitchen.map((w) => `${w.name}[${(w.orderTypes ?? ORDER_TYPES).join(",")}]`).join(", ")}`);
+    }
+  }
+  const chaos = given(top.chaos) ? readChaos(r, top.chaos, roster, durationMs) : [];
+  const expect = given(top.expect) ? readExpect(r, top.expect) : { ...DEFAULT_EXPECT };
+  const drainTimeoutMs = given(top.drainTimeout) ? r.duration(top.drainTimeout, ["drainTimeout"], { min: 0, above: true, max: 3_600_000 }) : DEFAULT_DRAIN_TIMEOUT_MS;
+
+  return {
+    file,
+    name,
+    ...(description !== undefined ? { description } : {}),
+    seed,
+    durationMs,
+    timeScale,
+    ...(cookTimeMs !== undefined ? { cookTimeMs } : {}),
+    heartbeatIntervalMs,
+    mode,
+    load,
+    orders,
+    roster,
+    chaos,
+    expect,
+    drainTimeoutMs,
+  };
+}
+
+function readLoad(r: Reader, value: unknown): Phase[] {
+  const raw = r.list(value, ["load"], { min: 1, max: 1000, of: "load phases" });
+  let startMs = 0;
+  return raw.map((item, i) => {
+    const path = ["load", i];
+    const p = r.mapping(item, path, ["duration", "rate", "rampTo", "arrival"], "a load phase");
+    r.required(p.duration, [...path, "duration"], "a duration such as 500ms, 10s or 2m");
+    const durationMs = r.duration(p.duration, [...path, "duration"], { min: 0, above: true, max: 86_400_000 });
+    r.required(p.rate, [...path, "rate"], `a number from 0 to ${MAX_RATE} (orders per second)`);
+    const rate = r.number(p.rate, [...path, "rate"], { min: 0, max: MAX_RATE });
+    const rampTo = given(p.rampTo) ? r.number(p.rampTo, [...path, "rampTo"], { min: 0, max: MAX_RATE }) : rate;
+    const arrival = given(p.arrival) ? r.oneOf<ArrivalKind>(p.arrival, [...path, "arrival"], ["constant", "poisson"]) : "constant";
+    const phase: Phase = { startMs, durationMs, rate, rampTo, arrival };
+    startMs += durationMs;
+    return phase;
+  });
+}
+
+function readOrders(r: Reader, value: unknown): OrderMix {
+  const equal = Object.fromEntries(ORDER_TYPES.map((t) => [t, 1 / ORDER_TYPES.length])) as Record<OrderType, number>;
+  if (!given(value)) return { types: equal, items: { min: 1, max: 3 }, invalid: 0 };
+  const o = r.mapping(value, ["orders"], ["types", "items", "invalid"]);
+  let types = equal;
+  if (given(o.types)) {
+    const t = r.mapping(o.types, ["orders", "types"], ORDER_TYPES, "a mapping of order types to weights");
+    const weights = Object.fromEntries(ORDER_TYPES.map((k) => [k, given(t[k]) ? r.number(t[k], ["orders", "types", k], { min: 0, max: 1e9 }) : 0])) as Record<OrderType, number>;
+    const sum = ORDER_TYPES.reduce((s, k) => s + weights[k], 0);
+    if (!(sum > 0)) r.fail(["orders", "types"], "weights with a sum above 0", o.types);
+    types = Object.fromEntries(ORDER_TYPES.map((k) => [k, weights[k] / sum])) as Record<OrderType, number>;
+  }
+  let items = { min: 1, max: 3 };
+  if (given(o.items)) {
+    const it = r.mapping(o.items, ["orders", "items"], ["min", "max"]);
+    const min = given(it.min) ? r.integer(it.min, ["orders", "items", "min"], { min: 1, max: 20 }) : 1;
+    const max = given(it.max) ? r.integer(it.max, ["orders", "items", "max"], { min, max: 20 }) : Math.max(3, min);
+    items = { min, max };
+  }
+  const invalid = given(o.invalid) ? r.number(o.invalid, ["orders", "invalid"], { min: 0, max: 1 }) : 0;
+  return { types, items, invalid };
+}
+
+function readInstances(r: Reader, v: Record<string, unknown>, path: PathSeg[], fallback: number): number {
+  return given(v.instances) ? r.integer(v.instances, [...path, "instances"], { min: 1, max: MAX_INSTANCES }) : fallback;
+}
+
+function readServices(r: Reader, value: unknown, seed: number): Roster {
+  const d = structuredClone(DEFAULT_ROSTER);
+  const roster: Roster = {
+    order: d.order,
+    payment: { ...d.payment, provider: { ...d.payment.provider, seed } },
+    kitchen: d.kitchen.map((w) => ({ ...w, orderTypes: w.orderTypes ?? [...ORDER_TYPES] })),
+    tracking: d.tracking,
+    notification: d.notification,
+  };
+  if (!given(value)) return roster;
+  const s = r.mapping(value, ["services"], SERVICE_NAMES);
+  if (given(s.order)) {
+    const o = r.mapping(s.order, ["services", "order"], ["instances", "maxConcurrent"]);
+    roster.order = { instances: readInstances(r, o, ["services", "order"], d.order.instances) };
+    if (given(o.maxConcurrent)) roster.order.maxConcurrent = r.integer(o.maxConcurrent, ["services", "order", "maxConcurrent"], { min: 1, max: 100_000 });
+  }
+  if (given(s.payment)) {
+    const path = ["services", "payment"];
+    const p = r.mapping(s.payment, path, ["instances", "failureRate", "latency", "concurrency"]);
+    roster.payment = { instances: readInstances(r, p, path, d.payment.instances), provider: { seed } };
+    if (given(p.failureRate)) roster.payment.provider!.failureRate = r.number(p.failureRate, [...path, "failureRate"], { min: 0, max: 1 });
+    if (given(p.latency)) roster.payment.provider!.latencyMs = r.duration(p.latency, [...path, "latency"], { max: 60_000 });
+    if (given(p.concurrency)) roster.payment.concurrency = r.integer(p.concurrency, [...path, "concurrency"], { min: 1, max: 10_000 });
+  }
+  if (given(s.kitchen)) roster.kitchen = readKitchen(r, s.kitchen);
+  for (const svc of ["tracking", "notification"] as const) {
+    if (!given(s[svc])) continue;
+    const v = r.mapping(s[svc], ["services", svc], ["instances"]);
+    roster[svc] = { instances: readInstances(r, v, ["services", svc], d[svc].instances) };
+  }
+  return roster;
+}
+
+function readKitchen(r: Reader, value: unknown): WorkerSpec[] {
+  const raw = r.list(value, ["services", "kitchen"], { min: 1, max: MAX_INSTANCES, of: "kitchen workers" });
+  const seen = new Set<string>();
+  return raw.map((item, i) => {
+    const path = ["services", "kitchen", i];
+    const w = r.mapping(item, path, ["name", "types", "prefetch"], "a kitchen worker");
+    const nameExpected = "a worker name of 1-64 letters, digits, _ or -";
+    r.required(w.name, [...path, "name"], nameExpected);
+    const name = r.string(w.name, [...path, "name"], nameExpected, INSTANCE_NAME_PATTERN);
+    if (seen.has(name)) r.fail([...path, "name"], `a worker name not used before (${[...seen].join(", ")})`, name);
+    seen.add(name);
+    let orderTypes: OrderType[] = [...ORDER_TYPES];
+    if (given(w.types)) {
+      const types = r.list(w.types, [...path, "types"], { min: 1, max: ORDER_TYPES.length, of: "order types" });
+      orderTypes = types.map((t, j) => {
+        const type = r.oneOf(t, [...path, "types", j], ORDER_TYPES);
+        if (types.indexOf(t) !== j) r.fail([...path, "types", j], "each order type at most once", t);
+        return type;
+      });
+    }
+    const spec: WorkerSpec = { name, orderTypes };
+    if (given(w.prefetch)) spec.prefetch = r.integer(w.prefetch, [...path, "prefetch"], { min: 1, max: 1000 });
+    return spec;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thresholds
+// ---------------------------------------------------------------------------------------------
+
+const COUNT_THRESHOLDS = ["lost", "duplicated", "invalid"] as const;
+const LATENCY_THRESHOLDS = ["acceptP50", "acceptP95", "acceptP99", "endToEndP50", "endToEndP95", "endToEndP99"] as const;
+
+function readExpect(r: Reader, value: unknown): Thresholds {
+  const e = r.mapping(value, ["expect"], [...COUNT_THRESHOLDS, ...LATENCY_THRESHOLDS, "errorRate", "minThroughput"]);
+  const out: Thresholds = {};
+  for (const k of COUNT_THRESHOLDS) if (given(e[k])) out[k] = r.integer(e[k], ["expect", k], { min: 0 });
+  for (const k of LATENCY_THRESHOLDS) if (given(e[k])) out[`${k}Ms`] = r.duration(e[k], ["expect", k], { min: 0, above: true });
+  if (given(e.errorRate)) out.errorRate = r.number(e.errorRate, ["expect", "errorRate"], { min: 0, max: 1 });
+  if (given(e.minThroughput)) out.minThroughput = r.number(e.minThroughput, ["expect", "minThroughput"], { min: 0 });
+  return out;
+}
