@@ -44,6 +44,8 @@ export interface BrokerOptions {
   /** JetStream store directory; a fresh temporary one (removed at stop) when absent. */
   storeDir?: string;
   port?: number;
+  /** Monitoring (HTTP) port; a free one when absent. */
+  monitorPort?: number;
   /** nats-server's own log; discarded when absent. */
   logFile?: string;
   /** Extra nats-server arguments (cluster routes, ...). */
@@ -59,8 +61,10 @@ export interface LocalBroker {
   storeDir: string;
   readonly pid: number | undefined;
   readonly running: boolean;
-  /** Graceful shutdown (SIGTERM, then SIGKILL after a grace period). */
+  /** Graceful shutdown (SIGTERM, then SIGKILL after a grace period); a store this broker created is removed. */
   stop(): Promise<void>;
+  /** Graceful shutdown that keeps the store, to start again with `restart()` (a chaos "stop"). */
+  shutdown(): Promise<void>;
   /** kill -9: what a crash looks like. The store stays. */
   kill(): Promise<void>;
   /** Start again on the same port with the same store. */
@@ -80,7 +84,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<LocalBro
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), "pizzeria-js-"));
   mkdirSync(storeDir, { recursive: true });
   const port = options.port ?? (await freePort());
-  const monitorPort = await freePort();
+  const monitorPort = options.monitorPort ?? (await freePort());
   const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
   let child: ChildProcess | null = null;
 
@@ -158,6 +162,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<LocalBro
       await terminate("SIGTERM", 5_000);
       if (ownStore) rmSync(storeDir, { recursive: true, force: true });
     },
+    shutdown: () => terminate("SIGTERM", 5_000),
     kill: () => terminate("SIGKILL", 0),
     async restart() {
       await terminate("SIGTERM", 5_000);

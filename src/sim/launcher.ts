@@ -1,21 +1,12 @@
 import { EventEmitter } from "node:events";
 import type { ServiceName } from "../services/shared/contracts.js";
 import { errorMessage } from "../services/shared/errors.js";
-import { start as startOrder } from "../services/order/index.js";
-import { start as startPayment } from "../services/payment/index.js";
-import { start as startKitchen } from "../services/kitchen/index.js";
-import { start as startTracking } from "../services/tracking/index.js";
-import { start as startNotification } from "../services/notification/index.js";
-import { instanceFiles, type Roster, type SystemSettings, type WorkerSpec } from "./system.js";
+import type { NatsOptions } from "../services/shared/nats.js";
+import type { ProviderSettings } from "../services/payment/payment-provider.js";
+import { startProxy, type NetProxy } from "./net-proxy.js";
+import type { Roster, SystemSettings, WorkerSpec } from "./system.js";
 
-/** What every running service instance offers the launcher. */
-interface Stoppable {
-  stop(): Promise<void>;
-  abort(): Promise<void>;
-  url?: string;
-}
-
-export type InstanceState = "starting" | "up" | "stopping" | "stopped" | "crashed" | "failed";
+export type InstanceState = "starting" | "up" | "stopping" | "stopped" | "crashed" | "failed" | "paused";
 
 export interface InstanceInfo {
   /** `<service>/<instance>`, e.g. `kitchen/chef_anna`, `order/order-1`. */
@@ -24,6 +15,7 @@ export interface InstanceInfo {
   instance: string;
   state: InstanceState;
   url?: string;
+  pid?: number;
   restarts: number;
   lastError?: string;
 }
@@ -32,86 +24,75 @@ export interface LauncherEvents {
   instance: [InstanceInfo];
 }
 
+/** One instance of the roster, as either launcher starts it. */
+export interface InstanceSpec {
+  id: string;
+  service: ServiceName;
+  instance: string;
+  /** HTTP services: the port (0 = any; a restart reuses the one it got). */
+  port?: number;
+  maxConcurrent?: number;
+  worker?: WorkerSpec;
+  provider?: Partial<ProviderSettings>;
+  concurrency?: number;
+}
+
+/** A running instance, however it runs. */
+export interface InstanceHandle {
+  stop(): Promise<void>;
+  /** Crash: in-process, drop everything; as a process, SIGKILL. */
+  abort(): Promise<void>;
+  url?: string;
+  port?: number;
+  pid?: number;
+  /** Freeze and thaw (processes only: SIGSTOP / SIGCONT). */
+  pause?(): void;
+  resume?(): void;
+}
+
 interface Slot {
   info: InstanceInfo;
-  launch: () => Promise<Stoppable>;
-  handle: Stoppable | null;
+  spec: InstanceSpec;
+  handle: InstanceHandle | null;
+}
+
+/** The roster as instances, in start order: consumers of events first, the order API last. */
+export function rosterSpecs(roster: Roster, settings: Pick<SystemSettings, "orderPort" | "trackingPort">): InstanceSpec[] {
+  const specs: InstanceSpec[] = [];
+  const add = (service: ServiceName, instance: string, extra: Partial<InstanceSpec> = {}) =>
+    specs.push({ id: `${service}/${instance}`, service, instance, ...extra });
+  for (let i = 1; i <= roster.notification.instances; i++) add("notification", `notification-${i}`);
+  for (let i = 1; i <= roster.tracking.instances; i++) add("tracking", `tracking-${i}`, { port: i === 1 ? (roster.tracking.port ?? settings.trackingPort ?? 0) : 0 });
+  for (const worker of roster.kitchen) add("kitchen", worker.name, { worker });
+  for (let i = 1; i <= roster.payment.instances; i++) add("payment", `payment-${i}`, { provider: roster.payment.provider, concurrency: roster.payment.concurrency });
+  for (let i = 1; i <= roster.order.instances; i++) add("order", `order-${i}`, { port: i === 1 ? (roster.order.port ?? settings.orderPort ?? 0) : 0, maxConcurrent: roster.order.maxConcurrent });
+  return specs;
 }
 
 /**
- * Runs a roster of services inside this process. Each instance keeps its own NATS connection
- * and SQLite file, exactly as when it runs alone; the launcher only starts, stops, crashes and
- * restarts them and reports their state as `instance` events.
+ * Runs a roster of services and reports their state as `instance` events. Subclasses decide how
+ * an instance runs (inside this process, or as a child process); this class keeps the slots,
+ * the start/stop/crash/restart verbs, and, when asked, a TCP proxy between each instance and
+ * NATS so network faults can be put on that one link.
  */
-export class InProcessLauncher extends EventEmitter<LauncherEvents> {
+export abstract class Launcher extends EventEmitter<LauncherEvents> {
   private readonly slots = new Map<string, Slot>();
+  private readonly proxies = new Map<string, NetProxy[]>();
 
-  constructor(private readonly settings: SystemSettings) {
+  constructor(protected readonly settings: SystemSettings) {
     super();
   }
 
-  /** Start the whole roster: consumers of events first, the order API last, so nothing is missed. */
+  protected abstract launch(spec: InstanceSpec, nats: NatsOptions): Promise<InstanceHandle>;
+
   async startRoster(roster: Roster): Promise<void> {
-    const s = this.settings;
-    const common = (service: string, instance: string) => ({
-      nats: s.nats,
-      topology: s.topology,
-      logLevel: s.logLevel,
-      ...instanceFiles(s.runDir, service, instance),
-    });
-    const add = (service: ServiceName, instance: string, launch: () => Promise<Stoppable>) => {
-      const info: InstanceInfo = { id: `${service}/${instance}`, service, instance, state: "stopped", restarts: 0 };
-      this.slots.set(info.id, { info, launch, handle: null });
-    };
-    for (let i = 1; i <= roster.notification.instances; i++) {
-      const instance = `notification-${i}`;
-      add("notification", instance, () => startNotification({ ...common("notification", instance), instance }));
+    for (const spec of rosterSpecs(roster, this.settings)) {
+      this.slots.set(spec.id, { info: { id: spec.id, service: spec.service, instance: spec.instance, state: "stopped", restarts: 0 }, spec, handle: null });
     }
-    for (let i = 1; i <= roster.tracking.instances; i++) {
-      const instance = `tracking-${i}`;
-      // A restarted instance comes back on the port it had, so its URL stays valid.
-      let port = i === 1 ? (roster.tracking.port ?? s.trackingPort ?? 0) : 0;
-      add("tracking", instance, async () => {
-        const handle = await startTracking({ ...common("tracking", instance), instance, port, timeScale: s.timeScale });
-        port = handle.port;
-        return handle;
-      });
-    }
-    for (const worker of roster.kitchen) {
-      add("kitchen", worker.name, () => startKitchen(this.kitchenOptions(worker, common("kitchen", worker.name))));
-    }
-    for (let i = 1; i <= roster.payment.instances; i++) {
-      const instance = `payment-${i}`;
-      add("payment", instance, () =>
-        startPayment({ ...common("payment", instance), instance, provider: roster.payment.provider, concurrency: roster.payment.concurrency }),
-      );
-    }
-    for (let i = 1; i <= roster.order.instances; i++) {
-      const instance = `order-${i}`;
-      let port = i === 1 ? (roster.order.port ?? s.orderPort ?? 0) : 0;
-      add("order", instance, async () => {
-        const handle = await startOrder({ ...common("order", instance), instance, port, maxConcurrent: roster.order.maxConcurrent });
-        port = handle.port;
-        return handle;
-      });
-    }
-    // Workers and subscribers start side by side; the order API comes up after them.
     const ids = [...this.slots.keys()];
+    // Workers and subscribers start side by side; the order API comes up after them.
     await Promise.all(ids.filter((id) => !id.startsWith("order/")).map((id) => this.startInstance(id)));
     await Promise.all(ids.filter((id) => id.startsWith("order/")).map((id) => this.startInstance(id)));
-  }
-
-  private kitchenOptions(worker: WorkerSpec, common: object) {
-    const s = this.settings;
-    return {
-      ...common,
-      name: worker.name,
-      orderTypes: worker.orderTypes,
-      prefetch: worker.prefetch,
-      timeScale: s.timeScale,
-      cookTimeMs: s.cookTimeMs,
-      heartbeatIntervalMs: s.heartbeatIntervalMs,
-    } as Parameters<typeof startKitchen>[0];
   }
 
   list(): InstanceInfo[] {
@@ -123,13 +104,19 @@ export class InProcessLauncher extends EventEmitter<LauncherEvents> {
     return slot ? { ...slot.info } : undefined;
   }
 
-  /** The running handle of an instance (tests reach into services through it). */
-  handle<T = Stoppable>(id: string): T | null {
+  /** The running handle of an instance (in-process tests reach into services through it). */
+  handle<T = InstanceHandle>(id: string): T | null {
     return (this.slots.get(id)?.handle as T | null) ?? null;
   }
 
   urls(service: "order" | "tracking"): string[] {
-    return [...this.slots.values()].filter((s) => s.info.service === service && s.info.url).map((s) => s.info.url!);
+    return [...this.slots.values()].filter((s) => s.info.service === service && s.info.state === "up" && s.info.url).map((s) => s.info.url!);
+  }
+
+  /** The proxies between an instance and NATS (one per broker node), when the system runs with proxies. */
+  proxiesOf(id: string): NetProxy[] {
+    this.require(id);
+    return this.proxies.get(id) ?? [];
   }
 
   async startInstance(id: string): Promise<void> {
@@ -137,8 +124,11 @@ export class InProcessLauncher extends EventEmitter<LauncherEvents> {
     if (slot.handle) return;
     this.update(slot, { state: "starting" });
     try {
-      slot.handle = await slot.launch();
-      this.update(slot, { state: "up", url: slot.handle.url, lastError: undefined });
+      const handle = await this.launch(slot.spec, await this.natsFor(slot.spec.id));
+      slot.handle = handle;
+      // A restarted instance comes back on the port it had, so its URL stays valid.
+      if (handle.port !== undefined) slot.spec.port = handle.port;
+      this.update(slot, { state: "up", url: handle.url, pid: handle.pid, lastError: undefined });
     } catch (err) {
       this.update(slot, { state: "failed", lastError: errorMessage(err) });
       throw err;
@@ -150,10 +140,11 @@ export class InProcessLauncher extends EventEmitter<LauncherEvents> {
     const slot = this.require(id);
     const handle = slot.handle;
     if (!handle) return;
+    handle.resume?.(); // a frozen process cannot act on SIGTERM
     this.update(slot, { state: "stopping" });
     slot.handle = null;
     await handle.stop();
-    this.update(slot, { state: "stopped" });
+    this.update(slot, { state: "stopped", pid: undefined });
   }
 
   /** Crash one instance: no graceful path. */
@@ -163,7 +154,21 @@ export class InProcessLauncher extends EventEmitter<LauncherEvents> {
     if (!handle) return;
     slot.handle = null;
     await handle.abort();
-    this.update(slot, { state: "crashed" });
+    this.update(slot, { state: "crashed", pid: undefined });
+  }
+
+  pauseInstance(id: string): void {
+    const slot = this.require(id);
+    if (!slot.handle?.pause) throw new Error(`${id} cannot be paused: it does not run as its own process (use --mode processes)`);
+    slot.handle.pause();
+    this.update(slot, { state: "paused" });
+  }
+
+  resumeInstance(id: string): void {
+    const slot = this.require(id);
+    if (!slot.handle?.resume || slot.info.state !== "paused") return;
+    slot.handle.resume();
+    this.update(slot, { state: "up" });
   }
 
   /** Start an instance that was stopped or crashed, retrying while its name is still held (a crashed worker's heartbeat must go stale first). */
@@ -172,26 +177,57 @@ export class InProcessLauncher extends EventEmitter<LauncherEvents> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
+        // Counted quietly: the "up" event is the news; the count rides along from now on.
         await this.startInstance(id);
-        this.update(slot, { restarts: slot.info.restarts + 1 });
+        slot.info.restarts++;
         return;
       } catch (err) {
         if (Date.now() > deadline || !/already online/.test(errorMessage(err))) throw err;
-        await new Promise((r) => setTimeout(r, 500));
+        await new Promise((r) => setTimeout(r, 250));
       }
     }
   }
 
-  /** Stop everything gracefully: the order API first (no new work), subscribers last. */
+  /** Stop everything gracefully: the order API first (no new work), subscribers last; then the proxies. */
   async stopAll(): Promise<void> {
     const order: ServiceName[] = ["order", "payment", "kitchen", "tracking", "notification"];
     for (const service of order) {
       const ids = [...this.slots.values()].filter((s) => s.info.service === service).map((s) => s.info.id);
       await Promise.allSettled(ids.map((id) => this.stopInstance(id)));
     }
+    for (const list of this.proxies.values()) await Promise.allSettled(list.map((p) => p.close()));
+    this.proxies.clear();
   }
 
-  private require(id: string): Slot {
+  /** The NATS options an instance connects with: the system's, or its own proxies in front of them. */
+  private async natsFor(id: string): Promise<NatsOptions> {
+    const nats = this.settings.nats;
+    if (!this.settings.proxies) return nats;
+    let list = this.proxies.get(id);
+    if (!list) {
+      const servers = [nats.servers].flat();
+      list = await Promise.all(servers.map((url) => {
+        const u = new URL(url.includes("://") ? url : `nats://${url}`);
+        return startProxy({ upstream: { host: u.hostname, port: Number(u.port || 4222) } });
+      }));
+      this.proxies.set(id, list);
+    }
+    return { ...nats, servers: list.map((p) => p.url("nats")) };
+  }
+
+  /**
+   * For subclasses: an instance ended on its own (not through stop or crash), e.g. a child
+   * process that exited or was killed from outside. Reported as `crashed` with `detail` as its
+   * `lastError`; ignored when `handle` is no longer the instance's running handle.
+   */
+  protected markExited(id: string, handle: InstanceHandle, detail: string): void {
+    const slot = this.slots.get(id);
+    if (!slot || slot.handle !== handle) return;
+    slot.handle = null;
+    this.update(slot, { state: "crashed", pid: undefined, lastError: detail });
+  }
+
+  protected require(id: string): Slot {
     const slot = this.slots.get(id);
     if (!slot) throw new Error(`no service instance ${id} (known: ${[...this.slots.keys()].join(", ")})`);
     return slot;

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import type { NatsOptions, TopologyOptions } from "../services/shared/nats.js";
 import { findNatsServer, startBroker, type LocalBroker } from "./broker.js";
-import { InProcessLauncher } from "./launcher.js";
+import { InProcessLauncher } from "./in-process-launcher.js";
+import type { Launcher } from "./launcher.js";
 import { createRunDir } from "./run-dir.js";
 import type { Roster, SystemSettings } from "./system.js";
 
@@ -25,7 +26,7 @@ export interface Session {
   /** The broker this session started (absent with --nats). */
   broker: LocalBroker | null;
   nats: NatsOptions;
-  launcher: InProcessLauncher;
+  launcher: Launcher;
   settings: SystemSettings;
   /** Stop every service gracefully, then the broker we started. */
   close(): Promise<void>;

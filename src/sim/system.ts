@@ -42,6 +42,8 @@ export interface SystemSettings {
   cookTimeMs?: number;
   heartbeatIntervalMs?: number;
   logLevel?: string;
+  /** Put a TCP proxy between each instance and NATS, so network faults can be injected per instance. */
+  proxies?: boolean;
   /** Ports for the first order and tracking instances (0: any free port). */
   orderPort?: number;
   trackingPort?: number;

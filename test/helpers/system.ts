@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import type { TopologyOptions } from "../../src/services/shared/nats.js";
-import { InProcessLauncher } from "../../src/sim/launcher.js";
+import { InProcessLauncher } from "../../src/sim/in-process-launcher.js";
 import { DEFAULT_ROSTER, type Roster } from "../../src/sim/system.js";
 import { scratchDir, startTestBroker } from "./nats.js";
 

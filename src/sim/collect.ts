@@ -1,0 +1,39 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { subjects, type OrderStatus, type ServiceName } from "../services/shared/contracts.js";
+import type { OrderRecord } from "./checker.js";
+
+async function ask<T>(nc: NatsConnection, service: ServiceName, instance: string, verb: string, body: unknown, timeoutMs = 10_000): Promise<T> {
+  const reply = await nc.request(subjects.control(service, instance, verb), JSON.stringify(body), { timeout: timeoutMs });
+  const value = reply.json() as T & { error?: string };
+  if (value && typeof value === "object" && "error" in value && value.error) throw new Error(`${service}/${instance} ${verb}: ${value.error}`);
+  return value;
+}
+
+/** Every order an order-service instance holds, paged over its control subject. */
+export async function collectOrders(nc: NatsConnection, instance: string): Promise<OrderRecord[]> {
+  const out: OrderRecord[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page: { orders: Array<{ number: string; request_id: string; status: OrderStatus }> } = await ask(nc, "order", instance, "orders", { after, limit: 5_000 });
+    for (const o of page.orders) out.push({ instance, number: o.number, request_id: o.request_id, status: o.status });
+    if (page.orders.length < 5_000) return out;
+    after = page.orders[page.orders.length - 1].number;
+  }
+}
+
+/** Everything a notification subscriber announced, in order: [order number, status]. */
+export async function collectNotifications(nc: NatsConnection, instance: string): Promise<Array<[string, string]>> {
+  const out: Array<[string, string]> = [];
+  let after = 0;
+  for (;;) {
+    const page: { rows: Array<[string, string]>; next: number | null } = await ask(nc, "notification", instance, "seen", { after, limit: 20_000 });
+    out.push(...page.rows);
+    if (page.next === null || page.rows.length < 20_000) return out;
+    after = page.next;
+  }
+}
+
+/** Ask one instance for a fault or setting change (payment provider outage, slow kitchen). */
+export function control<T = unknown>(nc: NatsConnection, service: ServiceName, instance: string, verb: string, body: unknown): Promise<T> {
+  return ask<T>(nc, service, instance, verb, body, 5_000);
+}

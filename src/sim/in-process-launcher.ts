@@ -1,0 +1,40 @@
+import type { NatsOptions } from "../services/shared/nats.js";
+import { start as startOrder } from "../services/order/index.js";
+import { start as startPayment } from "../services/payment/index.js";
+import { start as startKitchen } from "../services/kitchen/index.js";
+import { start as startTracking } from "../services/tracking/index.js";
+import { start as startNotification } from "../services/notification/index.js";
+import { Launcher, type InstanceHandle, type InstanceSpec } from "./launcher.js";
+import { instanceFiles } from "./system.js";
+
+/**
+ * Runs every instance inside this process. Each still has its own NATS connection and SQLite
+ * file, exactly as when it runs alone; a "crash" drops its connection and database without any
+ * graceful step.
+ */
+export class InProcessLauncher extends Launcher {
+  protected async launch(spec: InstanceSpec, nats: NatsOptions): Promise<InstanceHandle> {
+    const s = this.settings;
+    const common = { nats, topology: s.topology, logLevel: s.logLevel, ...instanceFiles(s.runDir, spec.service, spec.instance) };
+    switch (spec.service) {
+      case "order":
+        return startOrder({ ...common, instance: spec.instance, port: spec.port, maxConcurrent: spec.maxConcurrent });
+      case "payment":
+        return startPayment({ ...common, instance: spec.instance, provider: spec.provider, concurrency: spec.concurrency });
+      case "kitchen":
+        return startKitchen({
+          ...common,
+          name: spec.instance,
+          orderTypes: spec.worker?.orderTypes,
+          prefetch: spec.worker?.prefetch,
+          timeScale: s.timeScale,
+          cookTimeMs: s.cookTimeMs,
+          heartbeatIntervalMs: s.heartbeatIntervalMs,
+        });
+      case "tracking":
+        return startTracking({ ...common, instance: spec.instance, port: spec.port, timeScale: s.timeScale });
+      case "notification":
+        return startNotification({ ...common, instance: spec.instance });
+    }
+  }
+}

@@ -1,0 +1,191 @@
+import { Agent, request } from "node:http";
+import type { PlannedRequest } from "./order-generator.js";
+
+/** What happened to one planned request. */
+export interface RequestOutcome {
+  seq: number;
+  requestId: string;
+  valid: boolean;
+  expectedStatus: number;
+  /** Offset from load start it was due at, and when it actually went out. */
+  scheduledMs: number;
+  sentMs: number;
+  /** HTTP status; 0 when no answer came (refused, reset, timed out); -1 when never sent. */
+  status: number;
+  orderNumber?: string;
+  /** From the scheduled time (not the send time): a stalled system shows up here. */
+  latencyMs: number;
+  error?: string;
+}
+
+export interface LoadRunnerOptions {
+  /** Order API base URLs; requests go round-robin across them. */
+  targets: () => string[];
+  /** Load offsets in ms, non-decreasing (the arrival schedule). */
+  arrivals: Iterator<number>;
+  next: () => PlannedRequest;
+  /** Wall-clock ms of offset 0. */
+  startedAt: number;
+  /** A request sent later than this after its time counts as late. */
+  lateAfterMs?: number;
+  timeoutMs?: number;
+  onSent?: (planned: PlannedRequest, scheduledMs: number, sentMs: number, late: boolean) => void;
+  onOutcome?: (outcome: RequestOutcome) => void;
+}
+
+/**
+ * The open-model load generator (k6's arrival-rate executors): each order is sent at its scheduled
+ * time whether or not earlier ones were answered, and its latency counts from that scheduled time,
+ * so there is no coordinated omission. If the process itself falls behind, requests go out as soon
+ * as it can and are counted as late. Pausing shifts the rest of the schedule.
+ */
+export class LoadRunner {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 512 });
+  private readonly outcomes: RequestOutcome[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
+  private pausedAt: number | null = null;
+  private pausedTotal = 0;
+  private wake: (() => void) | null = null;
+  private rr = 0;
+  private done: Promise<void> | null = null;
+
+  constructor(private readonly options: LoadRunnerOptions) {}
+
+  /** Offset from load start on the load's own clock (paused time excluded). */
+  now(): number {
+    const paused = this.pausedAt !== null ? Date.now() - this.pausedAt : 0;
+    return Date.now() - this.options.startedAt - this.pausedTotal - paused;
+  }
+
+  get paused(): boolean {
+    return this.pausedAt !== null;
+  }
+
+  get pausedMs(): number {
+    return this.pausedTotal + (this.pausedAt !== null ? Date.now() - this.pausedAt : 0);
+  }
+
+  start(): Promise<void> {
+    this.done ??= this.run();
+    return this.done;
+  }
+
+  pause(): void {
+    if (this.pausedAt === null) this.pausedAt = Date.now();
+  }
+
+  resume(): void {
+    if (this.pausedAt === null) return;
+    this.pausedTotal += Date.now() - this.pausedAt;
+    this.pausedAt = null;
+    this.wake?.();
+  }
+
+  /** Send nothing more; `start()` resolves once what is in flight is answered. */
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  results(): RequestOutcome[] {
+    return this.outcomes;
+  }
+
+  private async run(): Promise<void> {
+    const lateAfter = this.options.lateAfterMs ?? 25;
+    for (;;) {
+      if (this.stopped) break;
+      const next = this.options.arrivals.next();
+      if (next.done) break;
+      const due = next.value;
+      await this.waitUntil(due);
+      if (this.stopped) break;
+      const planned = this.options.next();
+      const sentMs = this.now();
+      const late = sentMs - due > lateAfter;
+      this.options.onSent?.(planned, due, sentMs, late);
+      const p = this.send(planned, due, sentMs).finally(() => this.inFlight.delete(p));
+      this.inFlight.add(p);
+    }
+    await Promise.allSettled([...this.inFlight]);
+    this.agent.destroy();
+  }
+
+  private async waitUntil(due: number): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const wait = this.pausedAt !== null ? 1_000 : due - this.now();
+      if (wait <= 0) return;
+      // Timers are coarse; sleep most of the way, then check again.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, Math.min(wait, 1_000) - 1));
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  private send(planned: PlannedRequest, scheduledMs: number, sentMs: number): Promise<void> {
+    const targets = this.options.targets();
+    const base = targets[this.rr++ % Math.max(1, targets.length)];
+    const record = (status: number, orderNumber?: string, error?: string) => {
+      const outcome: RequestOutcome = {
+        seq: planned.seq,
+        requestId: planned.requestId,
+        valid: planned.valid,
+        expectedStatus: planned.expectedStatus,
+        scheduledMs,
+        sentMs,
+        status,
+        latencyMs: this.now() - scheduledMs,
+        ...(orderNumber ? { orderNumber } : {}),
+        ...(error ? { error } : {}),
+      };
+      this.outcomes.push(outcome);
+      this.options.onOutcome?.(outcome);
+    };
+    if (!base) {
+      record(0, undefined, "no order service is up");
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const body = Buffer.from(planned.body, "utf8");
+      const req = request(`${base}/orders`, {
+        method: "POST",
+        agent: this.agent,
+        timeout: this.options.timeoutMs ?? 30_000,
+        headers: { "content-type": planned.contentType, "content-length": body.length, "idempotency-key": planned.requestId },
+      });
+      let settled = false;
+      const finish = (status: number, orderNumber?: string, error?: string) => {
+        if (settled) return;
+        settled = true;
+        record(status, orderNumber, error);
+        resolve();
+      };
+      req.on("response", (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          let number: string | undefined;
+          if (res.statusCode === 201) {
+            try {
+              number = (JSON.parse(Buffer.concat(chunks).toString()) as { order_number?: string }).order_number;
+            } catch {
+              // A 201 without a readable body: the checker will look for the order by request id.
+            }
+          }
+          finish(res.statusCode ?? 0, number);
+        });
+        res.on("error", (err) => finish(0, undefined, err.message));
+      });
+      req.on("timeout", () => req.destroy(new Error("timed out")));
+      req.on("error", (err) => finish(0, undefined, err.message));
+      req.end(body);
+    });
+  }
+}

@@ -1,0 +1,72 @@
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { BUCKETS, isWorkerOnline, STREAMS, type WorkerRecord } from "../services/shared/contracts.js";
+import { openBucket } from "../services/shared/kv.js";
+import type { QueueView } from "./run-events.js";
+
+/**
+ * Watches the kitchen worker registry (the same KV bucket tracking reads): every heartbeat and
+ * state change of every worker, in this process or elsewhere.
+ */
+export class WorkerWatch {
+  readonly records = new Map<string, WorkerRecord>();
+  private stopFn: (() => void) | null = null;
+
+  static async start(nc: NatsConnection, replicas: number): Promise<WorkerWatch> {
+    const w = new WorkerWatch();
+    const kv = await openBucket(nc, BUCKETS.workers, { replicas });
+    const iter = await kv.watch();
+    w.stopFn = () => iter.stop();
+    void (async () => {
+      for await (const e of iter) {
+        if (e.operation !== "PUT") continue;
+        try {
+          const record = e.json() as WorkerRecord;
+          w.records.set(record.name, record);
+        } catch {
+          // not a worker record
+        }
+      }
+    })().catch(() => undefined);
+    return w;
+  }
+
+  online(name: string, now = Date.now()): boolean {
+    const r = this.records.get(name);
+    return !!r && isWorkerOnline(r, now);
+  }
+
+  stop(): void {
+    this.stopFn?.();
+  }
+}
+
+/** Pending and in-flight messages of every durable consumer on ORDERS (JetStream consumer info). */
+export class QueueWatch {
+  private constructor(private readonly jsm: JetStreamManager) {}
+  latest: QueueView[] = [];
+
+  static async create(nc: NatsConnection): Promise<QueueWatch> {
+    return new QueueWatch(await jetstreamManager(nc));
+  }
+
+  async poll(): Promise<QueueView[]> {
+    try {
+      const views: QueueView[] = [];
+      for await (const info of this.jsm.consumers.list(STREAMS.orders)) {
+        if (!info.config.durable_name) continue; // the harness's own ordered consumers
+        views.push({ consumer: info.name, pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered });
+      }
+      views.sort((a, b) => a.consumer.localeCompare(b.consumer));
+      this.latest = views;
+    } catch {
+      // Broker away: keep the last known figures.
+    }
+    return this.latest;
+  }
+
+  /** True when no durable consumer has anything pending or unacknowledged. */
+  idle(): boolean {
+    return this.latest.every((q) => q.pending === 0 && q.ackPending === 0);
+  }
+}

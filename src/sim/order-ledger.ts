@@ -1,0 +1,70 @@
+import type { AnyOrderEvent } from "../services/shared/contracts.js";
+import type { Stage } from "./run-events.js";
+
+interface Entry {
+  requestId: string | null;
+  terminal: boolean;
+}
+
+/**
+ * What the harness knows about each order of this run, joined from both sides: the requests it
+ * sent (request id -> scheduled time) and the events it saw (order number -> request id, stage).
+ * It answers "how long did this order take from its scheduled time" and "how many are in flight".
+ */
+export class OrderLedger {
+  private readonly scheduled = new Map<string, number>();
+  private readonly orders = new Map<string, Entry>();
+  private open = 0;
+
+  /** A request went out (or is about to): remember when it was due. */
+  planned(requestId: string, scheduledMs: number): void {
+    this.scheduled.set(requestId, scheduledMs);
+  }
+
+  /** A 201 named an order number. */
+  accepted(orderNumber: string, requestId: string): void {
+    this.entry(orderNumber, requestId);
+  }
+
+  /**
+   * An event from the stream. Returns the stage it marks (null for PaymentFailed and foreign
+   * orders) and, for ready/completed, the time since the request was due.
+   */
+  event(e: AnyOrderEvent, atMs: number): { stage: Stage | null; sinceScheduledMs: number | null } {
+    if (e.kind === "placed") {
+      if (!this.scheduled.has(e.data.request_id)) return { stage: null, sinceScheduledMs: null }; // not ours
+      this.entry(e.order_number, e.data.request_id);
+    }
+    const entry = this.orders.get(e.order_number);
+    if (!entry) return { stage: null, sinceScheduledMs: null };
+    if (e.kind === "payment_failed") return { stage: null, sinceScheduledMs: null };
+    if ((e.kind === "completed" || e.kind === "cancelled") && !entry.terminal) {
+      entry.terminal = true;
+      this.open--;
+    }
+    const due = entry.requestId !== null ? this.scheduled.get(entry.requestId) : undefined;
+    const since = (e.kind === "ready" || e.kind === "completed") && due !== undefined ? atMs - due : null;
+    return { stage: e.kind, sinceScheduledMs: since };
+  }
+
+  /** Orders accepted or created by this run and not yet completed or cancelled. */
+  get inFlight(): number {
+    return this.open;
+  }
+
+  get known(): number {
+    return this.orders.size;
+  }
+
+  private entry(orderNumber: string, requestId: string): Entry {
+    let entry = this.orders.get(orderNumber);
+    if (!entry) {
+      entry = { requestId, terminal: false };
+      this.orders.set(orderNumber, entry);
+      this.open++;
+    } else if (entry.requestId === null) {
+      entry.requestId = requestId;
+    }
+    return entry;
+  }
+}

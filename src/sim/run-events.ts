@@ -1,0 +1,267 @@
+/**
+ * The typed events a run emits, autocannon-style: the engine emits `start`, `tick`, ..., `done`;
+ * printers and the Ink dashboard only listen. Everything here is plain data (serialisable to the
+ * run's ndjson timeline), so a recorded run can be replayed into a view.
+ */
+import type { OrderType, ServiceName, WorkerState } from "../services/shared/contracts.js";
+
+export type RunMode = "inprocess" | "processes";
+export type RunState = "starting" | "running" | "paused" | "draining" | "checking" | "done";
+
+export interface BrokerDescription {
+  kind: "local" | "cluster" | "external";
+  urls: string[];
+}
+
+export interface PhaseView {
+  startMs: number;
+  durationMs: number;
+  rate: number;
+  rampTo: number;
+  arrival: "constant" | "poisson";
+}
+
+/** Scenario thresholds, normalised to milliseconds (absent = not checked). */
+export interface ThresholdLimits {
+  lost?: number;
+  duplicated?: number;
+  invalid?: number;
+  acceptP50Ms?: number;
+  acceptP95Ms?: number;
+  acceptP99Ms?: number;
+  endToEndP50Ms?: number;
+  endToEndP95Ms?: number;
+  endToEndP99Ms?: number;
+  errorRate?: number;
+  minThroughput?: number;
+}
+
+export interface RunStart {
+  scenario: {
+    name: string;
+    description?: string;
+    seed: number;
+    /** Load plus idle tail, as the scenario says. */
+    durationMs: number;
+    phases: PhaseView[];
+    thresholds: ThresholdLimits;
+  };
+  mode: RunMode;
+  broker: BrokerDescription;
+  runDir: string;
+  plannedOrders: number;
+  /** Wall-clock time (epoch ms) of load offset 0. */
+  startedAt: number;
+}
+
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export const STAGES = ["placed", "paid", "cooking", "ready", "completed", "cancelled"] as const;
+export type Stage = (typeof STAGES)[number];
+export type StageCounts = Record<Stage, number>;
+
+/** What happened in one second of the run (second `t` counts from load start). */
+export interface SecondSample extends StageCounts {
+  t: number;
+  /** Requests sent, answered 201, answered 4xx, failed (5xx or no answer), sent late. */
+  sent: number;
+  accepted: number;
+  rejected: number;
+  errors: number;
+  late: number;
+  acceptP99: number | null;
+  endToEndP99: number | null;
+}
+
+export interface QueueView {
+  consumer: string;
+  /** Messages not yet delivered to anyone. */
+  pending: number;
+  /** Delivered, not yet acknowledged. */
+  ackPending: number;
+  redelivered: number;
+}
+
+export type WorkerViewState = WorkerState | "killed" | "restarting" | "paused" | "unknown";
+
+export interface WorkerView {
+  name: string;
+  orderTypes: OrderType[];
+  state: WorkerViewState;
+  online: boolean;
+  currentOrder: string | null;
+  /** How long the current order has been cooking. */
+  currentForMs: number | null;
+  ordersCooked: number;
+  busyMs: number;
+  heartbeatAgeMs: number | null;
+}
+
+export type ServiceState = "starting" | "up" | "stopping" | "stopped" | "crashed" | "failed" | "paused" | "restarting";
+
+export interface ServiceView {
+  id: string;
+  service: ServiceName;
+  instance: string;
+  state: ServiceState;
+  restarts: number;
+  url?: string;
+  pid?: number;
+}
+
+export interface RunTick {
+  /** Since load start. */
+  elapsedMs: number;
+  state: RunState;
+  phaseIndex: number;
+  targetRate: number;
+  totals: {
+    sent: number;
+    accepted: number;
+    rejected: number;
+    errors: number;
+    late: number;
+    /** Accepted (or created without an answer) and not yet completed or cancelled. */
+    inFlight: number;
+    stages: StageCounts;
+  };
+  /** The most recent complete second. */
+  lastSecond: SecondSample;
+  /** Over the rolling window (the last 10 s). */
+  latency: { accept: LatencySummary; endToEnd: LatencySummary };
+  queues: QueueView[];
+  workers: WorkerView[];
+  services: ServiceView[];
+  deadLetters: number;
+}
+
+export type FaultSource = "scenario" | "manual";
+
+export interface FaultRecord {
+  id: string;
+  kind: string;
+  target: string | null;
+  source: FaultSource;
+  /** Offsets from load start. */
+  startedAtMs: number;
+  endedAtMs: number | null;
+  detail: string;
+  /** Set when the fault could not be injected (and why). */
+  error?: string;
+  /** Orders accepted but not finished when it hit. */
+  inFlightAtStart?: number;
+}
+
+export type LogKind = "run" | "phase" | "fault" | "service" | "threshold" | "dead_letter";
+
+export interface LogEntry {
+  atMs: number;
+  level: "info" | "warn" | "error";
+  kind: LogKind;
+  message: string;
+}
+
+export interface NotificationSample {
+  atMs: number;
+  line: string;
+}
+
+/** Commands a view (keys) or another terminal can give a running run. */
+export interface RunControl {
+  pauseLoad(): void;
+  resumeLoad(): void;
+  /** Inject a fault now; it is recorded like a scripted one, with source "manual". */
+  inject(fault: { kind: string; target: string | null; forMs?: number }): Promise<FaultRecord>;
+  /** Stop the load early, then drain, check and report as usual. */
+  finish(): void;
+}
+
+export interface ThresholdResult {
+  name: string;
+  limit: number;
+  actual: number | null;
+  passed: boolean;
+}
+
+export interface WorkerSummary {
+  name: string;
+  orderTypes: OrderType[];
+  ordersCooked: number;
+  busyMs: number;
+  /** busyMs over the time the run lasted. */
+  utilisation: number;
+  state: WorkerViewState;
+}
+
+export interface FindingSummary {
+  orderNumber?: string;
+  requestId?: string;
+  subscriber?: string;
+  reason: string;
+  history?: string[];
+}
+
+/** The machine-readable report (`--report file.json`), also what the summary shows. */
+export interface RunReport {
+  scenario: string;
+  seed: number;
+  file?: string;
+  runDir: string;
+  mode: RunMode;
+  broker: BrokerDescription;
+  startedAt: string;
+  /** Load start to end of checking. */
+  durationMs: number;
+  verdict: {
+    valid: boolean;
+    /** Counts of findings, then up to 50 of each. */
+    lost: number;
+    duplicated: number;
+    invalid: number;
+    unexpected: number;
+    notificationsMissing: number;
+    notificationsDuplicated: number;
+    rejectedNot4xx: number;
+    drained: boolean;
+    findings: Record<string, FindingSummary[]>;
+  };
+  orders: {
+    planned: number;
+    sent: number;
+    accepted: number;
+    rejected: number;
+    errors: number;
+    late: number;
+    indeterminate: number;
+    completed: number;
+    cancelled: number;
+  };
+  latency: { accept: LatencySummary; endToEnd: LatencySummary; ready: LatencySummary };
+  throughput: { acceptedPerSecond: number; completedPerSecond: number; perSecond: SecondSample[] };
+  drain: { drained: boolean; ms: number; timeoutMs: number };
+  workers: WorkerSummary[];
+  services: ServiceView[];
+  faults: FaultRecord[];
+  deadLetters: number;
+  thresholds: ThresholdResult[];
+  passed: boolean;
+  exitCode: 0 | 1;
+}
+
+/** The event map of a run (for `EventEmitter<RunEventMap>`). */
+export interface RunEventMap {
+  start: [RunStart];
+  tick: [RunTick];
+  fault: [FaultRecord];
+  log: [LogEntry];
+  notification: [NotificationSample];
+  done: [RunReport];
+  [key: string]: unknown[];
+}

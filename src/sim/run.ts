@@ -1,0 +1,455 @@
+import { EventEmitter } from "node:events";
+import { createWriteStream, writeFileSync, type WriteStream } from "node:fs";
+import { join } from "node:path";
+import { isWorkerOnline, STREAMS } from "../services/shared/contracts.js";
+import { ConfigError, errorMessage } from "../services/shared/errors.js";
+import { connectNats, type NatsConnection, type NatsOptions } from "../services/shared/nats.js";
+import { arrivalsFor, plannedCount, targetRateAt } from "./arrivals.js";
+import { Chaos, type FaultRequest } from "./chaos.js";
+import { check, type OrderRecord, type RequestRecord, type StreamRecord } from "./checker.js";
+import { collectNotifications, collectOrders } from "./collect.js";
+import { decodeDeadLetter, decodeTapped, StreamTap } from "./event-tap.js";
+import type { InstanceInfo } from "./launcher.js";
+import { LoadRunner, type RequestOutcome } from "./load-runner.js";
+import { Metrics } from "./metrics.js";
+import { QueueWatch, WorkerWatch } from "./observers.js";
+import { OrderGenerator } from "./order-generator.js";
+import { OrderLedger } from "./order-ledger.js";
+import { evaluateThresholds, round, verdictSection } from "./report.js";
+import type {
+  FaultRecord,
+  LogEntry,
+  RunControl,
+  RunEventMap,
+  RunMode,
+  RunReport,
+  RunState,
+  RunTick,
+  ServiceView,
+  WorkerView,
+} from "./run-events.js";
+import type { Scenario } from "./scenario.js";
+import { openSession, type Session } from "./session.js";
+
+export interface RunOptions {
+  scenario: Scenario;
+  /** Use this NATS instead of starting one. */
+  nats?: NatsOptions;
+  runDir?: string;
+  mode?: RunMode;
+  /** How often `tick` is emitted (default 1 s). */
+  tickMs?: number;
+  logLevel?: string;
+}
+
+/**
+ * One run of a scenario: boot the system, offer the load on schedule, inject the faults on time,
+ * drain, check, report. It emits typed events (start, tick, fault, log, notification, done) and
+ * never draws; it takes commands through RunControl (pause the load, inject a fault, finish).
+ */
+export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl {
+  private readonly scenario: Scenario;
+  private readonly metrics = new Metrics();
+  private readonly ledger = new OrderLedger();
+  private readonly stream: StreamRecord[] = [];
+  private state: RunState = "starting";
+  private session: Session | null = null;
+  private nc: NatsConnection | null = null;
+  private runner: LoadRunner | null = null;
+  private chaos: Chaos | null = null;
+  private timeline: WriteStream | null = null;
+  private deadLetters = 0;
+  private finishing = false;
+  private lastPhase = -1;
+  private overThreshold = new Set<string>();
+
+  constructor(private readonly options: RunOptions) {
+    super();
+    this.scenario = options.scenario;
+  }
+
+  /** The load clock: ms since load start, pauses excluded (0 before the load starts). */
+  private now(): number {
+    return this.runner ? Math.max(0, this.runner.now()) : 0;
+  }
+
+  async run(): Promise<RunReport> {
+    const s = this.scenario;
+    const mode = this.options.mode ?? s.mode;
+    if (mode === "processes") throw new ConfigError("--mode processes is not available yet; run with --mode inprocess");
+    const session = await openSession({
+      label: s.name,
+      roster: s.roster,
+      nats: this.options.nats,
+      runDir: this.options.runDir,
+      timeScale: s.timeScale,
+      cookTimeMs: s.cookTimeMs,
+      heartbeatIntervalMs: s.heartbeatIntervalMs,
+      orderPort: 0,
+      trackingPort: 0,
+      logLevel: this.options.logLevel,
+    });
+    this.session = session;
+    const cleanups: Array<() => Promise<void> | void> = [];
+    try {
+      return await this.drive(session, mode, cleanups);
+    } finally {
+      for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+      await session.close();
+      await new Promise<void>((r) => (this.timeline ? this.timeline.end(r) : r()));
+    }
+  }
+
+  private async drive(session: Session, mode: RunMode, cleanups: Array<() => Promise<void> | void>): Promise<RunReport> {
+    const s = this.scenario;
+    this.timeline = createWriteStream(join(session.runDir, "timeline.ndjson"));
+    const nc = await connectNats(session.nats, "harness");
+    this.nc = nc;
+    cleanups.push(() => nc.close());
+    const launcher = session.launcher;
+    const onInstance = (i: InstanceInfo) => this.serviceChanged(i);
+    launcher.on("instance", onInstance);
+    cleanups.push(() => void launcher.off("instance", onInstance));
+
+    const since = session.broker ? undefined : new Date();
+    const ordersTap = new StreamTap({ nc, stream: STREAMS.orders, since, onMessage: (raw) => this.onOrderMessage(raw) });
+    const dlqTap = new StreamTap({ nc, stream: STREAMS.deadLetters, since, onMessage: (raw) => this.onDeadLetter(raw.data) });
+    cleanups.push(() => ordersTap.stop(), () => dlqTap.stop());
+    const workers = await WorkerWatch.start(nc, session.settings.topology?.replicas ?? 1);
+    cleanups.push(() => workers.stop());
+    const queues = await QueueWatch.create(nc);
+
+    const generator = new OrderGenerator(s);
+    const startedAt = Date.now();
+    const runner = new LoadRunner({
+      targets: () => launcher.urls("order"),
+      arrivals: arrivalsFor(s),
+      next: () => generator.next(),
+      startedAt,
+      onSent: (planned, due, sentMs, late) => {
+        this.ledger.planned(planned.requestId, due);
+        this.metrics.sent(sentMs, late);
+      },
+      onOutcome: (o) => this.onOutcome(o),
+    });
+    this.runner = runner;
+    this.chaos = new Chaos({ mode, launcher, broker: session.broker, nc, now: () => this.now(), inFlight: () => this.ledger.inFlight }, (f) => this.onFault(f));
+
+    this.state = "running";
+    this.emit("start", {
+      scenario: { name: s.name, description: s.description, seed: s.seed, durationMs: s.durationMs, phases: s.load, thresholds: s.expect },
+      mode,
+      broker: { kind: session.broker ? "local" : "external", urls: [session.nats.servers].flat() },
+      runDir: session.runDir,
+      plannedOrders: Math.round(plannedCount(s.load)),
+      startedAt,
+    });
+    this.log("info", "run", `run ${s.name} started (seed ${s.seed}, run directory ${session.runDir})`);
+
+    const tickTimer = setInterval(() => void this.tick(queues, workers), this.options.tickMs ?? 1_000);
+    cleanups.push(() => clearInterval(tickTimer));
+    const chaosLoop = this.scheduleChaos();
+    let loadFinished = false;
+    const loadDone = runner.start().finally(() => (loadFinished = true));
+    // The scenario may run on after its last arrival (a quiet tail): wait for both.
+    while (!this.finishing && (this.now() < s.durationMs || !loadFinished)) {
+      await Promise.race([loadDone, new Promise((r) => setTimeout(r, 100))]);
+    }
+    runner.stop();
+    await loadDone;
+    await chaosLoop.stop();
+
+    // Drain: end open faults, then wait until every order of ours is finished and every consumer idle.
+    this.state = "draining";
+    this.log("info", "run", `load finished; draining (up to ${Math.round(s.drainTimeoutMs / 1000)} s)`);
+    await this.chaos.endAll();
+    const drainStart = Date.now();
+    let drained = false;
+    while (Date.now() - drainStart < s.drainTimeoutMs) {
+      await queues.poll();
+      if (this.ledger.inFlight === 0 && queues.idle()) {
+        drained = true;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const drainMs = Date.now() - drainStart;
+    this.log(drained ? "info" : "warn", "run", drained ? `drained in ${drainMs} ms` : `not drained after ${drainMs} ms: ${this.ledger.inFlight} orders still in flight`);
+
+    this.state = "checking";
+    await this.tick(queues, workers);
+    const report = await this.check(session, mode, runner.results(), workers, drained, drainMs, startedAt);
+    writeFileSync(join(session.runDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+    this.state = "done";
+    this.write("done", report);
+    this.emit("done", report);
+    return report;
+  }
+
+  private async check(session: Session, mode: RunMode, outcomes: RequestOutcome[], workers: WorkerWatch, drained: boolean, drainMs: number, startedAt: number): Promise<RunReport> {
+    const s = this.scenario;
+    const nc = this.nc!;
+    const instances = session.launcher.list();
+    const orders: OrderRecord[] = [];
+    for (const i of instances.filter((x) => x.service === "order")) {
+      try {
+        orders.push(...(await collectOrders(nc, i.instance)));
+      } catch (err) {
+        this.log("error", "run", `could not collect the orders of ${i.id}: ${errorMessage(err)}`);
+      }
+    }
+    const notifications: Record<string, Array<[string, string]>> = {};
+    for (const i of instances.filter((x) => x.service === "notification")) {
+      try {
+        notifications[i.instance] = await collectNotifications(nc, i.instance);
+      } catch (err) {
+        this.log("error", "run", `could not ask ${i.id} what it announced: ${errorMessage(err)}`);
+      }
+    }
+    const requests: RequestRecord[] = outcomes.map((o) => ({ requestId: o.requestId, intendedValid: o.valid, status: o.status, ...(o.orderNumber ? { orderNumber: o.orderNumber } : {}) }));
+    const verdict = check({ requests, stream: this.stream, orders, notifications, drained });
+
+    const accept = this.metrics.summary("accept");
+    const endToEnd = this.metrics.summary("endToEnd");
+    const wrongAnswers = outcomes.filter((o) => (o.valid ? o.status !== 201 : !(o.status >= 400 && o.status < 500))).length;
+    const loadSeconds = Math.max(1, Math.min(this.now(), s.durationMs) / 1000);
+    const completed = verdict.counts.completed;
+    const thresholds = evaluateThresholds(s.expect, {
+      verdict,
+      accept,
+      endToEnd,
+      errorRate: outcomes.length > 0 ? wrongAnswers / outcomes.length : 0,
+      throughput: completed / loadSeconds,
+    });
+    const passed = verdict.valid && thresholds.every((t) => t.passed);
+    const elapsed = Date.now() - startedAt;
+    return {
+      scenario: s.name,
+      seed: s.seed,
+      file: s.file,
+      runDir: session.runDir,
+      mode,
+      broker: { kind: session.broker ? "local" : "external", urls: [session.nats.servers].flat() },
+      startedAt: new Date(startedAt).toISOString(),
+      durationMs: elapsed,
+      verdict: verdictSection(verdict, drained),
+      orders: {
+        planned: Math.round(plannedCount(s.load)),
+        sent: this.metrics.requests.sent,
+        accepted: this.metrics.requests.accepted,
+        rejected: this.metrics.requests.rejected,
+        errors: this.metrics.requests.errors,
+        late: this.metrics.requests.late,
+        indeterminate: verdict.indeterminate,
+        completed,
+        cancelled: verdict.counts.cancelled,
+      },
+      latency: { accept, endToEnd, ready: this.metrics.summary("ready") },
+      throughput: { acceptedPerSecond: round(this.metrics.requests.accepted / loadSeconds, 2), completedPerSecond: round(completed / loadSeconds, 2), perSecond: this.metrics.series() },
+      drain: { drained, ms: drainMs, timeoutMs: s.drainTimeoutMs },
+      workers: [...workers.records.values()].map((w) => ({
+        name: w.name,
+        orderTypes: w.order_types,
+        ordersCooked: w.orders_cooked,
+        busyMs: w.busy_ms,
+        utilisation: round(w.busy_ms / Math.max(1, elapsed), 3),
+        state: this.workerState(w.name, w.state, isWorkerOnline(w)),
+      })),
+      services: this.services(),
+      faults: this.chaos!.records.map((f) => ({ ...f })),
+      deadLetters: this.deadLetters,
+      thresholds,
+      passed,
+      exitCode: passed ? 0 : 1,
+    };
+  }
+
+  // ---- RunControl -------------------------------------------------------------------------
+
+  pauseLoad(): void {
+    if (this.state !== "running" || !this.runner) return;
+    this.runner.pause();
+    this.state = "paused";
+    this.log("info", "run", "load paused");
+  }
+
+  resumeLoad(): void {
+    if (this.state !== "paused" || !this.runner) return;
+    this.runner.resume();
+    this.state = "running";
+    this.log("info", "run", "load resumed");
+  }
+
+  async inject(fault: FaultRequest): Promise<FaultRecord> {
+    if (!this.chaos || this.state === "done" || this.state === "starting") throw new Error("the run is not running");
+    return this.chaos.inject(fault, "manual");
+  }
+
+  finish(): void {
+    if (this.finishing) return;
+    this.finishing = true;
+    this.runner?.resume();
+    this.runner?.stop();
+    this.log("info", "run", "finishing early: no more orders; draining");
+  }
+
+  // ---- event handling ---------------------------------------------------------------------
+
+  private onOrderMessage(raw: { seq: number; subject: string; data: string }): void {
+    const tapped = decodeTapped(raw);
+    this.stream.push(tapped);
+    const at = this.now();
+    this.write("order_event", { seq: raw.seq, atMs: Math.round(at), event: tapped.event ?? raw.data });
+    if (!tapped.event) return;
+    const e = tapped.event;
+    const { stage, sinceScheduledMs } = this.ledger.event(e, at);
+    if (!stage) return;
+    this.metrics.stage(at, stage);
+    if (sinceScheduledMs !== null) this.metrics.latency(at, e.kind === "ready" ? "ready" : "endToEnd", sinceScheduledMs);
+    if (e.from !== null && e.to !== null) {
+      this.emit("notification", { atMs: Math.round(at), line: `Notification for order ${e.order_number}: Status changed from '${e.from}' to '${e.to}' by ${e.by}.` });
+    }
+  }
+
+  private onDeadLetter(data: string): void {
+    this.deadLetters++;
+    const letter = decodeDeadLetter(data);
+    this.log("warn", "dead_letter", letter ? `dead letter from ${letter.consumer}: ${letter.reason}` : "dead letter (unreadable)");
+  }
+
+  private onOutcome(o: RequestOutcome): void {
+    this.metrics.answered(o.sentMs, o.status, o.latencyMs);
+    if (o.status === 201 && o.orderNumber) this.ledger.accepted(o.orderNumber, o.requestId);
+  }
+
+  private onFault(f: FaultRecord): void {
+    this.write("fault", f);
+    this.emit("fault", f);
+    const what = `fault ${f.id} (${f.source}): ${f.detail}`;
+    if (f.error) this.log("error", "fault", `${what} failed: ${f.error}`);
+    else if (f.endedAtMs !== null && f.endedAtMs > f.startedAtMs) this.log("info", "fault", `${what} ended`);
+    else if (f.endedAtMs === null) this.log("warn", "fault", `${what} injected (${f.inFlightAtStart ?? 0} orders in flight)`);
+    else this.log("warn", "fault", `${what} done`);
+  }
+
+  private serviceChanged(i: InstanceInfo): void {
+    if (this.state === "starting") return;
+    const level = i.state === "crashed" || i.state === "failed" ? "error" : i.state === "up" ? "info" : "warn";
+    this.log(level, "service", `${i.id} ${i.state}${i.lastError ? `: ${i.lastError}` : ""}`);
+  }
+
+  private log(level: LogEntry["level"], kind: LogEntry["kind"], message: string): void {
+    const entry: LogEntry = { atMs: Math.round(this.now()), level, kind, message };
+    this.write("log", entry);
+    this.emit("log", entry);
+  }
+
+  private write(type: string, data: unknown): void {
+    this.timeline?.write(`${JSON.stringify({ t: Date.now(), type, data })}\n`);
+  }
+
+  private scheduleChaos(): { stop(): Promise<void> } {
+    const steps = [...this.scenario.chaos];
+    const started: Array<Promise<unknown>> = [];
+    let running = true;
+    const loop = (async () => {
+      while (running && steps.length > 0) {
+        while (steps.length > 0 && steps[0].at <= this.now()) {
+          const step = steps.shift()!;
+          started.push(this.chaos!.inject({ kind: step.kind, target: step.target, forMs: step.forMs, restartAfterMs: step.restartAfterMs, params: step.params }, "scenario"));
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    return {
+      async stop() {
+        running = false;
+        await loop;
+        await Promise.allSettled(started);
+      },
+    };
+  }
+
+  private async tick(queues: QueueWatch, workers: WorkerWatch): Promise<void> {
+    if (!this.runner) return;
+    await queues.poll();
+    const now = this.now();
+    const s = this.scenario;
+    const phaseIndex = s.load.findIndex((p) => now >= p.startMs && now < p.startMs + p.durationMs);
+    if (phaseIndex !== this.lastPhase && phaseIndex >= 0) {
+      this.lastPhase = phaseIndex;
+      const p = s.load[phaseIndex];
+      this.log("info", "phase", `phase ${phaseIndex + 1}/${s.load.length}: ${p.rate}${p.rampTo !== p.rate ? ` -> ${p.rampTo}` : ""} orders/s (${p.arrival})`);
+    }
+    const latency = this.metrics.rolling(now);
+    this.watchThresholds(latency);
+    const second = Math.max(0, Math.floor(now / 1000) - 1);
+    const tick: RunTick = {
+      elapsedMs: Math.round(now),
+      state: this.state,
+      phaseIndex,
+      targetRate: this.state === "running" ? round(targetRateAt(s.load, now), 2) : 0,
+      totals: { ...this.metrics.requests, inFlight: this.ledger.inFlight, stages: { ...this.metrics.stages } },
+      lastSecond: this.metrics.sample(second),
+      latency,
+      queues: queues.latest,
+      workers: this.workers(workers),
+      services: this.services(),
+      deadLetters: this.deadLetters,
+    };
+    this.write("tick", tick);
+    this.emit("tick", tick);
+  }
+
+  private watchThresholds(latency: RunTick["latency"]): void {
+    const e = this.scenario.expect;
+    const checks: Array<[string, number | undefined, number, number]> = [
+      ["accept p99", e.acceptP99Ms, latency.accept.p99, latency.accept.count],
+      ["accept p95", e.acceptP95Ms, latency.accept.p95, latency.accept.count],
+      ["end-to-end p95", e.endToEndP95Ms, latency.endToEnd.p95, latency.endToEnd.count],
+      ["end-to-end p99", e.endToEndP99Ms, latency.endToEnd.p99, latency.endToEnd.count],
+    ];
+    for (const [name, limit, actual, count] of checks) {
+      if (limit === undefined || count === 0) continue;
+      const over = actual > limit;
+      if (over && !this.overThreshold.has(name)) this.log("warn", "threshold", `${name} ${actual} ms is over its threshold of ${limit} ms`);
+      if (!over && this.overThreshold.has(name)) this.log("info", "threshold", `${name} ${actual} ms is back within ${limit} ms`);
+      if (over) this.overThreshold.add(name);
+      else this.overThreshold.delete(name);
+    }
+  }
+
+  private workers(watch: WorkerWatch): WorkerView[] {
+    const now = Date.now();
+    const names = new Set([...this.scenario.roster.kitchen.map((w) => w.name), ...watch.records.keys()]);
+    return [...names].map((name) => {
+      const r = watch.records.get(name);
+      const online = r ? isWorkerOnline(r, now) : false;
+      return {
+        name,
+        orderTypes: r?.order_types ?? this.scenario.roster.kitchen.find((w) => w.name === name)?.orderTypes ?? [],
+        state: this.workerState(name, r?.state ?? "unknown", online),
+        online,
+        currentOrder: r?.current_order ?? null,
+        currentForMs: r?.current_since ? now - Date.parse(r.current_since) : null,
+        ordersCooked: r?.orders_cooked ?? 0,
+        busyMs: r?.busy_ms ?? 0,
+        heartbeatAgeMs: r ? now - Date.parse(r.last_seen) : null,
+      };
+    });
+  }
+
+  /** The worker's own word, corrected by what the launcher knows (a killed worker cannot say so). */
+  private workerState(name: string, reported: string, online: boolean): WorkerView["state"] {
+    const instance = this.session?.launcher.get(`kitchen/${name}`);
+    if (instance?.state === "crashed") return "killed";
+    if (instance?.state === "starting" && instance.restarts >= 0 && reported !== "starting") return "restarting";
+    if (instance?.state === "stopped") return "offline";
+    if (!online && reported !== "unknown") return "offline";
+    return reported as WorkerView["state"];
+  }
+
+  private services(): ServiceView[] {
+    return (this.session?.launcher.list() ?? []).map((i) => ({ id: i.id, service: i.service, instance: i.instance, state: i.state, restarts: i.restarts, ...(i.url ? { url: i.url } : {}) }));
+  }
+}
