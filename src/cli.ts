@@ -1,18 +1,24 @@
 #!/usr/bin/env node
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { chaosCommand } from "./commands/chaos.js";
 import { checkCommand } from "./commands/check.js";
+import { dlqCommand } from "./commands/dlq.js";
 import { EXIT } from "./commands/common.js";
 import { serviceCommand } from "./commands/service.js";
+import { runScenarioCommand } from "./commands/run.js";
 import { upCommand } from "./commands/up.js";
 
 /** Parse, call, exit: every command lives in src/commands and loads its heavy modules lazily. */
 await yargs(hideBin(process.argv))
   .scriptName("pizzeria")
   .usage("$0 <command> [options]\n\nA terminal simulator and load-testing harness for a pizza-order system on NATS JetStream and SQLite.")
+  .command(runScenarioCommand)
   .command(upCommand)
   .command(serviceCommand)
   .command(checkCommand)
+  .command(chaosCommand)
+  .command(dlqCommand)
   // PIZZERIA_<OPTION> sets any option; these two are read straight from the environment elsewhere.
   .env("PIZZERIA")
   .option("debug", { type: "boolean", hidden: true, describe: "PIZZERIA_DEBUG=1: print stack traces" })

@@ -1,8 +1,9 @@
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { subjects } from "../services/shared/contracts.js";
+import { STREAMS, subjects } from "../services/shared/contracts.js";
 import { errorMessage } from "../services/shared/errors.js";
 import type { LocalBroker } from "./broker.js";
+import type { LocalCluster } from "./cluster.js";
 import { control } from "./collect.js";
 import { formatDuration } from "./duration.js";
 import type { Launcher } from "./launcher.js";
@@ -22,6 +23,7 @@ export interface ChaosEnv {
   mode: RunMode;
   launcher: Launcher;
   broker: LocalBroker | null;
+  cluster: LocalCluster | null;
   /** The harness's own connection (control requests, poison messages). */
   nc: NatsConnection;
   /** The load clock: ms since load start, pauses excluded. */
@@ -51,6 +53,7 @@ export class Chaos {
   ) {}
 
   async inject(request: FaultRequest, source: FaultSource): Promise<FaultRecord> {
+    request = { ...request, target: this.resolveTarget(request.target) };
     const record: FaultRecord = {
       id: `f${++this.counter}`,
       kind: request.kind,
@@ -64,6 +67,7 @@ export class Chaos {
     this.records.push(record);
     try {
       const end = await this.apply(request);
+      record.detail = describe(request); // apply may name what it chose (the leader node)
       if (end) {
         const finish = async () => {
           this.endings.delete(record.id);
@@ -127,6 +131,11 @@ export class Chaos {
         launcher.pauseInstance(id);
         return async () => launcher.resumeInstance(id);
       }
+      case "resume": {
+        // Not a fault of its own: ends a pause early (the dashboard's `p` on a paused process).
+        launcher.resumeInstance(this.instance(target));
+        return null;
+      }
       case "payment_outage": {
         const forMs = f.forMs ?? 5_000;
         const ids = this.instancesOf("payment", target);
@@ -169,10 +178,25 @@ export class Chaos {
     }
   }
 
+  /** The node a broker target names: `broker` (one server), `broker/leader` (the ORDERS stream leader), `broker/<n>`. */
+  private async brokerNode(target: string): Promise<{ node: LocalBroker; name: string }> {
+    const { broker, cluster } = this.env;
+    if (!broker && !cluster) throw new FaultRefusedError("the broker is not ours to touch (--nats points at an existing server)");
+    if (broker) {
+      if (target !== "broker" && target !== "broker/1") throw new FaultRefusedError(`${target} needs a cluster (--cluster 3); this run has one broker`);
+      return { node: broker, name: "broker" };
+    }
+    if (target === "broker") throw new FaultRefusedError(`name a node of the cluster: broker/leader or broker/1..${cluster!.nodes.length}`);
+    const which = target.slice("broker/".length);
+    const index = which === "leader" ? await cluster!.leaderOf(STREAMS.orders) : Number(which) - 1;
+    const node = cluster!.nodes[index];
+    if (!node) throw new FaultRefusedError(`no node ${target}: the cluster has broker/1..${cluster!.nodes.length}`);
+    return { node, name: `broker/${index + 1}` };
+  }
+
   private async brokerFault(f: FaultRequest): Promise<(() => Promise<void>) | null> {
-    const broker = this.env.broker;
-    if (!broker) throw new FaultRefusedError("the broker is not ours to touch (--nats points at an existing server)");
-    if (f.target !== "broker" && f.target !== "broker/1") throw new FaultRefusedError(`${f.target} needs a cluster (--cluster 3); this run has one broker`);
+    const { node: broker, name } = await this.brokerNode(f.target!);
+    if (name !== f.target) f.params = { ...f.params, node: name };
     switch (f.kind) {
       case "kill":
         await broker.kill();
@@ -189,6 +213,21 @@ export class Chaos {
       default:
         throw new FaultRefusedError(`${f.kind} does not apply to the broker`);
     }
+  }
+
+  /**
+   * The canonical target: `order/1` -> `order/order-1`, a bare `payment` -> its only instance;
+   * anything unknown is left as written (and refused when the fault needs it).
+   */
+  resolveTarget(target: string | null): string | null {
+    if (!target || target === "broker" || target.startsWith("broker/")) return target;
+    const all = this.env.launcher.list();
+    if (all.some((i) => i.id === target)) return target;
+    const [service, rest] = target.split("/");
+    const ofService = all.filter((i) => i.service === service);
+    if (rest === undefined) return ofService.length === 1 ? ofService[0].id : target;
+    if (/^\d+$/.test(rest)) return ofService.find((i) => i.instance === `${service}-${rest}`)?.id ?? target;
+    return target;
   }
 
   private instance(target: string | null): string {

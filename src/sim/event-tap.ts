@@ -1,4 +1,4 @@
-import { DeliverPolicy, jetstream, type ConsumerMessages } from "@nats-io/jetstream";
+import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { AnyOrderEvent, DeadLetter } from "../services/shared/contracts.js";
 import { checkOrderEvent } from "../services/shared/events.js";
@@ -27,10 +27,35 @@ export class StreamTap {
   private messages: ConsumerMessages | null = null;
   private running = true;
   private loop: Promise<void>;
+  private readonly watchdog: NodeJS.Timeout;
+  private seenAtLastCheck = -1;
+  /** The stream's last sequence when last asked (0 until known). */
+  streamLastSeq = 0;
   lastSeq = 0;
 
   constructor(private readonly options: EventTapOptions) {
     this.loop = this.run();
+    // A consumer whose leader moved (cluster failover) can go quiet without an error: if the
+    // stream has moved on and we have not, start again from where we are.
+    this.watchdog = setInterval(() => void this.checkProgress(), 2_000);
+  }
+
+  /** True when every message the stream held at the last check has been seen. */
+  get caughtUp(): boolean {
+    return this.lastSeq >= this.streamLastSeq;
+  }
+
+  /** Ask the stream how far it is; restart the consumer if we are behind and not moving. */
+  async checkProgress(): Promise<void> {
+    try {
+      const jsm = await jetstreamManager(this.options.nc);
+      this.streamLastSeq = (await jsm.streams.info(this.options.stream)).state.last_seq;
+    } catch {
+      return; // broker away: nothing to compare with
+    }
+    const stalled = this.lastSeq < this.streamLastSeq && this.lastSeq === this.seenAtLastCheck;
+    this.seenAtLastCheck = this.lastSeq;
+    if (stalled) this.messages?.stop();
   }
 
   private async run(): Promise<void> {
@@ -43,7 +68,7 @@ export class StreamTap {
             ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: this.options.since.toISOString() }
             : { deliver_policy: DeliverPolicy.All };
         const consumer = await js.consumers.get(this.options.stream, opts);
-        this.messages = await consumer.consume({ max_messages: 1_000 });
+        this.messages = await consumer.consume({ max_messages: 1_000, expires: 5_000 });
         for await (const m of this.messages) {
           this.lastSeq = m.seq;
           this.options.onMessage({ seq: m.seq, subject: m.subject, data: m.string() });
@@ -56,6 +81,7 @@ export class StreamTap {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.watchdog);
     this.running = false;
     this.messages?.stop();
     await this.loop;

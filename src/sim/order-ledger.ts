@@ -4,6 +4,9 @@ import type { Stage } from "./run-events.js";
 interface Entry {
   requestId: string | null;
   terminal: boolean;
+  /** Load offsets: when the harness first knew of it, and when it finished. */
+  createdAtMs: number;
+  finishedAtMs: number | null;
 }
 
 /**
@@ -22,8 +25,8 @@ export class OrderLedger {
   }
 
   /** A 201 named an order number. */
-  accepted(orderNumber: string, requestId: string): void {
-    this.entry(orderNumber, requestId);
+  accepted(orderNumber: string, requestId: string, atMs: number): void {
+    this.entry(orderNumber, requestId, atMs);
   }
 
   /**
@@ -33,13 +36,14 @@ export class OrderLedger {
   event(e: AnyOrderEvent, atMs: number): { stage: Stage | null; sinceScheduledMs: number | null } {
     if (e.kind === "placed") {
       if (!this.scheduled.has(e.data.request_id)) return { stage: null, sinceScheduledMs: null }; // not ours
-      this.entry(e.order_number, e.data.request_id);
+      this.entry(e.order_number, e.data.request_id, atMs);
     }
     const entry = this.orders.get(e.order_number);
     if (!entry) return { stage: null, sinceScheduledMs: null };
     if (e.kind === "payment_failed") return { stage: null, sinceScheduledMs: null };
     if ((e.kind === "completed" || e.kind === "cancelled") && !entry.terminal) {
       entry.terminal = true;
+      entry.finishedAtMs = atMs;
       this.open--;
     }
     const due = entry.requestId !== null ? this.scheduled.get(entry.requestId) : undefined;
@@ -56,10 +60,19 @@ export class OrderLedger {
     return this.orders.size;
   }
 
-  private entry(orderNumber: string, requestId: string): Entry {
+  /** Orders alive at some point in [fromMs, toMs]: in flight when it began, or created during it. */
+  aliveDuring(fromMs: number, toMs: number): Set<string> {
+    const out = new Set<string>();
+    for (const [number, e] of this.orders) {
+      if (e.createdAtMs <= toMs && (e.finishedAtMs === null || e.finishedAtMs >= fromMs)) out.add(number);
+    }
+    return out;
+  }
+
+  private entry(orderNumber: string, requestId: string, atMs: number): Entry {
     let entry = this.orders.get(orderNumber);
     if (!entry) {
-      entry = { requestId, terminal: false };
+      entry = { requestId, terminal: false, createdAtMs: atMs, finishedAtMs: null };
       this.orders.set(orderNumber, entry);
       this.open++;
     } else if (entry.requestId === null) {

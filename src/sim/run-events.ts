@@ -157,6 +157,23 @@ export interface FaultRecord {
   error?: string;
   /** Orders accepted but not finished when it hit. */
   inFlightAtStart?: number;
+  /** How the system came back (filled in by the report). */
+  recovery?: RecoveryFigures;
+}
+
+export interface RecoveryFigures {
+  /** Finished orders per second over the 5 s before the fault. */
+  baselinePerSecond: number;
+  /** From the fault's start until finished orders per second are back within 10% of the baseline (null: never, or no baseline). */
+  throughputRecoveredAfterMs: number | null;
+  /** From the fault's start until the orders in flight are back to what they were when it hit (null: never). */
+  backlogDrainedAfterMs: number | null;
+  /** Peak of orders in flight during and after the fault, until drained. */
+  peakInFlight: number;
+  /** Orders in flight when it hit or accepted while it lasted. */
+  touchedOrders: number;
+  /** What the checker found among those orders. */
+  findings: { lost: number; duplicated: number; invalid: number };
 }
 
 export type LogKind = "run" | "phase" | "fault" | "service" | "threshold" | "dead_letter";
@@ -263,5 +280,4 @@ export interface RunEventMap {
   log: [LogEntry];
   notification: [NotificationSample];
   done: [RunReport];
-  [key: string]: unknown[];
 }

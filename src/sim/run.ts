@@ -2,19 +2,21 @@ import { EventEmitter } from "node:events";
 import { createWriteStream, writeFileSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { isWorkerOnline, STREAMS } from "../services/shared/contracts.js";
-import { ConfigError, errorMessage } from "../services/shared/errors.js";
+import { errorMessage } from "../services/shared/errors.js";
 import { connectNats, type NatsConnection, type NatsOptions } from "../services/shared/nats.js";
 import { arrivalsFor, plannedCount, targetRateAt } from "./arrivals.js";
 import { Chaos, type FaultRequest } from "./chaos.js";
 import { check, type OrderRecord, type RequestRecord, type StreamRecord } from "./checker.js";
 import { collectNotifications, collectOrders } from "./collect.js";
 import { decodeDeadLetter, decodeTapped, StreamTap } from "./event-tap.js";
+import { serveHarnessControl, writeCurrentRun } from "./harness-control.js";
 import type { InstanceInfo } from "./launcher.js";
 import { LoadRunner, type RequestOutcome } from "./load-runner.js";
 import { Metrics } from "./metrics.js";
 import { QueueWatch, WorkerWatch } from "./observers.js";
 import { OrderGenerator } from "./order-generator.js";
 import { OrderLedger } from "./order-ledger.js";
+import { recoveryOf, type BacklogSample } from "./recovery.js";
 import { evaluateThresholds, round, verdictSection } from "./report.js";
 import type {
   FaultRecord,
@@ -23,6 +25,7 @@ import type {
   RunEventMap,
   RunMode,
   RunReport,
+  RunStart,
   RunState,
   RunTick,
   ServiceView,
@@ -40,6 +43,10 @@ export interface RunOptions {
   /** How often `tick` is emitted (default 1 s). */
   tickMs?: number;
   logLevel?: string;
+  /** A TCP proxy between each service and NATS (needed for network faults). */
+  proxies?: boolean;
+  /** Nodes of a local JetStream cluster (overrides the scenario's `cluster`). */
+  cluster?: number;
 }
 
 /**
@@ -62,6 +69,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   private finishing = false;
   private lastPhase = -1;
   private overThreshold = new Set<string>();
+  private readonly backlog: BacklogSample[] = [];
 
   constructor(private readonly options: RunOptions) {
     super();
@@ -76,7 +84,6 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   async run(): Promise<RunReport> {
     const s = this.scenario;
     const mode = this.options.mode ?? s.mode;
-    if (mode === "processes") throw new ConfigError("--mode processes is not available yet; run with --mode inprocess");
     const session = await openSession({
       label: s.name,
       roster: s.roster,
@@ -88,6 +95,9 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       orderPort: 0,
       trackingPort: 0,
       logLevel: this.options.logLevel,
+      proxies: this.options.proxies,
+      mode,
+      cluster: this.options.cluster ?? s.cluster,
     });
     this.session = session;
     const cleanups: Array<() => Promise<void> | void> = [];
@@ -111,7 +121,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     launcher.on("instance", onInstance);
     cleanups.push(() => void launcher.off("instance", onInstance));
 
-    const since = session.broker ? undefined : new Date();
+    const since = session.broker || session.cluster ? undefined : new Date();
     const ordersTap = new StreamTap({ nc, stream: STREAMS.orders, since, onMessage: (raw) => this.onOrderMessage(raw) });
     const dlqTap = new StreamTap({ nc, stream: STREAMS.deadLetters, since, onMessage: (raw) => this.onDeadLetter(raw.data) });
     cleanups.push(() => ordersTap.stop(), () => dlqTap.stop());
@@ -133,18 +143,24 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       onOutcome: (o) => this.onOutcome(o),
     });
     this.runner = runner;
-    this.chaos = new Chaos({ mode, launcher, broker: session.broker, nc, now: () => this.now(), inFlight: () => this.ledger.inFlight }, (f) => this.onFault(f));
+    this.chaos = new Chaos({ mode, launcher, broker: session.broker, cluster: session.cluster, nc, now: () => this.now(), inFlight: () => this.ledger.inFlight }, (f) => this.onFault(f));
+
+    const forgetCurrent = writeCurrentRun({ nats: [session.nats.servers].flat(), runDir: session.runDir, pid: process.pid, label: s.name, startedAt: new Date(startedAt).toISOString() });
+    const harnessControl = serveHarnessControl(nc, {
+      inject: (req) => this.inject(req),
+      status: () => ({ label: s.name, state: this.state, elapsedMs: Math.round(this.now()), runDir: session.runDir, services: this.services() }),
+    });
+    cleanups.push(forgetCurrent, () => harnessControl.stop());
 
     this.state = "running";
     this.emit("start", {
       scenario: { name: s.name, description: s.description, seed: s.seed, durationMs: s.durationMs, phases: s.load, thresholds: s.expect },
       mode,
-      broker: { kind: session.broker ? "local" : "external", urls: [session.nats.servers].flat() },
+      broker: this.brokerDescription(session),
       runDir: session.runDir,
       plannedOrders: Math.round(plannedCount(s.load)),
       startedAt,
     });
-    this.log("info", "run", `run ${s.name} started (seed ${s.seed}, run directory ${session.runDir})`);
 
     const tickTimer = setInterval(() => void this.tick(queues, workers), this.options.tickMs ?? 1_000);
     cleanups.push(() => clearInterval(tickTimer));
@@ -167,7 +183,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     let drained = false;
     while (Date.now() - drainStart < s.drainTimeoutMs) {
       await queues.poll();
-      if (this.ledger.inFlight === 0 && queues.idle()) {
+      await ordersTap.checkProgress();
+      if (this.ledger.inFlight === 0 && queues.idle() && ordersTap.caughtUp) {
         drained = true;
         break;
       }
@@ -229,7 +246,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       file: s.file,
       runDir: session.runDir,
       mode,
-      broker: { kind: session.broker ? "local" : "external", urls: [session.nats.servers].flat() },
+      broker: this.brokerDescription(session),
       startedAt: new Date(startedAt).toISOString(),
       durationMs: elapsed,
       verdict: verdictSection(verdict, drained),
@@ -256,12 +273,20 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
         state: this.workerState(w.name, w.state, isWorkerOnline(w)),
       })),
       services: this.services(),
-      faults: this.chaos!.records.map((f) => ({ ...f })),
+      faults: this.chaos!.records.map((f) => ({
+        ...f,
+        recovery: recoveryOf(f, { series: this.metrics.series(), backlog: this.backlog, touched: (a, b) => this.ledger.aliveDuring(a, b), findings: verdict }),
+      })),
       deadLetters: this.deadLetters,
       thresholds,
       passed,
       exitCode: passed ? 0 : 1,
     };
+  }
+
+  private brokerDescription(session: Session): RunStart["broker"] {
+    const kind = session.cluster ? "cluster" : session.broker ? "local" : "external";
+    return { kind, urls: [session.nats.servers].flat() };
   }
 
   // ---- RunControl -------------------------------------------------------------------------
@@ -319,17 +344,13 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
 
   private onOutcome(o: RequestOutcome): void {
     this.metrics.answered(o.sentMs, o.status, o.latencyMs);
-    if (o.status === 201 && o.orderNumber) this.ledger.accepted(o.orderNumber, o.requestId);
+    if (o.status === 201 && o.orderNumber) this.ledger.accepted(o.orderNumber, o.requestId, o.sentMs);
   }
 
+  /** Views show faults from these records themselves (start and end share an id). */
   private onFault(f: FaultRecord): void {
     this.write("fault", f);
     this.emit("fault", f);
-    const what = `fault ${f.id} (${f.source}): ${f.detail}`;
-    if (f.error) this.log("error", "fault", `${what} failed: ${f.error}`);
-    else if (f.endedAtMs !== null && f.endedAtMs > f.startedAtMs) this.log("info", "fault", `${what} ended`);
-    else if (f.endedAtMs === null) this.log("warn", "fault", `${what} injected (${f.inFlightAtStart ?? 0} orders in flight)`);
-    else this.log("warn", "fault", `${what} done`);
   }
 
   private serviceChanged(i: InstanceInfo): void {
@@ -381,6 +402,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       const p = s.load[phaseIndex];
       this.log("info", "phase", `phase ${phaseIndex + 1}/${s.load.length}: ${p.rate}${p.rampTo !== p.rate ? ` -> ${p.rampTo}` : ""} orders/s (${p.arrival})`);
     }
+    this.backlog.push({ atMs: Math.round(now), inFlight: this.ledger.inFlight });
     const latency = this.metrics.rolling(now);
     this.watchThresholds(latency);
     const second = Math.max(0, Math.floor(now / 1000) - 1);

@@ -64,6 +64,8 @@ export interface Scenario {
   cookTimeMs?: number;
   heartbeatIntervalMs: number;
   mode: Mode;
+  /** Nodes of the local JetStream cluster to start (1: one server). */
+  cluster: number;
   load: Phase[];
   orders: OrderMix;
   roster: Roster;
@@ -79,7 +81,7 @@ export const DEFAULT_HEARTBEAT_MS = 1_000;
 export const MAX_INSTANCES = 16;
 export const MAX_RATE = 100_000;
 
-const TOP_KEYS = ["name", "description", "seed", "duration", "timeScale", "cookTime", "heartbeatInterval", "mode", "load", "orders", "services", "chaos", "expect", "drainTimeout"];
+const TOP_KEYS = ["name", "description", "seed", "duration", "timeScale", "cookTime", "heartbeatInterval", "mode", "cluster", "load", "orders", "services", "chaos", "expect", "drainTimeout"];
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Read and check a scenario file; an unreadable file is a ScenarioError too. */
@@ -118,6 +120,7 @@ export function parseScenario(text: string, file: string): Scenario {
   const cookTimeMs = given(top.cookTime) ? r.duration(top.cookTime, ["cookTime"], { min: 0, max: 600_000 }) : undefined;
   const heartbeatIntervalMs = given(top.heartbeatInterval) ? r.duration(top.heartbeatInterval, ["heartbeatInterval"], { min: 50, max: 600_000 }) : DEFAULT_HEARTBEAT_MS;
   const mode = given(top.mode) ? r.oneOf<Mode>(top.mode, ["mode"], ["inprocess", "processes"]) : "inprocess";
+  const cluster = given(top.cluster) ? r.integer(top.cluster, ["cluster"], { min: 1, max: 5 }) : 1;
 
   r.required(top.load, ["load"], "a list of at least 1 load phase");
   const load = readLoad(r, top.load);
@@ -136,6 +139,13 @@ export function parseScenario(text: string, file: string): Scenario {
     }
   }
   const chaos = given(top.chaos) ? readChaos(r, top.chaos, roster, durationMs) : [];
+  chaos.forEach((step) => {
+    const node = /^broker\/(leader|\d+)$/.exec(step.target ?? "");
+    if (node && (cluster < 2 || (node[1] !== "leader" && Number(node[1]) > cluster))) {
+      const index = Number(/\d+/.exec(step.source)?.[0] ?? 0);
+      r.fail(["chaos", index, step.kind], cluster < 2 ? "broker (one server; broker/leader and broker/<n> need cluster: 3)" : `broker, broker/leader or broker/1..${cluster}`, step.target);
+    }
+  });
   const expect = given(top.expect) ? readExpect(r, top.expect) : { ...DEFAULT_EXPECT };
   const drainTimeoutMs = given(top.drainTimeout) ? r.duration(top.drainTimeout, ["drainTimeout"], { min: 0, above: true, max: 3_600_000 }) : DEFAULT_DRAIN_TIMEOUT_MS;
 
@@ -149,6 +159,7 @@ export function parseScenario(text: string, file: string): Scenario {
     ...(cookTimeMs !== undefined ? { cookTimeMs } : {}),
     heartbeatIntervalMs,
     mode,
+    cluster,
     load,
     orders,
     roster,

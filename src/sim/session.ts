@@ -1,8 +1,11 @@
 import { join } from "node:path";
-import type { NatsOptions, TopologyOptions } from "../services/shared/nats.js";
+import { connectNats, type NatsOptions, type TopologyOptions } from "../services/shared/nats.js";
+import { prepareTopology } from "../services/shared/topology.js";
 import { findNatsServer, startBroker, type LocalBroker } from "./broker.js";
+import { startCluster, type LocalCluster } from "./cluster.js";
 import { InProcessLauncher } from "./in-process-launcher.js";
 import type { Launcher } from "./launcher.js";
+import { ProcessSupervisor } from "./process-supervisor.js";
 import { createRunDir } from "./run-dir.js";
 import type { Roster, SystemSettings } from "./system.js";
 
@@ -19,12 +22,20 @@ export interface SessionOptions {
   orderPort?: number;
   trackingPort?: number;
   logLevel?: string;
+  /** Start a local JetStream cluster of this many nodes instead of one server (with no `nats`). */
+  cluster?: number;
+  /** A TCP proxy between each instance and NATS, so network faults can target one service. */
+  proxies?: boolean;
+  /** Run each service instance inside this process (default) or as its own `pizzeria service` process. */
+  mode?: "inprocess" | "processes";
 }
 
 export interface Session {
   runDir: string;
-  /** The broker this session started (absent with --nats). */
+  /** The broker this session started (absent with --nats or a cluster). */
   broker: LocalBroker | null;
+  /** The local cluster this session started (`cluster` > 1). */
+  cluster: LocalCluster | null;
   nats: NatsOptions;
   launcher: Launcher;
   settings: SystemSettings;
@@ -39,11 +50,15 @@ export interface Session {
 export async function openSession(options: SessionOptions): Promise<Session> {
   if (!options.nats) findNatsServer(); // fail before leaving a run directory behind
   const runDir = createRunDir(options.label, "runs", options.runDir);
-  const broker = options.nats ? null : await startBroker({ logFile: join(runDir, "logs", "nats-server.log") });
-  const nats: NatsOptions = options.nats ?? { servers: broker!.url };
+  const clusterSize = options.cluster ?? 1;
+  const cluster = !options.nats && clusterSize > 1 ? await startCluster({ size: clusterSize, logDir: join(runDir, "logs") }) : null;
+  const broker = options.nats || cluster ? null : await startBroker({ logFile: join(runDir, "logs", "nats-server.log") });
+  const nats: NatsOptions = options.nats ?? (cluster ? { servers: cluster.urls } : { servers: broker!.url });
+  // Streams are replicated on every node of a cluster we start (R3 on three nodes).
+  const topology = cluster ? { ...options.topology, replicas: Math.min(3, clusterSize) } : options.topology;
   const settings: SystemSettings = {
     nats,
-    topology: options.topology,
+    topology,
     runDir,
     timeScale: options.timeScale,
     cookTimeMs: options.cookTimeMs,
@@ -51,24 +66,34 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     logLevel: options.logLevel,
     orderPort: options.orderPort,
     trackingPort: options.trackingPort,
+    proxies: options.proxies,
   };
-  const launcher = new InProcessLauncher(settings);
+  const launcher = options.mode === "processes" ? new ProcessSupervisor(settings) : new InProcessLauncher(settings);
   try {
+    const nc = await connectNats(nats, "harness-setup");
+    try {
+      await prepareTopology(nc, topology);
+    } finally {
+      await nc.close();
+    }
     await launcher.startRoster(options.roster);
   } catch (err) {
     await launcher.stopAll();
     await broker?.stop();
+    await cluster?.stop();
     throw err;
   }
   return {
     runDir,
     broker,
+    cluster,
     nats,
     launcher,
     settings,
     async close() {
       await launcher.stopAll();
       await broker?.stop();
+      await cluster?.stop();
     },
   };
 }

@@ -1,23 +1,12 @@
 import { connect } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, DeliverPolicy } from "@nats-io/jetstream";
+import { readStream as readStreamOn } from "../../src/sim/stream-reader.js";
 import { STREAMS, type AnyOrderEvent, type DeadLetter } from "../../src/services/shared/contracts.js";
 
-/** Every message on a stream, in order, read with an ordered consumer on its own connection. */
+/** Every message on a stream, in order, read on its own connection. */
 export async function readStream(natsUrl: string, stream: string = STREAMS.orders): Promise<Array<{ seq: number; subject: string; data: string }>> {
   const nc = await connect({ servers: natsUrl });
   try {
-    const jsm = await jetstreamManager(nc);
-    const info = await jsm.streams.info(stream);
-    const last = info.state.last_seq;
-    const out: Array<{ seq: number; subject: string; data: string }> = [];
-    if (info.state.messages === 0) return out;
-    const consumer = await jetstream(nc).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
-    const messages = await consumer.consume();
-    for await (const m of messages) {
-      out.push({ seq: m.seq, subject: m.subject, data: m.string() });
-      if (m.seq >= last) break;
-    }
-    return out;
+    return await readStreamOn(nc, stream);
   } finally {
     await nc.close();
   }

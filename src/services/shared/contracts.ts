@@ -185,6 +185,8 @@ export const subjects = {
   allDeadLetters: `${SUBJECT_ROOT}.dlq.>`,
   /** Request/reply control of one running instance: `pizzeria.ctl.<service>.<instance>.<verb>`. */
   control: (service: ServiceName, instance: string, verb: string) => `${SUBJECT_ROOT}.ctl.${service}.${instance}.${verb}`,
+  /** Request/reply control of the running harness (`up` or `run`): `pizzeria.ctl.harness.<verb>`, e.g. inject a fault. */
+  harness: (verb: string) => `${SUBJECT_ROOT}.ctl.harness.${verb}`,
   /** Periodic figures of one instance (core NATS, not stored): `pizzeria.telemetry.<service>.<instance>`. */
   telemetry: (service: ServiceName, instance: string) => `${SUBJECT_ROOT}.telemetry.${service}.${instance}`,
   allTelemetry: `${SUBJECT_ROOT}.telemetry.>`,

@@ -1,5 +1,5 @@
 import { Kvm, type KV } from "@nats-io/kv";
-import type { NatsConnection } from "./nats.js";
+import { retryWhileSettling, type NatsConnection } from "./nats.js";
 import { errorMessage } from "./errors.js";
 
 export type { KV };
@@ -7,10 +7,12 @@ export type { KV };
 /** Open a KV bucket, creating it when missing; safe when several services do it at once. */
 export async function openBucket(nc: NatsConnection, name: string, options: { replicas: number; ttlMs?: number; history?: number }): Promise<KV> {
   const kvm = new Kvm(nc);
-  try {
-    return await kvm.create(name, { replicas: options.replicas, history: options.history ?? 1, ...(options.ttlMs ? { ttl: options.ttlMs } : {}) });
-  } catch (err) {
-    if (!/already in use|exists/i.test(errorMessage(err))) throw err;
-    return kvm.open(name);
-  }
+  return retryWhileSettling(`open KV bucket ${name}`, async () => {
+    try {
+      return await kvm.create(name, { replicas: options.replicas, history: options.history ?? 1, ...(options.ttlMs ? { ttl: options.ttlMs } : {}) });
+    } catch (err) {
+      if (!/already in use|exists/i.test(errorMessage(err))) throw err;
+      return kvm.open(name);
+    }
+  });
 }

@@ -65,6 +65,9 @@ export async function connectNats(options: NatsOptions, name: string): Promise<N
     reconnectJitter: 100,
     pingInterval: 5_000,
     maxPingOut: 3,
+    // Without this every request (each JetStream publish) builds an Error up front just in case it
+    // fails, to keep the caller's stack: ~6% of the order service's CPU in the accept profile.
+    noAsyncTraces: true,
   };
   if (options.token) opts.token = options.token;
   if (options.credsFile) {
@@ -124,12 +127,34 @@ export function streamConfigs(topology: Required<TopologyOptions>): Array<Partia
  */
 export async function ensureStreams(jsm: JetStreamManager, topology: Required<TopologyOptions>): Promise<void> {
   for (const config of streamConfigs(topology)) {
+    await retryWhileSettling(`create stream ${config.name}`, async () => {
+      try {
+        await jsm.streams.add(config);
+      } catch (err) {
+        // 10058: the stream exists with another configuration (another version, another creator).
+        // Keep the existing one: changing a live stream under running services is not our call.
+        if (!/already in use/i.test(errorMessage(err))) throw err;
+      }
+    });
+  }
+}
+
+/**
+ * Retry a JetStream API call while the broker is still settling: a cluster electing leaders
+ * answers with timeouts or "no responders" (reported as "jetstream is not enabled") for a few
+ * seconds, and creating the same replicated stream from several services at once takes time.
+ */
+export async function retryWhileSettling<T>(what: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 100;
+  for (;;) {
     try {
-      await jsm.streams.add(config);
+      return await fn();
     } catch (err) {
-      // 10058: the stream exists with another configuration (another version, another creator).
-      // Keep the existing one: changing a live stream under running services is not our call.
-      if (!/already in use/i.test(errorMessage(err))) throw err;
+      const transient = /timeout|no responders|not enabled|leader|unavailable|insufficient resources|503/i.test(errorMessage(err));
+      if (!transient || Date.now() > deadline) throw new BrokerUnavailableError(`could not ${what}: ${errorMessage(err)}`, { cause: err });
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 2_000);
     }
   }
 }
@@ -156,7 +181,7 @@ export function consumerConfig(spec: DurableSpec, topology: Required<TopologyOpt
 
 /** Create (or align) a durable pull consumer on the ORDERS stream. Idempotent. */
 export async function ensureConsumer(jsm: JetStreamManager, spec: DurableSpec, topology: Required<TopologyOptions>): Promise<void> {
-  await jsm.consumers.add(STREAMS.orders, consumerConfig(spec, topology));
+  await retryWhileSettling(`create consumer ${spec.durable}`, () => jsm.consumers.add(STREAMS.orders, consumerConfig(spec, topology)));
 }
 
 /** Connect, create streams, hand back the manager: the start of every service. */

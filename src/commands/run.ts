@@ -1,0 +1,97 @@
+import { writeFileSync } from "node:fs";
+import type { Argv, CommandModule } from "yargs";
+import { ConfigError } from "../services/shared/errors.js";
+import { EXIT, natsFromArgs, natsOptions, runCommand, type NatsArgs } from "./common.js";
+
+interface RunArgs extends NatsArgs {
+  scenario: string;
+  report?: string;
+  tui: boolean;
+  mode?: "inprocess" | "processes";
+  runDir?: string;
+  seed?: number;
+  cluster?: number;
+  logLevel: string;
+  proxies: boolean;
+}
+
+export const runScenarioCommand: CommandModule<object, RunArgs> = {
+  command: "run <scenario>",
+  describe: "Run a scenario: boot the system, offer its load, inject its faults, then drain, check and report",
+  builder: (y: Argv) =>
+    y
+      .positional("scenario", { type: "string", describe: "Scenario file (YAML), e.g. scenarios/lunch-rush.yaml", normalize: true })
+      .options({
+        ...natsOptions,
+        report: { type: "string", describe: "Also write the machine-readable report here (JSON)", normalize: true },
+        tui: { type: "boolean", default: true, describe: "Live dashboard when stdout is a terminal (--no-tui: plain lines)" },
+        mode: { type: "string", choices: ["inprocess", "processes"], describe: "Run services in this process or each as its own process (default: the scenario's)" },
+        "run-dir": { type: "string", describe: "Directory for logs, databases, timeline and report (default runs/<time>-<name>)", normalize: true },
+        seed: { type: "number", describe: "Override the scenario's seed" },
+        cluster: { type: "number", describe: "Start a local JetStream cluster of this many nodes (streams R3) instead of one server" },
+        "log-level": { type: "string", choices: ["debug", "info", "warn", "error"], default: "info", describe: "Services' log level (their logs go to the run directory)" },
+        proxies: { type: "boolean", default: false, describe: "Put a TCP proxy in front of each service even without network faults in the scenario (for `pizzeria chaos`)" },
+      })
+      .example("$0 run scenarios/smoke.yaml", "a quick run with the live view")
+      .example("$0 run scenarios/kitchen-crash.yaml --no-tui --report out.json", "for CI: plain lines, a JSON report, exit code 0/1") as unknown as Argv<RunArgs>,
+  handler: (args) =>
+    runCommand(async () => {
+      const [{ loadScenario, NETWORK_FAULTS }, { ScenarioRun }, { attachPlainReporter }] = await Promise.all([
+        import("../sim/scenario.js"),
+        import("../sim/run.js"),
+        import("../tui/plain-reporter.js"),
+      ]);
+      const scenario = loadScenario(args.scenario);
+      if (args.cluster !== undefined && !(Number.isInteger(args.cluster) && args.cluster >= 1 && args.cluster <= 5)) {
+        throw new ConfigError(`--cluster must be a number of nodes from 1 to 5; got ${args.cluster}`);
+      }
+      if (args.seed !== undefined) {
+        if (!Number.isSafeInteger(args.seed) || args.seed < 0) throw new ConfigError(`--seed must be a whole number >= 0; got ${args.seed}`);
+        scenario.seed = args.seed;
+      }
+      const run = new ScenarioRun({
+        scenario,
+        nats: natsFromArgs(args) ?? undefined,
+        runDir: args.runDir,
+        mode: args.mode,
+        logLevel: args.logLevel,
+        proxies: args.proxies || scenario.chaos.some((c) => NETWORK_FAULTS.includes(c.kind)),
+        cluster: args.cluster,
+      });
+
+      // The live dashboard in a terminal; plain lines for pipes and CI (where Ink would print only the last frame).
+      const live = args.tui && process.stdout.isTTY && !process.env.CI;
+      const dashboard = live ? (await import("../tui/dashboard.js")).renderDashboard(run) : null;
+      const detach = dashboard ? () => undefined : attachPlainReporter(run, (line) => process.stdout.write(`${line}\n`));
+      let reported = false;
+      run.once("done", () => (reported = true));
+      let dashboardLeftEarly = false;
+      void dashboard?.waitUntilExit().then(() => (dashboardLeftEarly = !reported));
+      let signals = 0;
+      const onSignal = () => {
+        if (++signals > 1) {
+          process.stderr.write("pizzeria: second interrupt, exiting without the report\n");
+          process.exit(130);
+        }
+        process.stderr.write("pizzeria: interrupted: finishing early (draining, checking, reporting); press Ctrl-C again to quit at once\n");
+        run.finish();
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      try {
+        const report = await run.run();
+        await dashboard?.waitUntilExit();
+        // Left the dashboard before the end (q twice): the summary still belongs on the screen.
+        if (dashboardLeftEarly) process.stdout.write(`${(await import("../tui/summary.js")).formatSummary(report, { color: true })}\n`);
+        if (args.report) writeFileSync(args.report, `${JSON.stringify(report, null, 2)}\n`);
+        return report.exitCode === 0 ? EXIT.ok : EXIT.failed;
+      } catch (err) {
+        dashboard?.unmount();
+        throw err;
+      } finally {
+        detach();
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+    }),
+};

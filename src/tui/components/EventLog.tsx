@@ -1,0 +1,34 @@
+import { Box, Text } from "ink";
+import { fit, formatClock } from "../format.js";
+import type { LogLevel, LogLine } from "../run-state.js";
+import type { Tone } from "../theme.js";
+import { Tinted } from "./Tinted.js";
+
+const LEVEL_TONE: Record<LogLevel, Tone> = { info: "dim", warn: "warn", error: "bad" };
+const LEVEL_MARK: Record<LogLevel, string> = { info: "·", warn: "!", error: "✗" };
+
+export interface EventLogProps {
+  lines: readonly LogLine[];
+  rows: number;
+  width: number;
+}
+
+/** The newest `rows` lines of the run's log (faults, services, thresholds, dead letters, keys). */
+export function EventLog({ lines, rows, width }: EventLogProps) {
+  const shown = lines.slice(Math.max(0, lines.length - rows));
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text wrap="truncate">
+        <Tinted tone="strong">EVENTS</Tinted>
+        <Tinted tone="dim">{lines.length > rows ? `  (${lines.length - rows} earlier)` : ""}</Tinted>
+      </Text>
+      {shown.map((l) => (
+        <Text key={l.id} wrap="truncate">
+          <Tinted tone="dim">{`${formatClock(l.atMs)} `}</Tinted>
+          <Tinted tone={LEVEL_TONE[l.level]}>{`${LEVEL_MARK[l.level]} ${fit(l.kind, 11)} `}</Tinted>
+          <Tinted tone={l.level === "info" ? null : LEVEL_TONE[l.level]}>{l.text}</Tinted>
+        </Text>
+      ))}
+    </Box>
+  );
+}

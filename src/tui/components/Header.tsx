@@ -1,0 +1,92 @@
+import { Box, Text } from "ink";
+import type { RunStart, RunState, RunTick } from "../../sim/run-events.js";
+import { formatBroker, formatClock, formatRate } from "../format.js";
+import { progressBar } from "../sparkline.js";
+import type { Tone } from "../theme.js";
+import { Tinted } from "./Tinted.js";
+
+export type ViewState = RunState | "waiting" | "finishing";
+
+const STATE_TONE: Record<ViewState, Tone> = {
+  waiting: "dim",
+  starting: "dim",
+  running: "ok",
+  paused: "warn",
+  finishing: "info",
+  draining: "info",
+  checking: "accent",
+  done: "strong",
+};
+
+export function viewState(start: RunStart | null, tick: RunTick | null, finishing: boolean): ViewState {
+  if (!start && !tick) return "waiting";
+  const state = tick?.state ?? "starting";
+  if (finishing && (state === "running" || state === "paused")) return "finishing";
+  return state;
+}
+
+export interface HeaderProps {
+  title: string;
+  start: RunStart | null;
+  tick: RunTick | null;
+  state: ViewState;
+  width: number;
+}
+
+export function Header({ title, start, tick, state, width }: HeaderProps) {
+  const scenario = start?.scenario;
+  const narrow = width < 60;
+  const right = ` ● ${state.toUpperCase()}${tick && !narrow ? `  target ${formatRate(tick.targetRate)}` : ""}`;
+  const elapsed = tick?.elapsedMs ?? 0;
+  const total = scenario?.durationMs ?? 0;
+  const phases = scenario?.phases ?? [];
+  const phaseIndex = tick?.phaseIndex ?? -1;
+  const phaseText =
+    phases.length === 0
+      ? ""
+      : phaseIndex >= 0 && phaseIndex < phases.length
+        ? ` phase ${phaseIndex + 1}/${phases.length}`
+        : elapsed > 0
+          ? " tail"
+          : "";
+  const clock = `${formatClock(elapsed)}/${formatClock(total)} `;
+  const planned = start && width >= 80 ? `  ${start.plannedOrders} planned` : "";
+  const barWidth = Math.max(4, width - clock.length - phaseText.length - planned.length - 1);
+  const bar = progressBar(
+    elapsed,
+    total,
+    phases.map((p) => p.startMs),
+    barWidth,
+  );
+  return (
+    <Box flexDirection="column" width={width}>
+      <Box width={width}>
+        <Box flexGrow={1} flexShrink={1}>
+          <Text wrap="truncate">
+            {narrow && scenario ? null : <Tinted tone="strong">{title}</Tinted>}
+            {scenario ? (
+              <>
+                {narrow ? "" : " ▸ "}
+                <Tinted tone="info">{scenario.name}</Tinted>
+                {`  ${start?.mode ?? ""}  broker ${start ? formatBroker(start.broker) : ""}`}
+              </>
+            ) : (
+              "  waiting for the run to start…"
+            )}
+          </Text>
+        </Box>
+        <Box flexShrink={0}>
+          <Text>
+            <Tinted tone={STATE_TONE[state]}>{right}</Tinted>
+          </Text>
+        </Box>
+      </Box>
+      <Text wrap="truncate">
+        {clock}
+        <Tinted tone={STATE_TONE[state]}>{bar}</Tinted>
+        {phaseText}
+        <Tinted tone="dim">{planned}</Tinted>
+      </Text>
+    </Box>
+  );
+}

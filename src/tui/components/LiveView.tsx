@@ -1,0 +1,137 @@
+import { useCallback, useMemo, useState } from "react";
+import { Box, Text } from "ink";
+import type { RunControl } from "../../sim/run-events.js";
+import { useDashboardKeys } from "../hooks/use-dashboard-keys.js";
+import { useRunState } from "../hooks/use-run-state.js";
+import { useTerminalSize, type TerminalSize } from "../hooks/use-terminal-size.js";
+import { computeLayout } from "../layout.js";
+import type { RunViewState } from "../run-state.js";
+import type { RunStore } from "../run-store.js";
+import { processTargets } from "../targets.js";
+import { EventLog } from "./EventLog.js";
+import { Footer } from "./Footer.js";
+import { Header, viewState } from "./Header.js";
+import { Help } from "./Help.js";
+import { Kitchen } from "./Kitchen.js";
+import { Latency } from "./Latency.js";
+import { Notifications } from "./Notifications.js";
+import { Queues } from "./Queues.js";
+import { serviceRows, Services } from "./Services.js";
+import { Throughput } from "./Throughput.js";
+
+// One selector per slice: a notification (the busiest event) changes none of these, so it
+// re-renders only the ticker, not the whole view.
+const selectStart = (s: RunViewState) => s.start;
+const selectTick = (s: RunViewState) => s.tick;
+const selectHistory = (s: RunViewState) => s.history;
+const selectFaults = (s: RunViewState) => s.faults;
+const selectLog = (s: RunViewState) => s.log;
+const selectQueueTrend = (s: RunViewState) => s.queueTrend;
+const selectFinishing = (s: RunViewState) => s.finishing;
+const selectLoadPaused = (s: RunViewState) => s.loadPaused;
+const selectDone = (s: RunViewState) => s.report !== null;
+
+export interface LiveViewProps {
+  store: RunStore;
+  control: RunControl;
+  title: string;
+  onQuit?: () => void;
+  size?: Partial<TerminalSize>;
+}
+
+/**
+ * Everything that changes while the run goes: re-rendered on each event (Ink throttles the
+ * output to maxFps). Gone once the report is in; the summary is printed above it by <FinalSummary>.
+ */
+export function LiveView({ store, control, title, onQuit, size }: LiveViewProps) {
+  const start = useRunState(store, selectStart);
+  const tick = useRunState(store, selectTick);
+  const history = useRunState(store, selectHistory);
+  const faults = useRunState(store, selectFaults);
+  const log = useRunState(store, selectLog);
+  const queueTrend = useRunState(store, selectQueueTrend);
+  const finishing = useRunState(store, selectFinishing);
+  const loadPaused = useRunState(store, selectLoadPaused);
+  const done = useRunState(store, selectDone);
+  const { columns, rows } = useTerminalSize(size);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [help, setHelp] = useState(false);
+  const toggleHelp = useCallback((open?: boolean) => setHelp((h) => open ?? !h), []);
+  const targets = useMemo(() => processTargets(tick), [tick]);
+  useDashboardKeys({ store, control, targets, selected, setSelected, toggleHelp, onQuit });
+
+  if (done) return null;
+
+  const thresholds = start?.scenario.thresholds ?? {};
+  const services = tick?.services ?? [];
+  const svc = serviceRows(services);
+  const layout = computeLayout({
+    columns,
+    rows,
+    workers: tick?.workers.length ?? 0,
+    queues: tick?.queues.length ?? 0,
+    services: svc.others.length + (svc.kitchen.length > 0 ? 1 : 0),
+  });
+  const vs = viewState(start, tick, finishing);
+  const throughput = (
+    <Throughput
+      tick={tick}
+      history={history}
+      faults={faults}
+      thresholds={thresholds}
+      layout={layout}
+      width={layout.leftWidth}
+    />
+  );
+  const kitchen = layout.showKitchen ? (
+    <Kitchen workers={tick?.workers ?? []} rows={layout.workerRows} selected={selected} width={layout.leftWidth} />
+  ) : null;
+  const latency = layout.showLatency ? <Latency latency={tick?.latency ?? null} thresholds={thresholds} width={layout.rightWidth} /> : null;
+  const queues = layout.showQueues ? (
+    <Queues queues={tick?.queues ?? []} trend={queueTrend} rows={layout.queueRows} width={layout.rightWidth} />
+  ) : null;
+  const servicesPanel = layout.showServices ? (
+    <Services services={services} rows={layout.serviceRows} selected={selected} width={layout.rightWidth} />
+  ) : null;
+  const gap = layout.gaps ? <Text> </Text> : null;
+  const logHeight = layout.showLog ? 1 + layout.logRows : 0;
+
+  return (
+    <Box flexDirection="column" width={layout.width} height={Math.min(layout.height, layout.budget)} overflow="hidden">
+      <Header title={title} start={start} tick={tick} state={vs} width={layout.width} />
+      {gap}
+      {help ? (
+        <Help width={layout.width} rows={layout.middleHeight + logHeight + (layout.gaps && layout.showLog ? 1 : 0)} />
+      ) : (
+        <>
+          {layout.wide ? (
+            <Box width={layout.width} height={layout.middleHeight}>
+              <Box flexDirection="column" width={layout.leftWidth} flexShrink={0}>
+                {throughput}
+                {kitchen}
+              </Box>
+              <Box width={1} flexShrink={0} />
+              <Box flexDirection="column" width={layout.rightWidth} flexShrink={0}>
+                {latency}
+                {queues}
+                {servicesPanel}
+              </Box>
+            </Box>
+          ) : (
+            <Box flexDirection="column" width={layout.width} height={layout.middleHeight}>
+              {throughput}
+              {latency}
+              {kitchen}
+              {queues}
+              {servicesPanel}
+            </Box>
+          )}
+          {layout.showLog && layout.gaps ? gap : null}
+          {layout.showLog ? <EventLog lines={log} rows={layout.logRows} width={layout.width} /> : null}
+        </>
+      )}
+      {layout.notifications ? <Notifications store={store} /> : null}
+      {layout.footer ? <Footer selected={selected} loadPaused={loadPaused} finishing={finishing} width={layout.width} /> : null}
+    </Box>
+  );
+}

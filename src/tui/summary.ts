@@ -1,0 +1,155 @@
+/**
+ * The end-of-run summary as plain text (k6-style): what ran, the verdict, totals, throughput,
+ * latency, workers, faults, and every threshold passed or missed. Shared by the dashboard (which
+ * prints it in <Static>, so it stays after the dashboard is gone) and the non-TTY printer.
+ * Lines stay under 90 columns (paths and finding reasons aside).
+ */
+import type { LatencySummary, RunReport, ThresholdResult } from "../sim/run-events.js";
+import { fit, formatBroker, formatMs, formatOrderTypes, formatPercent, formatRate } from "./format.js";
+import { makePainter, type Painter } from "./theme.js";
+
+export interface SummaryOptions {
+  /** ANSI colours (default off; never with NO_COLOR set). */
+  color?: boolean;
+  /** Findings listed per kind (default 3). */
+  findings?: number;
+}
+
+const VERDICT_COUNTS = [
+  ["lost", "lost"],
+  ["duplicated", "duplicated"],
+  ["invalid", "invalid"],
+  ["unexpected", "unexpected"],
+  ["notificationsMissing", "notifications missing"],
+  ["notificationsDuplicated", "notifications duplicated"],
+  ["rejectedNot4xx", "rejected without a 4xx"],
+] as const;
+
+/** How a threshold's numbers read: latencies in ms/s, rates in %, throughput in /s, counts bare. */
+export function formatThresholdValue(name: string, value: number | null): string {
+  if (value === null || !Number.isFinite(value)) return "–";
+  if (/ms$|p\d\d/i.test(name)) return formatMs(value);
+  if (/rate/i.test(name)) return formatPercent(value);
+  if (/throughput/i.test(name)) return formatRate(value);
+  return Number.isInteger(value) ? String(value) : value.toFixed(2);
+}
+
+function isMinimum(name: string): boolean {
+  return /^min/i.test(name);
+}
+
+export function formatThreshold(t: ThresholdResult, paint: Painter = (s) => s): string {
+  const mark = t.passed ? paint("✓ pass", "ok") : paint("✗ MISS", "bad");
+  const op = isMinimum(t.name) ? "≥" : "≤";
+  const actual = formatThresholdValue(t.name, t.actual);
+  const limit = formatThresholdValue(t.name, t.limit);
+  return `  ${mark}  ${fit(t.name, 22)} ${fit(actual, 8, "right")}  (${op} ${limit})`;
+}
+
+function latencyRow(label: string, s: LatencySummary): string {
+  const cell = (v: number) => fit(s.count > 0 ? formatMs(v) : "–", 7, "right");
+  return `  ${fit(label, 11)}${fit(String(s.count), 8, "right")}${cell(s.p50)}${cell(s.p95)}${cell(s.p99)}${cell(s.max)}${cell(s.mean)}`;
+}
+
+export function verdictLine(report: RunReport, paint: Painter = (s) => s): string {
+  const v = report.verdict;
+  const problems = VERDICT_COUNTS.slice(4)
+    .filter(([key]) => v[key] > 0)
+    .map(([key, label]) => `${label} ${v[key]}`);
+  if (!v.drained) problems.push("not drained");
+  const head = v.valid ? paint("VALID", "ok") : paint("INVALID", "bad");
+  const detail = VERDICT_COUNTS.slice(0, 4)
+    .map(([key, label]) => `${label} ${v[key]}`)
+    .join(", ");
+  return `verdict     ${head}  ${detail}${problems.length > 0 ? `; ${problems.join(", ")}` : ""}`;
+}
+
+export function formatSummary(report: RunReport, options: SummaryOptions = {}): string {
+  const paint = makePainter(options.color ?? false);
+  const perKind = options.findings ?? 3;
+  const o = report.orders;
+  const lines: string[] = [];
+  const rule = "─".repeat(72);
+
+  lines.push(paint(rule, "dim"));
+  lines.push(
+    `${paint(`${report.scenario}`, "strong")} (seed ${report.seed})  ${report.mode}  broker ${formatBroker(report.broker)}  ${formatMs(report.durationMs)}`,
+  );
+  if (report.file) lines.push(paint(`file ${report.file}`, "dim"));
+  lines.push(paint(`run dir ${report.runDir}`, "dim"));
+  lines.push("");
+  lines.push(verdictLine(report, paint));
+  lines.push(
+    `checks      notifications missing ${report.verdict.notificationsMissing} / duplicated ${report.verdict.notificationsDuplicated}  rejected not 4xx ${report.verdict.rejectedNot4xx}  dead letters ${report.deadLetters}`,
+  );
+  lines.push("");
+  lines.push(
+    `orders      planned ${o.planned}  sent ${o.sent}  accepted ${o.accepted}  rejected ${o.rejected}  errors ${o.errors}  late ${o.late}`,
+  );
+  lines.push(`            completed ${o.completed}  cancelled ${o.cancelled}  indeterminate ${o.indeterminate}`);
+  lines.push(
+    `throughput  accepted ${formatRate(report.throughput.acceptedPerSecond)}  completed ${formatRate(report.throughput.completedPerSecond)}`,
+  );
+  const d = report.drain;
+  lines.push(
+    `drain       ${d.drained ? paint(`drained in ${formatMs(d.ms)}`, "ok") : paint(`NOT drained after ${formatMs(d.ms)}`, "bad")} (timeout ${formatMs(d.timeoutMs)})`,
+  );
+  lines.push("");
+  lines.push(paint(`latency     ${fit("count", 8, "right")}${["p50", "p95", "p99", "max", "mean"].map((h) => fit(h, 7, "right")).join("")}`, "strong"));
+  lines.push(latencyRow("accept", report.latency.accept));
+  lines.push(latencyRow("ready", report.latency.ready));
+  lines.push(latencyRow("end-to-end", report.latency.endToEnd));
+
+  if (report.workers.length > 0) {
+    lines.push("");
+    lines.push(paint(`workers     ${fit("name", 14)}${fit("types", 16)}${fit("cooked", 7, "right")}${fit("busy", 8, "right")}${fit("util", 6, "right")}  state`, "strong"));
+    for (const w of report.workers) {
+      lines.push(
+        `            ${fit(w.name, 14)}${fit(formatOrderTypes(w.orderTypes), 16)}${fit(String(w.ordersCooked), 7, "right")}${fit(formatMs(w.busyMs), 8, "right")}${fit(formatPercent(w.utilisation), 6, "right")}  ${w.state}`,
+      );
+    }
+  }
+
+  lines.push("");
+  if (report.faults.length === 0) lines.push("faults      none");
+  else {
+    lines.push(paint(`faults      ${report.faults.length}`, "strong"));
+    for (const f of report.faults) {
+      const span = f.endedAtMs !== null ? formatMs(f.endedAtMs - f.startedAtMs) : "open";
+      const what = `${f.kind} ${f.target ?? "(all)"}`;
+      const tail = f.error ? paint(`failed: ${f.error}`, "bad") : `${span}${f.inFlightAtStart !== undefined ? `, ${f.inFlightAtStart} in flight` : ""}`;
+      lines.push(`  ${fit(formatMs(f.startedAtMs), 6, "right")}  ${fit(what, 28)} ${fit(f.source, 8)} ${tail}`);
+    }
+  }
+
+  const kinds = Object.entries(report.verdict.findings).filter(([, list]) => list.length > 0);
+  if (kinds.length > 0 && perKind > 0) {
+    lines.push("");
+    lines.push(paint("findings", "strong"));
+    for (const [kind, list] of kinds) {
+      for (const f of list.slice(0, perKind)) {
+        const who = f.orderNumber ?? f.requestId ?? f.subscriber ?? "";
+        lines.push(`  ${paint(fit(kind, 12), "bad")} ${who ? `${who}: ` : ""}${f.reason}`);
+      }
+      if (list.length > perKind) lines.push(paint(`  ${fit("", 12)} … ${list.length - perKind} more`, "dim"));
+    }
+  }
+
+  lines.push("");
+  if (report.thresholds.length === 0) lines.push("thresholds  none set");
+  else {
+    const missed = report.thresholds.filter((t) => !t.passed).length;
+    lines.push(
+      `thresholds  ${report.thresholds.length - missed} passed, ${missed} missed`,
+    );
+    for (const t of report.thresholds) lines.push(formatThreshold(t, paint));
+  }
+  lines.push("");
+  lines.push(
+    report.passed
+      ? paint(`PASSED (exit ${report.exitCode})`, "ok")
+      : paint(`FAILED (exit ${report.exitCode})`, "bad"),
+  );
+  lines.push(paint(rule, "dim"));
+  return lines.join("\n");
+}

@@ -1,0 +1,176 @@
+import { rmSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ORDER_TYPES } from "../src/services/shared/contracts.js";
+import type { InstanceInfo } from "../src/sim/launcher.js";
+import { ProcessSupervisor, serviceArgs } from "../src/sim/process-supervisor.js";
+import { DEFAULT_ROSTER, instanceFiles, type Roster } from "../src/sim/system.js";
+import { isAlive } from "./helpers/cli.js";
+import { scratchDir, startTestBroker } from "./helpers/nats.js";
+import { getJson, postOrder, validOrder } from "./helpers/orders.js";
+import { kindsByOrder, orderEvents } from "./helpers/stream.js";
+import { TEST_TOPOLOGY } from "./helpers/system.js";
+import { waitFor } from "./helpers/wait.js";
+
+const HEARTBEAT_MS = 300;
+const COOK_MS = 1_500;
+const roster: Roster = { ...DEFAULT_ROSTER, payment: { instances: 1, provider: { failureRate: 0, latencyMs: 1 } } };
+const empty: Roster = { order: { instances: 0 }, payment: { instances: 0 }, kitchen: [], tracking: { instances: 0 }, notification: { instances: 0 } };
+
+describe("ProcessSupervisor: every service instance as its own pizzeria process", () => {
+  let broker: Awaited<ReturnType<typeof startTestBroker>>;
+  let runDir: string;
+  let sup: ProcessSupervisor;
+  const events: InstanceInfo[] = [];
+  const others: Array<{ sup: ProcessSupervisor; dir: string }> = [];
+  const url = (service: "order" | "tracking") => sup.list().find((i) => i.service === service && i.state === "up")!.url!;
+
+  async function allCompleted(numbers: string[]): Promise<void> {
+    await waitFor(async () => {
+      for (const n of numbers) if ((await getJson(`${url("tracking")}/orders/${n}/status`)).body.current_status !== "completed") return false;
+      return true;
+    }, `orders ${numbers.join(", ")} to complete`, 30_000);
+  }
+
+  async function expectExactlyOnce(numbers: string[]): Promise<void> {
+    const byOrder = kindsByOrder(await orderEvents(broker.url));
+    for (const n of numbers) expect(byOrder.get(n), n).toEqual(["placed", "paid", "cooking", "ready", "completed"]);
+  }
+
+  async function workerStatus(name: string): Promise<string | undefined> {
+    const { body } = await getJson(`${url("tracking")}/workers/status`);
+    return (body as Array<{ worker_name: string; status: string }>).find((w) => w.worker_name === name)?.status;
+  }
+
+  beforeAll(async () => {
+    broker = await startTestBroker();
+    runDir = scratchDir("procs");
+    sup = new ProcessSupervisor({ nats: { servers: broker.url }, topology: TEST_TOPOLOGY, runDir, cookTimeMs: COOK_MS, heartbeatIntervalMs: HEARTBEAT_MS });
+    sup.on("instance", (info) => events.push(info));
+    await sup.startRoster(roster);
+  });
+
+  afterAll(async () => {
+    for (const o of others) {
+      await o.sup.stopAll();
+      rmSync(o.dir, { recursive: true, force: true });
+    }
+    await sup?.stopAll();
+    await broker?.cleanup();
+    if (runDir) rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it("spawns each instance with the service's own flags", () => {
+    const settings = { nats: { servers: ["nats://a:4222", "nats://b:4222"], token: "s3cret" }, topology: { ackWaitMs: 1_000 }, runDir: "/run", cookTimeMs: 250, heartbeatIntervalMs: 300, timeScale: 10, logLevel: "warn" };
+    const kitchen = serviceArgs({ id: "kitchen/chef_anna", service: "kitchen", instance: "chef_anna", worker: { name: "chef_anna", orderTypes: ["dine_in", "takeout"], prefetch: 2 } }, settings.nats, settings);
+    const { dbFile, logFile } = instanceFiles("/run", "kitchen", "chef_anna");
+    expect(kitchen).toEqual([
+      "service", "kitchen", "--nats", "nats://a:4222,nats://b:4222", "--nats-token", "s3cret", "--db", dbFile, "--log-file", logFile, "--log-level", "warn",
+      "--ack-wait", "1000ms", "--max-deliver", "20", "--replicas", "1",
+      "--name", "chef_anna", "--order-types", "dine_in,takeout", "--prefetch", "2", "--heartbeat-interval", "300ms", "--time-scale", "10", "--cook-time", "250ms",
+    ]);
+    const payment = serviceArgs({ id: "payment/payment-1", service: "payment", instance: "payment-1", provider: { failureRate: 0.1, latencyMs: 5, seed: 7 }, concurrency: 8 }, settings.nats, settings);
+    expect(payment.slice(payment.indexOf("--instance"))).toEqual(["--instance", "payment-1", "--failure-rate", "0.1", "--latency", "5ms", "--concurrency", "8", "--seed", "7"]);
+    const order = serviceArgs({ id: "order/order-1", service: "order", instance: "order-1", port: 4321, maxConcurrent: 9 }, settings.nats, settings);
+    expect(order.slice(order.indexOf("--instance"))).toEqual(["--instance", "order-1", "--port", "4321", "--max-concurrent", "9"]);
+  });
+
+  it("runs the default roster as separate processes that take orders to completed", async () => {
+    const list = sup.list();
+    expect(list.map((i) => i.id).sort()).toEqual(
+      ["kitchen/chef_anna", "kitchen/chef_luigi", "kitchen/chef_mario", "notification/notification-1", "notification/notification-2", "order/order-1", "payment/payment-1", "tracking/tracking-1"],
+    );
+    for (const i of list) {
+      expect(i.state, i.id).toBe("up");
+      expect(i.pid, i.id).toBeGreaterThan(0);
+      expect(i.pid).not.toBe(process.pid);
+      expect(isAlive(i.pid!), i.id).toBe(true);
+    }
+    expect(new Set(list.map((i) => i.pid)).size).toBe(list.length);
+    expect(url("order")).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(url("order")).not.toMatch(/:0$/);
+
+    const numbers: string[] = [];
+    for (const type of ORDER_TYPES) {
+      const answer = await postOrder(url("order"), validOrder(type));
+      expect(answer.status).toBe(201);
+      numbers.push(answer.body.order_number as string);
+    }
+    await allCompleted(numbers);
+    await expectExactlyOnce(numbers);
+  });
+
+  it("crashes a kitchen worker mid-cook with SIGKILL and restarts it: the order completes exactly once", async () => {
+    const { body } = await postOrder(url("order"), validOrder("delivery"));
+    const number = body.order_number as string;
+    const cook = await waitFor(async () => (await orderEvents(broker.url)).find((e) => e.kind === "cooking" && e.order_number === number), "the order to be on the stove");
+    const id = `kitchen/${cook.by}`;
+    const pid = sup.get(id)!.pid!;
+    await sup.crashInstance(id);
+    expect(kindsByOrder(await orderEvents(broker.url)).get(number)).toEqual(["placed", "paid", "cooking"]); // really mid-cook
+    expect(sup.get(id)).toMatchObject({ state: "crashed" });
+    expect(isAlive(pid)).toBe(false);
+
+    await sup.restartInstance(id);
+    expect(sup.get(id)).toMatchObject({ state: "up", restarts: 1 });
+    expect(sup.get(id)!.pid).not.toBe(pid);
+    await allCompleted([number]);
+    await expectExactlyOnce([number]);
+  });
+
+  it("freezes a worker with pause (tracking sees it go offline) and thaws it with resume (it cooks again)", async () => {
+    const id = "kitchen/chef_anna";
+    const cookedBefore = (await orderEvents(broker.url)).filter((e) => e.kind === "ready" && e.by === "chef_anna").length;
+    sup.pauseInstance(id);
+    expect(sup.get(id)!.state).toBe("paused");
+    // Its heartbeats stop: after two intervals tracking reports it offline, though its process lives.
+    await waitFor(async () => (await workerStatus("chef_anna")) === "offline", "chef_anna to look offline while frozen", 10_000);
+    expect(isAlive(sup.get(id)!.pid!)).toBe(true);
+
+    sup.resumeInstance(id);
+    expect(sup.get(id)!.state).toBe("up");
+    await waitFor(async () => (await workerStatus("chef_anna")) === "online", "chef_anna back online", 10_000);
+    // Four dine-in orders at once: chef_mario holds one at a time, so chef_anna must cook too.
+    const answers = await Promise.all([1, 2, 3, 4].map(() => postOrder(url("order"), validOrder("dine_in"))));
+    const numbers = answers.map((a) => a.body.order_number as string);
+    await allCompleted(numbers);
+    await expectExactlyOnce(numbers);
+    const cookedAfter = (await orderEvents(broker.url)).filter((e) => e.kind === "ready" && e.by === "chef_anna").length;
+    expect(cookedAfter).toBeGreaterThan(cookedBefore);
+  });
+
+  it("reports an instance killed from outside as crashed, with the signal in lastError", async () => {
+    const id = "notification/notification-2";
+    const pid = sup.get(id)!.pid!;
+    const seen = events.length;
+    process.kill(pid, "SIGKILL");
+    const crashed = await waitFor(() => events.slice(seen).find((e) => e.id === id && e.state === "crashed"), "a crashed event for notification-2", 10_000);
+    expect(crashed.lastError).toMatch(/killed by SIGKILL/);
+    expect(crashed.pid).toBeUndefined();
+    expect(sup.get(id)!.state).toBe("crashed");
+
+    await sup.restartInstance(id);
+    expect(sup.get(id)!.state).toBe("up");
+    expect(isAlive(sup.get(id)!.pid!)).toBe(true);
+  });
+
+  it("refuses a second worker of an online name with the service's 'already online' message", async () => {
+    const dir = scratchDir("procs-dup");
+    const twin = new ProcessSupervisor({ nats: { servers: broker.url }, topology: TEST_TOPOLOGY, runDir: dir, heartbeatIntervalMs: HEARTBEAT_MS });
+    others.push({ sup: twin, dir });
+    await expect(twin.startRoster({ ...empty, kitchen: [{ name: "chef_luigi" }] })).rejects.toThrow(/kitchen worker "chef_luigi" is already online/);
+    expect(twin.get("kitchen/chef_luigi")).toMatchObject({ state: "failed", lastError: expect.stringMatching(/exited during start \(exit code 1\)/) });
+    // The original is untouched.
+    expect(sup.get("kitchen/chef_luigi")!.state).toBe("up");
+  });
+
+  it("stopAll stops every child process gracefully and leaves none alive", async () => {
+    const pids = sup.list().map((i) => i.pid!);
+    expect(pids.every(isAlive)).toBe(true);
+    const seen = events.length;
+    await sup.stopAll();
+    for (const pid of pids) expect(isAlive(pid), `pid ${pid}`).toBe(false);
+    for (const i of sup.list()) expect(i, i.id).toMatchObject({ state: "stopped", pid: undefined });
+    // A graceful stop is no crash.
+    expect(events.slice(seen).filter((e) => e.state === "crashed")).toEqual([]);
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, expect, test } from "vitest";
+import type { RunReport } from "../../src/sim/run-events.js";
+import { formatSummary, formatThresholdValue } from "../../src/tui/summary.js";
+import { REPORT } from "./fixtures.js";
+import { ANSI } from "./frame.js";
+
+function line(text: string, start: string): string | undefined {
+  return text.split("\n").find((l) => l.startsWith(start));
+}
+
+describe("formatSummary", () => {
+  test("has the verdict, totals, throughput, latency, workers, faults and every threshold", () => {
+    const text = formatSummary(REPORT);
+    expect(line(text, "verdict")).toBe("verdict     VALID  lost 0, duplicated 0, invalid 0, unexpected 0");
+    expect(line(text, "orders")).toContain("planned 110  sent 70  accepted 69  rejected 1  errors 0  late 0");
+    expect(line(text, "throughput")).toBe("throughput  accepted 3.5/s  completed 3.4/s");
+    expect(line(text, "  accept")).toMatch(/accept\s+69\s+4ms\s+30ms\s+320ms\s+410ms/);
+    expect(line(text, "  end-to-end")).toMatch(/end-to-end\s+68\s+1\.10s\s+1\.90s\s+2\.30s\s+2\.80s/);
+    expect(text).toMatch(/chef_mario\s+all\s+40\s+12\.0s\s+49%\s+idle/);
+    expect(text).toMatch(/10\.0s\s+kill kitchen\/chef_mario\s+scenario 4\.00s, 3 in flight/);
+    expect(line(text, "thresholds")).toBe("thresholds  5 passed, 1 missed");
+    expect(text).toMatch(/✗ MISS\s+acceptP99Ms\s+320ms\s+\(≤ 250ms\)/);
+    expect(text).toMatch(/✓ pass\s+endToEndP95Ms\s+1\.90s\s+\(≤ 3\.00s\)/);
+    expect(text).toMatch(/✓ pass\s+errorRate\s+0%\s+\(≤ 1\.0%\)/);
+    expect(text).toContain("FAILED (exit 1)");
+    for (const l of text.split("\n")) expect([...l].length).toBeLessThanOrEqual(90);
+  });
+
+  test("an invalid run names what was wrong and lists findings", () => {
+    const bad: RunReport = {
+      ...REPORT,
+      verdict: {
+        ...REPORT.verdict,
+        valid: false,
+        lost: 2,
+        duplicated: 1,
+        notificationsMissing: 3,
+        drained: false,
+        findings: {
+          lost: [
+            { orderNumber: "ORD_20261123_011", reason: "accepted, never completed" },
+            { orderNumber: "ORD_20261123_012", reason: "accepted, never completed" },
+          ],
+          duplicated: [{ requestId: "req-7", reason: "two orders for one request" }],
+        },
+      },
+      thresholds: [{ name: "lost", limit: 0, actual: 2, passed: false }],
+      passed: false,
+      exitCode: 1,
+    };
+    const text = formatSummary(bad);
+    expect(line(text, "verdict")).toBe(
+      "verdict     INVALID  lost 2, duplicated 1, invalid 0, unexpected 0; notifications missing 3, not drained",
+    );
+    expect(text).toMatch(/lost\s+ORD_20261123_011: accepted, never completed/);
+    expect(text).toMatch(/duplicated\s+req-7: two orders for one request/);
+    expect(text).toMatch(/✗ MISS\s+lost\s+2\s+\(≤ 0\)/);
+    expect(line(text, "thresholds")).toBe("thresholds  0 passed, 1 missed");
+  });
+
+  test("passing run, no thresholds, no faults", () => {
+    const ok: RunReport = { ...REPORT, thresholds: [], faults: [], passed: true, exitCode: 0 };
+    const text = formatSummary(ok);
+    expect(text).toContain("thresholds  none set");
+    expect(text).toContain("faults      none");
+    expect(text).toContain("PASSED (exit 0)");
+  });
+
+  test("plain by default; ANSI only with color, and never with NO_COLOR", () => {
+    const saved = process.env["NO_COLOR"];
+    try {
+      delete process.env["NO_COLOR"];
+      expect(formatSummary(REPORT)).not.toMatch(ANSI);
+      expect(formatSummary(REPORT, { color: true })).toMatch(ANSI);
+      process.env["NO_COLOR"] = "1";
+      expect(formatSummary(REPORT, { color: true })).not.toMatch(ANSI);
+    } finally {
+      if (saved === undefined) delete process.env["NO_COLOR"];
+      else process.env["NO_COLOR"] = saved;
+    }
+  });
+
+  test("threshold values read in their unit", () => {
+    expect(formatThresholdValue("acceptP99Ms", 250)).toBe("250ms");
+    expect(formatThresholdValue("endToEndP95Ms", 3_000)).toBe("3.00s");
+    expect(formatThresholdValue("errorRate", 0.05)).toBe("5.0%");
+    expect(formatThresholdValue("minThroughput", 12)).toBe("12.0/s");
+    expect(formatThresholdValue("lost", 0)).toBe("0");
+    expect(formatThresholdValue("lost", null)).toBe("–");
+  });
+});
