@@ -2,6 +2,7 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { chaosCommand } from "./commands/chaos.js";
+import { benchCommand } from "./commands/bench.js";
 import { checkCommand } from "./commands/check.js";
 import { dlqCommand } from "./commands/dlq.js";
 import { EXIT } from "./commands/common.js";
@@ -17,6 +18,7 @@ await yargs(hideBin(process.argv))
   .command(upCommand)
   .command(serviceCommand)
   .command(checkCommand)
+  .command(benchCommand)
   .command(chaosCommand)
   .command(dlqCommand)
   // PIZZERIA_<OPTION> sets any option; these two are read straight from the environment elsewhere.

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAlive, runCli, type CliProcess } from "./helpers/cli.js";
 import { getJson, postOrder, validOrder } from "./helpers/orders.js";
@@ -70,6 +71,23 @@ describe("pizzeria service: each service as its own process", () => {
     expect(twin.stderr()).toMatch(/pizzeria: kitchen worker "chef_anna" is already online/);
     anna.child.kill("SIGTERM");
     expect((await anna.exited).code).toBe(0);
+  });
+
+  it("takes its options from a config file and from PIZZERIA_<OPTION> environment variables", async () => {
+    const config = join(dir, "kitchen.yaml");
+    writeFileSync(config, "name: chef_config\norder-types: dine_in,takeout\nprefetch: 2\nheartbeat-interval: 300ms\n");
+    const fromFile = service("kitchen", "--config", config);
+    await waitFor(() => fromFile.logs().find((l) => l.action === "worker_started"), "the configured worker to start");
+    expect(fromFile.logs().find((l) => l.action === "worker_started")).toMatchObject({ instance: "chef_config", order_types: ["dine_in", "takeout"], prefetch: 2, heartbeat_ms: 300 });
+    fromFile.child.kill("SIGTERM");
+    expect((await fromFile.exited).code).toBe(0);
+
+    const fromEnv = runCli(["service", "kitchen", "--nats", broker.url, "--data-dir", dir, "--ack-wait", "1s"], { PIZZERIA_NAME: "chef_env", PIZZERIA_ORDER_TYPES: "delivery" });
+    procs.push(fromEnv);
+    await waitFor(() => fromEnv.logs().find((l) => l.action === "worker_started"), "the worker named by the environment to start");
+    expect(fromEnv.logs().find((l) => l.action === "worker_started")).toMatchObject({ instance: "chef_env", order_types: ["delivery"] });
+    fromEnv.child.kill("SIGTERM");
+    expect((await fromEnv.exited).code).toBe(0);
   });
 
   it("prints the seed's notification line when a subscriber runs alone", async () => {

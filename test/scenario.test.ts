@@ -127,6 +127,13 @@ describe("parseScenario: a valid file", () => {
     expect(DEFAULT_ROSTER.kitchen).toHaveLength(3);
   });
 
+  it("refuses a cluster node as a chaos target when the scenario runs one server", () => {
+    const bad = () => parseScenario(withExtra("chaos:\n  - { at: 1s, kill: broker/leader }\n"), "x.yaml");
+    expect(bad).toThrow(ScenarioError);
+    expect(bad).toThrow(/x\.yaml: chaos\[0\]\.kill: expected broker \(one server; broker\/leader and broker\/<n> need cluster: 3\), found "broker\/leader"/);
+    expect(parseScenario(withExtra("cluster: 3\nchaos:\n  - { at: 1s, kill: broker/3 }\n"), "x.yaml").cluster).toBe(3);
+  });
+
   it("treats a key with no value as absent and leaves missing type weights at 0", () => {
     const s = parseScenario(withExtra("chaos:\norders:\n  types: { takeout: 2, delivery: 2 }\n"), "x.yaml");
     expect(s.chaos).toEqual([]);
@@ -135,7 +142,8 @@ describe("parseScenario: a valid file", () => {
 
   it("resolves chaos targets to their canonical form and sorts steps by time", () => {
     const s = parseScenario(
-      withExtra(`services:
+      withExtra(`cluster: 3
+services:
   order: { instances: 2 }
 chaos:
   - { at: 9s, stop: order/2, restartAfter: 1s }

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from "yargs";
 import { ConfigError } from "../services/shared/errors.js";
 import { FAULT_KINDS } from "../sim/scenario-validate.js";
-import { durationArg, natsFromArgs, natsOptions, runCommand, type NatsArgs } from "./common.js";
+import { CommandFailedError, durationArg, natsFromArgs, natsOptions, runCommand, type NatsArgs } from "./common.js";
 
 interface ChaosArgs extends NatsArgs {
   fault: string;
@@ -74,10 +74,10 @@ export const chaosCommand: CommandModule<object, ChaosArgs> = {
         try {
           reply = await nc.request(subjects.harness("inject"), JSON.stringify(request), { timeout: 30_000 });
         } catch (err) {
-          throw new Error(`no pizzeria answered on ${[nats.servers].flat().join(", ")}: is \`pizzeria up\` or \`pizzeria run\` still running? (${(err as Error).message})`);
+          throw new CommandFailedError(`no pizzeria answered on ${[nats.servers].flat().join(", ")}: is \`pizzeria up\` or \`pizzeria run\` still running? (${(err as Error).message})`);
         }
         const record = reply.json() as { error?: string; id?: string; detail?: string; startedAtMs?: number };
-        if (record.error) throw new Error(`the fault was refused: ${record.error}`);
+        if (record.error) throw new CommandFailedError(`the fault was refused: ${record.error}`);
         process.stdout.write(`injected ${record.id}: ${record.detail} at ${((record.startedAtMs ?? 0) / 1000).toFixed(1)} s\n`);
         return 0;
       } finally {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import type { Options } from "yargs";
-import { ConfigError, errorMessage, NatsServerNotFoundError, WorkerNameTakenError } from "../services/shared/errors.js";
+import { ConfigError, errorMessage, NatsServerNotFoundError, PizzeriaError } from "../services/shared/errors.js";
 import type { NatsOptions } from "../services/shared/nats.js";
 import { parseDuration } from "../sim/duration.js";
 
@@ -58,9 +58,13 @@ export function loadConfigFile(path: string): Record<string, unknown> {
   }
 }
 
+/** A command could not do what was asked, for a reason its message states (exit code 1, no stack trace). */
+export class CommandFailedError extends PizzeriaError {}
+
 /** Print an error the way a user wants to read it (no stack unless PIZZERIA_DEBUG) and pick the exit code. */
 export function reportError(err: unknown): number {
-  const known = err instanceof ConfigError || err instanceof NatsServerNotFoundError || err instanceof WorkerNameTakenError;
+  // Our own typed errors carry a complete message; a stack trace would only help with the unexpected.
+  const known = err instanceof PizzeriaError;
   process.stderr.write(`pizzeria: ${errorMessage(err)}\n`);
   if (process.env.PIZZERIA_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   else if (!known) process.stderr.write("(set PIZZERIA_DEBUG=1 for the stack trace)\n");

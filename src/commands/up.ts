@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from "yargs";
 import { ConfigError } from "../services/shared/errors.js";
-import { durationArg, natsFromArgs, natsOptions, runCommand, untilSignal, type NatsArgs } from "./common.js";
+import type { RunStart } from "../sim/run-events.js";
+import { durationArg, EXIT, natsFromArgs, natsOptions, runCommand, type NatsArgs } from "./common.js";
 
 interface UpArgs extends NatsArgs {
   timeScale: number;
@@ -11,11 +12,31 @@ interface UpArgs extends NatsArgs {
   logLevel: string;
   proxies: boolean;
   cluster: number;
+  mode: "inprocess" | "processes";
+  tui: boolean;
+}
+
+/** The endpoints, printed before the dashboard takes the screen (and the only output without one). */
+function endpointLines(start: RunStart, cluster: boolean): string[] {
+  const order = start.endpoints?.order[0] ?? "(order API not up)";
+  const tracking = start.endpoints?.tracking[0] ?? "(tracking API not up)";
+  return [
+    `pizzeria is up (run directory ${start.runDir})`,
+    `  NATS          ${start.broker.urls.join(", ")}${cluster ? ` (a ${start.broker.urls.length}-node cluster started for this run)` : start.broker.kind === "local" ? " (started for this run)" : ""}`,
+    `  order API     ${order}/orders   (POST; GET ${order}/menu, ${order}/health)`,
+    `  tracking API  ${tracking}/orders/<number>/status   ${tracking}/orders/<number>/history   ${tracking}/workers/status`,
+    `  logs          ${start.runDir}/logs/`,
+    "",
+    `Try: curl -s -X POST ${order}/orders -H 'content-type: application/json' \\`,
+    `       -d '{"customer_name":"Jane Doe","order_type":"takeout","items":[{"name":"Margherita Pizza","quantity":1,"price":12.99}]}'`,
+    "Inject faults from another terminal: pizzeria chaos kill kitchen/chef_anna --restart-after 5s",
+    "Press Ctrl-C to stop (the orders seen are checked on the way out).",
+  ];
 }
 
 export const upCommand: CommandModule<object, UpArgs> = {
   command: "up",
-  describe: "Start the broker and every service in this process with the default roster, until Ctrl-C",
+  describe: "Start the broker and every service with the default roster, with the live dashboard, until Ctrl-C",
   builder: (y: Argv) =>
     y
       .options({
@@ -24,61 +45,71 @@ export const upCommand: CommandModule<object, UpArgs> = {
         "order-port": { type: "number", default: 3000, describe: "Port of the order API (0: any free port)" },
         "tracking-port": { type: "number", default: 3002, describe: "Port of the tracking API (0: any free port)" },
         "heartbeat-interval": { type: "string", default: "5s", describe: "Kitchen heartbeat period" },
-        "run-dir": { type: "string", describe: "Directory for logs and databases (default runs/<time>-up)", normalize: true },
-        "log-level": { type: "string", choices: ["debug", "info", "warn", "error"], default: "info" },
+        mode: { type: "string", choices: ["inprocess", "processes"], default: "inprocess", describe: "Services in this process, or each as its own `pizzeria service` process" },
         cluster: { type: "number", default: 1, describe: "Start a local JetStream cluster of this many nodes (streams R3) instead of one server" },
         proxies: { type: "boolean", default: false, describe: "Put a TCP proxy between each service and NATS, for network faults from `pizzeria chaos`" },
+        tui: { type: "boolean", default: true, describe: "Live dashboard when stdout is a terminal (--no-tui: endpoints and events only)" },
+        "run-dir": { type: "string", describe: "Directory for logs and databases (default runs/<time>-up)", normalize: true },
+        "log-level": { type: "string", choices: ["debug", "info", "warn", "error"], default: "info" },
       })
       .example("$0 up --time-scale 10", "cook ten times faster than the seed")
+      .example("$0 up --mode processes --proxies", "every service its own process, network faults possible")
       .example("$0 up --nats nats://127.0.0.1:4222", "use a running NATS server instead of starting one") as unknown as Argv<UpArgs>,
   handler: (args) =>
     runCommand(async () => {
       if (!(args.timeScale > 0)) throw new ConfigError(`--time-scale must be above 0; got ${args.timeScale}`);
       if (!(Number.isInteger(args.cluster) && args.cluster >= 1 && args.cluster <= 5)) throw new ConfigError(`--cluster must be a number of nodes from 1 to 5; got ${args.cluster}`);
-      const [{ startLiveSystem }, { DEFAULT_ROSTER }] = await Promise.all([import("../sim/live-system.js"), import("../sim/system.js")]);
-      const live = await startLiveSystem({
-        label: "up",
-        roster: DEFAULT_ROSTER,
+      const [{ ScenarioRun }, { upScenario }, { formatLogLine }, { formatSummary }] = await Promise.all([
+        import("../sim/run.js"),
+        import("../sim/system.js"),
+        import("../tui/plain-reporter.js"),
+        import("../tui/summary.js"),
+      ]);
+      const heartbeatIntervalMs = durationArg("heartbeat-interval", "s")(args.heartbeatInterval) ?? 5_000;
+      const run = new ScenarioRun({
+        scenario: upScenario({ timeScale: args.timeScale, heartbeatIntervalMs, mode: args.mode, cluster: args.cluster }),
+        observe: true,
         nats: natsFromArgs(args) ?? undefined,
-        timeScale: args.timeScale,
-        orderPort: args.orderPort,
-        trackingPort: args.trackingPort,
-        heartbeatIntervalMs: durationArg("heartbeat-interval", "s")(args.heartbeatInterval),
         runDir: args.runDir,
         logLevel: args.logLevel,
         proxies: args.proxies,
-        cluster: args.cluster,
-      }).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === "EADDRINUSE") throw new ConfigError(`a port is already in use (${err.message}); pass --order-port 0 --tracking-port 0 for free ones`);
-        throw err;
+        orderPort: args.orderPort,
+        trackingPort: args.trackingPort,
       });
-      const session = live.session;
-      live.on("fault", (f) => {
-        const when = `${((f.endedAtMs ?? f.startedAtMs) / 1000).toFixed(1)}s`;
-        const what = f.error ? `refused: ${f.error}` : f.endedAtMs !== null && f.endedAtMs > f.startedAtMs ? "ended" : "injected";
-        process.stdout.write(`[${when}] fault ${f.id} (${f.source}) ${f.detail}: ${what}\n`);
+      const live = args.tui && process.stdout.isTTY && !process.env.CI;
+      const write = (line: string) => process.stdout.write(`${line}\n`);
+      let dashboard: { waitUntilExit(): Promise<void>; unmount(): void } | null = null;
+      run.once("start", (start) => {
+        for (const line of endpointLines(start, args.cluster > 1)) write(line);
       });
-      const [order] = session.launcher.urls("order");
-      const [tracking] = session.launcher.urls("tracking");
-      const workers = session.launcher.list().filter((i) => i.service === "kitchen").map((i) => i.instance);
-      const lines = [
-        `pizzeria is up (run directory ${session.runDir})`,
-        `  NATS          ${[session.nats.servers].flat().join(", ")}${session.cluster ? ` (a ${session.cluster.nodes.length}-node cluster started for this run)` : session.broker ? " (started for this run)" : ""}`,
-        `  order API     ${order}/orders   (POST; GET ${order}/menu, ${order}/health)`,
-        `  tracking API  ${tracking}/orders/<number>/status   ${tracking}/orders/<number>/history   ${tracking}/workers/status`,
-        `  kitchen       ${workers.join(", ")}`,
-        `  logs          ${session.runDir}/logs/`,
-        "",
-        `Try: curl -s -X POST ${order}/orders -H 'content-type: application/json' \\`,
-        `       -d '{"customer_name":"Jane Doe","order_type":"takeout","items":[{"name":"Margherita Pizza","quantity":1,"price":12.99}]}'`,
-        "Inject faults from another terminal: pizzeria chaos kill kitchen/chef_anna --restart-after 5s",
-        "Press Ctrl-C to stop.",
-      ];
-      process.stdout.write(`${lines.join("\n")}\n`);
-      const signal = await untilSignal();
-      process.stdout.write(`\n${signal}: shutting down gracefully...\n`);
-      await live.close();
-      process.stdout.write("stopped.\n");
-      return 0;
+      if (live) {
+        const { renderDashboard } = await import("../tui/dashboard.js");
+        // The endpoints first, then the dashboard below them.
+        run.once("start", () => (dashboard = renderDashboard(run)));
+      } else {
+        run.on("log", (entry) => write(formatLogLine(entry)));
+        run.on("fault", (f) => write(`[${((f.endedAtMs ?? f.startedAtMs) / 1000).toFixed(1)}s] fault ${f.id} (${f.source}) ${f.detail}: ${f.error ? `refused: ${f.error}` : f.endedAtMs !== null && f.endedAtMs > f.startedAtMs ? "ended" : "injected"}`));
+        run.once("done", (report) => write(formatSummary(report)));
+      }
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (++signals > 1) process.exit(130);
+        if (!live) write(`\n${signal}: shutting down gracefully...`);
+        run.finish();
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      try {
+        await run.run().catch((err: NodeJS.ErrnoException) => {
+          if (err.code === "EADDRINUSE") throw new ConfigError(`a port is already in use (${err.message}); pass --order-port 0 --tracking-port 0 for free ones`);
+          throw err;
+        });
+        await (dashboard as { waitUntilExit(): Promise<void> } | null)?.waitUntilExit();
+        if (!live) write("stopped.");
+        return EXIT.ok;
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
     }),
 };

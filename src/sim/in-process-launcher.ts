@@ -13,7 +13,7 @@ import { instanceFiles } from "./system.js";
  * graceful step.
  */
 export class InProcessLauncher extends Launcher {
-  protected async launch(spec: InstanceSpec, nats: NatsOptions): Promise<InstanceHandle> {
+  protected async launch(spec: InstanceSpec, nats: NatsOptions, afterCrash: boolean): Promise<InstanceHandle> {
     const s = this.settings;
     const common = { nats, topology: s.topology, logLevel: s.logLevel, ...instanceFiles(s.runDir, spec.service, spec.instance) };
     switch (spec.service) {
@@ -30,6 +30,8 @@ export class InProcessLauncher extends Launcher {
           timeScale: s.timeScale,
           cookTimeMs: s.cookTimeMs,
           heartbeatIntervalMs: s.heartbeatIntervalMs,
+          // Its crashed predecessor ran in this process and is certainly gone: no need to wait for its heartbeat to go stale.
+          takeOver: afterCrash,
         });
       case "tracking":
         return startTracking({ ...common, instance: spec.instance, port: spec.port, timeScale: s.timeScale });

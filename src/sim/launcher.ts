@@ -54,6 +54,8 @@ interface Slot {
   info: InstanceInfo;
   spec: InstanceSpec;
   handle: InstanceHandle | null;
+  /** The last incarnation was crashed by us and nothing has started since (retries keep knowing it). */
+  crashedBefore?: boolean;
 }
 
 /** The roster as instances, in start order: consumers of events first, the order API last. */
@@ -83,7 +85,8 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
     super();
   }
 
-  protected abstract launch(spec: InstanceSpec, nats: NatsOptions): Promise<InstanceHandle>;
+  /** `afterCrash`: this launcher crashed the previous incarnation itself, so it is certainly gone. */
+  protected abstract launch(spec: InstanceSpec, nats: NatsOptions, afterCrash: boolean): Promise<InstanceHandle>;
 
   async startRoster(roster: Roster): Promise<void> {
     for (const spec of rosterSpecs(roster, this.settings)) {
@@ -122,9 +125,12 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
   async startInstance(id: string): Promise<void> {
     const slot = this.require(id);
     if (slot.handle) return;
+    const afterCrash = slot.info.state === "crashed" || (slot.info.state === "failed" && slot.crashedBefore === true);
+    slot.crashedBefore = afterCrash;
     this.update(slot, { state: "starting" });
     try {
-      const handle = await this.launch(slot.spec, await this.natsFor(slot.spec.id));
+      const handle = await this.launch(slot.spec, await this.natsFor(slot.spec.id), afterCrash);
+      slot.crashedBefore = false;
       slot.handle = handle;
       // A restarted instance comes back on the port it had, so its URL stays valid.
       if (handle.port !== undefined) slot.spec.port = handle.port;

@@ -17,7 +17,19 @@ interface Entry {
 export class OrderLedger {
   private readonly scheduled = new Map<string, number>();
   private readonly orders = new Map<string, Entry>();
+  private readonly adoptedRequests: Array<{ requestId: string; orderNumber: string }> = [];
   private open = 0;
+
+  /**
+   * @param adopt take in every order placed on the stream, not only this run's requests (`up`,
+   *   where orders come from curl or other clients): its clock starts when it is placed.
+   */
+  constructor(private readonly adopt = false) {}
+
+  /** Orders this ledger took in without a request of its own (`adopt`). */
+  get adopted(): ReadonlyArray<{ requestId: string; orderNumber: string }> {
+    return this.adoptedRequests;
+  }
 
   /** A request went out (or is about to): remember when it was due. */
   planned(requestId: string, scheduledMs: number): void {
@@ -35,7 +47,11 @@ export class OrderLedger {
    */
   event(e: AnyOrderEvent, atMs: number): { stage: Stage | null; sinceScheduledMs: number | null } {
     if (e.kind === "placed") {
-      if (!this.scheduled.has(e.data.request_id)) return { stage: null, sinceScheduledMs: null }; // not ours
+      if (!this.scheduled.has(e.data.request_id)) {
+        if (!this.adopt) return { stage: null, sinceScheduledMs: null }; // not ours
+        this.scheduled.set(e.data.request_id, atMs);
+        this.adoptedRequests.push({ requestId: e.data.request_id, orderNumber: e.order_number });
+      }
       this.entry(e.order_number, e.data.request_id, atMs);
     }
     const entry = this.orders.get(e.order_number);

@@ -52,6 +52,8 @@ export interface RunStart {
   plannedOrders: number;
   /** Wall-clock time (epoch ms) of load offset 0. */
   startedAt: number;
+  /** Base URLs of the order and tracking APIs. */
+  endpoints?: { order: string[]; tracking: string[] };
 }
 
 export interface LatencySummary {
@@ -267,6 +269,8 @@ export interface RunReport {
   services: ServiceView[];
   faults: FaultRecord[];
   deadLetters: number;
+  /** The first dead letters (up to 50): which consumer gave up on what, and why. `pizzeria dlq list` shows them all. */
+  deadLetterSamples?: Array<{ consumer: string; subject: string; reason: string; at: string }>;
   thresholds: ThresholdResult[];
   passed: boolean;
   exitCode: 0 | 1;

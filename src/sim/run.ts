@@ -47,6 +47,14 @@ export interface RunOptions {
   proxies?: boolean;
   /** Nodes of a local JetStream cluster (overrides the scenario's `cluster`). */
   cluster?: number;
+  /**
+   * `up`: offer no load and run until `finish()`; follow every order placed by anyone, and at the
+   * end check all of them (each as if a request of ours had made it).
+   */
+  observe?: boolean;
+  /** HTTP ports of the first order and tracking instances (default: any free port). */
+  orderPort?: number;
+  trackingPort?: number;
 }
 
 /**
@@ -57,7 +65,7 @@ export interface RunOptions {
 export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl {
   private readonly scenario: Scenario;
   private readonly metrics = new Metrics();
-  private readonly ledger = new OrderLedger();
+  private readonly ledger: OrderLedger;
   private readonly stream: StreamRecord[] = [];
   private state: RunState = "starting";
   private session: Session | null = null;
@@ -66,6 +74,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   private chaos: Chaos | null = null;
   private timeline: WriteStream | null = null;
   private deadLetters = 0;
+  private readonly deadLetterSamples: NonNullable<RunReport["deadLetterSamples"]> = [];
   private finishing = false;
   private lastPhase = -1;
   private overThreshold = new Set<string>();
@@ -74,6 +83,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   constructor(private readonly options: RunOptions) {
     super();
     this.scenario = options.scenario;
+    this.ledger = new OrderLedger(options.observe ?? false);
   }
 
   /** The load clock: ms since load start, pauses excluded (0 before the load starts). */
@@ -92,8 +102,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       timeScale: s.timeScale,
       cookTimeMs: s.cookTimeMs,
       heartbeatIntervalMs: s.heartbeatIntervalMs,
-      orderPort: 0,
-      trackingPort: 0,
+      orderPort: this.options.orderPort ?? 0,
+      trackingPort: this.options.trackingPort ?? 0,
       logLevel: this.options.logLevel,
       proxies: this.options.proxies,
       mode,
@@ -160,6 +170,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       runDir: session.runDir,
       plannedOrders: Math.round(plannedCount(s.load)),
       startedAt,
+      endpoints: { order: launcher.urls("order"), tracking: launcher.urls("tracking") },
     });
 
     const tickTimer = setInterval(() => void this.tick(queues, workers), this.options.tickMs ?? 1_000);
@@ -168,8 +179,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     let loadFinished = false;
     const loadDone = runner.start().finally(() => (loadFinished = true));
     // The scenario may run on after its last arrival (a quiet tail): wait for both.
-    while (!this.finishing && (this.now() < s.durationMs || !loadFinished)) {
-      await Promise.race([loadDone, new Promise((r) => setTimeout(r, 100))]);
+    while (!this.finishing && (this.options.observe || this.now() < s.durationMs || !loadFinished)) {
+      await (loadFinished ? new Promise((r) => setTimeout(r, 100)) : Promise.race([loadDone, new Promise((r) => setTimeout(r, 100))]));
     }
     runner.stop();
     await loadDone;
@@ -177,7 +188,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
 
     // Drain: end open faults, then wait until every order of ours is finished and every consumer idle.
     this.state = "draining";
-    this.log("info", "run", `load finished; draining (up to ${Math.round(s.drainTimeoutMs / 1000)} s)`);
+    this.log("info", "run", `${this.options.observe ? "stopping" : "load finished"}; draining (up to ${Math.round(s.drainTimeoutMs / 1000)} s)`);
     await this.chaos.endAll();
     const drainStart = Date.now();
     let drained = false;
@@ -224,6 +235,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       }
     }
     const requests: RequestRecord[] = outcomes.map((o) => ({ requestId: o.requestId, intendedValid: o.valid, status: o.status, ...(o.orderNumber ? { orderNumber: o.orderNumber } : {}) }));
+    // Orders others placed (observe mode) are checked as if our own 201s had made them.
+    for (const a of this.ledger.adopted) requests.push({ requestId: a.requestId, intendedValid: true, status: 201, orderNumber: a.orderNumber });
     const verdict = check({ requests, stream: this.stream, orders, notifications, drained });
 
     const accept = this.metrics.summary("accept");
@@ -278,6 +291,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
         recovery: recoveryOf(f, { series: this.metrics.series(), backlog: this.backlog, touched: (a, b) => this.ledger.aliveDuring(a, b), findings: verdict }),
       })),
       deadLetters: this.deadLetters,
+      deadLetterSamples: this.deadLetterSamples,
       thresholds,
       passed,
       exitCode: passed ? 0 : 1,
@@ -339,6 +353,9 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   private onDeadLetter(data: string): void {
     this.deadLetters++;
     const letter = decodeDeadLetter(data);
+    if (letter && this.deadLetterSamples.length < 50) {
+      this.deadLetterSamples.push({ consumer: letter.consumer, subject: letter.subject, reason: letter.reason, at: letter.at });
+    }
     this.log("warn", "dead_letter", letter ? `dead letter from ${letter.consumer}: ${letter.reason}` : "dead letter (unreadable)");
   }
 

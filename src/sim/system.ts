@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { OrderType } from "../services/shared/contracts.js";
 import type { NatsOptions, TopologyOptions } from "../services/shared/nats.js";
 import type { ProviderSettings } from "../services/payment/payment-provider.js";
+import type { Scenario } from "./scenario.js";
 
 /** One kitchen worker of a roster. */
 export interface WorkerSpec {
@@ -53,5 +54,26 @@ export function instanceFiles(runDir: string, service: string, instance: string)
   return {
     dbFile: join(runDir, "db", `${service}-${instance}.db`),
     logFile: join(runDir, "logs", `${service}-${instance}.log`),
+  };
+}
+
+/** What `pizzeria up` runs: the default roster, no load of its own, a check of whatever happened at the end. */
+export function upScenario(options: { timeScale: number; heartbeatIntervalMs: number; mode: "inprocess" | "processes"; cluster: number; roster?: Roster }): Scenario {
+  return {
+    file: "(up)",
+    name: "up",
+    description: "The system, running until Ctrl-C; orders come from you (curl, pizzeria run --nats ...).",
+    seed: 0,
+    durationMs: 0,
+    timeScale: options.timeScale,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    mode: options.mode,
+    cluster: options.cluster,
+    load: [],
+    orders: { types: { dine_in: 1 / 3, takeout: 1 / 3, delivery: 1 / 3 }, items: { min: 1, max: 3 }, invalid: 0 },
+    roster: options.roster ?? DEFAULT_ROSTER,
+    chaos: [],
+    expect: { lost: 0, duplicated: 0, invalid: 0 },
+    drainTimeoutMs: 15_000,
   };
 }

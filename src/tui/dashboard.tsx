@@ -5,13 +5,17 @@
  *   const ui = renderDashboard(run, { onQuit });
  *   await ui.waitUntilExit(); // after `done` (the summary stays printed), or a second `q`
  */
-import { useEffect, useState } from "react";
+// First: it decides which React build the imports below load. (So no JSX in this file either:
+// the compiler would put its react/jsx-runtime import above this one.)
+import "./react-production.js";
+import { createElement, useEffect, useState } from "react";
 import { render } from "ink";
 import { ColorContext } from "./color-context.js";
 import { FinalSummary } from "./components/FinalSummary.js";
 import { LiveView } from "./components/LiveView.js";
-import type { TerminalSize } from "./hooks/use-terminal-size.js";
+import { createTerminalSizeStore, type TerminalSize, type TerminalSizeStore } from "./hooks/use-terminal-size.js";
 import type { DashboardSource } from "./run-source.js";
+import { createInkStream } from "./ink-stream.js";
 import { createRunStore, type RunStore } from "./run-store.js";
 import { colorEnabled } from "./theme.js";
 
@@ -31,9 +35,11 @@ export interface DashboardProps {
   size?: Partial<TerminalSize>;
   /** A store to read from (default: one created over `source`). */
   store?: RunStore;
+  /** Where the terminal's size comes from (default: Ink's stdout). */
+  terminal?: TerminalSizeStore;
 }
 
-export function Dashboard({ source, title = "pizzeria", onQuit, exitOnDone = true, color, size, store }: DashboardProps) {
+export function Dashboard({ source, title = "pizzeria", onQuit, exitOnDone = true, color, size, store, terminal }: DashboardProps) {
   // Created (and subscribed) during the first render, so events emitted right after render() count.
   const [runStore] = useState(() => store ?? createRunStore(source));
   useEffect(
@@ -43,11 +49,11 @@ export function Dashboard({ source, title = "pizzeria", onQuit, exitOnDone = tru
     [runStore, store],
   );
   const colored = color ?? colorEnabled();
-  return (
-    <ColorContext.Provider value={colored}>
-      <FinalSummary store={runStore} color={colored} exitOnDone={exitOnDone} />
-      <LiveView store={runStore} control={source} title={title} onQuit={onQuit} size={size} />
-    </ColorContext.Provider>
+  return createElement(
+    ColorContext.Provider,
+    { value: colored },
+    createElement(FinalSummary, { store: runStore, color: colored, exitOnDone }),
+    createElement(LiveView, { store: runStore, control: source, title, onQuit, size, terminal }),
   );
 }
 
@@ -69,27 +75,36 @@ export interface DashboardHandle {
 
 export function renderDashboard(source: DashboardSource, options: RenderDashboardOptions = {}): DashboardHandle {
   const store = createRunStore(source);
+  const terminalOut = options.stdout ?? process.stdout;
+  // The view reads the size from the terminal itself; Ink gets a corrected view of it, without
+  // which its incremental redraws land a row too low (see ink-stream.ts).
+  const terminal = createTerminalSizeStore(terminalOut);
+  const stdout = createInkStream(terminalOut);
   const instance = render(
-    <Dashboard
-      source={source}
-      store={store}
-      title={options.title}
-      onQuit={options.onQuit}
-      exitOnDone={options.exitOnDone}
-      color={options.color}
-    />,
+    createElement(Dashboard, {
+      source,
+      store,
+      terminal,
+      title: options.title,
+      onQuit: options.onQuit,
+      exitOnDone: options.exitOnDone,
+      color: options.color,
+    }),
     {
+      stdout,
       // Ink spreads these over its defaults: leave a stream out rather than pass undefined.
-      ...(options.stdout ? { stdout: options.stdout } : {}),
       ...(options.stdin ? { stdin: options.stdin } : {}),
       ...(options.stderr ? { stderr: options.stderr } : {}),
       maxFps: 10,
-      incrementalRendering: process.env.PZ_INC !== "0",
+      incrementalRendering: true,
       exitOnCtrlC: false,
       patchConsole: false,
     },
   );
-  const exited = instance.waitUntilExit().finally(() => store.dispose());
+  const exited = instance.waitUntilExit().finally(() => {
+    store.dispose();
+    terminal.dispose();
+  });
   return {
     waitUntilExit: () => exited.then(() => undefined),
     unmount: () => instance.unmount(),

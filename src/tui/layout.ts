@@ -3,9 +3,12 @@
  *
  * Wide (>= WIDE_COLUMNS): a left column (throughput, kitchen) beside a right one (latency, queues,
  * services), the event log under both. Narrow: one column, panels stacked. The live region is kept
- * at least one row shorter than the terminal (Ink redraws the whole screen otherwise); when it does
- * not fit, panels shrink, then drop, in a fixed order (log first shrinks, notifications and
- * spacing go, lists are capped, services and queues go, the kitchen and the log go last).
+ * at least one row shorter than the terminal (Ink redraws the whole screen otherwise) and one
+ * column narrower: a line that ends in the last column leaves the cursor waiting to wrap, where
+ * the erase-to-end-of-line Ink appends to each redrawn line clears that column in some terminals
+ * (xterm, VTE), and a terminal made narrower re-wraps it. When it does not fit, panels shrink,
+ * then drop, in a fixed order (log first shrinks, notifications and the spacing line go, lists are
+ * capped, services and queues go, the kitchen and the log go last).
  */
 
 export const WIDE_COLUMNS = 90;
@@ -45,6 +48,7 @@ export interface DashboardLayout {
   logRows: number;
   notifications: boolean;
   footer: boolean;
+  /** A blank line above the event log. */
   gaps: boolean;
   /** Rows of the middle block (both columns side by side when wide). */
   middleHeight: number;
@@ -63,7 +67,8 @@ function heights(l: DashboardLayout): { middle: number; total: number } {
   const svc = l.showServices ? 1 + Math.max(1, l.serviceRows) : 0;
   const middle = l.wide ? Math.max(thr + kit, lat + que + svc) : thr + lat + kit + que + svc;
   const log = l.showLog ? 1 + l.logRows : 0;
-  const gaps = l.gaps ? 1 + (l.showLog ? 1 : 0) : 0;
+  // One blank line, between the panels and the event log (none under the header).
+  const gaps = l.gaps && l.showLog ? 1 : 0;
   const total = 2 + middle + log + (l.notifications ? 1 : 0) + (l.footer ? 1 : 0) + gaps;
   return { middle, total };
 }
@@ -93,7 +98,8 @@ const STEPS: Step[] = [
 ];
 
 export function computeLayout(input: LayoutInput): DashboardLayout {
-  const width = Math.max(20, Math.floor(input.columns));
+  // The last column stays empty (see above).
+  const width = Math.max(20, Math.floor(input.columns) - 1);
   const budget = Math.max(4, Math.floor(input.rows) - 1);
   const wide = width >= WIDE_COLUMNS;
   const rightWidth = wide ? RIGHT_WIDTH : width;

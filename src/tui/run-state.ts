@@ -42,6 +42,12 @@ export interface RunViewState {
   faults: FaultRecord[];
   log: LogLine[];
   notifications: NotificationSample[];
+  /**
+   * The latest notification as of the last tick: what the ticker shows. Notifications come
+   * several per order; taking one per tick keeps the ticker to the view's once-a-second redraw
+   * instead of a frame of its own per notification (each frame costs Ink the whole screen).
+   */
+  ticker: NotificationSample | null;
   /** Per consumer: pending now minus pending at the previous tick (a growing backlog is > 0). */
   queueTrend: Record<string, number>;
   report: RunReport | null;
@@ -71,6 +77,7 @@ export const initialRunState: RunViewState = {
   faults: [],
   log: [],
   notifications: [],
+  ticker: null,
   queueTrend: {},
   report: null,
   finishing: false,
@@ -160,6 +167,7 @@ export function reduceRun(state: RunViewState, action: RunAction): RunViewState 
         tick,
         history: addSecond(state.history, tick.lastSecond),
         queueTrend: queueTrend(state.tick, tick),
+        ticker: state.notifications[state.notifications.length - 1] ?? state.ticker,
       };
     }
     case "fault": {

@@ -34,17 +34,18 @@ export const TONE_STYLE: Record<Tone, ToneStyle> = {
 };
 
 /**
- * A string painter: `paint("x", "bad")`. With `color` false (or NO_COLOR set) it returns the text
- * untouched, so plain output never carries ANSI.
+ * A string painter: `paint("x", "bad")`; `inverse` is reverse video (the dashboard's selected
+ * row). With `color` false (or NO_COLOR set) it returns the text untouched, so plain output never
+ * carries ANSI.
  */
-export type Painter = (text: string, tone: Tone | null | undefined) => string;
+export type Painter = (text: string, tone: Tone | null | undefined, inverse?: boolean) => string;
 
 export function makePainter(color: boolean | undefined, env: NodeJS.ProcessEnv = process.env): Painter {
   const on = (color ?? colorEnabled(env)) && !noColorRequested(env);
   if (!on) return (text) => text;
   const c: ChalkInstance = new Chalk({ level: chalk.level > 0 ? chalk.level : 1 });
-  return (text, tone) => {
-    if (!tone) return text;
+  return (text, tone, inverse) => {
+    if (!tone) return inverse ? c.inverse(text) : text;
     const style = TONE_STYLE[tone];
     let painter: ChalkInstance = c;
     if (style.color === "green") painter = painter.green;
@@ -54,6 +55,7 @@ export function makePainter(color: boolean | undefined, env: NodeJS.ProcessEnv =
     else if (style.color === "magenta") painter = painter.magenta;
     if (style.dimColor) painter = painter.dim;
     if (style.bold) painter = painter.bold;
+    if (inverse) painter = painter.inverse;
     return painter(text);
   };
 }

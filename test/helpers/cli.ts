@@ -13,8 +13,8 @@ export interface CliProcess {
 }
 
 /** Run `pizzeria <args>` as a child process, capturing its output. */
-export function runCli(args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export function runCli(args: string[], env: Record<string, string> = {}, cwd?: string): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], ...(cwd ? { cwd } : {}) });
   let out = "";
   let err = "";
   child.stdout!.on("data", (d) => (out += d));

@@ -118,13 +118,18 @@ describe("thresholds", () => {
 });
 
 describe("layout", () => {
-  test("100x30 keeps every panel and fits in 29 rows", () => {
+  test("100x30 keeps every panel and fits in 29 rows and 99 columns", () => {
     const l = computeLayout({ columns: 100, rows: 30, workers: 3, queues: 7, services: 5 });
     expect(l.wide).toBe(true);
-    expect(l.sparkWidth).toBe(60);
+    // The last column stays free: a line ending there leaves the cursor waiting to wrap.
+    expect(l.width).toBe(99);
+    expect(l.leftWidth + 1 + l.rightWidth).toBe(99);
+    expect(l.sparkWidth).toBe(59);
     expect(l.height).toBeLessThanOrEqual(29);
     expect([l.showKitchen, l.showQueues, l.showServices, l.showLog, l.showLatency, l.footer]).toEqual([true, true, true, true, true, true]);
     expect([l.workerRows, l.queueRows, l.serviceRows]).toEqual([3, 7, 5]);
+    // Header (2) + middle + one blank line + the log + notifications + footer: no blank line under the header.
+    expect(l.height).toBe(2 + l.middleHeight + 1 + 1 + l.logRows + 1 + 1);
   });
 
   test("smaller terminals drop panels in order and stay under their height", () => {

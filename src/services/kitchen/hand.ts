@@ -39,14 +39,26 @@ export class Hand {
 
   /** Take the next order to cook; it stays counted until `release`. */
   takeNext(): HeldOrder | undefined {
-    if (this.waiting.length === 0) return undefined;
+    const best = this.bestIndex();
+    return best < 0 ? undefined : this.waiting.splice(best, 1)[0];
+  }
+
+  /** The order `takeNext` would return, left in place. */
+  peekNext(): HeldOrder | undefined {
+    const best = this.bestIndex();
+    return best < 0 ? undefined : this.waiting[best];
+  }
+
+  /** Highest priority first, then the longest held; -1 when nothing waits. */
+  private bestIndex(): number {
+    if (this.waiting.length === 0) return -1;
     let best = 0;
     for (let i = 1; i < this.waiting.length; i++) {
       const a = this.waiting[i];
       const b = this.waiting[best];
       if (a.event.priority > b.event.priority || (a.event.priority === b.event.priority && a.receivedAt < b.receivedAt)) best = i;
     }
-    return this.waiting.splice(best, 1)[0];
+    return best;
   }
 
   /** The order is finished or handed back: free its place. */

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Consumer, ConsumerMessages } from "@nats-io/jetstream";
 import { BUCKETS, CONSUMERS, COOK_TIME_MS, eventId, ORDER_TYPES, STREAMS, subjects, type OrderType } from "../shared/contracts.js";
 import { publishDeadLetter } from "../shared/consumer.js";
@@ -25,6 +26,8 @@ export interface KitchenWorkerOptions extends CommonServiceOptions {
   timeScale?: number;
   /** Fixed cooking time for every type, overriding the seed's (0 for throughput runs). */
   cookTimeMs?: number;
+  /** Take the name over even though its last heartbeat is fresh: the previous worker is known dead (crashed in this process). */
+  takeOver?: boolean;
 }
 
 export interface KitchenWorker {
@@ -55,6 +58,9 @@ ${OUTBOX_SCHEMA}
 
 class Aborted extends Error {}
 
+/** Instant cooking (cooking time 0) commits at most this often; what arrives meanwhile shares the transaction. */
+const INSTANT_GAP_MS = 2;
+
 /**
  * A named kitchen worker. It pulls paid orders of its types from the shared per-type durable
  * consumers, cooks the highest-priority order it holds, and records OrderCooking and OrderReady
@@ -81,7 +87,7 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
     heartbeatMs,
   );
   try {
-    await registration.claim();
+    await registration.claim(options.takeOver ?? false);
   } catch (err) {
     log.error({ action: "worker_refused", error: errorField(err) }, errorMessage(err));
     await rt.close();
@@ -91,7 +97,7 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
     await ensureConsumer(jsm, { durable: CONSUMERS.kitchen(type), filter: subjects.paidFor(type) }, topology);
   }
 
-  const outbox = new Outbox(db, js, log);
+  const outbox = new Outbox(db, js, log, { nc });
   outbox.start();
   const q = {
     get: db.prepare("SELECT state FROM cooks WHERE order_number = ?"),
@@ -104,17 +110,22 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
 
   const hand = new Hand();
   const aborter = new AbortController();
+  // One listener per order being handed over (up to prefetch x types), not a leak.
+  setMaxListeners(0, aborter.signal);
   let running = true;
   let current: HeldOrder | null = null;
   let cooked = 0;
   let busyMs = 0;
   const fetches = new Set<ConsumerMessages>();
+  /** Cooked orders whose OrderReady is stored and waiting for JetStream's ack; acked (and their place freed) after it. */
+  const handingOver = new Map<HeldOrder, Promise<void>>();
 
   const heartbeat = setInterval(() => void registration.beat(), heartbeatMs);
   // Held orders must not be redelivered to someone else while they wait or cook.
   const keepAlive = setInterval(() => {
     for (const h of hand.pending) h.msg.working();
     current?.msg.working();
+    for (const h of handingOver.keys()) h.msg.working();
   }, Math.max(250, Math.floor(topology.ackWaitMs / 3)));
 
   async function fetchLoop(type: OrderType): Promise<void> {
@@ -173,16 +184,49 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
     return unlessAborted(new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))).finally(() => clearTimeout(timer));
   }
 
+  /**
+   * The order's OrderReady is stored: ack the broker message once JetStream has it, then free its
+   * place in the hand. The stove does not wait for that round trip: it takes the next order at
+   * once (the place stays taken until the ack, so prefetch still bounds what the worker holds).
+   */
+  function handOver(order: HeldOrder, tookMs: number | null): void {
+    const number = order.event.order_number;
+    const p = unlessAborted(outbox.published(eventId(number, "ready")))
+      .then(
+        () => {
+          order.msg.ack();
+          if (tookMs === null) {
+            log.info({ action: "duplicate_delivery_skipped", order_number: number }, `Order ${number} was already cooked; not cooking it again`);
+            return;
+          }
+          cooked++;
+          busyMs += tookMs;
+          registration.update({ state: current || hand.pending.length > 0 ? "cooking" : "idle", orders_cooked: cooked, busy_ms: busyMs, held: hand.size - 1 });
+          log.info({ action: "order_ready", order_number: number, cook_ms: tookMs }, `Order ${number} is ready`);
+        },
+        (err) => {
+          if (err instanceof Aborted || aborter.signal.aborted) return; // crashed: the broker redelivers it
+          log.error({ action: "cooking_failed", order_number: number, error: errorField(err) }, "Could not hand the order over; handing it back");
+          order.msg.nak(1_000);
+        },
+      )
+      // An ack or nak on a connection that just closed: the broker redelivers after ack_wait.
+      .catch((err) => log.debug({ action: "ack_failed", order_number: number, error: errorField(err) }, "Could not settle a message"))
+      .finally(() => {
+        handingOver.delete(order);
+        hand.release(order);
+      });
+    handingOver.set(order, p);
+  }
+
+  /** Cook one order on the stove (its cooking time); hands it over when OrderReady is stored. */
   async function cook(order: HeldOrder): Promise<void> {
-    const { event, msg } = order;
+    const { event } = order;
     const number = event.order_number;
-    const readyId = eventId(number, "ready");
     const previous = q.get.get(number) as { state: string } | undefined;
     if (previous?.state === "ready") {
       // Cooked before (the ack was lost): make sure OrderReady is out, then let the message go.
-      await unlessAborted(outbox.published(readyId));
-      msg.ack();
-      log.info({ action: "duplicate_delivery_skipped", order_number: number }, `Order ${number} was already cooked; not cooking it again`);
+      handOver(order, null);
       return;
     }
     const header = { order_number: number, order_type: event.order_type, priority: event.priority, origin: event.origin };
@@ -203,20 +247,78 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
       outbox.add(orderEvent("ready", header, "cooking", name, { worker: name, cook_ms: took }, finishedAt));
     });
     outbox.wake();
-    await unlessAborted(outbox.published(readyId));
-    msg.ack();
-    cooked++;
-    busyMs += took;
-    registration.update({ state: hand.pending.length > 0 ? "cooking" : "idle", current_order: null, current_since: null, orders_cooked: cooked, busy_ms: busyMs, held: hand.size - 1 });
-    log.info({ action: "order_ready", order_number: number, cook_ms: took }, `Order ${number} is ready`);
+    registration.update({ current_order: null, current_since: null });
+    handOver(order, took);
   }
 
+  /**
+   * Cooking time 0 (throughput runs): everything held is cooked at once, highest priority first,
+   * in one transaction (OrderCooking and OrderReady of each, in that order), then handed over.
+   */
+  function cookInstantly(orders: HeldOrder[]): void {
+    const at = new Date();
+    const iso = at.toISOString();
+    const cookedNow: HeldOrder[] = [];
+    const before: HeldOrder[] = [];
+    immediate(db, () => {
+      for (const order of orders) {
+        const { event } = order;
+        const number = event.order_number;
+        if ((q.get.get(number) as { state: string } | undefined)?.state === "ready") {
+          before.push(order);
+          continue;
+        }
+        const header = { order_number: number, order_type: event.order_type, priority: event.priority, origin: event.origin };
+        q.begin.run(number, event.order_type, iso);
+        outbox.add(orderEvent("cooking", header, "paid", name, { worker: name }, at));
+        q.finish.run(iso, 0, number);
+        outbox.add(orderEvent("ready", header, "cooking", name, { worker: name, cook_ms: 0 }, at));
+        cookedNow.push(order);
+      }
+    });
+    outbox.wake();
+    for (const order of cookedNow) {
+      const e = order.event;
+      log.info({ action: "cooking_started", order_number: e.order_number, order_type: e.order_type, priority: e.priority, cook_ms: 0 }, `Cooking ${e.order_number}`);
+      handOver(order, 0);
+    }
+    for (const order of before) handOver(order, null);
+  }
+
+  let lastInstant = 0;
   async function cookLoop(): Promise<void> {
     while (running) {
       await hand.nextArrival();
       if (!running) break;
-      const order = hand.takeNext();
-      if (!order) continue;
+      const first = hand.peekNext();
+      if (!first) continue;
+      if (cookTimeFor(first.type) === 0) {
+        // Let the orders of the same fetch arrive, and keep commits a few ms apart under load.
+        const wait = lastInstant + INSTANT_GAP_MS - performance.now();
+        try {
+          if (wait > 0) await sleep(wait);
+          else await new Promise<void>((r) => setImmediate(r));
+        } catch {
+          break; // aborted
+        }
+        if (!running) break;
+        lastInstant = performance.now();
+        // Highest priority first, everything held that cooks instantly.
+        const batch: HeldOrder[] = [];
+        for (let next = hand.peekNext(); next && cookTimeFor(next.type) === 0; next = hand.peekNext()) batch.push(hand.takeNext()!);
+        if (batch.length === 0) continue;
+        try {
+          cookInstantly(batch);
+        } catch (err) {
+          log.error({ action: "cooking_failed", orders: batch.length, error: errorField(err) }, "Cooking failed; handing the orders back");
+          for (const o of batch) {
+            o.msg.nak(1_000);
+            hand.release(o);
+          }
+        }
+        continue;
+      }
+      const order = hand.takeNext()!;
       current = order;
       try {
         await cook(order);
@@ -224,9 +326,9 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
         if (err instanceof Aborted || aborter.signal.aborted) break;
         log.error({ action: "cooking_failed", order_number: order.event.order_number, error: errorField(err) }, "Cooking failed; handing the order back");
         order.msg.nak(1_000);
+        hand.release(order);
       } finally {
         current = null;
-        hand.release(order);
       }
     }
   }
@@ -273,6 +375,9 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
           aborter.abort();
           await Promise.allSettled(loops);
         }
+        // Cooked orders are acked once their OrderReady is in JetStream (the outbox still runs).
+        const handedOver = await Promise.race([Promise.allSettled(handingOver.values()).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
+        if (!handedOver) aborter.abort(); // left unacked: redelivered, and found already cooked
         clearInterval(heartbeat);
         clearInterval(keepAlive);
         control.stop();

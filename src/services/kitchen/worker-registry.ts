@@ -64,12 +64,16 @@ export class WorkerRegistration {
     return this.record;
   }
 
-  /** Claim the name; throws WorkerNameTakenError while a worker of that name is online. */
-  async claim(): Promise<void> {
+  /**
+   * Claim the name; throws WorkerNameTakenError while a worker of that name is online.
+   * `takeOver`: the caller knows the previous holder is dead (it crashed it itself, in this
+   * process), so its still-fresh heartbeat does not count.
+   */
+  async claim(takeOver = false): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const entry = await this.kv.get(this.record.name);
       const existing = entry && entry.operation === "PUT" ? (entry.json() as WorkerRecord) : null;
-      if (existing && isWorkerOnline(existing) && !isDeadLocalProcess(existing)) {
+      if (existing && isWorkerOnline(existing) && !isDeadLocalProcess(existing) && !takeOver) {
         throw new WorkerNameTakenError(this.record.name, existing.last_seen);
       }
       this.record.last_seen = new Date().toISOString();

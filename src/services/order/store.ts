@@ -1,5 +1,6 @@
 import { canTransition, EVENT_STATUS, type AnyOrderEvent, type OrderStatus, type OrderType } from "../shared/contracts.js";
 import { immediate, type Db } from "../shared/db.js";
+import type { GroupCommit } from "../shared/group-commit.js";
 import { orderEvent, type EventHeader } from "../shared/events.js";
 import { OUTBOX_SCHEMA, type Outbox } from "../shared/outbox.js";
 import { parseOrderNumber } from "./order-numbers.js";
@@ -123,45 +124,67 @@ export class OrderStore {
    * outbox row, all in one transaction. `takeNumber` runs inside it.
    */
   place(order: ValidOrder, requestId: string, takeNumber: () => string, at = new Date()): OrderRow {
-    const row = immediate(this.db, () => {
-      const number = takeNumber();
-      const parsed = parseOrderNumber(number)!;
-      const iso = at.toISOString();
-      this.q.insertOrder.run({
-        number,
-        day: parsed.day,
-        seq: parsed.n,
-        request_id: requestId,
-        customer_name: order.customer_name,
-        order_type: order.order_type,
-        table_number: order.table_number ?? null,
-        delivery_address: order.delivery_address ?? null,
-        total_amount: order.total_amount,
-        priority: order.priority,
-        at: iso,
-      });
-      for (const item of order.items) this.q.insertItem.run(number, item.name, item.quantity, item.price);
-      const event = orderEvent(
-        "placed",
-        this.header(number, order.order_type, order.priority),
-        null,
-        this.origin,
-        {
-          customer_name: order.customer_name,
-          items: order.items,
-          total_amount: order.total_amount,
-          ...(order.table_number !== undefined ? { table_number: order.table_number } : {}),
-          ...(order.delivery_address !== undefined ? { delivery_address: order.delivery_address } : {}),
-          request_id: requestId,
-        },
-        at,
-      );
-      this.q.insertLog.run(number, event.id, null, "received", this.origin, iso);
-      this.outbox.add(event);
-      return this.q.byNumber.get(number) as OrderRow;
-    });
+    const row = immediate(this.db, () => this.insertPlaced(order, requestId, takeNumber, at));
     this.outbox.wake();
     return row;
+  }
+
+  /**
+   * The same as `place`, in the next group commit: the orders that arrive together share one
+   * transaction (each in its own savepoint). Resolves once the order and its outbox row are committed.
+   */
+  placeInGroup(group: GroupCommit, order: ValidOrder, requestId: string, takeNumber: () => string, at = new Date()): Promise<OrderRow> {
+    return group.run(() => this.insertPlaced(order, requestId, takeNumber, at));
+  }
+
+  private insertPlaced(order: ValidOrder, requestId: string, takeNumber: () => string, at: Date): OrderRow {
+    const number = takeNumber();
+    const parsed = parseOrderNumber(number)!;
+    const iso = at.toISOString();
+    this.q.insertOrder.run({
+      number,
+      day: parsed.day,
+      seq: parsed.n,
+      request_id: requestId,
+      customer_name: order.customer_name,
+      order_type: order.order_type,
+      table_number: order.table_number ?? null,
+      delivery_address: order.delivery_address ?? null,
+      total_amount: order.total_amount,
+      priority: order.priority,
+      at: iso,
+    });
+    for (const item of order.items) this.q.insertItem.run(number, item.name, item.quantity, item.price);
+    const event = orderEvent(
+      "placed",
+      this.header(number, order.order_type, order.priority),
+      null,
+      this.origin,
+      {
+        customer_name: order.customer_name,
+        items: order.items,
+        total_amount: order.total_amount,
+        ...(order.table_number !== undefined ? { table_number: order.table_number } : {}),
+        ...(order.delivery_address !== undefined ? { delivery_address: order.delivery_address } : {}),
+        request_id: requestId,
+      },
+      at,
+    );
+    this.q.insertLog.run(number, event.id, null, "received", this.origin, iso);
+    this.outbox.add(event);
+    // What the client is told: the row as stored (status received, no completion yet).
+    return {
+      number,
+      request_id: requestId,
+      customer_name: order.customer_name,
+      order_type: order.order_type,
+      total_amount: order.total_amount,
+      priority: order.priority,
+      status: "received",
+      created_at: iso,
+      updated_at: iso,
+      completed_at: null,
+    };
   }
 
   /**

@@ -1,6 +1,6 @@
 import { CONSUMERS, subjects, type OrderEvent } from "../shared/contracts.js";
 import { exponentialBackoff, runConsumer } from "../shared/consumer.js";
-import { immediate } from "../shared/db.js";
+import { GroupCommit } from "../shared/group-commit.js";
 import { decodeOrderEvent, orderEvent } from "../shared/events.js";
 import { ensureConsumer } from "../shared/nats.js";
 import { OUTBOX_SCHEMA, Outbox } from "../shared/outbox.js";
@@ -53,8 +53,9 @@ export async function start(options: PaymentServiceOptions): Promise<PaymentServ
   const breaker = new CircuitBreaker(5, 2_000, (state) =>
     log.warn({ action: "circuit_breaker_changed", state }, `Payment provider circuit is ${state}`),
   );
-  const outbox = new Outbox(db, js, log);
+  const outbox = new Outbox(db, js, log, { nc });
   outbox.start();
+  const group = new GroupCommit(db, () => outbox.wake());
 
   const decided = db.prepare("SELECT outcome FROM payments WHERE order_number = ?");
   const record = db.prepare(
@@ -82,7 +83,8 @@ export async function start(options: PaymentServiceOptions): Promise<PaymentServ
     const message = result.approved
       ? orderEvent("paid", header, "received", instance, { amount, payment_id: result.payment_id }, now)
       : orderEvent("payment_failed", header, "received", instance, { amount, reason: result.reason }, now);
-    immediate(db, () => {
+    // Decisions that come back together share one commit (payments run concurrently).
+    await group.run(() => {
       const inserted = record.run(
         event.order_number,
         message.payload.kind,
@@ -94,7 +96,6 @@ export async function start(options: PaymentServiceOptions): Promise<PaymentServ
       );
       if (inserted.changes === 1) outbox.add(message);
     });
-    outbox.wake();
     charged++;
     if (result.approved) log.info({ action: "payment_approved", order_number: event.order_number, amount }, `Payment approved for ${event.order_number}`);
     else log.info({ action: "payment_declined", order_number: event.order_number, amount, reason: result.reason }, `Payment declined for ${event.order_number}: ${result.reason}`);

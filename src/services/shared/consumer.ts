@@ -2,6 +2,7 @@ import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstrea
 import { STREAMS, subjects, type DeadLetter } from "./contracts.js";
 import { errorField, errorMessage, PoisonMessageError } from "./errors.js";
 import type { Logger } from "./logger.js";
+import type { Db } from "./db.js";
 
 /** What a handler asks for: nothing (ack) or a later retry without counting it as a failure. */
 export type HandleResult = void | { retryInMs: number };
@@ -19,6 +20,15 @@ export interface ConsumerRunnerOptions<T> {
   concurrency?: number;
   /** Retry delay after a failed attempt, by delivery count. */
   backoffMs?: (deliveries: number) => number;
+  /**
+   * Handle the messages that arrive together in one SQLite transaction of this database (each in
+   * its own savepoint), then ack them together after the commit. `handle` must then be synchronous
+   * and do its writes on `db` only. Stream order is kept (concurrency is ignored). Commits are at
+   * least `minGapMs` apart (default 2): under load a batch gathers what came in meanwhile (one
+   * commit, one write of acks) instead of a commit and a write per message; when idle, a message
+   * is handled at once.
+   */
+  batch?: { db: Db; max?: number; minGapMs?: number };
 }
 
 export interface ConsumerRunner {
@@ -62,28 +72,121 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
       return;
     }
     try {
-      const result = await options.handle(value, msg);
-      if (result && typeof result === "object" && "retryInMs" in result) {
-        msg.nak(result.retryInMs);
-        return;
-      }
-      msg.ack();
-      handled++;
+      settle(msg, await options.handle(value, msg));
     } catch (err) {
-      if (err instanceof PoisonMessageError) {
-        await deadLetter(msg, `poison: ${err.message}`);
-        return;
+      await failed(msg, err);
+    }
+  }
+
+  /** A handler's answer: ack, or a retry it asked for. */
+  function settle(msg: JsMsg, result: HandleResult): void {
+    if (result && typeof result === "object" && "retryInMs" in result) {
+      msg.nak(result.retryInMs);
+      return;
+    }
+    msg.ack();
+    handled++;
+  }
+
+  /** A handler threw: dead-letter poison and last attempts, otherwise retry with backoff. */
+  async function failed(msg: JsMsg, err: unknown): Promise<void> {
+    if (err instanceof PoisonMessageError) {
+      await deadLetter(msg, `poison: ${err.message}`);
+      return;
+    }
+    const deliveries = msg.info.deliveryCount;
+    if (deliveries >= options.maxDeliver) {
+      await deadLetter(msg, `failed ${deliveries} times: ${errorMessage(err)}`);
+      return;
+    }
+    log.error(
+      { action: "message_failed", subject: msg.subject, deliveries, error: errorField(err) },
+      `Handling failed (delivery ${deliveries}), retrying`,
+    );
+    msg.nak(backoff(deliveries));
+  }
+
+  // ---- batch mode: the messages that arrived together, one transaction, acks after the commit ----
+  const batchMax = Math.max(1, options.batch?.max ?? 256);
+  const minGapMs = Math.max(0, options.batch?.minGapMs ?? 2);
+  let pending: JsMsg[] = [];
+  let flushScheduled = false;
+  let lastFlush = 0;
+  let halted = false;
+  const group = options.batch
+    ? (() => {
+        const db = options.batch.db;
+        const savepoint = db.transaction((value: T, msg: JsMsg) => options.handle(value, msg));
+        return db.transaction((items: Array<{ msg: JsMsg; value: T }>, outcomes: Array<{ ok: boolean; value: unknown }>) => {
+          for (const item of items) {
+            try {
+              outcomes.push({ ok: true, value: savepoint(item.value, item.msg) });
+            } catch (err) {
+              outcomes.push({ ok: false, value: err });
+            }
+          }
+        });
+      })()
+    : null;
+
+  function track(p: Promise<void>): void {
+    const q: Promise<void> = p
+      .catch((err) => log.debug({ action: "ack_failed", error: errorField(err) }, "Could not settle a message"))
+      .finally(() => inFlight.delete(q));
+    inFlight.add(q);
+  }
+
+  function flushBatch(): void {
+    flushScheduled = false;
+    if (halted || pending.length === 0) return;
+    lastFlush = performance.now();
+    const msgs = pending;
+    pending = [];
+    const items: Array<{ msg: JsMsg; value: T }> = [];
+    for (const msg of msgs) {
+      try {
+        items.push({ msg, value: options.decode(msg) });
+      } catch (err) {
+        track(deadLetter(msg, `poison: ${errorMessage(err)}`));
       }
-      const deliveries = msg.info.deliveryCount;
-      if (deliveries >= options.maxDeliver) {
-        await deadLetter(msg, `failed ${deliveries} times: ${errorMessage(err)}`);
-        return;
+    }
+    if (items.length === 0) return;
+    const outcomes: Array<{ ok: boolean; value: unknown }> = [];
+    try {
+      group!.immediate(items, outcomes);
+    } catch (err) {
+      // The commit failed: nothing of the batch is stored; every message comes back later.
+      log.error({ action: "batch_commit_failed", durable, messages: items.length, error: errorField(err) }, "Could not commit a batch; retrying its messages");
+      for (const { msg } of items) {
+        try {
+          msg.nak(backoff(msg.info.deliveryCount));
+        } catch {
+          // the connection is gone: the broker redelivers after ack_wait anyway
+        }
       }
-      log.error(
-        { action: "message_failed", subject: msg.subject, deliveries, error: errorField(err) },
-        `Handling failed (delivery ${deliveries}), retrying`,
-      );
-      msg.nak(backoff(deliveries));
+      return;
+    }
+    // Committed: settle each message in stream order (the acks leave together in one write).
+    items.forEach(({ msg }, i) => {
+      const outcome = outcomes[i];
+      try {
+        if (outcome.ok) settle(msg, outcome.value as HandleResult);
+        else track(failed(msg, outcome.value));
+      } catch (err) {
+        log.debug({ action: "ack_failed", error: errorField(err) }, "Could not settle a message");
+      }
+    });
+  }
+
+  function enqueue(msg: JsMsg): void {
+    pending.push(msg);
+    if (pending.length >= batchMax) flushBatch();
+    else if (!flushScheduled) {
+      flushScheduled = true;
+      const wait = lastFlush + minGapMs - performance.now();
+      // After this turn's I/O (the messages of the same read join the batch), or once the gap since the last commit has passed.
+      if (wait <= 0) setImmediate(flushBatch);
+      else setTimeout(flushBatch, wait);
     }
   }
 
@@ -91,9 +194,16 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
     while (running) {
       try {
         const consumer = await js.consumers.get(STREAMS.orders, durable);
-        messages = await consumer.consume({ max_messages: Math.max(concurrency * 2, 16) });
+        // Short pulls: when a consumer's leader moves (cluster failover) the pending pull is lost,
+        // and the client only notices by missed heartbeats (half the expiry): 5 s, not 30 s.
+        messages = await consumer.consume({ max_messages: group ? Math.max(batchMax, 256) : Math.max(concurrency * 2, 16), expires: 5_000 });
         if (!running) messages.stop();
         for await (const msg of messages) {
+          if (group) {
+            enqueue(msg);
+            if (!running) break;
+            continue;
+          }
           // process() never throws on input; this catch is for acks on a connection that just closed.
           const p: Promise<void> = process(msg)
             .catch((err) => log.debug({ action: "ack_failed", error: errorField(err) }, "Could not settle a message"))
@@ -108,6 +218,7 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
       }
       if (running) await new Promise((r) => setTimeout(r, 500));
     }
+    if (group) flushBatch();
     await Promise.allSettled(inFlight);
   }
 
@@ -121,6 +232,7 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
     },
     halt() {
       running = false;
+      halted = true;
       messages?.stop();
     },
     get handled() {

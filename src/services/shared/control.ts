@@ -25,7 +25,18 @@ export function serveControl(nc: NatsConnection, service: ServiceName, instance:
             log.warn({ action: "control_request_failed", verb, error: errorField(e) }, `Control request ${verb} failed`);
             reply = { error: errorMessage(e) };
           }
-          if (msg.reply) msg.respond(JSON.stringify(reply));
+          if (!msg.reply) return;
+          try {
+            msg.respond(JSON.stringify(reply));
+          } catch (e) {
+            // e.g. a page over the server's max_payload: say so instead of crashing the service.
+            log.warn({ action: "control_reply_failed", verb, error: errorField(e) }, `Control reply ${verb} could not be sent`);
+            try {
+              msg.respond(JSON.stringify({ error: `the reply could not be sent: ${errorMessage(e)}` }));
+            } catch {
+              // the connection is gone
+            }
+          }
         })();
       },
     }),

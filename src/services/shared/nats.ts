@@ -131,11 +131,22 @@ export async function ensureStreams(jsm: JetStreamManager, topology: Required<To
       try {
         await jsm.streams.add(config);
       } catch (err) {
-        // 10058: the stream exists with another configuration (another version, another creator).
-        // Keep the existing one: changing a live stream under running services is not our call.
-        if (!/already in use/i.test(errorMessage(err))) throw err;
+        // 10058: the stream exists with another configuration (another version, another creator);
+        // 10065: a concurrent creator won the race. Keep the existing stream: changing a live
+        // stream under running services is not our call.
+        if (/already in use|subjects overlap/i.test(errorMessage(err)) && (await streamExists(jsm, config.name))) return;
+        throw err;
       }
     });
+  }
+}
+
+async function streamExists(jsm: JetStreamManager, name: string): Promise<boolean> {
+  try {
+    await jsm.streams.info(name);
+    return true;
+  } catch {
+    return false;
   }
 }
 

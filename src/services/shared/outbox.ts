@@ -2,6 +2,8 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import type { Db } from "./db.js";
 import type { Logger } from "./logger.js";
 import { errorField, errorMessage } from "./errors.js";
+import { JetStreamPublisher } from "./jetstream-publisher.js";
+import type { NatsConnection } from "./nats.js";
 
 /** The outbox table; every service that publishes includes it in its schema. */
 export const OUTBOX_SCHEMA = `
@@ -27,6 +29,11 @@ export interface OutboxOptions {
   /** First retry delay after a failed publish; doubles up to maxBackoffMs. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * The service's connection: when given, batches go out through one `JetStreamPublisher`
+   * (plain publishes + one PubAck subscription) instead of a `js.publish()` request per row.
+   */
+  nc?: NatsConnection;
 }
 
 interface Row {
@@ -45,6 +52,8 @@ export class Outbox {
   private readonly insert;
   private readonly selectBatch;
   private readonly deleteOne;
+  private readonly deleteUpTo;
+  private readonly publisher: JetStreamPublisher | null;
   private readonly exists;
   private readonly countRows;
   private readonly waiters = new Map<string, Array<() => void>>();
@@ -53,7 +62,7 @@ export class Outbox {
   private wakeUp: (() => void) | null = null;
   private woken = false;
   private failing = false;
-  private readonly options: Required<OutboxOptions>;
+  private readonly options: Required<Omit<OutboxOptions, "nc">>;
   /** Publishes acknowledged since start (for telemetry). */
   publishedCount = 0;
 
@@ -63,10 +72,13 @@ export class Outbox {
     private readonly log: Logger,
     options: OutboxOptions = {},
   ) {
-    this.options = { batchSize: 256, publishTimeoutMs: 5_000, minBackoffMs: 100, maxBackoffMs: 2_000, ...options };
+    const { nc, ...rest } = options;
+    this.options = { batchSize: 256, publishTimeoutMs: 5_000, minBackoffMs: 100, maxBackoffMs: 2_000, ...rest };
+    this.publisher = nc ? new JetStreamPublisher(nc) : null;
     this.insert = db.prepare("INSERT OR IGNORE INTO outbox (id, subject, payload, created_at) VALUES (?, ?, ?, ?)");
     this.selectBatch = db.prepare("SELECT seq, id, subject, payload FROM outbox ORDER BY seq LIMIT ?");
     this.deleteOne = db.prepare("DELETE FROM outbox WHERE seq = ?");
+    this.deleteUpTo = db.prepare("DELETE FROM outbox WHERE seq <= ?");
     this.exists = db.prepare("SELECT 1 FROM outbox WHERE id = ?");
     this.countRows = db.prepare("SELECT COUNT(*) AS n FROM outbox");
   }
@@ -115,12 +127,14 @@ export class Outbox {
     this.running = false;
     this.wake();
     await this.loop;
+    this.publisher?.close();
   }
 
   /** Stop at once without publishing anything more (a crash, or the database is about to close). */
   halt(): void {
     this.running = false;
     this.wake();
+    this.publisher?.close();
   }
 
   private async run(): Promise<void> {
@@ -155,23 +169,36 @@ export class Outbox {
     }
   }
 
-  /** Publish rows in order (pipelined); delete the acknowledged prefix. False when any failed. */
+  /** Publish rows in order (pipelined, one write); delete the acknowledged ones. False when any failed. */
   private async publishBatch(rows: Row[]): Promise<boolean> {
-    const results = await Promise.allSettled(
-      rows.map((row) =>
-        this.js.publish(row.subject, row.payload, { msgID: row.id, timeout: this.options.publishTimeoutMs }),
-      ),
-    );
     const done: Row[] = [];
     let firstError: unknown = null;
-    results.forEach((result, i) => {
-      if (result.status === "fulfilled") done.push(rows[i]);
-      else firstError ??= result.reason;
-    });
+    if (this.publisher) {
+      const outcomes = await this.publisher.publishAll(
+        rows.map((row) => ({ subject: row.subject, data: row.payload, msgID: row.id })),
+        this.options.publishTimeoutMs,
+      );
+      outcomes.forEach((outcome, i) => {
+        if (outcome.ok) done.push(rows[i]);
+        else firstError ??= new Error(outcome.error);
+      });
+    } else {
+      const results = await Promise.allSettled(
+        rows.map((row) => this.js.publish(row.subject, row.payload, { msgID: row.id, timeout: this.options.publishTimeoutMs })),
+      );
+      results.forEach((result, i) => {
+        if (result.status === "fulfilled") done.push(rows[i]);
+        else firstError ??= result.reason;
+      });
+    }
     if (done.length > 0 && this.running) {
       // A later row may succeed where an earlier one failed; its msgID makes the retry harmless.
+      // All of a batch acknowledged (the usual case): rows are selected in seq order and new ones
+      // only get higher seqs, so one range delete does.
+      const all = done.length === rows.length;
       this.db.transaction(() => {
-        for (const row of done) this.deleteOne.run(row.seq);
+        if (all) this.deleteUpTo.run(rows[rows.length - 1].seq);
+        else for (const row of done) this.deleteOne.run(row.seq);
       })();
       this.publishedCount += done.length;
       for (const row of done) this.settle(row.id);

@@ -46,6 +46,8 @@ export async function start(options: TrackingServiceOptions): Promise<TrackingSe
     log,
     maxDeliver: topology.maxDeliver,
     decode: decodeOrderEvent,
+    // The events that arrive together are applied in one transaction and acked after its commit.
+    batch: { db },
     handle(event) {
       const { result, reason } = model.apply(event);
       if (result === "refused") {

@@ -2,7 +2,7 @@ import { Box, Text } from "ink";
 import { fit, formatClock } from "../format.js";
 import type { LogLevel, LogLine } from "../run-state.js";
 import type { Tone } from "../theme.js";
-import { Tinted } from "./Tinted.js";
+import { usePaint } from "../color-context.js";
 
 const LEVEL_TONE: Record<LogLevel, Tone> = { info: "dim", warn: "warn", error: "bad" };
 const LEVEL_MARK: Record<LogLevel, string> = { info: "·", warn: "!", error: "✗" };
@@ -15,18 +15,16 @@ export interface EventLogProps {
 
 /** The newest `rows` lines of the run's log (faults, services, thresholds, dead letters, keys). */
 export function EventLog({ lines, rows, width }: EventLogProps) {
+  const paint = usePaint();
   const shown = lines.slice(Math.max(0, lines.length - rows));
   return (
     <Box flexDirection="column" width={width}>
-      <Text wrap="truncate">
-        <Tinted tone="strong">EVENTS</Tinted>
-        <Tinted tone="dim">{lines.length > rows ? `  (${lines.length - rows} earlier)` : ""}</Tinted>
-      </Text>
+      <Text wrap="truncate">{paint("EVENTS", "strong") + paint(lines.length > rows ? `  (${lines.length - rows} earlier)` : "", "dim")}</Text>
       {shown.map((l) => (
         <Text key={l.id} wrap="truncate">
-          <Tinted tone="dim">{`${formatClock(l.atMs)} `}</Tinted>
-          <Tinted tone={LEVEL_TONE[l.level]}>{`${LEVEL_MARK[l.level]} ${fit(l.kind, 11)} `}</Tinted>
-          <Tinted tone={l.level === "info" ? null : LEVEL_TONE[l.level]}>{l.text}</Tinted>
+          {paint(`${formatClock(l.atMs)} `, "dim") +
+            paint(`${LEVEL_MARK[l.level]} ${fit(l.kind, 11)} `, LEVEL_TONE[l.level]) +
+            paint(l.text, l.level === "info" ? null : LEVEL_TONE[l.level])}
         </Text>
       ))}
     </Box>

@@ -1,6 +1,6 @@
 import { memo } from "react";
 import { Box, Text } from "ink";
-import { Tinted } from "./Tinted.js";
+import { usePaint } from "../color-context.js";
 
 export interface FooterProps {
   selected: string | null;
@@ -10,19 +10,16 @@ export interface FooterProps {
 }
 
 export const Footer = memo(function Footer({ selected, loadPaused, finishing, width }: FooterProps) {
+  const paint = usePaint();
   const keys = `${finishing ? "q leave now" : "q finish"}  space ${loadPaused ? "resume" : "pause"} load  ↑↓ select  k kill  s stop  r restart  p pause  b kill broker  ? help`;
   return (
     <Box width={width}>
       <Box flexGrow={1} flexShrink={1}>
-        <Text wrap="truncate">
-          <Tinted tone="dim">{keys}</Tinted>
-        </Text>
+        <Text wrap="truncate">{paint(keys, "dim")}</Text>
       </Box>
       {selected ? (
         <Box flexShrink={0}>
-          <Text>
-            <Tinted tone="strong">{` › ${selected}`}</Tinted>
-          </Text>
+          <Text>{paint(` › ${selected}`, "strong")}</Text>
         </Box>
       ) : null}
     </Box>

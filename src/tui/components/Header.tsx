@@ -2,8 +2,8 @@ import { Box, Text } from "ink";
 import type { RunStart, RunState, RunTick } from "../../sim/run-events.js";
 import { formatBroker, formatClock, formatRate } from "../format.js";
 import { progressBar } from "../sparkline.js";
+import { usePaint } from "../color-context.js";
 import type { Tone } from "../theme.js";
-import { Tinted } from "./Tinted.js";
 
 export type ViewState = RunState | "waiting" | "finishing";
 
@@ -34,6 +34,7 @@ export interface HeaderProps {
 }
 
 export function Header({ title, start, tick, state, width }: HeaderProps) {
+  const paint = usePaint();
   const scenario = start?.scenario;
   const narrow = width < 60;
   const right = ` ● ${state.toUpperCase()}${tick && !narrow ? `  target ${formatRate(tick.targetRate)}` : ""}`;
@@ -58,35 +59,20 @@ export function Header({ title, start, tick, state, width }: HeaderProps) {
     phases.map((p) => p.startMs),
     barWidth,
   );
+  const what = scenario
+    ? `${narrow ? "" : " ▸ "}${paint(scenario.name, "info")}  ${start?.mode ?? ""}  broker ${start ? formatBroker(start.broker) : ""}`
+    : "  waiting for the run to start…";
   return (
     <Box flexDirection="column" width={width}>
       <Box width={width}>
         <Box flexGrow={1} flexShrink={1}>
-          <Text wrap="truncate">
-            {narrow && scenario ? null : <Tinted tone="strong">{title}</Tinted>}
-            {scenario ? (
-              <>
-                {narrow ? "" : " ▸ "}
-                <Tinted tone="info">{scenario.name}</Tinted>
-                {`  ${start?.mode ?? ""}  broker ${start ? formatBroker(start.broker) : ""}`}
-              </>
-            ) : (
-              "  waiting for the run to start…"
-            )}
-          </Text>
+          <Text wrap="truncate">{(narrow && scenario ? "" : paint(title, "strong")) + what}</Text>
         </Box>
         <Box flexShrink={0}>
-          <Text>
-            <Tinted tone={STATE_TONE[state]}>{right}</Tinted>
-          </Text>
+          <Text>{paint(right, STATE_TONE[state])}</Text>
         </Box>
       </Box>
-      <Text wrap="truncate">
-        {clock}
-        <Tinted tone={STATE_TONE[state]}>{bar}</Tinted>
-        {phaseText}
-        <Tinted tone="dim">{planned}</Tinted>
-      </Text>
+      <Text wrap="truncate">{clock + paint(bar, STATE_TONE[state]) + phaseText + paint(planned, "dim")}</Text>
     </Box>
   );
 }

@@ -1,6 +1,6 @@
 import { memo } from "react";
 import { Box, Text } from "ink";
-import { Tinted } from "./Tinted.js";
+import { usePaint } from "../color-context.js";
 
 export const HELP_LINES: ReadonlyArray<readonly [string, string]> = [
   ["q, ctrl+c", "finish the run: stop the load, drain, check, report (again: leave at once)"],
@@ -15,23 +15,17 @@ export const HELP_LINES: ReadonlyArray<readonly [string, string]> = [
 ];
 
 export const Help = memo(function Help({ width, rows }: { width: number; rows: number }) {
+  const paint = usePaint();
   return (
     <Box flexDirection="column" width={width} height={Math.max(1, rows)} overflow="hidden">
-      <Text wrap="truncate">
-        <Tinted tone="strong">KEYS</Tinted>
-      </Text>
+      <Text wrap="truncate">{paint("KEYS", "strong")}</Text>
       {HELP_LINES.map(([key, what]) => (
         <Text key={key} wrap="truncate">
-          <Tinted tone="info">{`  ${key.padEnd(11)}`}</Tinted>
-          {what}
+          {paint(`  ${key.padEnd(11)}`, "info") + what}
         </Text>
       ))}
-      <Text wrap="truncate">
-        <Tinted tone="dim">fault marks: K kill S stop R restart P pause N network X partition $ payments C slow kitchen ! poison</Tinted>
-      </Text>
-      <Text wrap="truncate">
-        <Tinted tone="dim">latency: green within its limit, yellow at 80-100% of it, red over</Tinted>
-      </Text>
+      <Text wrap="truncate">{paint("fault marks: K kill S stop R restart P pause N network X partition $ payments C slow kitchen ! poison", "dim")}</Text>
+      <Text wrap="truncate">{paint("latency: green within its limit, yellow at 80-100% of it, red over", "dim")}</Text>
     </Box>
   );
 });

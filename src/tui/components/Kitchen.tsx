@@ -4,7 +4,7 @@ import { fit, formatMs, formatOrderTypes } from "../format.js";
 import { windowStart } from "../layout.js";
 import { workerTarget } from "../targets.js";
 import type { Tone } from "../theme.js";
-import { Tinted } from "./Tinted.js";
+import { usePaint } from "../color-context.js";
 
 export const WORKER_TONE: Record<WorkerViewState, Tone> = {
   starting: "dim",
@@ -32,10 +32,11 @@ export interface KitchenProps {
 
 /** One row per worker: name, specialisation, state and order, how long it has cooked, count, heartbeat age. */
 export function Kitchen({ workers, rows, selected, width }: KitchenProps) {
+  const paint = usePaint();
   const showTypes = width >= 64;
   const showHb = width >= 52;
   const NAME = 12;
-  const TYPES = showTypes ? 12 : 0;
+  const TYPES = showTypes ? 11 : 0;
   const FOR = 6;
   const COOKED = 7;
   const HB = showHb ? 7 : 0;
@@ -47,32 +48,27 @@ export function Kitchen({ workers, rows, selected, width }: KitchenProps) {
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">
-        <Tinted tone="strong">{fit(hidden > 0 ? `KITCHEN +${hidden}` : "KITCHEN", NAME)}</Tinted>
-        <Tinted tone="dim">
-          {(showTypes ? fit("types", TYPES) : "") +
-            fit("state", STATE) +
-            fit("for", FOR, "right") +
-            fit("cooked", COOKED, "right") +
-            (showHb ? fit("hb", HB, "right") : "")}
-        </Tinted>
+        {paint(fit(hidden > 0 ? `KITCHEN +${hidden}` : "KITCHEN", NAME), "strong") +
+          paint(
+            (showTypes ? fit("types", TYPES) : "") +
+              fit("state", STATE) +
+              fit("for", FOR, "right") +
+              fit("cooked", COOKED, "right") +
+              (showHb ? fit("hb", HB, "right") : ""),
+            "dim",
+          )}
       </Text>
-      {workers.length === 0 ? <Text>
-          <Tinted tone="dim">{"  no workers yet"}</Tinted>
-        </Text> : null}
+      {workers.length === 0 ? <Text>{paint("  no workers yet", "dim")}</Text> : null}
       {shown.map((w) => {
         const isSelected = workerTarget(w.name) === selected;
         return (
           <Text key={w.name} wrap="truncate">
-            <Tinted tone={isSelected ? "strong" : null} inverse={isSelected}>
-              {(isSelected ? "›" : " ") + fit(w.name, NAME - 1)}
-            </Tinted>
-            {showTypes ? <Tinted tone="dim">{fit(formatOrderTypes(w.orderTypes), TYPES)}</Tinted> : null}
-            <Tinted tone={WORKER_TONE[w.state] ?? null}>{fit(workerStateText(w), STATE)}</Tinted>
-            {fit(w.currentForMs !== null ? formatMs(w.currentForMs) : "", FOR, "right")}
-            {fit(String(w.ordersCooked), COOKED, "right")}
-            {showHb ? (
-              <Tinted tone={w.online ? "dim" : "bad"}>{fit(w.heartbeatAgeMs !== null ? formatMs(w.heartbeatAgeMs) : "–", HB, "right")}</Tinted>
-            ) : null}
+            {paint((isSelected ? "›" : " ") + fit(w.name, NAME - 1), isSelected ? "strong" : null, isSelected) +
+              (showTypes ? paint(fit(formatOrderTypes(w.orderTypes), TYPES), "dim") : "") +
+              paint(fit(workerStateText(w), STATE), WORKER_TONE[w.state] ?? null) +
+              fit(w.currentForMs !== null ? formatMs(w.currentForMs) : "", FOR, "right") +
+              fit(String(w.ordersCooked), COOKED, "right") +
+              (showHb ? paint(fit(w.heartbeatAgeMs !== null ? formatMs(w.heartbeatAgeMs) : "–", HB, "right"), w.online ? "dim" : "bad") : "")}
           </Text>
         );
       })}

@@ -1,9 +1,10 @@
-import { useCallback, useMemo, useState } from "react";
-import { Box, Text } from "ink";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Box, Text, useStdout } from "ink";
 import type { RunControl } from "../../sim/run-events.js";
 import { useDashboardKeys } from "../hooks/use-dashboard-keys.js";
 import { useRunState } from "../hooks/use-run-state.js";
-import { useTerminalSize, type TerminalSize } from "../hooks/use-terminal-size.js";
+import { useTerminalSize, type TerminalSize, type TerminalSizeStore } from "../hooks/use-terminal-size.js";
+import { eraseScreen } from "../ink-stream.js";
 import { computeLayout } from "../layout.js";
 import type { RunViewState } from "../run-state.js";
 import type { RunStore } from "../run-store.js";
@@ -37,13 +38,31 @@ export interface LiveViewProps {
   title: string;
   onQuit?: () => void;
   size?: Partial<TerminalSize>;
+  /** Where the terminal's size comes from (default: Ink's stdout). */
+  terminal?: TerminalSizeStore;
+}
+
+/**
+ * After the terminal changes size, wipe the screen and let Ink draw the frame again from the top
+ * (Ink's write() clears its frame, writes, then redraws the whole frame). Without it the rows the
+ * terminal moved (a shorter one pushes the frame's top into the scrollback, tmux pulls them back
+ * when it grows) stay on screen above the new frame.
+ */
+function useRedrawOnResize(columns: number, rows: number, done: boolean): void {
+  const { write } = useStdout();
+  const drawnFor = useRef<string | null>(null);
+  useEffect(() => {
+    const size = `${columns}x${rows}`;
+    if (!done && drawnFor.current !== null && drawnFor.current !== size) write(eraseScreen(rows));
+    drawnFor.current = size;
+  }, [columns, rows, done, write]);
 }
 
 /**
  * Everything that changes while the run goes: re-rendered on each event (Ink throttles the
  * output to maxFps). Gone once the report is in; the summary is printed above it by <FinalSummary>.
  */
-export function LiveView({ store, control, title, onQuit, size }: LiveViewProps) {
+export function LiveView({ store, control, title, onQuit, size, terminal }: LiveViewProps) {
   const start = useRunState(store, selectStart);
   const tick = useRunState(store, selectTick);
   const history = useRunState(store, selectHistory);
@@ -53,12 +72,13 @@ export function LiveView({ store, control, title, onQuit, size }: LiveViewProps)
   const finishing = useRunState(store, selectFinishing);
   const loadPaused = useRunState(store, selectLoadPaused);
   const done = useRunState(store, selectDone);
-  const { columns, rows } = useTerminalSize(size);
+  const { columns, rows } = useTerminalSize(size, terminal);
   const [selected, setSelected] = useState<string | null>(null);
   const [help, setHelp] = useState(false);
   const toggleHelp = useCallback((open?: boolean) => setHelp((h) => open ?? !h), []);
   const targets = useMemo(() => processTargets(tick), [tick]);
   useDashboardKeys({ store, control, targets, selected, setSelected, toggleHelp, onQuit });
+  useRedrawOnResize(columns, rows, done);
 
   if (done) return null;
 
@@ -97,9 +117,8 @@ export function LiveView({ store, control, title, onQuit, size }: LiveViewProps)
   const logHeight = layout.showLog ? 1 + layout.logRows : 0;
 
   return (
-    <Box flexDirection="column" width={layout.width} height={Math.min(layout.height, layout.budget)} overflow="hidden">
+    <Box flexDirection="column" width={layout.width} height={Math.min(layout.height, layout.budget)}>
       <Header title={title} start={start} tick={tick} state={vs} width={layout.width} />
-      {gap}
       {help ? (
         <Help width={layout.width} rows={layout.middleHeight + logHeight + (layout.gaps && layout.showLog ? 1 : 0)} />
       ) : (

@@ -3,27 +3,21 @@ import { formatClock } from "../format.js";
 import { useRunState } from "../hooks/use-run-state.js";
 import type { RunViewState } from "../run-state.js";
 import type { RunStore } from "../run-store.js";
-import { Tinted } from "./Tinted.js";
+import { usePaint } from "../color-context.js";
 
-const selectLatest = (s: RunViewState) => s.notifications[s.notifications.length - 1] ?? null;
+const selectTicker = (s: RunViewState) => s.ticker;
 
 /**
- * A one-line ticker: the latest notification a subscriber printed. It reads the store itself:
- * notifications come several per order, far more often than ticks, and only this line changes.
+ * A one-line ticker: the latest notification a subscriber printed, as of the last tick (see
+ * RunViewState.ticker: it changes with the rest of the view, once a second, not with every one
+ * of the several notifications per order).
  */
 export function Notifications({ store }: { store: RunStore }) {
-  const latest = useRunState(store, selectLatest);
+  const latest = useRunState(store, selectTicker);
+  const paint = usePaint();
   return (
     <Text wrap="truncate">
-      <Tinted tone="strong">{"✉ "}</Tinted>
-      {latest ? (
-        <>
-          <Tinted tone="dim">{`${formatClock(latest.atMs)} `}</Tinted>
-          {latest.line}
-        </>
-      ) : (
-        <Tinted tone="dim">no notifications yet</Tinted>
-      )}
+      {paint("✉ ", "strong") + (latest ? paint(`${formatClock(latest.atMs)} `, "dim") + latest.line : paint("no notifications yet", "dim"))}
     </Text>
   );
 }

@@ -1,7 +1,7 @@
 import { Box, Text } from "ink";
 import type { QueueView } from "../../sim/run-events.js";
 import { fit } from "../format.js";
-import { Tinted } from "./Tinted.js";
+import { usePaint } from "../color-context.js";
 
 export interface QueuesProps {
   queues: readonly QueueView[];
@@ -30,28 +30,27 @@ function arrow(delta: number | undefined): string {
 
 /** Pending and ack-pending per consumer; a backlog that grows since the last tick gets ↑. */
 export function Queues({ queues, trend, rows, width }: QueuesProps) {
+  const paint = usePaint();
   const name = Math.max(6, width - 15);
   const shown = visibleQueues(queues, rows);
   const hidden = queues.length - shown.length;
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">
-        <Tinted tone="strong">{fit(hidden > 0 ? `QUEUES +${hidden}` : "QUEUES", name)}</Tinted>
-        <Tinted tone="dim">{`${fit("pend", 5, "right")} ${fit("ack", 4, "right")}${fit("redl", 5, "right")}`}</Tinted>
+        {paint(fit(hidden > 0 ? `QUEUES +${hidden}` : "QUEUES", name), "strong") +
+          paint(`${fit("pend", 5, "right")} ${fit("ack", 4, "right")}${fit("redl", 5, "right")}`, "dim")}
       </Text>
-      {shown.length === 0 ? <Text>
-          <Tinted tone="dim">{"  none"}</Tinted>
-        </Text> : null}
+      {shown.length === 0 ? <Text>{paint("  none", "dim")}</Text> : null}
       {shown.map((q) => {
         const delta = trend[q.consumer];
         const tone = q.pending > 0 && delta !== undefined && delta > 0 ? "warn" : q.pending > 0 ? null : "dim";
         return (
           <Text key={q.consumer} wrap="truncate">
-            {fit(q.consumer, name)}
-            <Tinted tone={tone}>{fit(String(q.pending), 5, "right")}</Tinted>
-            <Tinted tone={delta && delta > 0 ? "warn" : "dim"}>{arrow(delta)}</Tinted>
-            {fit(String(q.ackPending), 4, "right")}
-            <Tinted tone={q.redelivered > 0 ? "warn" : "dim"}>{fit(String(q.redelivered), 5, "right")}</Tinted>
+            {fit(q.consumer, name) +
+              paint(fit(String(q.pending), 5, "right"), tone) +
+              paint(arrow(delta), delta && delta > 0 ? "warn" : "dim") +
+              fit(String(q.ackPending), 4, "right") +
+              paint(fit(String(q.redelivered), 5, "right"), q.redelivered > 0 ? "warn" : "dim")}
           </Text>
         );
       })}

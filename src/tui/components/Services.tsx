@@ -4,7 +4,7 @@ import { fit } from "../format.js";
 import { windowStart } from "../layout.js";
 import { serviceTarget } from "../targets.js";
 import type { Tone } from "../theme.js";
-import { Tinted } from "./Tinted.js";
+import { usePaint } from "../color-context.js";
 
 export const SERVICE_TONE: Record<ServiceState, Tone> = {
   starting: "accent",
@@ -39,6 +39,7 @@ export function serviceLabel(s: Pick<ServiceView, "service" | "instance">): stri
 
 /** Instances per service, up or down, restarts. The kitchen is one row (its workers have their panel). */
 export function Services({ services, rows, selected, width }: ServicesProps) {
+  const paint = usePaint();
   const STATE = 11;
   const RESTARTS = 3;
   const NAME = Math.max(6, width - STATE - RESTARTS);
@@ -53,17 +54,14 @@ export function Services({ services, rows, selected, width }: ServicesProps) {
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">
-        <Tinted tone="strong">{fit(hidden > 0 ? `SERVICES +${hidden}` : "SERVICES", NAME)}</Tinted>
-        <Tinted tone="dim">{fit("state", STATE) + fit("↻", RESTARTS, "right")}</Tinted>
+        {paint(fit(hidden > 0 ? `SERVICES +${hidden}` : "SERVICES", NAME), "strong") + paint(fit("state", STATE) + fit("↻", RESTARTS, "right"), "dim")}
       </Text>
-      {services.length === 0 ? <Text>
-          <Tinted tone="dim">{"  none yet"}</Tinted>
-        </Text> : null}
+      {services.length === 0 ? <Text>{paint("  none yet", "dim")}</Text> : null}
       {kitchen.length > 0 && rows > 0 ? (
         <Text wrap="truncate">
-          {fit(` kitchen ×${kitchen.length}`, NAME)}
-          <Tinted tone={kitchenUp === kitchen.length ? "ok" : "bad"}>{fit(`${kitchenUp}/${kitchen.length} up`, STATE)}</Tinted>
-          <Tinted tone={kitchenRestarts > 0 ? "warn" : "dim"}>{fit(String(kitchenRestarts), RESTARTS, "right")}</Tinted>
+          {fit(` kitchen ×${kitchen.length}`, NAME) +
+            paint(fit(`${kitchenUp}/${kitchen.length} up`, STATE), kitchenUp === kitchen.length ? "ok" : "bad") +
+            paint(fit(String(kitchenRestarts), RESTARTS, "right"), kitchenRestarts > 0 ? "warn" : "dim")}
         </Text>
       ) : null}
       {shown.map((s) => {
@@ -71,11 +69,9 @@ export function Services({ services, rows, selected, width }: ServicesProps) {
         const isSelected = target === selected;
         return (
           <Text key={s.id} wrap="truncate">
-            <Tinted tone={isSelected ? "strong" : null} inverse={isSelected}>
-              {(isSelected ? "›" : " ") + fit(serviceLabel(s), NAME - 1)}
-            </Tinted>
-            <Tinted tone={SERVICE_TONE[s.state] ?? null}>{fit(s.state, STATE)}</Tinted>
-            <Tinted tone={s.restarts > 0 ? "warn" : "dim"}>{fit(String(s.restarts), RESTARTS, "right")}</Tinted>
+            {paint((isSelected ? "›" : " ") + fit(serviceLabel(s), NAME - 1), isSelected ? "strong" : null, isSelected) +
+              paint(fit(s.state, STATE), SERVICE_TONE[s.state] ?? null) +
+              paint(fit(String(s.restarts), RESTARTS, "right"), s.restarts > 0 ? "warn" : "dim")}
           </Text>
         );
       })}

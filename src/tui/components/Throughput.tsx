@@ -5,7 +5,7 @@ import type { DashboardLayout } from "../layout.js";
 import { SPARK_LABEL } from "../layout.js";
 import { faultMarks, seriesWindow, sparkline } from "../sparkline.js";
 import { levelAgainstMax } from "../thresholds.js";
-import { Tinted } from "./Tinted.js";
+import { usePaint } from "../color-context.js";
 
 const LONG: Record<Stage, string> = {
   placed: "placed",
@@ -34,6 +34,7 @@ export interface ThroughputProps {
 }
 
 export function Throughput({ tick, history, faults, thresholds, layout, width }: ThroughputProps) {
+  const paint = usePaint();
   const cell = Math.max(5, Math.min(10, Math.floor((width - SPARK_LABEL) / STAGES.length)));
   const labels = cell >= 10 ? LONG : SHORT;
   const t = tick?.totals;
@@ -46,56 +47,26 @@ export function Throughput({ tick, history, faults, thresholds, layout, width }:
   const peak = Math.max(1, ...placed.map((v) => v ?? 0), ...completed.map((v) => v ?? 0));
   const row = (label: string, values: (stage: Stage) => number | undefined) => (
     <Text wrap="truncate">
-      <Tinted tone="dim">{fit(label, SPARK_LABEL)}</Tinted>
-      {STAGES.map((s) => {
-        const v = values(s);
-        const tone = s === "cancelled" && v ? "warn" : null;
-        return (
-          <Tinted key={s} tone={tone}>
-            {fit(v === undefined ? "–" : String(v), cell, "right")}
-          </Tinted>
-        );
-      })}
+      {paint(fit(label, SPARK_LABEL), "dim") +
+        STAGES.map((s) => {
+          const v = values(s);
+          return paint(fit(v === undefined ? "–" : String(v), cell, "right"), s === "cancelled" && v ? "warn" : null);
+        }).join("")}
     </Text>
   );
+  const totals = t
+    ? `  sent ${t.sent}  ok ${t.accepted}  rej ${t.rejected}  err ${paint(String(t.errors), errTone)}  late ${t.late}  inflight ${t.inFlight}  dlq ${paint(String(tick?.deadLetters ?? 0), tick && tick.deadLetters > 0 ? "bad" : null)}`
+    : paint("  no data yet", "dim");
   return (
     <Box flexDirection="column" width={width}>
-      <Text wrap="truncate">
-        <Tinted tone="strong">THROUGHPUT</Tinted>
-        {t ? (
-          <>
-            {`  sent ${t.sent}  ok ${t.accepted}  rej ${t.rejected}  err `}
-            <Tinted tone={errTone}>{String(t.errors)}</Tinted>
-            {`  late ${t.late}  inflight ${t.inFlight}  dlq `}
-            <Tinted tone={tick && tick.deadLetters > 0 ? "bad" : null}>{String(tick?.deadLetters ?? 0)}</Tinted>
-          </>
-        ) : (
-          <Tinted tone="dim">{"  no data yet"}</Tinted>
-        )}
-      </Text>
-      <Text wrap="truncate">
-        {fit("", SPARK_LABEL)}
-        <Tinted tone="dim">{STAGES.map((s) => fit(labels[s], cell, "right")).join("")}</Tinted>
-      </Text>
+      <Text wrap="truncate">{paint("THROUGHPUT", "strong") + totals}</Text>
+      <Text wrap="truncate">{fit("", SPARK_LABEL) + paint(STAGES.map((s) => fit(labels[s], cell, "right")).join(""), "dim")}</Text>
       {row("now/s", (s) => tick?.lastSecond[s])}
       {layout.stageTotals ? row("total", (s) => t?.stages[s]) : null}
-      {layout.sparkLines >= 2 ? (
-        <Text wrap="truncate">
-          <Tinted tone="dim">{fit("placed", SPARK_LABEL)}</Tinted>
-          <Tinted tone="info">{sparkline(placed, peak)}</Tinted>
-        </Text>
-      ) : null}
-      {layout.sparkLines >= 1 ? (
-        <Text wrap="truncate">
-          <Tinted tone="dim">{fit("done", SPARK_LABEL)}</Tinted>
-          <Tinted tone="ok">{sparkline(completed, peak)}</Tinted>
-        </Text>
-      ) : null}
+      {layout.sparkLines >= 2 ? <Text wrap="truncate">{paint(fit("placed", SPARK_LABEL), "dim") + paint(sparkline(placed, peak), "info")}</Text> : null}
+      {layout.sparkLines >= 1 ? <Text wrap="truncate">{paint(fit("done", SPARK_LABEL), "dim") + paint(sparkline(completed, peak), "ok")}</Text> : null}
       {layout.faultLine ? (
-        <Text wrap="truncate">
-          <Tinted tone="dim">{fit("faults", SPARK_LABEL)}</Tinted>
-          <Tinted tone="bad">{faultMarks(faults, lastT, spark, tick?.elapsedMs ?? 0)}</Tinted>
-        </Text>
+        <Text wrap="truncate">{paint(fit("faults", SPARK_LABEL), "dim") + paint(faultMarks(faults, lastT, spark, tick?.elapsedMs ?? 0), "bad")}</Text>
       ) : null}
     </Box>
   );

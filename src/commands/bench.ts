@@ -1,0 +1,118 @@
+import type { Argv, CommandModule, Options } from "yargs";
+import { ConfigError } from "../services/shared/errors.js";
+import { durationArg, EXIT, runCommand } from "./common.js";
+
+const WHAT = ["accept", "pipeline", "all"] as const;
+const MODES = ["inprocess", "processes", "both"] as const;
+
+const options = {
+  mode: { choices: MODES, default: "both", describe: "Run the services in this process, each as its own process, or both" },
+  quick: { type: "boolean", default: false, describe: "A few seconds in all: checks that the bench works; figures not worth quoting" },
+  duration: { type: "number", describe: "accept: seconds of each autocannon run (default 10; quick 1)" },
+  connections: { type: "number", describe: "accept: autocannon connections (default 50)" },
+  "max-concurrent": { type: "number", default: 10_000, describe: "accept: the order service's --max-concurrent (default of the service: 50), raised so 503s do not cap it" },
+  rates: { type: "string", describe: "pipeline: offered rates to step through, e.g. 500,1000,2000 (default 250 ... 6000)" },
+  step: { type: "number", describe: "pipeline: seconds of load per step (default 10; quick 2)" },
+  "p99-limit": { type: "string", default: "1s", describe: "pipeline: a step is not held when the end-to-end p99 is above this" },
+  warmup: { type: "number", describe: "Seconds of warm-up load before measuring (default 2 for accept, 5 for pipeline; quick 0/1)" },
+  "jetstream-orders": { type: "number", describe: "Orders' worth of messages for the raw JetStream ceiling (default 20000)" },
+  "out-dir": { type: "string", default: "bench/results", normalize: true, describe: "Where the result JSON goes" },
+  save: { type: "boolean", default: true, describe: "Write the result JSON (--no-save: print only)" },
+  name: { type: "string", describe: "Name of the result file: <out-dir>/<date>-<name>.json (default: what was run)" },
+  profile: { type: "string", normalize: true, describe: "Write CPU profiles here (node --cpu-prof; accept: the order service; pipeline: the staircase run), then summarise them" },
+  "update-readme": { type: "string", describe: "Regenerate the result tables in this README from every result in --out-dir (e.g. bench/README.md)" },
+  keep: { type: "boolean", default: false, describe: "Keep the scratch directory (databases, logs, timelines)" },
+  "log-level": { type: "string", choices: ["debug", "info", "warn", "error"], default: "info", describe: "Services' log level (their logs go to files)" },
+  seed: { type: "number", default: 1, describe: "Seed of the order bodies" },
+  summarise: { type: "array", string: true, describe: "Only summarise these .cpuprofile files (self time by area and function) and exit" },
+} satisfies Record<string, Options>;
+
+interface BenchArgs {
+  what: (typeof WHAT)[number];
+  mode: (typeof MODES)[number];
+  quick: boolean;
+  duration?: number;
+  connections?: number;
+  maxConcurrent: number;
+  rates?: string;
+  step?: number;
+  p99Limit: string;
+  warmup?: number;
+  jetstreamOrders?: number;
+  outDir: string;
+  save: boolean;
+  name?: string;
+  profile?: string;
+  updateReadme?: string;
+  keep: boolean;
+  logLevel: string;
+  seed: number;
+  summarise?: string[];
+}
+
+function parseRates(value: string | undefined): number[] | undefined {
+  if (value === undefined) return undefined;
+  const rates = value.split(",").map((s) => Number(s.trim()));
+  if (rates.length === 0 || rates.some((r) => !(r > 0 && r <= 100_000))) throw new ConfigError(`--rates must be a comma-separated list of rates from 1 to 100000 orders/s; got ${JSON.stringify(value)}`);
+  return rates;
+}
+
+function positive(flag: string, value: number | undefined): number | undefined {
+  if (value !== undefined && !(value > 0)) throw new ConfigError(`--${flag} must be above 0; got ${value}`);
+  return value;
+}
+
+export const benchCommand: CommandModule<object, BenchArgs> = {
+  command: "bench [what]",
+  describe: "Benchmark the order API (autocannon vs bare node:http) and the whole pipeline (vs raw JetStream), baselines measured in the same run",
+  builder: (y: Argv) =>
+    y
+      .positional("what", { choices: WHAT, default: "all", describe: "accept: POST /orders; pipeline: order to completed; all: both" })
+      .options(options)
+      .example("$0 bench", "everything, both modes; writes bench/results/<date>-all.json")
+      .example("$0 bench accept --mode processes --duration 20", "only the order API, longer runs")
+      .example("$0 bench pipeline --rates 500,1000,2000 --profile prof", "chosen steps, with CPU profiles of every process")
+      .example("$0 bench --quick --no-save", "a few seconds: does the bench work here?") as unknown as Argv<BenchArgs>,
+  handler: (args) =>
+    runCommand(async () => {
+      const { formatProfile, summariseProfile } = await import("../sim/bench/cpu-profile.js");
+      if (args.summarise?.length) {
+        for (const file of args.summarise) process.stdout.write(`${formatProfile(summariseProfile(file))}\n\n`);
+        return EXIT.ok;
+      }
+      const [{ runBench }, { stderrProgress }, { renderTables, updateReadme }] = await Promise.all([
+        import("../sim/bench/index.js"),
+        import("../sim/bench/progress.js"),
+        import("../sim/bench/results.js"),
+      ]);
+      const p99LimitMs = durationArg("p99-limit", "ms")(args.p99Limit)!;
+      const { result, file } = await runBench({
+        what: args.what,
+        modes: args.mode === "both" ? ["inprocess", "processes"] : [args.mode],
+        quick: args.quick,
+        outDir: args.save ? args.outDir : null,
+        name: args.name,
+        command: `pizzeria ${process.argv.slice(2).join(" ")}`.trim(),
+        seed: args.seed,
+        logLevel: args.logLevel,
+        accept: { durationSeconds: positive("duration", args.duration), connections: positive("connections", args.connections), maxConcurrent: positive("max-concurrent", args.maxConcurrent), warmupSeconds: args.warmup },
+        pipeline: { rates: parseRates(args.rates), stepSeconds: positive("step", args.step), p99LimitMs, warmupSeconds: args.warmup },
+        jetstreamOrders: positive("jetstream-orders", args.jetstreamOrders),
+        profileDir: args.profile,
+        keepWorkDir: args.keep,
+        progress: stderrProgress(),
+      });
+      process.stdout.write(`\n${renderTables([{ file: file ?? "(not saved)", result }])}\n\nTargets (the brief's; not a pass/fail of the bench):\n`);
+      for (const t of result.targets) process.stdout.write(`  ${t.met ? "met    " : "NOT met"}  ${t.name}: ${t.actual} (target ${t.target})\n`);
+      for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
+      if (file) process.stdout.write(`\nresult written to ${file}\n`);
+      if (args.updateReadme && args.save) {
+        updateReadme(args.updateReadme, args.outDir);
+        process.stdout.write(`tables in ${args.updateReadme} regenerated\n`);
+      }
+      for (const prof of result.profiles) process.stdout.write(`\n${formatProfile(summariseProfile(prof, 15))}\n`);
+      // A bench that lost or doubled orders is a failure whatever its speed.
+      const broken = result.pipeline.some((p) => (p.staircase && !p.staircase.verdictValid) || (p.atHalf && !p.atHalf.verdictValid)) || result.accept.some((a) => !a.durability.complete);
+      return broken ? EXIT.failed : EXIT.ok;
+    }),
+};

@@ -1,0 +1,75 @@
+import type { Db } from "./db.js";
+
+interface Pending {
+  fn: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit: the writes that arrive together (in one turn of the event loop) share one SQLite
+ * transaction, so the commit — most of the cost of a small write — is paid once per group instead
+ * of once per request. Each write runs in its own savepoint inside the group: one that throws is
+ * rolled back alone and its caller gets the error; the others commit. Nobody hears "done" before
+ * the commit: a promise resolves only once its write is durable (WAL, synchronous=NORMAL).
+ */
+export class GroupCommit {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private readonly group;
+  private readonly savepoint;
+  /** Groups committed and writes in them (for stats and tests). */
+  groups = 0;
+  writes = 0;
+
+  constructor(
+    private readonly db: Db,
+    /** Called after each commit (e.g. wake the outbox relay), before the callers are answered. */
+    private readonly afterCommit: () => void = () => undefined,
+    private readonly maxGroup = 512,
+  ) {
+    this.savepoint = db.transaction((fn: () => unknown) => fn());
+    this.group = db.transaction((batch: Pending[], outcomes: Array<{ ok: boolean; value: unknown }>) => {
+      for (const p of batch) {
+        try {
+          outcomes.push({ ok: true, value: this.savepoint(p.fn) });
+        } catch (err) {
+          outcomes.push({ ok: false, value: err });
+        }
+      }
+    });
+  }
+
+  /** Run `fn` (synchronous, no awaiting inside) in the next group; resolves with its result once committed. */
+  run<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // After the I/O callbacks of this turn: every request that arrived with this one joins it.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commit what is queued now (also called by the timer). */
+  flush(): void {
+    this.scheduled = false;
+    while (this.queue.length > 0) {
+      const batch = this.queue.length <= this.maxGroup ? this.queue : this.queue.slice(0, this.maxGroup);
+      this.queue = this.queue.length <= this.maxGroup ? [] : this.queue.slice(this.maxGroup);
+      const outcomes: Array<{ ok: boolean; value: unknown }> = [];
+      try {
+        this.group.immediate(batch, outcomes);
+      } catch (err) {
+        // The commit itself failed (disk full, database closed): nothing of the group is stored.
+        for (const p of batch) p.reject(err);
+        continue;
+      }
+      this.groups++;
+      this.writes += batch.length;
+      this.afterCommit();
+      batch.forEach((p, i) => (outcomes[i].ok ? p.resolve(outcomes[i].value) : p.reject(outcomes[i].value)));
+    }
+  }
+}

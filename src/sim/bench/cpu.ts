@@ -1,0 +1,83 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU seconds (user + system) a process has used so far; null where /proc is not available. */
+export function processCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name may contain spaces: fields start after the closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+export interface CpuShares {
+  /** CPU time over wall time, per process (1 = one core busy the whole time). */
+  [process: string]: number | null;
+}
+
+/**
+ * Start measuring the CPU used by some processes (by pid; "self" is this process); `stop()` gives
+ * each one's CPU seconds over the wall seconds in between. On a shared 2-core machine this is how
+ * the cost of a request is told apart from the cost of the load generator beside it.
+ */
+export function measureCpu(pids: Record<string, number | undefined>): { stop(): CpuShares } {
+  const startWall = performance.now();
+  const selfStart = process.cpuUsage();
+  const start = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid === undefined ? null : processCpuSeconds(pid)]));
+  return {
+    stop() {
+      const wall = (performance.now() - startWall) / 1000;
+      const out: CpuShares = {};
+      const self = process.cpuUsage(selfStart);
+      out.self = round((self.user + self.system) / 1e6 / wall);
+      for (const [k, pid] of Object.entries(pids)) {
+        const before = start[k];
+        const after = pid === undefined ? null : processCpuSeconds(pid);
+        out[k] = before === null || after === null ? null : round((after - before) / wall);
+      }
+      return out;
+    },
+  };
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** This process's children (the broker, service processes) by a readable name, with their pids. */
+export function childProcesses(parent = process.pid): Record<string, number> {
+  const out: Record<string, number> = {};
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const d of entries) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid !== parent) continue;
+      const argv = readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0");
+      out[nameOf(argv) ?? `pid-${d}`] = Number(d);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+function nameOf(argv: string[]): string | null {
+  if (argv.some((a) => a.endsWith("nats-server"))) return "nats-server";
+  if (argv[1] === "-e") return "reaper"; // the harness's watcher that kills children if it dies
+  const i = argv.indexOf("service");
+  if (i < 0 || !argv[i + 1]) return null;
+  const service = argv[i + 1];
+  const flag = (f: string) => {
+    const j = argv.indexOf(f);
+    return j >= 0 ? argv[j + 1] : undefined;
+  };
+  return `${service}/${flag("--instance") ?? flag("--name") ?? service}`;
+}

@@ -1,0 +1,168 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_ROSTER } from "../system.js";
+import { startBroker } from "../broker.js";
+import { benchAccept, fmt, type AcceptResult, type BenchMode } from "./accept.js";
+import { measureJetStreamCeiling, messagesPerOrder } from "./jetstream-raw.js";
+import { describeMachine, loadAverage } from "./machine.js";
+import { BENCH_ROSTER, benchPipeline, type BenchRoster, type PipelineResult } from "./pipeline.js";
+import { bar, silentProgress, type Progress } from "./progress.js";
+import { checkTargets, writeResult, type BenchResult } from "./results.js";
+import { measureSqliteCeiling } from "./sqlite-ceiling.js";
+import { withCpuProfile } from "./cpu-profile.js";
+
+export type BenchWhat = "accept" | "pipeline" | "all";
+
+export interface BenchOptions {
+  what: BenchWhat;
+  modes: BenchMode[];
+  /** A few seconds in all: proves the bench works (tests), figures not meant to be quoted. */
+  quick?: boolean;
+  /** Where the result JSON goes (bench/results); null: do not write one. */
+  outDir: string | null;
+  name?: string;
+  command?: string;
+  seed?: number;
+  logLevel?: string;
+  accept?: { durationSeconds?: number; warmupSeconds?: number; connections?: number; maxConcurrent?: number };
+  pipeline?: { rates?: number[]; stepSeconds?: number; warmupSeconds?: number; p99LimitMs?: number; drainTimeoutSeconds?: number; roster?: Partial<BenchRoster> };
+  /** Orders' worth of messages for the raw JetStream ceiling. */
+  jetstreamOrders?: number;
+  /** Write CPU profiles here (accept: the order service; pipeline: the staircase, every process). */
+  profileDir?: string;
+  /** Keep the scratch directory (databases, service logs, run timelines). */
+  keepWorkDir?: boolean;
+  progress?: Progress;
+}
+
+export const FULL_RATES = [250, 500, 750, 1000, 1250, 1500, 1750, 2000, 2500, 3000, 3500, 4000];
+
+/**
+ * `pizzeria bench`: the order API against a bare node:http server, and the whole pipeline against
+ * the raw JetStream ceiling, every baseline measured in the same run (the machine is shared and
+ * noisy: ratios mean more than absolute figures). Returns the result and, unless `outDir` is
+ * null, writes it to `<outDir>/<date>-<name>.json`.
+ */
+export async function runBench(options: BenchOptions): Promise<{ result: BenchResult; file: string | null; workDir: string }> {
+  const quick = options.quick ?? false;
+  const progress = options.progress ?? silentProgress();
+  const seed = options.seed ?? 1;
+  const logLevel = options.logLevel ?? "info";
+  const started = Date.now();
+  const workDir = mkdtempSync(join(tmpdir(), "pizzeria-bench-"));
+  const result: BenchResult = {
+    name: options.name ?? `${options.what}${quick ? "-quick" : ""}`,
+    date: new Date(started).toISOString(),
+    command: options.command ?? `pizzeria bench ${options.what}`,
+    quick,
+    durationSeconds: 0,
+    machine: await describeMachine(),
+    loadAverage: { start: loadAverage(), end: [0, 0, 0] },
+    baselines: {},
+    accept: [],
+    pipeline: [],
+    targets: [],
+    profiles: [],
+    notes: [],
+  };
+  progress.step(`bench ${options.what}${quick ? " (quick)" : ""}: ${result.machine.cpus} x ${result.machine.cpuModel}, Node ${result.machine.node}, nats-server ${result.machine.natsServer}; load average ${result.loadAverage.start.join(" ")}`);
+  if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
+  try {
+    if (options.what !== "pipeline") {
+      const a = options.accept ?? {};
+      result.baselines.sqlite = measureSqliteCeiling(quick ? 0.3 : 2);
+      progress.step(`baseline SQLite (WAL, synchronous=NORMAL) order + outbox: ${fmt(result.baselines.sqlite.perTransaction)} tx/s one per transaction, ${fmt(result.baselines.sqlite.grouped)} orders/s ${result.baselines.sqlite.batch} per transaction`);
+      for (const mode of options.modes) {
+        const acceptOptions = {
+          mode,
+          durationSeconds: a.durationSeconds ?? (quick ? 1 : 10),
+          warmupSeconds: a.warmupSeconds ?? (quick ? 0 : 2),
+          connections: a.connections ?? (quick ? 10 : 50),
+          maxConcurrent: a.maxConcurrent ?? 10_000,
+          seed,
+          workDir,
+          logLevel,
+          cpuProfDir: mode === "processes" ? options.profileDir : undefined,
+          progress,
+        };
+        const accept: AcceptResult =
+          mode === "inprocess" && options.profileDir
+            ? await withCpuProfile(options.profileDir, "accept-inprocess", () => benchAccept(acceptOptions))
+            : await benchAccept(acceptOptions);
+        result.accept.push(accept);
+        progress.step(`accept[${mode}]: ${fmt(accept.accept.okPerSecond)} orders/s = ${(accept.ratio * 100).toFixed(1)}% of bare node:http (${fmt(accept.bare.okPerSecond)} req/s); p99 ${accept.half.latencyMs.p99} ms at half rate; ${accept.durability.complete ? "every 201 is in JetStream" : "SOME 201s ARE MISSING FROM JETSTREAM"}`);
+      }
+      result.notes.push(
+        `accept: the order service runs with --max-concurrent ${options.accept?.maxConcurrent ?? 10_000} (default 50) so 503s do not cap the rate; autocannon -c ${options.accept?.connections ?? (quick ? 10 : 50)}, a different seeded order body and Idempotency-Key per request; log level ${logLevel}.`,
+      );
+    }
+
+    if (options.what !== "accept") {
+      const p = options.pipeline ?? {};
+      const roster = { ...BENCH_ROSTER, ...p.roster };
+      const broker = await startBroker({ logFile: join(workDir, "nats-server-jetstream-ceiling.log") });
+      try {
+        const orders = options.jetstreamOrders ?? (quick ? 300 : 20_000);
+        const perOrder = messagesPerOrder(DEFAULT_ROSTER);
+        const js = await measureJetStreamCeiling({
+          natsUrl: broker.url,
+          roster: DEFAULT_ROSTER,
+          orders,
+          onProgress: (d, total) => progress.status(`baseline JetStream ${bar(d / total)} ${fmt(d)} of ${fmt(total)} deliveries`),
+        });
+        progress.done();
+        result.baselines.jetstream = { ...js, perOrder: { publishes: perOrder.publishes, deliveries: perOrder.deliveries } };
+        progress.step(`baseline JetStream (${perOrder.publishes} publishes + ${perOrder.deliveries} consume/acks per order, ${fmt(orders)} orders): ${fmt(js.ordersPerSecond)} orders/s (${fmt(js.publishesPerSecond + js.deliveriesPerSecond)} msg/s); publish alone ${fmt(js.publishes / js.publishSeconds)} msg/s`);
+      } finally {
+        await broker.stop();
+      }
+      for (const mode of options.modes) {
+        const pipeline: PipelineResult = await benchPipeline({
+          mode,
+          rates: p.rates ?? (quick ? [50] : FULL_RATES),
+          stepSeconds: p.stepSeconds ?? (quick ? 2 : 10),
+          warmupSeconds: p.warmupSeconds ?? (quick ? 1 : 5),
+          p99LimitMs: p.p99LimitMs ?? 1_000,
+          drainTimeoutSeconds: p.drainTimeoutSeconds ?? (quick ? 15 : 60),
+          seed,
+          workDir,
+          logLevel,
+          roster,
+          profileDir: options.profileDir,
+          progress,
+        });
+        const ceiling = result.baselines.jetstream?.ordersPerSecond;
+        result.pipeline.push({ ...pipeline, ratioToJetStream: pipeline.maxHeldRate !== null && ceiling ? Math.round((pipeline.maxHeldRate / ceiling) * 1000) / 1000 : null });
+        if (!pipeline.skipped) {
+          const h = pipeline.atHalf?.step.endToEnd;
+          progress.step(`pipeline[${mode}]: highest rate held ${pipeline.maxHeldRate === null ? "none" : `${fmt(pipeline.maxHeldRate)} orders/s`} (JetStream ceiling ${fmt(ceiling ?? 0)} orders/s); at half: e2e p50 ${h?.p50 ?? "-"} ms p99 ${h?.p99 ?? "-"} ms`);
+        }
+      }
+      result.notes.push(
+        `pipeline: ${result.pipeline.some((x) => x.settings.harnessPriorityRaised) ? "in processes mode the harness (load generator, stream tap) ran at nice -5 once the services were up; " : ""}cooking time 0; payment provider ${roster.paymentLatencyMs} ms latency, ${roster.paymentFailureRate * 100}% declines, concurrency ${roster.paymentConcurrency}; kitchen prefetch ${roster.kitchenPrefetch}; order --max-concurrent ${roster.orderMaxConcurrent}; default roster otherwise (3 workers, 1 tracking, 2 notification); log level ${logLevel}. End-to-end = scheduled send time to OrderCompleted seen on the stream.`,
+      );
+    }
+  } finally {
+    if (!options.keepWorkDir) rmSync(workDir, { recursive: true, force: true });
+    else progress.step(`scratch files kept in ${workDir}`);
+  }
+  if (options.profileDir) result.profiles = listProfiles(options.profileDir);
+  result.targets = checkTargets(result);
+  result.loadAverage.end = loadAverage();
+  result.durationSeconds = Math.round((Date.now() - started) / 1000);
+  const file = options.outDir ? writeResult(options.outDir, result) : null;
+  return { result, file, workDir };
+}
+
+function listProfiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (e.name.endsWith(".cpuprofile")) out.push(join(d, e.name));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}

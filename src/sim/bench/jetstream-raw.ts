@@ -1,0 +1,181 @@
+import { jetstream, jetstreamManager, type ConsumerMessages } from "@nats-io/jetstream";
+import { CONSUMERS, ORDER_TYPES, STREAMS, subjects, type EventKind, type OrderType } from "../../services/shared/contracts.js";
+import { orderEvent } from "../../services/shared/events.js";
+import type { OutboxMessage } from "../../services/shared/outbox.js";
+import { connectNats, consumerConfig, ensureStreams, resolveTopology, type NatsConnection } from "../../services/shared/nats.js";
+import type { Roster } from "../system.js";
+
+/** The events of an order that goes the whole way (README's event catalogue, the happy path). */
+export const EVENTS_PER_ORDER: readonly EventKind[] = ["placed", "paid", "cooking", "ready", "completed"];
+
+export interface DurableFilter {
+  durable: string;
+  filter: string;
+}
+
+/** The durable consumers a roster creates on ORDERS, with their filters (README's event catalogue). */
+export function rosterDurables(roster: Roster): DurableFilter[] {
+  const out: DurableFilter[] = [{ durable: CONSUMERS.payment, filter: subjects.placed }];
+  const types = new Set<OrderType>(roster.kitchen.flatMap((w) => w.orderTypes ?? [...ORDER_TYPES]));
+  for (const t of ORDER_TYPES) if (types.has(t)) out.push({ durable: CONSUMERS.kitchen(t), filter: subjects.paidFor(t) });
+  for (let i = 1; i <= roster.order.instances; i++) out.push({ durable: CONSUMERS.order(`order-${i}`), filter: subjects.ownedBy(`order-${i}`) });
+  for (let i = 1; i <= roster.tracking.instances; i++) out.push({ durable: CONSUMERS.tracking(`tracking-${i}`), filter: subjects.allOrderEvents });
+  for (let i = 1; i <= roster.notification.instances; i++) out.push({ durable: CONSUMERS.notification(`notification-${i}`), filter: subjects.allOrderEvents });
+  return out;
+}
+
+/** NATS subject matching: `*` one token, `>` the rest. */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split(".");
+  const s = subject.split(".");
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === ">") return s.length > i;
+    if (i >= s.length || (f[i] !== "*" && f[i] !== s[i])) return false;
+  }
+  return f.length === s.length;
+}
+
+/** How many messages one order costs the broker: publishes, and deliveries (each acked) to the roster's durables. */
+export function messagesPerOrder(roster: Roster, origin = "order-1"): { publishes: number; deliveries: number; byDurable: Record<string, number> } {
+  const durables = rosterDurables(roster);
+  const byDurable: Record<string, number> = Object.fromEntries(durables.map((d) => [d.durable, 0]));
+  // Averaged over the three order types (a type goes to its own kitchen consumer).
+  for (const type of ORDER_TYPES) {
+    for (const kind of EVENTS_PER_ORDER) {
+      const subject = subjects.orderEvent(kind, type, origin);
+      for (const d of durables) if (subjectMatches(d.filter, subject)) byDurable[d.durable] += 1 / ORDER_TYPES.length;
+    }
+  }
+  const deliveries = Object.values(byDurable).reduce((a, b) => a + b, 0);
+  return { publishes: EVENTS_PER_ORDER.length, deliveries: Math.round(deliveries * 100) / 100, byDurable };
+}
+
+export interface JetStreamCeiling {
+  orders: number;
+  publishes: number;
+  deliveries: number;
+  seconds: number;
+  /** Orders' worth of messages per second: the ceiling the pipeline's orders/s sits under. */
+  ordersPerSecond: number;
+  publishesPerSecond: number;
+  deliveriesPerSecond: number;
+  /** Publish alone (until the last PubAck), for comparison with the brief's ~19k msg/s. */
+  publishSeconds: number;
+}
+
+export interface JetStreamCeilingOptions {
+  natsUrl: string;
+  roster: Roster;
+  orders: number;
+  /** Publishes awaiting their PubAck at once. */
+  window?: number;
+  /** Pull batch of each consumer. */
+  pullBatch?: number;
+  timeoutMs?: number;
+  onProgress?: (delivered: number, expected: number) => void;
+}
+
+/**
+ * The raw JetStream ceiling for the pipeline's message pattern, on a fresh broker: the ORDERS
+ * stream and durable consumers exactly as the services create them, each consumer on its own
+ * connection; publish the events of `orders` orders (real envelopes, msgID = event id) while every
+ * durable consumes and acks what its filter selects. No SQLite, no HTTP, no logic: what the broker
+ * and the client library alone allow on this machine, with everything in this one process.
+ */
+export async function measureJetStreamCeiling(options: JetStreamCeilingOptions): Promise<JetStreamCeiling> {
+  const topology = resolveTopology(undefined);
+  const durables = rosterDurables(options.roster);
+  const window = options.window ?? 512;
+  const pullBatch = options.pullBatch ?? 512;
+  const connections: NatsConnection[] = [];
+  const open = async (name: string) => {
+    const nc = await connectNats({ servers: options.natsUrl }, name);
+    connections.push(nc);
+    return nc;
+  };
+  const running: ConsumerMessages[] = [];
+  try {
+    const admin = await open("bench:admin");
+    const jsm = await jetstreamManager(admin);
+    await ensureStreams(jsm, topology);
+    for (const d of durables) await jsm.consumers.add(STREAMS.orders, consumerConfig({ durable: d.durable, filter: d.filter }, topology));
+
+    // What each durable must see.
+    const events: OutboxMessage[] = [];
+    for (let i = 1; i <= options.orders; i++) {
+      const type = ORDER_TYPES[i % ORDER_TYPES.length];
+      const header = { order_number: `ORD_20000101_${i}`, order_type: type, priority: 1, origin: "order-1" };
+      events.push(orderEvent("placed", header, null, "order-1", { customer_name: "Jane Doe", items: [{ name: "Margherita Pizza", quantity: 2, price: 12.99 }, { name: "Cola", quantity: 1, price: 2.49 }], total_amount: 28.47, request_id: `req-${i}` }));
+      events.push(orderEvent("paid", header, "received", "payment-1", { amount: 28.47, payment_id: `pay_${i}` }));
+      events.push(orderEvent("cooking", header, "paid", "chef_mario", { worker: "chef_mario" }));
+      events.push(orderEvent("ready", header, "cooking", "chef_mario", { worker: "chef_mario", cook_ms: 0 }));
+      events.push(orderEvent("completed", header, "ready", "order-1", {}));
+    }
+    const expected = new Map(durables.map((d) => [d.durable, events.filter((e) => subjectMatches(d.filter, e.subject)).length]));
+    const totalExpected = [...expected.values()].reduce((a, b) => a + b, 0);
+    let delivered = 0;
+
+    let resolveAll!: () => void;
+    const allDone = new Promise<void>((r) => (resolveAll = r));
+    let finishedConsumers = 0;
+    const consumerLoops = durables.map(async (d) => {
+      const nc = await open(`bench:${d.durable}`);
+      const consumer = await jetstream(nc).consumers.get(STREAMS.orders, d.durable);
+      const messages = await consumer.consume({ max_messages: pullBatch });
+      running.push(messages);
+      const want = expected.get(d.durable)!;
+      let got = 0;
+      if (want === 0) {
+        if (++finishedConsumers === durables.length) resolveAll();
+        return;
+      }
+      for await (const m of messages) {
+        m.ack();
+        got++;
+        delivered++;
+        if (got === want) {
+          await nc.flush();
+          if (++finishedConsumers === durables.length) resolveAll();
+          break;
+        }
+      }
+    });
+
+    const pubNc = await open("bench:publisher");
+    const js = jetstream(pubNc);
+    const progress = options.onProgress ? setInterval(() => options.onProgress!(delivered, totalExpected), 1_000) : null;
+    const started = performance.now();
+    const inFlight = new Set<Promise<unknown>>();
+    for (const e of events) {
+      const p = js.publish(e.subject, JSON.stringify(e.payload), { msgID: e.id, timeout: 30_000 }).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      if (inFlight.size >= window) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    const publishSeconds = (performance.now() - started) / 1000;
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      allDone,
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`JetStream ceiling: only ${delivered} of ${totalExpected} deliveries after ${timeoutMs} ms`)), timeoutMs))),
+    ]).finally(() => {
+      clearTimeout(timer);
+      if (progress) clearInterval(progress);
+    });
+    const seconds = (performance.now() - started) / 1000;
+    await Promise.allSettled(consumerLoops);
+    return {
+      orders: options.orders,
+      publishes: events.length,
+      deliveries: totalExpected,
+      seconds: Math.round(seconds * 1000) / 1000,
+      ordersPerSecond: Math.round(options.orders / seconds),
+      publishesPerSecond: Math.round(events.length / seconds),
+      deliveriesPerSecond: Math.round(totalExpected / seconds),
+      publishSeconds: Math.round(publishSeconds * 1000) / 1000,
+    };
+  } finally {
+    for (const m of running) m.stop();
+    await Promise.allSettled(connections.map((nc) => nc.close()));
+  }
+}

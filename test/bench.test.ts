@@ -1,0 +1,79 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runBench } from "../src/sim/bench/index.js";
+import { messagesPerOrder, subjectMatches } from "../src/sim/bench/jetstream-raw.js";
+import { readResults, renderTables, updateReadme, type BenchResult } from "../src/sim/bench/results.js";
+import { DEFAULT_ROSTER } from "../src/sim/system.js";
+
+// Behaviour only: the quick bench runs end to end and produces figures, files and a valid verdict.
+// How fast anything is belongs in bench/results, never in a pass/fail test.
+describe("pizzeria bench (quick mode)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "pizzeria-bench-test-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("counts what one order costs the broker from the event catalogue", () => {
+    expect(subjectMatches("pizzeria.order.paid.dine_in.*", "pizzeria.order.paid.dine_in.order-1")).toBe(true);
+    expect(subjectMatches("pizzeria.order.paid.dine_in.*", "pizzeria.order.paid.takeout.order-1")).toBe(false);
+    expect(subjectMatches("pizzeria.order.>", "pizzeria.order.placed.takeout.order-1")).toBe(true);
+    expect(subjectMatches("pizzeria.order.*.*.order-1", "pizzeria.order.ready.delivery.order-1")).toBe(true);
+    // placed -> payment, order, tracking, 2 notification; paid -> its kitchen, order, tracking, 2 notification;
+    // cooking, ready, completed -> order, tracking, 2 notification each.
+    expect(messagesPerOrder(DEFAULT_ROSTER)).toMatchObject({ publishes: 5, deliveries: 22 });
+  });
+
+  it("measures the order API beside a bare node:http server, each in its own process", async () => {
+    const { result, file } = await runBench({ what: "accept", modes: ["processes"], quick: true, outDir: dir, name: "accept-test" });
+    expect(file).toBe(join(dir, `${result.date.slice(0, 10)}-accept-test.json`));
+    expect(JSON.parse(readFileSync(file!, "utf8")).name).toBe("accept-test");
+    const [a] = result.accept;
+    expect(a.mode).toBe("processes");
+    expect(a.bare.ok).toBeGreaterThan(0);
+    expect(a.accept.ok).toBeGreaterThan(0);
+    expect(a.accept.errors).toBe(0);
+    expect(a.ratio).toBeGreaterThan(0);
+    expect(a.half.ok).toBeGreaterThan(0);
+    expect(a.accept.latencyMs.p99).toBeGreaterThan(0);
+    // Every 201 became an OrderPlaced in JetStream.
+    expect(a.durability.complete).toBe(true);
+    expect(a.accept.cpu.server).not.toBeUndefined();
+    expect(result.baselines.sqlite!.perTransaction).toBeGreaterThan(0);
+    expect(result.machine.natsServer).toMatch(/\d+\.\d+/);
+    expect(result.targets.map((t) => t.name)).toContain("accept[processes] share of bare node:http");
+  }, 60_000);
+
+  it("climbs the pipeline staircase with a valid verdict, beside the raw JetStream ceiling", async () => {
+    const { result, file } = await runBench({ what: "pipeline", modes: ["inprocess"], quick: true, outDir: dir, name: "pipeline-test" });
+    expect(existsSync(file!)).toBe(true);
+    const js = result.baselines.jetstream!;
+    expect(js.ordersPerSecond).toBeGreaterThan(0);
+    expect(js.deliveries).toBe(js.orders * 22);
+    const [p] = result.pipeline;
+    expect(p.skipped).toBeUndefined();
+    expect(p.staircase!.verdictValid).toBe(true);
+    expect(p.staircase!.lost + p.staircase!.duplicated + p.staircase!.invalid).toBe(0);
+    const [step] = p.staircase!.steps;
+    expect(step.rate).toBe(50);
+    expect(step.accepted).toBeGreaterThan(0);
+    expect(step.endToEnd.count).toBeGreaterThan(0);
+    expect(step.endToEnd.p99).toBeGreaterThan(0);
+    if (p.atHalf) expect(p.atHalf.verdictValid).toBe(true);
+  }, 90_000);
+
+  it("renders the results as README tables between markers, keeping the rest of the README", () => {
+    const entries = readResults(dir);
+    expect(entries.map((e) => e.result.name).sort()).toEqual(["accept-test", "pipeline-test"]);
+    const tables = renderTables(entries);
+    expect(tables).toContain("| processes |");
+    expect(tables).toContain("| inprocess |");
+    const readme = join(dir, "README.md");
+    writeFileSync(readme, "# Benchmarks\n\nHand-written text.\n");
+    updateReadme(readme, dir);
+    updateReadme(readme, dir); // twice: replaced, not appended again
+    const text = readFileSync(readme, "utf8");
+    expect(text).toContain("Hand-written text.");
+    expect(text.match(/bench-results:begin/g)).toHaveLength(1);
+    expect(text).toContain((entries[0].result as BenchResult).machine.cpuModel);
+  });
+});
