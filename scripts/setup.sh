@@ -12,6 +12,22 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# Debian packages, installed when missing: with apt-get as root, sudo when allowed, else a clear message.
+apt_install() {
+  pkg=$1
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing $pkg with apt-get"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$pkg" >/dev/null 2>&1 || {
+      apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$pkg" >/dev/null
+    }
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null && command -v apt-get >/dev/null 2>&1; then
+    say "installing $pkg with sudo apt-get"
+    sudo -n apt-get update -q >/dev/null && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$pkg" >/dev/null
+  else
+    return 1
+  fi
+}
+
 # 2. nats-server: a Debian package, not an npm one.
 find_nats() {
   [ -n "${PIZZERIA_NATS_SERVER:-}" ] && [ -x "$PIZZERIA_NATS_SERVER" ] && return 0
@@ -20,21 +36,18 @@ find_nats() {
   return 1
 }
 if ! find_nats; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing nats-server with apt-get"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q nats-server >/dev/null 2>&1 || {
-      apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nats-server >/dev/null
-    }
-  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null && command -v apt-get >/dev/null 2>&1; then
-    say "installing nats-server with sudo apt-get"
-    sudo -n apt-get update -q >/dev/null && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nats-server >/dev/null
-  else
+  if ! apt_install nats-server; then
     say "nats-server is not installed and this user cannot install it."
     say "On Debian/Ubuntu run: sudo apt-get install -y nats-server"
     say "Or point PIZZERIA_NATS_SERVER at a nats-server binary, or use --nats <url> with a running server."
     exit 1
   fi
   find_nats || { say "nats-server still not found after installing it"; exit 1; }
+fi
+
+# The tests also drive the dashboard in a real pseudo-terminal: tmux.
+if [ "${1:-}" = "--tests" ] && ! command -v tmux >/dev/null 2>&1; then
+  apt_install tmux || { say "tmux is needed by the dashboard's end-to-end test: sudo apt-get install -y tmux"; exit 1; }
 fi
 
 # 3. The CLI, compiled to dist/.

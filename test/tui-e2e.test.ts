@@ -4,10 +4,12 @@
  * sees: the live view with the workers, throughput and p99, no line drawn twice (stale output of
  * an earlier frame), then the summary once and a clean exit.
  *
- * Needs tmux (scripts/setup.sh installs it). The session runs on a tmux server of its own
- * (-L socket), which the test kills at the end.
+ * Needs tmux (Debian: apt-get install -y tmux). The session runs on a tmux server of its own
+ * (a socket in a temporary directory), which the test kills at the end.
  */
 import { execFile, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -15,7 +17,8 @@ import { waitFor } from "./helpers/wait.js";
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, "..");
-const SOCKET = `pz-e2e-${process.pid}-${Date.now()}`;
+const DIR = mkdtempSync(join(tmpdir(), "pz-e2e-"));
+const SOCKET = join(DIR, "tmux.sock");
 const SESSION = "dash";
 const COLUMNS = 100;
 const ROWS = 30;
@@ -28,7 +31,7 @@ function tmuxVersion(): string | null {
   }
 }
 
-const tmux = (...args: string[]) => run("tmux", ["-L", SOCKET, ...args], { encoding: "utf8" });
+const tmux = (...args: string[]) => run("tmux", ["-S", SOCKET, ...args], { encoding: "utf8" });
 
 /** The visible screen (`history`: with the scrollback above it). */
 async function capture(history = false): Promise<string[]> {
@@ -57,13 +60,14 @@ describe("the live dashboard in a terminal (tmux)", () => {
   beforeAll(() => {
     if (!tmuxVersion()) {
       throw new Error(
-        "tmux is not installed: this test runs `pizzeria run` in a real pseudo-terminal through tmux. Install it (Debian: apt-get install -y tmux; scripts/setup.sh does).",
+        "tmux is not installed: this test runs `pizzeria run` in a real pseudo-terminal through tmux. Install it (Debian: apt-get install -y tmux).",
       );
     }
   });
 
   afterAll(async () => {
     await tmux("kill-server").catch(() => undefined);
+    rmSync(DIR, { recursive: true, force: true });
   });
 
   test("smoke.yaml: workers, throughput and p99 live, every line once per frame; then the summary once and exit 0", async () => {

@@ -73,7 +73,8 @@ export const runScenarioCommand: CommandModule<object, RunArgs> = {
           process.stderr.write("pizzeria: second interrupt, exiting without the report\n");
           process.exit(130);
         }
-        process.stderr.write("pizzeria: interrupted: finishing early (draining, checking, reporting); press Ctrl-C again to quit at once\n");
+        // With the dashboard live, a stray line would garble its frame; it shows FINISHING itself.
+        if (!dashboard) process.stderr.write("pizzeria: interrupted: finishing early (draining, checking, reporting); press Ctrl-C again to quit at once\n");
         run.finish();
       };
       process.on("SIGINT", onSignal);

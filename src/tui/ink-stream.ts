@@ -20,21 +20,21 @@
  *    as no other write of Ink's does), puts that distance in its cursor-up. Where Ink is right the
  *    distances agree and nothing changes, so a fixed Ink makes this a no-op.
  *
- * 2. Ink never learns the terminal's height (`rows` reads undefined). Ink uses it for one thing:
- *    once the previous frame was at least as tall as the screen, it repaints by clearing the whole
- *    terminal, scrollback included (ESC[2J ESC[3J). The dashboard's layout keeps the live region
- *    shorter than the screen, but right after the terminal gets shorter the last frame was drawn
- *    for the old height, and Ink wiped the user's scrollback on every such resize. Without a height
- *    Ink simply redraws in place (its cursor-up stops at the top row, which is where the new frame
- *    starts). The dashboard reads the height from the real stream (createTerminalSizeStore).
+ * 2. Ink never learns the terminal's height (`rows` reads undefined). Ink uses it only to treat a
+ *    frame at least as tall as the screen apart: it draws it without its last newline and then
+ *    repaints by clearing the whole terminal, scrollback included (ESC[2J ESC[3J). The layout
+ *    keeps the live region shorter than the screen, but right after the terminal gets shorter the
+ *    last frame was drawn for the old height, and Ink wiped the user's scrollback on every such
+ *    resize. Without a height Ink redraws in place (a cursor-up stops at the top row, which is
+ *    where the new frame starts). The view reads the height from the real stream
+ *    (createTerminalSizeStore).
  *
- * 3. Ink hears about a resize after the view does. Its own `resize` listener redraws at once,
- *    with the tree laid out for the old size; the view's listener only schedules a re-render. Ink's
- *    listeners on this stream run on the next turn (setImmediate), after React has laid the view
- *    out for the new size.
+ * 3. Ink's own `resize` listeners on this stream run a turn late (setImmediate). Ink redraws at
+ *    once on a resize, with the tree still laid out for the old size; a turn later React has laid
+ *    the view out for the new one.
  *
  * Assumed, as the dashboard does: no visible cursor (useCursor), so log-update writes no cursor
- * prefix, and nothing else writes to the terminal while Ink draws (patchConsole is off).
+ * prefix, and nothing else writes to the terminal while Ink draws.
  */
 
 const ESC = "\u001B";
@@ -140,10 +140,10 @@ export function createInkStream<S extends NodeJS.WriteStream>(stdout: S): S {
 }
 
 /**
- * Erase every row of a `rows`-row screen, bottom up, leaving the cursor at the top left. Not
- * ESC[2J: tmux (scroll-on-clear) and VTE push a cleared screen into the scrollback.
+ * Scroll everything on a `rows`-row screen into the scrollback and put the cursor top left: a
+ * blank screen with nothing on it lost (ESC[2J loses it in xterm, pushes it in tmux and VTE).
  */
-export function eraseScreen(rows: number): string {
+export function scrollScreenAway(rows: number): string {
   const n = Math.max(1, Math.floor(rows));
-  return `${ESC}[${n};1H${`${ESC}[2K${ESC}[1A`.repeat(n - 1)}${ESC}[2K${ESC}[G`;
+  return `${ESC}[${n};1H${"\n".repeat(n)}${ESC}[H`;
 }

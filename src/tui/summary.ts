@@ -119,6 +119,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions = {}): 
       const what = `${f.kind} ${f.target ?? "(all)"}`;
       const tail = f.error ? paint(`failed: ${f.error}`, "bad") : `${span}${f.inFlightAtStart !== undefined ? `, ${f.inFlightAtStart} in flight` : ""}`;
       lines.push(`  ${fit(formatMs(f.startedAtMs), 6, "right")}  ${fit(what, 28)} ${fit(f.source, 8)} ${tail}`);
+      if (f.recovery && !f.error) lines.push(paint(`          ${recoveryLine(f.recovery)}`, "dim"));
     }
   }
 
@@ -152,4 +153,12 @@ export function formatSummary(report: RunReport, options: SummaryOptions = {}): 
   );
   lines.push(paint(rule, "dim"));
   return lines.join("\n");
+}
+
+/** How a fault's aftermath went, in one line: throughput back, backlog drained, what the checker found. */
+export function recoveryLine(r: NonNullable<RunReport["faults"][number]["recovery"]>): string {
+  const back = r.throughputRecoveredAfterMs === null ? (r.baselinePerSecond > 0 ? "throughput not back" : "no rate before it") : `throughput back in ${formatMs(r.throughputRecoveredAfterMs)}`;
+  const drained = r.backlogDrainedAfterMs === null ? "backlog not drained" : `backlog drained in ${formatMs(r.backlogDrainedAfterMs)} (peak ${r.peakInFlight})`;
+  const found = r.findings.lost + r.findings.duplicated + r.findings.invalid;
+  return `${back}; ${drained}; ${r.touchedOrders} orders touched, ${found === 0 ? "all fine" : `${r.findings.lost} lost, ${r.findings.duplicated} duplicated, ${r.findings.invalid} invalid`}`;
 }

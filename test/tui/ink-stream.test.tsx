@@ -15,8 +15,9 @@ const savedEnv = vi.hoisted(() => {
 });
 
 import { Box, render, Text } from "ink";
+import { RESIZE_SETTLE_MS } from "../../src/tui/components/LiveView.js";
 import { renderDashboard } from "../../src/tui/dashboard.js";
-import { createCursorCorrector, createInkStream, eraseScreen, rowsAdvanced } from "../../src/tui/ink-stream.js";
+import { createCursorCorrector, createInkStream, rowsAdvanced, scrollScreenAway } from "../../src/tui/ink-stream.js";
 import { createTerminalSizeStore } from "../../src/tui/hooks/use-terminal-size.js";
 import { FakeRun, recordedRun } from "./fixtures.js";
 import { FakeTTY, Terminal } from "./terminal.js";
@@ -156,13 +157,13 @@ describe("createInkStream", () => {
     expect(called).toBe(true);
   });
 
-  test("eraseScreen blanks every row bottom up and leaves the cursor top left", () => {
+  test("scrollScreenAway moves the whole screen into the scrollback and leaves the cursor top left", () => {
     const t = new Terminal(10, 4);
     t.write("a\nb\nc\nd");
-    t.write(eraseScreen(4));
+    t.write(scrollScreenAway(4));
     expect(t.screen()).toEqual(["", "", "", ""]);
     expect([t.row, t.col]).toEqual([0, 0]);
-    expect(t.history).toEqual([]);
+    expect(t.history).toEqual(["a", "b", "c", "d"]);
   });
 
   test("the terminal size store follows resize events", () => {
@@ -243,7 +244,7 @@ describe("renderDashboard on a terminal", () => {
     ] as const;
     for (const [columns, rows, t] of sizes) {
       tty.resize(columns, rows);
-      await pause(150);
+      await pause(RESIZE_SETTLE_MS + 100);
       await until(t);
       const screen = tty.terminal.screen();
       const shown = screen.join("\n");

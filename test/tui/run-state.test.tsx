@@ -39,6 +39,23 @@ describe("run state reducer", () => {
     expect(state.log[state.log.length - 1]).toMatchObject({ level: "error", text: "fault kill kitchen/chef_mario failed: no such instance" });
   });
 
+  test("the ticker takes the latest notification at each tick, not at every notification", () => {
+    let state = reduceRun(initialRunState, { type: "start", start: START });
+    state = reduceRun(state, { type: "notification", sample: { atMs: 100, line: "first" } });
+    expect(state.ticker).toBeNull();
+    state = reduceRun(state, { type: "tick", tick: tick(1) });
+    expect(state.ticker?.line).toBe("first");
+    const before = state;
+    state = reduceRun(state, { type: "notification", sample: { atMs: 1_100, line: "second" } });
+    state = reduceRun(state, { type: "notification", sample: { atMs: 1_200, line: "third" } });
+    expect(state.ticker).toBe(before.ticker);
+    state = reduceRun(state, { type: "tick", tick: tick(2) });
+    expect(state.ticker?.line).toBe("third");
+    // A tick without new notifications keeps the last one.
+    state = reduceRun(state, { type: "tick", tick: tick(3) });
+    expect(state.ticker?.line).toBe("third");
+  });
+
   test("tracks the queue trend between ticks", () => {
     let state = reduceRun(initialRunState, { type: "tick", tick: tick(10) });
     expect(state.queueTrend["kitchen_dine_in"]).toBe(0);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { RunReport } from "../../src/sim/run-events.js";
-import { formatSummary, formatThresholdValue } from "../../src/tui/summary.js";
+import { formatSummary, formatThresholdValue, recoveryLine } from "../../src/tui/summary.js";
 import { REPORT } from "./fixtures.js";
 import { ANSI } from "./frame.js";
 
@@ -87,5 +87,17 @@ describe("formatSummary", () => {
     expect(formatThresholdValue("minThroughput", 12)).toBe("12.0/s");
     expect(formatThresholdValue("lost", 0)).toBe("0");
     expect(formatThresholdValue("lost", null)).toBe("–");
+  });
+});
+
+describe("recoveryLine", () => {
+  test("says how a fault's aftermath went", () => {
+    const base = { baselinePerSecond: 6, peakInFlight: 31, touchedOrders: 20, findings: { lost: 0, duplicated: 0, invalid: 0 } };
+    expect(recoveryLine({ ...base, throughputRecoveredAfterMs: 9_000, backlogDrainedAfterMs: 13_000 })).toBe(
+      "throughput back in 9.00s; backlog drained in 13.0s (peak 31); 20 orders touched, all fine",
+    );
+    expect(recoveryLine({ ...base, throughputRecoveredAfterMs: null, backlogDrainedAfterMs: null, findings: { lost: 2, duplicated: 0, invalid: 1 } })).toBe(
+      "throughput not back; backlog not drained; 20 orders touched, 2 lost, 0 duplicated, 1 invalid",
+    );
   });
 });

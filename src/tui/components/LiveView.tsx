@@ -4,7 +4,7 @@ import type { RunControl } from "../../sim/run-events.js";
 import { useDashboardKeys } from "../hooks/use-dashboard-keys.js";
 import { useRunState } from "../hooks/use-run-state.js";
 import { useTerminalSize, type TerminalSize, type TerminalSizeStore } from "../hooks/use-terminal-size.js";
-import { eraseScreen } from "../ink-stream.js";
+import { scrollScreenAway } from "../ink-stream.js";
 import { computeLayout } from "../layout.js";
 import type { RunViewState } from "../run-state.js";
 import type { RunStore } from "../run-store.js";
@@ -42,19 +42,27 @@ export interface LiveViewProps {
   terminal?: TerminalSizeStore;
 }
 
+/** How long the terminal's size must hold still before the frame is redrawn from the top. */
+export const RESIZE_SETTLE_MS = 150;
+
 /**
- * After the terminal changes size, wipe the screen and let Ink draw the frame again from the top
- * (Ink's write() clears its frame, writes, then redraws the whole frame). Without it the rows the
- * terminal moved (a shorter one pushes the frame's top into the scrollback, tmux pulls them back
- * when it grows) stay on screen above the new frame.
+ * Once the terminal has changed size (and held still), scroll the screen into the scrollback and
+ * let Ink draw the frame again from the top (Ink's write() clears its frame, writes, then redraws
+ * the whole frame). Without it, rows the terminal moved stay on screen above the new frame: a
+ * shorter terminal pushes the frame's top into the scrollback, and some (tmux, for one) pull those
+ * rows back when it grows again. What was on the screen above the frame stays in the scrollback.
  */
 function useRedrawOnResize(columns: number, rows: number, done: boolean): void {
   const { write } = useStdout();
-  const drawnFor = useRef<string | null>(null);
+  const previous = useRef<string | null>(null);
   useEffect(() => {
     const size = `${columns}x${rows}`;
-    if (!done && drawnFor.current !== null && drawnFor.current !== size) write(eraseScreen(rows));
-    drawnFor.current = size;
+    const resized = previous.current !== null && previous.current !== size;
+    previous.current = size;
+    if (!resized || done) return;
+    // A newer size cancels this one (the cleanup below): one redraw once the resizing stops.
+    const timer = setTimeout(() => write(scrollScreenAway(rows)), RESIZE_SETTLE_MS);
+    return () => clearTimeout(timer);
   }, [columns, rows, done, write]);
 }
 
