@@ -48,7 +48,7 @@ describe("pizzeria bench (quick mode)", () => {
     expect(existsSync(file!)).toBe(true);
     const js = result.baselines.jetstream!;
     expect(js.ordersPerSecond).toBeGreaterThan(0);
-    expect(js.deliveries).toBe(js.orders * 22);
+    expect(js.deliveries).toBe(js.orders * messagesPerOrder(DEFAULT_ROSTER).deliveries);
     const [p] = result.pipeline;
     expect(p.skipped).toBeUndefined();
     expect(p.staircase!.verdictValid).toBe(true);
@@ -63,10 +63,14 @@ describe("pizzeria bench (quick mode)", () => {
 
   it("renders the results as README tables between markers, keeping the rest of the README", () => {
     const entries = readResults(dir);
-    expect(entries.map((e) => e.result.name).sort()).toEqual(["accept-test", "pipeline-test"]);
+    expect(entries.length).toBeGreaterThan(0);
     const tables = renderTables(entries);
-    expect(tables).toContain("| processes |");
-    expect(tables).toContain("| inprocess |");
+    expect(tables).toContain("#### Accept");
+    expect(tables).toContain("#### Pipeline");
+    for (const { file, result } of entries) {
+      expect(tables).toContain(file);
+      for (const a of result.accept) expect(tables).toContain(`| ${a.mode} | ${a.bare.okPerSecond.toLocaleString("en-US")} |`);
+    }
     const readme = join(dir, "README.md");
     writeFileSync(readme, "# Benchmarks\n\nHand-written text.\n");
     updateReadme(readme, dir);

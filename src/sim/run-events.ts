@@ -4,6 +4,7 @@
  * run's ndjson timeline), so a recorded run can be replayed into a view.
  */
 import type { OrderType, ServiceName, WorkerState } from "../services/shared/contracts.js";
+import type { Phase, Thresholds } from "./scenario.js";
 
 export type RunMode = "inprocess" | "processes";
 export type RunState = "starting" | "running" | "paused" | "draining" | "checking" | "done";
@@ -13,28 +14,11 @@ export interface BrokerDescription {
   urls: string[];
 }
 
-export interface PhaseView {
-  startMs: number;
-  durationMs: number;
-  rate: number;
-  rampTo: number;
-  arrival: "constant" | "poisson";
-}
+/** A load phase as the scenario gives it (offsets and durations in ms). */
+export type PhaseView = Phase;
 
 /** Scenario thresholds, normalised to milliseconds (absent = not checked). */
-export interface ThresholdLimits {
-  lost?: number;
-  duplicated?: number;
-  invalid?: number;
-  acceptP50Ms?: number;
-  acceptP95Ms?: number;
-  acceptP99Ms?: number;
-  endToEndP50Ms?: number;
-  endToEndP95Ms?: number;
-  endToEndP99Ms?: number;
-  errorRate?: number;
-  minThroughput?: number;
-}
+export type ThresholdLimits = Thresholds;
 
 export interface RunStart {
   scenario: {

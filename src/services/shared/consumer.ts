@@ -1,4 +1,4 @@
-import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { STREAMS, subjects, type DeadLetter } from "./contracts.js";
 import { errorField, errorMessage, PoisonMessageError } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -178,6 +178,22 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
     });
   }
 
+  /**
+   * An ordered (batch) consumer taking over its durable: messages delivered to the previous
+   * incarnation and never acked (it stopped or crashed with them on their way) come back only after
+   * ack_wait, and meanwhile the first pulls would bring newer ones: events of one order out of
+   * order, which a state machine refuses for good. So when there are such messages, wait until they
+   * are due: the server then redelivers them before anything newer.
+   */
+  async function awaitRedeliveries(consumer: Consumer): Promise<void> {
+    const info = await consumer.info();
+    if (info.num_ack_pending === 0 || !running) return;
+    const waitMs = Math.ceil((info.config.ack_wait ?? 0) / 1e6) + 100;
+    log.info({ action: "awaiting_redeliveries", durable, unacked: info.num_ack_pending, wait_ms: waitMs }, `${info.num_ack_pending} messages of ${durable} are unacked from before; waiting ${waitMs} ms for their redelivery first`);
+    const until = Date.now() + waitMs;
+    while (running && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(100, until - Date.now())));
+  }
+
   function enqueue(msg: JsMsg): void {
     pending.push(msg);
     if (pending.length >= batchMax) flushBatch();
@@ -194,14 +210,18 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
     while (running) {
       try {
         const consumer = await js.consumers.get(STREAMS.orders, durable);
+        if (group) await awaitRedeliveries(consumer);
         // Short pulls: when a consumer's leader moves (cluster failover) the pending pull is lost,
         // and the client only notices by missed heartbeats (half the expiry): 5 s, not 30 s.
-        messages = await consumer.consume({ max_messages: group ? Math.max(batchMax, 256) : Math.max(concurrency * 2, 16), expires: 5_000 });
+        // Batch mode pulls more at once (fewer pull requests under load); what is on its way when
+        // this consumer stops is redelivered first to the next one (awaitRedeliveries).
+        messages = await consumer.consume({ max_messages: group ? Math.min(batchMax, 64) : Math.max(concurrency * 2, 16), expires: 5_000 });
         if (!running) messages.stop();
         for await (const msg of messages) {
           if (group) {
+            // No break when stopping: stop() ends the iterator after the messages this client
+            // already holds, and they are handled and acked here instead of being dropped.
             enqueue(msg);
-            if (!running) break;
             continue;
           }
           // process() never throws on input; this catch is for acks on a connection that just closed.

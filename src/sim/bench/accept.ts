@@ -27,6 +27,8 @@ export interface AcceptOptions {
   /** Scratch directory (SQLite files, logs). */
   workDir: string;
   logLevel: string;
+  /** Cap autocannon's rate (quick mode: the test suite runs beside other tests; null: as fast as answered). */
+  rateCap?: number;
   /** Write `node --cpu-prof` profiles of the order service (processes) or this process (inprocess) here. */
   cpuProfDir?: string;
   progress: Progress;
@@ -140,7 +142,7 @@ export async function benchAccept(o: AcceptOptions): Promise<AcceptResult> {
     const onTick = (answered: number) => o.progress.status(`${tag} ${label.padEnd(12)} ${bar(pacedRate ? answered / (pacedRate * seconds) : 0)} ${fmt(answered)} answered`);
     const figures = pacedRate
       ? await postOrdersPaced({ url: target.url, rate: pacedRate, durationSeconds: seconds, seed: pacedSeed++, onTick })
-      : await postOrders({ url: target.url, pool, label: `${o.mode}-${label}-${Date.now()}`, connections: o.connections, durationSeconds: seconds, onTick });
+      : await postOrders({ url: target.url, pool, label: `${o.mode}-${label}-${Date.now()}`, connections: o.connections, durationSeconds: seconds, overallRate: o.rateCap, onTick });
     const shares = cpu.stop();
     const server = shares.server ?? null;
     return {

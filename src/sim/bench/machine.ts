@@ -5,6 +5,17 @@ import { cpus, loadavg, release, totalmem, type } from "node:os";
 import { findNatsServer } from "../broker.js";
 
 /** Where and with what a bench ran: printed with every figure, since figures mean nothing without it. */
+/** The code measured: the commit, and whether the working tree had changes on top of it. */
+export function gitVersion(): { commit: string; dirty: boolean } | null {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", timeout: 5_000, stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const status = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { encoding: "utf8", timeout: 5_000, stdio: ["ignore", "pipe", "ignore"] });
+    return { commit, dirty: status.trim().length > 0 };
+  } catch {
+    return null;
+  }
+}
+
 export interface MachineInfo {
   os: string;
   cpuModel: string;

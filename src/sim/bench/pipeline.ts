@@ -70,6 +70,8 @@ export interface PipelineStep {
   endToEnd: LatencySummary;
   /** The worst per-second p99 of the order API's answers in the window. */
   acceptP99WorstSecondMs: number | null;
+  /** Messages redelivered by the broker so far (all durable consumers, cumulative at the end of the step): a system falling behind its ack_wait. */
+  redelivered: number | null;
   /** CPU time over wall time during the window: `self` is this process (the harness: load generator, stream tap; in inprocess mode the services too), then the broker and each service process. */
   cpu: CpuShares;
   loadAverage: [number, number, number];
@@ -222,6 +224,8 @@ interface RunOutcome {
   runDir: string;
   cpu: CpuTimeline;
   loads: Map<number, [number, number, number]>;
+  /** Redeliveries (summed over the durables) as last seen in each phase. */
+  redelivered: Map<number, number>;
   stoppedInPhase: number | null;
   priorityRaised: boolean;
 }
@@ -237,6 +241,7 @@ async function runWatched(o: PipelineOptions, scenario: Scenario, label: string,
   const tag = `pipeline[${o.mode}]`;
   const cpu = new CpuTimeline();
   const loads = new Map<number, [number, number, number]>();
+  const redelivered = new Map<number, number>();
   let phaseStart: { index: number; sent: number; late: number } | null = null;
   let stoppedInPhase: number | null = null;
   const limitS = o.p99LimitMs / 1000;
@@ -244,6 +249,7 @@ async function runWatched(o: PipelineOptions, scenario: Scenario, label: string,
   run.on("tick", (t: RunTick) => {
     if (t.state === "running" || t.state === "draining") cpu.sample(t.elapsedMs);
     if (t.state !== "running" || t.phaseIndex < 0) return;
+    redelivered.set(t.phaseIndex, t.queues.reduce((n, q) => n + q.redelivered, 0));
     const phase = scenario.load[t.phaseIndex];
     if (!phaseStart || phaseStart.index !== t.phaseIndex) {
       phaseStart = { index: t.phaseIndex, sent: t.totals.sent, late: t.totals.late };
@@ -272,7 +278,7 @@ async function runWatched(o: PipelineOptions, scenario: Scenario, label: string,
       process.env.BENCH_CPU_PROF_DIR = join(o.profileDir, `pipeline-processes-${label}`);
     }
     const report = await withCpuProfile(o.profileDir && o.mode === "inprocess" ? o.profileDir : undefined, `pipeline-inprocess-${label}`, () => run.run());
-    return { report, scenario, runDir, cpu, loads, stoppedInPhase, priorityRaised: restorePriority !== null };
+    return { report, scenario, runDir, cpu, loads, redelivered, stoppedInPhase, priorityRaised: restorePriority !== null };
   } catch (err) {
     if (err instanceof ConfigError && /not available|processes/i.test(errorMessage(err))) throw new ModeUnavailable(errorMessage(err));
     throw err;
@@ -359,6 +365,7 @@ export async function judgePhases(out: RunOutcome, indices: number[], p99LimitMs
       backlogAtEnd: backlog,
       endToEnd: e2e,
       acceptP99WorstSecondMs: acceptP99s.length ? Math.max(...acceptP99s) : null,
+      redelivered: out.redelivered.get(index) ?? null,
       cpu: out.cpu.shares(from, to),
       loadAverage: out.loads.get(index) ?? loadAverage(),
     });
@@ -368,7 +375,7 @@ export async function judgePhases(out: RunOutcome, indices: number[], p99LimitMs
 
 function stepLine(mode: BenchMode, s: PipelineStep, label = ""): string {
   const e = s.endToEnd;
-  return `pipeline[${mode}] ${fmt(s.rate).padStart(6)}/s x ${s.seconds}s ${label}${s.held ? "held    " : "NOT held"}  finished ${fmt(s.finishedPerSecond)}/s  e2e p50 ${e.p50} ms p99 ${e.p99} ms  backlog ${fmt(s.backlogAtEnd)}  cpu ${cpuSummary(s.cpu)}  (load ${s.loadAverage.join(" ")})${s.held ? "" : `: ${s.reasons.join("; ")}`}`;
+  return `pipeline[${mode}] ${fmt(s.rate).padStart(6)}/s x ${s.seconds}s ${label}${s.held ? "held    " : "NOT held"}  finished ${fmt(s.finishedPerSecond)}/s  e2e p50 ${e.p50} ms p99 ${e.p99} ms  backlog ${fmt(s.backlogAtEnd)}  redelivered ${s.redelivered ?? "-"}  cpu ${cpuSummary(s.cpu)}  (load ${s.loadAverage.join(" ")})${s.held ? "" : `: ${s.reasons.join("; ")}`}`;
 }
 
 /**

@@ -19,6 +19,8 @@ export interface BenchResult {
   /** ISO time the bench started. */
   date: string;
   command: string;
+  /** The commit measured (dirty: with uncommitted changes on top). */
+  git: { commit: string; dirty: boolean } | null;
   quick: boolean;
   durationSeconds: number;
   machine: MachineInfo;
@@ -131,7 +133,8 @@ export function renderTables(entries: Array<{ file: string; result: BenchResult 
   for (const line of machines.keys()) out.push(`- ${line}`);
   out.push("", "Commands:", "");
   for (const { file, result } of entries) {
-    out.push(`- ${file}: \`${result.command}\` at ${result.date.slice(0, 16).replace("T", " ")} UTC, ${result.durationSeconds} s, load average ${la(result.loadAverage.start)} at the start and ${la(result.loadAverage.end)} at the end`);
+    const git = result.git ? `, code ${result.git.commit}${result.git.dirty ? " + uncommitted changes" : ""}` : "";
+    out.push(`- ${file}: \`${result.command}\` at ${result.date.slice(0, 16).replace("T", " ")} UTC${git}, ${result.durationSeconds} s, load average ${la(result.loadAverage.start)} at the start and ${la(result.loadAverage.end)} at the end`);
   }
   return out.join("\n");
 }
