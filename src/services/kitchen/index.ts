@@ -7,6 +7,7 @@ import { immediate } from "../shared/db.js";
 import { errorField, errorMessage, PoisonMessageError } from "../shared/errors.js";
 import { decodeOrderEvent, orderEvent } from "../shared/events.js";
 import { openBucket } from "../shared/kv.js";
+import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { ensureConsumer } from "../shared/nats.js";
 import { OUTBOX_SCHEMA, Outbox } from "../shared/outbox.js";
 import { checkInstanceName, openRuntime, type CommonServiceOptions } from "../shared/runtime.js";
@@ -95,6 +96,7 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
   }
   for (const type of orderTypes) {
     await ensureConsumer(jsm, { durable: CONSUMERS.kitchen(type), filter: subjects.paidFor(type) }, topology);
+    forwardMaxDeliveries(nc, js, CONSUMERS.kitchen(type), log); // ends with the connection
   }
 
   const outbox = new Outbox(db, js, log, { nc });
@@ -114,8 +116,10 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
   setMaxListeners(0, aborter.signal);
   let running = true;
   let current: HeldOrder | null = null;
-  let cooked = 0;
-  let busyMs = 0;
+  // A worker's figures survive its restarts: they are what its own database says it cooked.
+  const totals = db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(cook_ms), 0) AS ms FROM cooks WHERE state = 'ready'").get() as { n: number; ms: number };
+  let cooked = totals.n;
+  let busyMs = totals.ms;
   const fetches = new Set<ConsumerMessages>();
   /** Cooked orders whose OrderReady is stored and waiting for JetStream's ack; acked (and their place freed) after it. */
   const handingOver = new Map<HeldOrder, Promise<void>>();
@@ -334,7 +338,7 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
   }
 
   const loops = [...orderTypes.map(fetchLoop), cookLoop()];
-  registration.update({ state: "idle" }, 0);
+  registration.update({ state: "idle", orders_cooked: cooked, busy_ms: busyMs }, 0);
   const control = serveControl(nc, "kitchen", name, log, {
     slow: (req: { factor?: number }) => {
       const factor = Number(req.factor ?? 1);

@@ -2,6 +2,7 @@ import { CONSUMERS, subjects, type AnyOrderEvent } from "../shared/contracts.js"
 import { runConsumer } from "../shared/consumer.js";
 import { serveControl } from "../shared/control.js";
 import { decodeOrderEvent } from "../shared/events.js";
+import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { ensureConsumer } from "../shared/nats.js";
 import { openRuntime, type CommonServiceOptions } from "../shared/runtime.js";
 
@@ -54,6 +55,7 @@ export async function start(options: NotificationServiceOptions): Promise<Notifi
   const count = db.prepare("SELECT COUNT(*) AS n FROM notifications");
 
   await ensureConsumer(jsm, { durable: CONSUMERS.notification(instance), filter: subjects.allOrderEvents }, topology);
+  forwardMaxDeliveries(nc, js, CONSUMERS.notification(instance), log); // ends with the connection
   const consumer = runConsumer({
     js,
     durable: CONSUMERS.notification(instance),

@@ -5,6 +5,7 @@ import { runConsumer } from "../shared/consumer.js";
 import { decodeOrderEvent } from "../shared/events.js";
 import { closeServer, createJsonServer, HttpError, listen, readJsonBody, sendJson } from "../shared/http.js";
 import { openBucket } from "../shared/kv.js";
+import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { ensureConsumer } from "../shared/nats.js";
 import { Outbox } from "../shared/outbox.js";
 import { GroupCommit } from "../shared/group-commit.js";
@@ -59,6 +60,7 @@ export async function start(options: OrderServiceOptions): Promise<OrderService>
   outbox.start();
 
   await ensureConsumer(jsm, { durable: CONSUMERS.order(instance), filter: subjects.ownedBy(instance) }, topology);
+  forwardMaxDeliveries(nc, js, CONSUMERS.order(instance), log); // ends with the connection
   const statusConsumer = runConsumer({
     js,
     durable: CONSUMERS.order(instance),

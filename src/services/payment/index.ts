@@ -2,6 +2,7 @@ import { CONSUMERS, subjects, type OrderEvent } from "../shared/contracts.js";
 import { exponentialBackoff, runConsumer } from "../shared/consumer.js";
 import { GroupCommit } from "../shared/group-commit.js";
 import { decodeOrderEvent, orderEvent } from "../shared/events.js";
+import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { ensureConsumer } from "../shared/nats.js";
 import { OUTBOX_SCHEMA, Outbox } from "../shared/outbox.js";
 import { openRuntime, type CommonServiceOptions } from "../shared/runtime.js";
@@ -102,6 +103,7 @@ export async function start(options: PaymentServiceOptions): Promise<PaymentServ
   }
 
   await ensureConsumer(jsm, { durable: CONSUMERS.payment, filter: subjects.placed }, topology);
+  forwardMaxDeliveries(nc, js, CONSUMERS.payment, log); // ends with the connection
   const consumer = runConsumer({
     js,
     durable: CONSUMERS.payment,

@@ -5,6 +5,7 @@ import { errorField } from "../shared/errors.js";
 import { decodeOrderEvent } from "../shared/events.js";
 import { closeServer, createJsonServer, HttpError, listen, sendJson } from "../shared/http.js";
 import { openBucket } from "../shared/kv.js";
+import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { ensureConsumer } from "../shared/nats.js";
 import { openRuntime, type CommonServiceOptions } from "../shared/runtime.js";
 import { ReadModel, TRACKING_SCHEMA } from "./read-model.js";
@@ -40,6 +41,7 @@ export async function start(options: TrackingServiceOptions): Promise<TrackingSe
   const model = new ReadModel(db);
 
   await ensureConsumer(jsm, { durable: CONSUMERS.tracking(instance), filter: subjects.allOrderEvents }, topology);
+  forwardMaxDeliveries(nc, js, CONSUMERS.tracking(instance), log); // ends with the connection
   const consumer = runConsumer({
     js,
     durable: CONSUMERS.tracking(instance),
