@@ -33,6 +33,29 @@ export async function collectNotifications(nc: NatsConnection, instance: string)
   }
 }
 
+/**
+ * What every order-service instance holds and every notification subscriber announced, for the
+ * checker. An instance that cannot answer is reported through `complain` (its orders then show
+ * up as lost: the checker cannot vouch for what it was not told).
+ */
+export async function collectAccounts(
+  nc: NatsConnection,
+  instances: ReadonlyArray<{ id: string; service: string; instance: string }>,
+  complain: (message: string) => void,
+): Promise<{ orders: OrderRecord[]; notifications: Record<string, Array<[string, string]>> }> {
+  const orders: OrderRecord[] = [];
+  const notifications: Record<string, Array<[string, string]>> = {};
+  for (const i of instances) {
+    try {
+      if (i.service === "order") orders.push(...(await collectOrders(nc, i.instance)));
+      else if (i.service === "notification") notifications[i.instance] = await collectNotifications(nc, i.instance);
+    } catch (err) {
+      complain(`could not collect what ${i.id} holds: ${(err as Error).message}`);
+    }
+  }
+  return { orders, notifications };
+}
+
 /** Ask one instance for a fault or setting change (payment provider outage, slow kitchen). */
 export function control<T = unknown>(nc: NatsConnection, service: ServiceName, instance: string, verb: string, body: unknown): Promise<T> {
   return ask<T>(nc, service, instance, verb, body, 5_000);

@@ -2,12 +2,11 @@ import { EventEmitter } from "node:events";
 import { createWriteStream, writeFileSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { isWorkerOnline, STREAMS } from "../services/shared/contracts.js";
-import { errorMessage } from "../services/shared/errors.js";
 import { connectNats, type NatsConnection, type NatsOptions } from "../services/shared/nats.js";
 import { arrivalsFor, plannedCount, targetRateAt } from "./arrivals.js";
 import { Chaos, type FaultRequest } from "./chaos.js";
-import { check, type OrderRecord, type RequestRecord, type StreamRecord } from "./checker.js";
-import { collectNotifications, collectOrders } from "./collect.js";
+import { check, type RequestRecord, type StreamRecord } from "./checker.js";
+import { collectAccounts } from "./collect.js";
 import { decodeDeadLetter, decodeTapped, StreamTap } from "./event-tap.js";
 import { serveHarnessControl, writeCurrentRun } from "./harness-control.js";
 import type { InstanceInfo } from "./launcher.js";
@@ -17,6 +16,7 @@ import { QueueWatch, WorkerWatch } from "./observers.js";
 import { OrderGenerator } from "./order-generator.js";
 import { OrderLedger } from "./order-ledger.js";
 import { recoveryOf, type BacklogSample } from "./recovery.js";
+import { serviceViews, ThresholdWatch, workerState, workerViews } from "./run-views.js";
 import { evaluateThresholds, round, verdictSection } from "./report.js";
 import type {
   FaultRecord,
@@ -28,8 +28,6 @@ import type {
   RunStart,
   RunState,
   RunTick,
-  ServiceView,
-  WorkerView,
 } from "./run-events.js";
 import type { Scenario } from "./scenario.js";
 import { openSession, type Session } from "./session.js";
@@ -77,13 +75,14 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   private readonly deadLetterSamples: NonNullable<RunReport["deadLetterSamples"]> = [];
   private finishing = false;
   private lastPhase = -1;
-  private overThreshold = new Set<string>();
+  private readonly thresholdWatch: ThresholdWatch;
   private readonly backlog: BacklogSample[] = [];
 
   constructor(private readonly options: RunOptions) {
     super();
     this.scenario = options.scenario;
     this.ledger = new OrderLedger(options.observe ?? false);
+    this.thresholdWatch = new ThresholdWatch(this.scenario.expect, (level, message) => this.log(level, "threshold", message));
   }
 
   /** The load clock: ms since load start, pauses excluded (0 before the load starts). */
@@ -158,7 +157,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     const forgetCurrent = writeCurrentRun({ nats: [session.nats.servers].flat(), runDir: session.runDir, pid: process.pid, label: s.name, startedAt: new Date(startedAt).toISOString() });
     const harnessControl = serveHarnessControl(nc, {
       inject: (req) => this.inject(req),
-      status: () => ({ label: s.name, state: this.state, elapsedMs: Math.round(this.now()), runDir: session.runDir, services: this.services() }),
+      status: () => ({ label: s.name, state: this.state, elapsedMs: Math.round(this.now()), runDir: session.runDir, services: serviceViews(this.session?.launcher) }),
     });
     cleanups.push(forgetCurrent, () => harnessControl.stop());
 
@@ -217,23 +216,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   private async check(session: Session, mode: RunMode, outcomes: RequestOutcome[], workers: WorkerWatch, drained: boolean, drainMs: number, startedAt: number): Promise<RunReport> {
     const s = this.scenario;
     const nc = this.nc!;
-    const instances = session.launcher.list();
-    const orders: OrderRecord[] = [];
-    for (const i of instances.filter((x) => x.service === "order")) {
-      try {
-        orders.push(...(await collectOrders(nc, i.instance)));
-      } catch (err) {
-        this.log("error", "run", `could not collect the orders of ${i.id}: ${errorMessage(err)}`);
-      }
-    }
-    const notifications: Record<string, Array<[string, string]>> = {};
-    for (const i of instances.filter((x) => x.service === "notification")) {
-      try {
-        notifications[i.instance] = await collectNotifications(nc, i.instance);
-      } catch (err) {
-        this.log("error", "run", `could not ask ${i.id} what it announced: ${errorMessage(err)}`);
-      }
-    }
+    // Each service's own account, asked over NATS (the same in both modes).
+    const { orders, notifications } = await collectAccounts(nc, session.launcher.list(), (message) => this.log("error", "run", message));
     const requests: RequestRecord[] = outcomes.map((o) => ({ requestId: o.requestId, intendedValid: o.valid, status: o.status, ...(o.orderNumber ? { orderNumber: o.orderNumber } : {}) }));
     // Orders others placed (observe mode) are checked as if our own 201s had made them.
     for (const a of this.ledger.adopted) requests.push({ requestId: a.requestId, intendedValid: true, status: 201, orderNumber: a.orderNumber });
@@ -283,9 +267,9 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
         ordersCooked: w.orders_cooked,
         busyMs: w.busy_ms,
         utilisation: round(w.busy_ms / Math.max(1, elapsed), 3),
-        state: this.workerState(w.name, w.state, isWorkerOnline(w)),
+        state: workerState(w.name, w.state, isWorkerOnline(w), session.launcher),
       })),
-      services: this.services(),
+      services: serviceViews(this.session?.launcher),
       faults: this.chaos!.records.map((f) => ({
         ...f,
         recovery: recoveryOf(f, { series: this.metrics.series(), backlog: this.backlog, touched: (a, b) => this.ledger.aliveDuring(a, b), findings: verdict }),
@@ -421,7 +405,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     }
     this.backlog.push({ atMs: Math.round(now), inFlight: this.ledger.inFlight });
     const latency = this.metrics.rolling(now);
-    this.watchThresholds(latency);
+    this.thresholdWatch.update(latency);
     const second = Math.max(0, Math.floor(now / 1000) - 1);
     const tick: RunTick = {
       elapsedMs: Math.round(now),
@@ -432,63 +416,11 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       lastSecond: this.metrics.sample(second),
       latency,
       queues: queues.latest,
-      workers: this.workers(workers),
-      services: this.services(),
+      workers: workerViews(this.scenario.roster, workers.records, this.session?.launcher, Date.now()),
+      services: serviceViews(this.session?.launcher),
       deadLetters: this.deadLetters,
     };
     this.write("tick", tick);
     this.emit("tick", tick);
-  }
-
-  private watchThresholds(latency: RunTick["latency"]): void {
-    const e = this.scenario.expect;
-    const checks: Array<[string, number | undefined, number, number]> = [
-      ["accept p99", e.acceptP99Ms, latency.accept.p99, latency.accept.count],
-      ["accept p95", e.acceptP95Ms, latency.accept.p95, latency.accept.count],
-      ["end-to-end p95", e.endToEndP95Ms, latency.endToEnd.p95, latency.endToEnd.count],
-      ["end-to-end p99", e.endToEndP99Ms, latency.endToEnd.p99, latency.endToEnd.count],
-    ];
-    for (const [name, limit, actual, count] of checks) {
-      if (limit === undefined || count === 0) continue;
-      const over = actual > limit;
-      if (over && !this.overThreshold.has(name)) this.log("warn", "threshold", `${name} ${actual} ms is over its threshold of ${limit} ms`);
-      if (!over && this.overThreshold.has(name)) this.log("info", "threshold", `${name} ${actual} ms is back within ${limit} ms`);
-      if (over) this.overThreshold.add(name);
-      else this.overThreshold.delete(name);
-    }
-  }
-
-  private workers(watch: WorkerWatch): WorkerView[] {
-    const now = Date.now();
-    const names = new Set([...this.scenario.roster.kitchen.map((w) => w.name), ...watch.records.keys()]);
-    return [...names].map((name) => {
-      const r = watch.records.get(name);
-      const online = r ? isWorkerOnline(r, now) : false;
-      return {
-        name,
-        orderTypes: r?.order_types ?? this.scenario.roster.kitchen.find((w) => w.name === name)?.orderTypes ?? [],
-        state: this.workerState(name, r?.state ?? "unknown", online),
-        online,
-        currentOrder: r?.current_order ?? null,
-        currentForMs: r?.current_since ? now - Date.parse(r.current_since) : null,
-        ordersCooked: r?.orders_cooked ?? 0,
-        busyMs: r?.busy_ms ?? 0,
-        heartbeatAgeMs: r ? now - Date.parse(r.last_seen) : null,
-      };
-    });
-  }
-
-  /** The worker's own word, corrected by what the launcher knows (a killed worker cannot say so). */
-  private workerState(name: string, reported: string, online: boolean): WorkerView["state"] {
-    const instance = this.session?.launcher.get(`kitchen/${name}`);
-    if (instance?.state === "crashed") return "killed";
-    if (instance?.state === "starting" && instance.restarts >= 0 && reported !== "starting") return "restarting";
-    if (instance?.state === "stopped") return "offline";
-    if (!online && reported !== "unknown") return "offline";
-    return reported as WorkerView["state"];
-  }
-
-  private services(): ServiceView[] {
-    return (this.session?.launcher.list() ?? []).map((i) => ({ id: i.id, service: i.service, instance: i.instance, state: i.state, restarts: i.restarts, ...(i.url ? { url: i.url } : {}) }));
   }
 }

@@ -1,0 +1,67 @@
+import { isWorkerOnline, type WorkerRecord } from "../services/shared/contracts.js";
+import type { Launcher } from "./launcher.js";
+import type { LogEntry, RunTick, ServiceView, ThresholdLimits, WorkerView } from "./run-events.js";
+import type { Roster } from "./system.js";
+
+/** One row per kitchen worker: what its heartbeat says, corrected by what the launcher knows. */
+export function workerViews(roster: Roster, records: ReadonlyMap<string, WorkerRecord>, launcher: Launcher | undefined, now: number): WorkerView[] {
+  const names = new Set([...roster.kitchen.map((w) => w.name), ...records.keys()]);
+  return [...names].map((name) => {
+    const r = records.get(name);
+    const online = r ? isWorkerOnline(r, now) : false;
+    return {
+      name,
+      orderTypes: r?.order_types ?? roster.kitchen.find((w) => w.name === name)?.orderTypes ?? [],
+      state: workerState(name, r?.state ?? "unknown", online, launcher),
+      online,
+      currentOrder: r?.current_order ?? null,
+      currentForMs: r?.current_since ? now - Date.parse(r.current_since) : null,
+      ordersCooked: r?.orders_cooked ?? 0,
+      busyMs: r?.busy_ms ?? 0,
+      heartbeatAgeMs: r ? now - Date.parse(r.last_seen) : null,
+    };
+  });
+}
+
+/** The worker's own word, corrected by the launcher: a killed or frozen worker cannot say so itself. */
+export function workerState(name: string, reported: string, online: boolean, launcher: Launcher | undefined): WorkerView["state"] {
+  const instance = launcher?.get(`kitchen/${name}`);
+  if (instance?.state === "crashed") return "killed";
+  if (instance?.state === "paused") return "paused";
+  if (instance?.state === "starting") return "restarting";
+  if (instance?.state === "stopped") return "offline";
+  if (!online && reported !== "unknown") return "offline";
+  return reported as WorkerView["state"];
+}
+
+export function serviceViews(launcher: Launcher | undefined): ServiceView[] {
+  return (launcher?.list() ?? []).map((i) => ({ id: i.id, service: i.service, instance: i.instance, state: i.state, restarts: i.restarts, ...(i.pid ? { pid: i.pid } : {}), ...(i.url ? { url: i.url } : {}) }));
+}
+
+/** Says when a rolling latency crosses its threshold, and when it comes back (once each way). */
+export class ThresholdWatch {
+  private readonly over = new Set<string>();
+
+  constructor(
+    private readonly limits: ThresholdLimits,
+    private readonly say: (level: LogEntry["level"], message: string) => void,
+  ) {}
+
+  update(latency: RunTick["latency"]): void {
+    const e = this.limits;
+    const checks: Array<[string, number | undefined, number, number]> = [
+      ["accept p99", e.acceptP99Ms, latency.accept.p99, latency.accept.count],
+      ["accept p95", e.acceptP95Ms, latency.accept.p95, latency.accept.count],
+      ["end-to-end p95", e.endToEndP95Ms, latency.endToEnd.p95, latency.endToEnd.count],
+      ["end-to-end p99", e.endToEndP99Ms, latency.endToEnd.p99, latency.endToEnd.count],
+    ];
+    for (const [name, limit, actual, count] of checks) {
+      if (limit === undefined || count === 0) continue;
+      const isOver = actual > limit;
+      if (isOver && !this.over.has(name)) this.say("warn", `${name} ${actual} ms is over its threshold of ${limit} ms`);
+      if (!isOver && this.over.has(name)) this.say("info", `${name} ${actual} ms is back within ${limit} ms`);
+      if (isOver) this.over.add(name);
+      else this.over.delete(name);
+    }
+  }
+}
