@@ -79,14 +79,15 @@ export const upCommand: CommandModule<object, UpArgs> = {
       const live = args.tui && process.stdout.isTTY && !process.env.CI;
       const write = (line: string) => process.stdout.write(`${line}\n`);
       let dashboard: { waitUntilExit(): Promise<void>; unmount(): void } | null = null;
-      run.once("start", (start) => {
-        for (const line of endpointLines(start, args.cluster > 1)) write(line);
-      });
       if (live) {
+        // The dashboard owns the terminal and its header shows the endpoints: anything printed
+        // beside it would fight its redraws.
         const { renderDashboard } = await import("../tui/dashboard.js");
-        // The endpoints first, then the dashboard below them.
-        run.once("start", () => (dashboard = renderDashboard(run)));
+        dashboard = renderDashboard(run);
       } else {
+        run.once("start", (start) => {
+          for (const line of endpointLines(start, args.cluster > 1)) write(line);
+        });
         run.on("log", (entry) => write(formatLogLine(entry)));
         run.on("fault", (f) => write(`[${((f.endedAtMs ?? f.startedAtMs) / 1000).toFixed(1)}s] fault ${f.id} (${f.source}) ${f.detail}: ${f.error ? `refused: ${f.error}` : f.endedAtMs !== null && f.endedAtMs > f.startedAtMs ? "ended" : "injected"}`));
         run.once("done", (report) => write(formatSummary(report)));

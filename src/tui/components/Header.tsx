@@ -51,6 +51,10 @@ export function Header({ title, start, tick, state, width }: HeaderProps) {
           ? " tail"
           : "";
   const clock = `${formatClock(elapsed)}/${formatClock(total)} `;
+  const openEnded = !!scenario && total === 0 && phases.length === 0;
+  const order = start?.endpoints?.order[0];
+  const tracking = start?.endpoints?.tracking[0];
+  const endpoints = `${order ? `  order ${order}/orders` : ""}${tracking ? `  tracking ${tracking}` : ""}`;
   const planned = start && width >= 80 ? `  ${start.plannedOrders} planned` : "";
   const barWidth = Math.max(4, width - clock.length - phaseText.length - planned.length - 1);
   const bar = progressBar(
@@ -72,7 +76,12 @@ export function Header({ title, start, tick, state, width }: HeaderProps) {
           <Text>{paint(right, STATE_TONE[state])}</Text>
         </Box>
       </Box>
-      <Text wrap="truncate">{clock + paint(bar, STATE_TONE[state]) + phaseText + paint(planned, "dim")}</Text>
+      <Text wrap="truncate">
+        {openEnded
+          ? // `up`: no scripted load to show progress through; where to send orders instead.
+            `${formatClock(elapsed)} ${paint("elapsed", "dim")}${endpoints}`
+          : clock + paint(bar, STATE_TONE[state]) + phaseText + paint(planned, "dim")}
+      </Text>
     </Box>
   );
 }
