@@ -11,7 +11,9 @@ export async function openBucket(nc: NatsConnection, name: string, options: { re
     try {
       return await kvm.create(name, { replicas: options.replicas, history: options.history ?? 1, ...(options.ttlMs ? { ttl: options.ttlMs } : {}) });
     } catch (err) {
-      if (!/already in use|exists/i.test(errorMessage(err))) throw err;
+      // Created by another service meanwhile: the server says "already in use", or, when the two
+      // creates cross inside it, "subjects overlap with an existing stream" (the bucket's own).
+      if (!/already in use|exists|subjects overlap/i.test(errorMessage(err))) throw err;
       return kvm.open(name);
     }
   });
