@@ -95,7 +95,7 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
     throw err;
   }
   for (const type of orderTypes) {
-    await ensureConsumer(jsm, { durable: CONSUMERS.kitchen(type), filter: subjects.paidFor(type) }, topology);
+    await ensureConsumer(jsm, { durable: CONSUMERS.kitchen(type), filter: subjects.paidFor(type) }, topology, log);
     forwardMaxDeliveries(nc, js, CONSUMERS.kitchen(type), log); // ends with the connection
   }
 

@@ -54,7 +54,7 @@ export async function start(options: NotificationServiceOptions): Promise<Notifi
   const page = db.prepare("SELECT seq, order_number, to_status FROM notifications WHERE seq > ? ORDER BY seq LIMIT ?");
   const count = db.prepare("SELECT COUNT(*) AS n FROM notifications");
 
-  await ensureConsumer(jsm, { durable: CONSUMERS.notification(instance), filter: subjects.allOrderEvents }, topology);
+  await ensureConsumer(jsm, { durable: CONSUMERS.notification(instance), filter: subjects.allOrderEvents, ordered: true }, topology, log);
   forwardMaxDeliveries(nc, js, CONSUMERS.notification(instance), log); // ends with the connection
   const consumer = runConsumer({
     js,

@@ -59,7 +59,7 @@ export async function start(options: OrderServiceOptions): Promise<OrderService>
   await numbers.ensure(utcDay(new Date()));
   outbox.start();
 
-  await ensureConsumer(jsm, { durable: CONSUMERS.order(instance), filter: subjects.ownedBy(instance) }, topology);
+  await ensureConsumer(jsm, { durable: CONSUMERS.order(instance), filter: subjects.ownedBy(instance), ordered: true }, topology, log);
   forwardMaxDeliveries(nc, js, CONSUMERS.order(instance), log); // ends with the connection
   const statusConsumer = runConsumer({
     js,

@@ -102,7 +102,7 @@ export async function start(options: PaymentServiceOptions): Promise<PaymentServ
     else log.info({ action: "payment_declined", order_number: event.order_number, amount, reason: result.reason }, `Payment declined for ${event.order_number}: ${result.reason}`);
   }
 
-  await ensureConsumer(jsm, { durable: CONSUMERS.payment, filter: subjects.placed }, topology);
+  await ensureConsumer(jsm, { durable: CONSUMERS.payment, filter: subjects.placed }, topology, log);
   forwardMaxDeliveries(nc, js, CONSUMERS.payment, log); // ends with the connection
   const consumer = runConsumer({
     js,

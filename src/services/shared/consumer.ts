@@ -1,4 +1,4 @@
-import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import { AckPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import { STREAMS, subjects, type DeadLetter } from "./contracts.js";
 import { errorField, errorMessage, PoisonMessageError } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -27,6 +27,15 @@ export interface ConsumerRunnerOptions<T> {
    * least `minGapMs` apart (default 2): under load a batch gathers what came in meanwhile (one
    * commit, one write of acks) instead of a commit and a write per message; when idle, a message
    * is handled at once.
+   *
+   * When the durable's ack policy is AckPolicy.All (an ordered durable: `ordered` in
+   * ensureConsumer; the runner reads the policy from the consumer's info, so an older durable
+   * created with Explicit keeps working), one ack settles every message up to it: after each
+   * commit only the last message of the longest settled prefix is acked. A message handed back for
+   * a retry (or being dead-lettered) blocks every ack above it until it is settled itself; what was
+   * handled above it meanwhile stays unacked and, if it comes back, is found to be a duplicate.
+   * A delivery lost on the way (a gap in the delivery sequence: a connection dropped) would be
+   * covered by the next ack, so the runner then stops, lets the server redeliver, and starts again.
    */
   batch?: { db: Db; max?: number; minGapMs?: number };
 }
@@ -39,6 +48,10 @@ export interface ConsumerRunner {
   /** Messages handled (acked) since start. */
   readonly handled: number;
   readonly deadLettered: number;
+  /** Acks (and naks, terms) sent since start: one per message with AckPolicy.Explicit, one per settled prefix with AckPolicy.All. */
+  readonly acks: number;
+  /** The durable's ack policy as the server has it (known once the runner has subscribed). */
+  readonly ackPolicy: "all" | "explicit" | null;
 }
 
 export const exponentialBackoff = (deliveries: number) => Math.min(100 * 2 ** (deliveries - 1), 5_000);
@@ -57,10 +70,74 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
   let messages: ConsumerMessages | null = null;
   let handled = 0;
   let deadLettered = 0;
+  let acks = 0;
+  let ackPolicy: "all" | "explicit" | null = null;
   const inFlight = new Set<Promise<void>>();
 
+  // ---- AckPolicy.All (ordered durables in batch mode): one ack settles every message up to it ----
+  let ackAll = false;
+  /** Bumped whenever the AckAll bookkeeping is reset: late callbacks of an earlier subscription must not ack. */
+  let epoch = 0;
+  /** Stream sequences handed back for a retry or being dead-lettered, with since when: no ack may cover them. */
+  const unsettled = new Map<number, number>();
+  /** Handled and committed, not acked yet (an unsettled message below them, or the next ack will carry them). */
+  let settledUnacked: JsMsg[] = [];
+  /** The delivery sequence the next delivery must have (0: not known); a gap is a delivery lost on the way. */
+  let nextDelivery = 0;
+  /** Why the subscription is being restarted (a lost delivery, a retry that never came back); null when it is not. */
+  let resync: string | null = null;
+  let ackWaitMs = 30_000;
+
+  function ackNow(msg: JsMsg): void {
+    msg.ack();
+    acks++;
+  }
+  function nakNow(msg: JsMsg, delayMs?: number): void {
+    if (ackAll) unsettled.set(msg.seq, Date.now());
+    msg.nak(delayMs);
+    acks++;
+  }
+  /** A message is handled (or dead-lettered): acked at once, or (AckAll) with the next settled prefix. */
+  function done(msg: JsMsg): void {
+    if (!ackAll) return ackNow(msg);
+    unsettled.delete(msg.seq);
+    settledUnacked.push(msg);
+  }
+  /** AckAll: ack the settled message of highest stream sequence below every unsettled one (one ack for all of them). */
+  function ackSettledPrefix(): void {
+    if (!ackAll || settledUnacked.length === 0) return;
+    let floor = Infinity;
+    for (const seq of unsettled.keys()) if (seq < floor) floor = seq;
+    let last: JsMsg | null = null;
+    for (const m of settledUnacked) if (m.seq < floor && (!last || m.seq > last.seq)) last = m;
+    if (!last) return;
+    const upTo = last.seq;
+    settledUnacked = settledUnacked.filter((m) => m.seq > upTo);
+    try {
+      ackNow(last);
+    } catch (err) {
+      // The connection is gone: what was not acked comes back and is found to be a duplicate.
+      log.debug({ action: "ack_failed", error: errorField(err) }, "Could not ack");
+    }
+  }
+
   async function deadLetter(msg: JsMsg, reason: string): Promise<void> {
-    if (await publishDeadLetter(js, durable, msg, reason, log)) deadLettered++;
+    if (!ackAll) {
+      if (await publishDeadLetter(js, durable, msg, reason, log)) deadLettered++;
+      return;
+    }
+    // AckAll: a term() would settle everything below it too; the message is acked with its prefix instead.
+    const mine = epoch;
+    unsettled.set(msg.seq, Date.now());
+    const stored = await publishDeadLetter(js, durable, msg, reason, log, { settle: false });
+    if (stored) deadLettered++;
+    if (mine !== epoch) return;
+    if (stored) {
+      done(msg);
+      ackSettledPrefix();
+    } else {
+      unsettled.set(msg.seq, Date.now()); // handed back by publishDeadLetter: it comes back
+    }
   }
 
   async function process(msg: JsMsg): Promise<void> {
@@ -81,14 +158,17 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
   /** A handler's answer: ack, or a retry it asked for. */
   function settle(msg: JsMsg, result: HandleResult): void {
     if (result && typeof result === "object" && "retryInMs" in result) {
-      msg.nak(result.retryInMs);
+      nakNow(msg, result.retryInMs);
       return;
     }
-    msg.ack();
+    done(msg);
     handled++;
   }
 
-  /** A handler threw: dead-letter poison and last attempts, otherwise retry with backoff. */
+  /**
+   * A handler threw: dead-letter poison and last attempts, otherwise retry with backoff. What it
+   * does to the AckAll bookkeeping happens before its first await (callers settle the rest after).
+   */
   async function failed(msg: JsMsg, err: unknown): Promise<void> {
     if (err instanceof PoisonMessageError) {
       await deadLetter(msg, `poison: ${err.message}`);
@@ -103,7 +183,7 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
       { action: "message_failed", subject: msg.subject, deliveries, error: errorField(err) },
       `Handling failed (delivery ${deliveries}), retrying`,
     );
-    msg.nak(backoff(deliveries));
+    nakNow(msg, backoff(deliveries));
   }
 
   // ---- batch mode: the messages that arrived together, one transaction, acks after the commit ----
@@ -150,32 +230,35 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
         track(deadLetter(msg, `poison: ${errorMessage(err)}`));
       }
     }
-    if (items.length === 0) return;
-    const outcomes: Array<{ ok: boolean; value: unknown }> = [];
-    try {
-      group!.immediate(items, outcomes);
-    } catch (err) {
-      // The commit failed: nothing of the batch is stored; every message comes back later.
-      log.error({ action: "batch_commit_failed", durable, messages: items.length, error: errorField(err) }, "Could not commit a batch; retrying its messages");
-      for (const { msg } of items) {
-        try {
-          msg.nak(backoff(msg.info.deliveryCount));
-        } catch {
-          // the connection is gone: the broker redelivers after ack_wait anyway
-        }
-      }
-      return;
-    }
-    // Committed: settle each message in stream order (the acks leave together in one write).
-    items.forEach(({ msg }, i) => {
-      const outcome = outcomes[i];
+    if (items.length > 0) {
+      const outcomes: Array<{ ok: boolean; value: unknown }> = [];
       try {
-        if (outcome.ok) settle(msg, outcome.value as HandleResult);
-        else track(failed(msg, outcome.value));
+        group!.immediate(items, outcomes);
       } catch (err) {
-        log.debug({ action: "ack_failed", error: errorField(err) }, "Could not settle a message");
+        // The commit failed: nothing of the batch is stored; every message comes back later.
+        log.error({ action: "batch_commit_failed", durable, messages: items.length, error: errorField(err) }, "Could not commit a batch; retrying its messages");
+        for (const { msg } of items) {
+          try {
+            nakNow(msg, backoff(msg.info.deliveryCount));
+          } catch {
+            // the connection is gone: the broker redelivers after ack_wait anyway
+          }
+        }
+        return;
       }
-    });
+      // Committed: settle each message in stream order (the acks leave together in one write).
+      items.forEach(({ msg }, i) => {
+        const outcome = outcomes[i];
+        try {
+          if (outcome.ok) settle(msg, outcome.value as HandleResult);
+          else track(failed(msg, outcome.value));
+        } catch (err) {
+          log.debug({ action: "ack_failed", error: errorField(err) }, "Could not settle a message");
+        }
+      });
+    }
+    // AckAll: one ack for the longest settled prefix (a failing message holds back what follows it).
+    ackSettledPrefix();
   }
 
   /**
@@ -183,18 +266,51 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
    * incarnation and never acked (it stopped or crashed with them on their way) come back only after
    * ack_wait, and meanwhile the first pulls would bring newer ones: events of one order out of
    * order, which a state machine refuses for good. So when there are such messages, wait until they
-   * are due: the server then redelivers them before anything newer.
+   * are due: the server then redelivers them before anything newer. The consumer's info also says
+   * which ack policy the durable has, and where its delivery sequence stands.
    */
   async function awaitRedeliveries(consumer: Consumer): Promise<void> {
     const info = await consumer.info();
+    ackPolicy = info.config.ack_policy === AckPolicy.All ? "all" : "explicit";
+    ackAll = ackPolicy === "all";
+    ackWaitMs = Math.ceil((info.config.ack_wait ?? 30e9) / 1e6);
+    // Nothing else delivers on this durable (one instance): the next delivery is the one after the last delivered.
+    nextDelivery = info.delivered.consumer_seq + 1;
     if (info.num_ack_pending === 0 || !running) return;
-    const waitMs = Math.ceil((info.config.ack_wait ?? 0) / 1e6) + 100;
+    const waitMs = ackWaitMs + 100;
     log.info({ action: "awaiting_redeliveries", durable, unacked: info.num_ack_pending, wait_ms: waitMs }, `${info.num_ack_pending} messages of ${durable} are unacked from before; waiting ${waitMs} ms for their redelivery first`);
     const until = Date.now() + waitMs;
     while (running && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(100, until - Date.now())));
   }
 
+  /** AckAll: stop this subscription (what it delivers from now on is left to be redelivered) and start again. */
+  function restartSubscription(reason: string): void {
+    if (resync !== null) return;
+    resync = reason;
+    messages?.stop();
+  }
+
+  /** AckAll: forget what the previous subscription left unacked; the server redelivers it (awaitRedeliveries). */
+  function resetAckAll(): void {
+    epoch++;
+    unsettled.clear();
+    settledUnacked = [];
+    nextDelivery = 0;
+    resync = null;
+  }
+
   function enqueue(msg: JsMsg): void {
+    if (ackAll) {
+      const seq = msg.info.deliverySequence;
+      if (nextDelivery !== 0 && seq !== nextDelivery) {
+        // A delivery never reached us (a connection dropped with it on the way): the next ack would
+        // settle it unhandled. Handle what came before it, leave the rest to be redelivered.
+        flushBatch();
+        restartSubscription(`delivery ${seq} arrived where ${nextDelivery} was expected`);
+        return;
+      }
+      nextDelivery = seq + 1;
+    }
     pending.push(msg);
     if (pending.length >= batchMax) flushBatch();
     else if (!flushScheduled) {
@@ -205,6 +321,18 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
       else setTimeout(flushBatch, wait);
     }
   }
+
+  // AckAll: a message handed back for a retry that never comes back (its redelivery lost) would hold every ack forever.
+  const watchdog = group
+    ? setInterval(() => {
+        if (!ackAll || resync !== null) return;
+        const tooOld = Date.now() - (ackWaitMs + 5_000 + backoff(options.maxDeliver));
+        for (const since of unsettled.values()) {
+          if (since < tooOld) return restartSubscription("a message handed back for a retry did not come back");
+        }
+      }, 1_000)
+    : null;
+  watchdog?.unref();
 
   async function loop(): Promise<void> {
     while (running) {
@@ -221,7 +349,8 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
           if (group) {
             // No break when stopping: stop() ends the iterator after the messages this client
             // already holds, and they are handled and acked here instead of being dropped.
-            enqueue(msg);
+            // Restarting (AckAll): they are left unacked instead, to come back in order.
+            if (resync === null) enqueue(msg);
             continue;
           }
           // process() never throws on input; this catch is for acks on a connection that just closed.
@@ -236,23 +365,34 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
         if (!running) break;
         log.warn({ action: "consumer_restart", durable, error: errorField(err) }, `Consumer ${durable} interrupted, resubscribing`);
       }
+      if (group) {
+        flushBatch();
+        if (resync !== null && running) {
+          log.warn({ action: "consumer_resync", durable, reason: resync }, `Consumer ${durable} restarts its subscription (${resync}); what it has not acked is redelivered first`);
+        }
+        // A new subscription starts from what the server has: its unacked messages come back first.
+        if (running) resetAckAll();
+      }
       if (running) await new Promise((r) => setTimeout(r, 500));
     }
     if (group) flushBatch();
     await Promise.allSettled(inFlight);
+    if (group) ackSettledPrefix();
+    if (watchdog) clearInterval(watchdog);
   }
 
-  const done = loop();
+  const done_ = loop();
 
   return {
     async stop() {
       running = false;
       messages?.stop();
-      await done;
+      await done_;
     },
     halt() {
       running = false;
       halted = true;
+      if (watchdog) clearInterval(watchdog);
       messages?.stop();
     },
     get handled() {
@@ -261,14 +401,22 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
     get deadLettered() {
       return deadLettered;
     },
+    get acks() {
+      return acks;
+    },
+    get ackPolicy() {
+      return ackPolicy;
+    },
   };
 }
 
 /**
  * Publish a message a consumer gives up on to the dead-letter stream, with the reason, and
- * terminate it. If the dead letter cannot be stored the message is left to come back instead.
+ * terminate it (unless `settle` is false: the caller acks it, as an AckAll consumer does, where a
+ * term would settle every message below it too). If the dead letter cannot be stored the message
+ * is handed back to come back instead.
  */
-export async function publishDeadLetter(js: JetStreamClient, durable: string, msg: JsMsg, reason: string, log: Logger): Promise<boolean> {
+export async function publishDeadLetter(js: JetStreamClient, durable: string, msg: JsMsg, reason: string, log: Logger, opts: { settle?: boolean } = {}): Promise<boolean> {
   const letter: DeadLetter = {
     stream: STREAMS.orders,
     consumer: durable,
@@ -283,7 +431,7 @@ export async function publishDeadLetter(js: JetStreamClient, durable: string, ms
     await js.publish(subjects.deadLetter(STREAMS.orders, durable), JSON.stringify(letter), {
       msgID: `${STREAMS.orders}.${durable}.${msg.seq}`,
     });
-    msg.term();
+    if (opts.settle !== false) msg.term();
     log.warn({ action: "message_dead_lettered", subject: msg.subject, stream_seq: msg.seq, reason }, `Message dead-lettered: ${reason}`);
     return true;
   } catch (err) {

@@ -8,12 +8,14 @@ import {
   RetentionPolicy,
   StorageType,
   type ConsumerConfig,
+  type ConsumerInfo,
   type JetStreamManager,
   type StreamConfig,
 } from "@nats-io/jetstream";
 import { BrokerUnavailableError, ConfigError, errorMessage } from "./errors.js";
 import { STREAMS, subjects } from "./contracts.js";
 import { definedOnly } from "./objects.js";
+import type { Logger } from "./logger.js";
 
 export type { NatsConnection };
 
@@ -173,13 +175,20 @@ export interface DurableSpec {
   /** Fanout consumers (tracking, notification) start at the beginning; shared work queues too. */
   deliver?: DeliverPolicy;
   maxAckPending?: number;
+  /**
+   * A durable with one instance that applies its messages in stream order (order status, tracking,
+   * notification): AckPolicy.All, so one ack settles every message up to it (an ack per batch
+   * instead of one per message). Shared work queues (payment, kitchen) stay AckPolicy.Explicit:
+   * their instances settle messages independently, out of order.
+   */
+  ordered?: boolean;
 }
 
 export function consumerConfig(spec: DurableSpec, topology: Required<TopologyOptions>): Partial<ConsumerConfig> {
   return {
     durable_name: spec.durable,
     filter_subject: spec.filter,
-    ack_policy: AckPolicy.Explicit,
+    ack_policy: spec.ordered ? AckPolicy.All : AckPolicy.Explicit,
     deliver_policy: spec.deliver ?? DeliverPolicy.All,
     ack_wait: nanos(topology.ackWaitMs),
     max_deliver: topology.maxDeliver,
@@ -187,9 +196,40 @@ export function consumerConfig(spec: DurableSpec, topology: Required<TopologyOpt
   };
 }
 
-/** Create (or align) a durable pull consumer on the ORDERS stream. Idempotent. */
-export async function ensureConsumer(jsm: JetStreamManager, spec: DurableSpec, topology: Required<TopologyOptions>): Promise<void> {
-  await retryWhileSettling(`create consumer ${spec.durable}`, () => jsm.consumers.add(STREAMS.orders, consumerConfig(spec, topology)));
+/**
+ * Create (or align) a durable pull consumer on the ORDERS stream. Idempotent. A durable that
+ * already exists with a setting the server will not change in place (its ack policy: one created by
+ * an older version of a service) is kept as it is, and its info returned: the consumer runner reads
+ * the actual policy from it and acks accordingly.
+ */
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  spec: DurableSpec,
+  topology: Required<TopologyOptions>,
+  log?: Logger,
+): Promise<ConsumerInfo> {
+  const config = consumerConfig(spec, topology);
+  return retryWhileSettling(`create consumer ${spec.durable}`, async () => {
+    try {
+      return await jsm.consumers.add(STREAMS.orders, config);
+    } catch (err) {
+      // It exists and the server refuses the change (e.g. "ack policy can not be updated"): keep it.
+      // Not there at all (a broker still settling, ...): the error is the caller's, or retried.
+      let info: ConsumerInfo;
+      try {
+        info = await jsm.consumers.info(STREAMS.orders, spec.durable);
+      } catch {
+        throw err;
+      }
+      if (info.config.ack_policy !== config.ack_policy) {
+        log?.warn(
+          { action: "consumer_kept", durable: spec.durable, ack_policy: info.config.ack_policy, wanted: config.ack_policy, reason: errorMessage(err) },
+          `Durable ${spec.durable} exists with ack policy ${info.config.ack_policy} (this version creates ${config.ack_policy}); keeping it as it is`,
+        );
+      }
+      return info;
+    }
+  });
 }
 
 /** Connect, create streams, hand back the manager: the start of every service. */

@@ -40,7 +40,7 @@ export async function start(options: TrackingServiceOptions): Promise<TrackingSe
   const { log, js, jsm, nc, db, topology } = rt;
   const model = new ReadModel(db);
 
-  await ensureConsumer(jsm, { durable: CONSUMERS.tracking(instance), filter: subjects.allOrderEvents }, topology);
+  await ensureConsumer(jsm, { durable: CONSUMERS.tracking(instance), filter: subjects.allOrderEvents, ordered: true }, topology, log);
   forwardMaxDeliveries(nc, js, CONSUMERS.tracking(instance), log); // ends with the connection
   const consumer = runConsumer({
     js,

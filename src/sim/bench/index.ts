@@ -115,8 +115,9 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
           onProgress: (d, total) => progress.status(`baseline JetStream ${bar(d / total)} ${fmt(d)} of ${fmt(total)} deliveries`),
         });
         progress.done();
-        result.baselines.jetstream = { ...js, perOrder: { publishes: perOrder.publishes, deliveries: perOrder.deliveries } };
-        progress.step(`baseline JetStream (${perOrder.publishes} publishes + ${perOrder.deliveries} consume/acks per order, ${fmt(orders)} orders): ${fmt(js.ordersPerSecond)} orders/s (${fmt(js.publishesPerSecond + js.deliveriesPerSecond)} msg/s); publish alone ${fmt(js.publishes / js.publishSeconds)} msg/s`);
+        const acksPerOrder = Math.round((js.acks / js.orders) * 100) / 100;
+        result.baselines.jetstream = { ...js, perOrder: { publishes: perOrder.publishes, deliveries: perOrder.deliveries, acks: acksPerOrder } };
+        progress.step(`baseline JetStream (${perOrder.publishes} publishes + ${perOrder.deliveries} deliveries per order, acked as the services ack them: ${acksPerOrder} acks per order; ${fmt(orders)} orders): ${fmt(js.ordersPerSecond)} orders/s (${fmt(js.publishesPerSecond + js.deliveriesPerSecond)} msg/s); publish alone ${fmt(js.publishes / js.publishSeconds)} msg/s`);
       } finally {
         await broker.stop();
       }

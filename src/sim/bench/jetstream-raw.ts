@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager, type ConsumerMessages } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import { CONSUMERS, ORDER_TYPES, STREAMS, subjects, type EventKind, type OrderType } from "../../services/shared/contracts.js";
 import { orderEvent } from "../../services/shared/events.js";
 import type { OutboxMessage } from "../../services/shared/outbox.js";
@@ -11,16 +11,18 @@ export const EVENTS_PER_ORDER: readonly EventKind[] = ["placed", "paid", "cookin
 export interface DurableFilter {
   durable: string;
   filter: string;
+  /** One instance applying its messages in stream order: AckPolicy.All, one ack per batch (as the services create it). */
+  ordered: boolean;
 }
 
 /** The durable consumers a roster creates on ORDERS, with their filters (README's event catalogue). */
 export function rosterDurables(roster: Roster): DurableFilter[] {
-  const out: DurableFilter[] = [{ durable: CONSUMERS.payment, filter: subjects.placed }];
+  const out: DurableFilter[] = [{ durable: CONSUMERS.payment, filter: subjects.placed, ordered: false }];
   const types = new Set<OrderType>(roster.kitchen.flatMap((w) => w.orderTypes ?? [...ORDER_TYPES]));
-  for (const t of ORDER_TYPES) if (types.has(t)) out.push({ durable: CONSUMERS.kitchen(t), filter: subjects.paidFor(t) });
-  for (let i = 1; i <= roster.order.instances; i++) out.push({ durable: CONSUMERS.order(`order-${i}`), filter: subjects.ownedBy(`order-${i}`) });
-  for (let i = 1; i <= roster.tracking.instances; i++) out.push({ durable: CONSUMERS.tracking(`tracking-${i}`), filter: subjects.allOrderEvents });
-  for (let i = 1; i <= roster.notification.instances; i++) out.push({ durable: CONSUMERS.notification(`notification-${i}`), filter: subjects.allOrderEvents });
+  for (const t of ORDER_TYPES) if (types.has(t)) out.push({ durable: CONSUMERS.kitchen(t), filter: subjects.paidFor(t), ordered: false });
+  for (let i = 1; i <= roster.order.instances; i++) out.push({ durable: CONSUMERS.order(`order-${i}`), filter: subjects.ownedBy(`order-${i}`), ordered: true });
+  for (let i = 1; i <= roster.tracking.instances; i++) out.push({ durable: CONSUMERS.tracking(`tracking-${i}`), filter: subjects.allOrderEvents, ordered: true });
+  for (let i = 1; i <= roster.notification.instances; i++) out.push({ durable: CONSUMERS.notification(`notification-${i}`), filter: subjects.allOrderEvents, ordered: true });
   return out;
 }
 
@@ -35,8 +37,12 @@ export function subjectMatches(filter: string, subject: string): boolean {
   return f.length === s.length;
 }
 
-/** How many messages one order costs the broker: publishes, and deliveries (each acked) to the roster's durables. */
-export function messagesPerOrder(roster: Roster, origin = "order-1"): { publishes: number; deliveries: number; byDurable: Record<string, number> } {
+/**
+ * How many messages one order costs the broker: publishes, and deliveries to the roster's durables;
+ * `ackedEach` of the deliveries go to AckPolicy.Explicit durables (an ack each), the rest to the
+ * ordered AckPolicy.All ones (an ack per batch: how many depends on the batching, so it is measured).
+ */
+export function messagesPerOrder(roster: Roster, origin = "order-1"): { publishes: number; deliveries: number; ackedEach: number; byDurable: Record<string, number> } {
   const durables = rosterDurables(roster);
   const byDurable: Record<string, number> = Object.fromEntries(durables.map((d) => [d.durable, 0]));
   // Averaged over the three order types (a type goes to its own kitchen consumer).
@@ -47,13 +53,16 @@ export function messagesPerOrder(roster: Roster, origin = "order-1"): { publishe
     }
   }
   const deliveries = Object.values(byDurable).reduce((a, b) => a + b, 0);
-  return { publishes: EVENTS_PER_ORDER.length, deliveries: Math.round(deliveries * 100) / 100, byDurable };
+  const ackedEach = durables.filter((d) => !d.ordered).reduce((a, d) => a + byDurable[d.durable], 0);
+  return { publishes: EVENTS_PER_ORDER.length, deliveries: Math.round(deliveries * 100) / 100, ackedEach: Math.round(ackedEach * 100) / 100, byDurable };
 }
 
 export interface JetStreamCeiling {
   orders: number;
   publishes: number;
   deliveries: number;
+  /** Acks sent: one per delivery to an Explicit durable, one per batch to an ordered (AckPolicy.All) one. */
+  acks: number;
   seconds: number;
   /** Orders' worth of messages per second: the ceiling the pipeline's orders/s sits under. */
   ordersPerSecond: number;
@@ -71,6 +80,8 @@ export interface JetStreamCeilingOptions {
   window?: number;
   /** Pull batch of each consumer. */
   pullBatch?: number;
+  /** Ordered durables: acks at least this far apart (the services' commit gap), each settling what came before. */
+  ackGapMs?: number;
   timeoutMs?: number;
   onProgress?: (delivered: number, expected: number) => void;
 }
@@ -79,8 +90,10 @@ export interface JetStreamCeilingOptions {
  * The raw JetStream ceiling for the pipeline's message pattern, on a fresh broker: the ORDERS
  * stream and durable consumers exactly as the services create them, each consumer on its own
  * connection; publish the events of `orders` orders (real envelopes, msgID = event id) while every
- * durable consumes and acks what its filter selects. No SQLite, no HTTP, no logic: what the broker
- * and the client library alone allow on this machine, with everything in this one process.
+ * durable consumes and acks what its filter selects, the way the services ack it (an ack per
+ * message on the shared Explicit durables; one per batch on the ordered AckPolicy.All ones). No
+ * SQLite, no HTTP, no logic: what the broker and the client library alone allow on this machine,
+ * with everything in this one process.
  */
 export async function measureJetStreamCeiling(options: JetStreamCeilingOptions): Promise<JetStreamCeiling> {
   const topology = resolveTopology(undefined);
@@ -98,7 +111,7 @@ export async function measureJetStreamCeiling(options: JetStreamCeilingOptions):
     const admin = await open("bench:admin");
     const jsm = await jetstreamManager(admin);
     await ensureStreams(jsm, topology);
-    for (const d of durables) await jsm.consumers.add(STREAMS.orders, consumerConfig({ durable: d.durable, filter: d.filter }, topology));
+    for (const d of durables) await jsm.consumers.add(STREAMS.orders, consumerConfig({ durable: d.durable, filter: d.filter, ordered: d.ordered }, topology));
 
     // What each durable must see.
     const events: OutboxMessage[] = [];
@@ -114,6 +127,8 @@ export async function measureJetStreamCeiling(options: JetStreamCeilingOptions):
     const expected = new Map(durables.map((d) => [d.durable, events.filter((e) => subjectMatches(d.filter, e.subject)).length]));
     const totalExpected = [...expected.values()].reduce((a, b) => a + b, 0);
     let delivered = 0;
+    let acks = 0;
+    const ackGapMs = options.ackGapMs ?? 2;
 
     let resolveAll!: () => void;
     const allDone = new Promise<void>((r) => (resolveAll = r));
@@ -129,11 +144,36 @@ export async function measureJetStreamCeiling(options: JetStreamCeilingOptions):
         if (++finishedConsumers === durables.length) resolveAll();
         return;
       }
+      // As the services settle: an ack per message (Explicit), or (ordered, AckPolicy.All) one ack for
+      // what arrived together, after this turn's I/O and at least ackGapMs after the previous one.
+      let last: JsMsg | null = null;
+      let scheduled = false;
+      let lastAck = 0;
+      const ackLast = () => {
+        scheduled = false;
+        if (!last) return;
+        last.ack();
+        acks++;
+        last = null;
+        lastAck = performance.now();
+      };
       for await (const m of messages) {
-        m.ack();
         got++;
         delivered++;
+        if (!d.ordered) {
+          m.ack();
+          acks++;
+        } else {
+          last = m;
+          if (!scheduled) {
+            scheduled = true;
+            const wait = lastAck + ackGapMs - performance.now();
+            if (wait <= 0) setImmediate(ackLast);
+            else setTimeout(ackLast, wait);
+          }
+        }
         if (got === want) {
+          ackLast();
           await nc.flush();
           if (++finishedConsumers === durables.length) resolveAll();
           break;
@@ -168,6 +208,7 @@ export async function measureJetStreamCeiling(options: JetStreamCeilingOptions):
       orders: options.orders,
       publishes: events.length,
       deliveries: totalExpected,
+      acks,
       seconds: Math.round(seconds * 1000) / 1000,
       ordersPerSecond: Math.round(options.orders / seconds),
       publishesPerSecond: Math.round(events.length / seconds),

@@ -27,7 +27,8 @@ export interface BenchResult {
   loadAverage: { start: [number, number, number]; end: [number, number, number] };
   baselines: {
     sqlite?: SqliteCeiling;
-    jetstream?: JetStreamCeiling & { perOrder: { publishes: number; deliveries: number } };
+    /** perOrder.acks: acks actually sent per order (absent in results from before the ordered durables used AckPolicy.All: one per delivery). */
+    jetstream?: JetStreamCeiling & { perOrder: { publishes: number; deliveries: number; acks?: number } };
   };
   accept: AcceptResult[];
   pipeline: Array<PipelineResult & { ratioToJetStream: number | null }>;
@@ -124,7 +125,7 @@ export function renderTables(entries: Array<{ file: string; result: BenchResult 
     const s = result.baselines.sqlite;
     const j = result.baselines.jetstream;
     out.push(
-      `| ${file} | ${s ? `${n(s.perTransaction)} / ${n(s.grouped)} (x${s.batch})` : "-"} | ${j ? `${n(j.ordersPerSecond)} (${j.perOrder.publishes} pub + ${j.perOrder.deliveries} acks)` : "-"} | ${j ? n(j.publishes / j.publishSeconds) : "-"} |`,
+      `| ${file} | ${s ? `${n(s.perTransaction)} / ${n(s.grouped)} (x${s.batch})` : "-"} | ${j ? `${n(j.ordersPerSecond)} (${j.perOrder.publishes} pub + ${j.perOrder.deliveries} ${j.perOrder.acks === undefined ? "acks" : `deliveries, ${j.perOrder.acks} acks`})` : "-"} | ${j ? n(j.publishes / j.publishSeconds) : "-"} |`,
     );
   }
   const machines = new Map<string, BenchResult>();
