@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import type { Consumer, ConsumerMessages } from "@nats-io/jetstream";
 import { BUCKETS, CONSUMERS, COOK_TIME_MS, eventId, ORDER_TYPES, STREAMS, subjects, type OrderType } from "../shared/contracts.js";
-import { publishDeadLetter } from "../shared/consumer.js";
+import { publishDeadLetter } from "../shared/dead-letter.js";
 import { serveControl } from "../shared/control.js";
 import { immediate } from "../shared/db.js";
 import { errorField, errorMessage, PoisonMessageError } from "../shared/errors.js";

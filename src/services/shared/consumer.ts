@@ -1,8 +1,10 @@
 import { AckPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
-import { STREAMS, subjects, type DeadLetter } from "./contracts.js";
+import { STREAMS } from "./contracts.js";
 import { errorField, errorMessage, PoisonMessageError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { Db } from "./db.js";
+import { publishDeadLetter } from "./dead-letter.js";
+import { SettledPrefix } from "./settled-prefix.js";
 
 /** What a handler asks for: nothing (ack) or a later retry without counting it as a failure. */
 export type HandleResult = void | { retryInMs: number };
@@ -78,10 +80,7 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
   let ackAll = false;
   /** Bumped whenever the AckAll bookkeeping is reset: late callbacks of an earlier subscription must not ack. */
   let epoch = 0;
-  /** Stream sequences handed back for a retry or being dead-lettered, with since when: no ack may cover them. */
-  const unsettled = new Map<number, number>();
-  /** Handled and committed, not acked yet (an unsettled message below them, or the next ack will carry them). */
-  let settledUnacked: JsMsg[] = [];
+  const prefix = new SettledPrefix();
   /** The delivery sequence the next delivery must have (0: not known); a gap is a delivery lost on the way. */
   let nextDelivery = 0;
   /** Why the subscription is being restarted (a lost delivery, a retry that never came back); null when it is not. */
@@ -93,26 +92,19 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
     acks++;
   }
   function nakNow(msg: JsMsg, delayMs?: number): void {
-    if (ackAll) unsettled.set(msg.seq, Date.now());
+    if (ackAll) prefix.handBack(msg.seq);
     msg.nak(delayMs);
     acks++;
   }
   /** A message is handled (or dead-lettered): acked at once, or (AckAll) with the next settled prefix. */
   function done(msg: JsMsg): void {
     if (!ackAll) return ackNow(msg);
-    unsettled.delete(msg.seq);
-    settledUnacked.push(msg);
+    prefix.settle(msg);
   }
-  /** AckAll: ack the settled message of highest stream sequence below every unsettled one (one ack for all of them). */
+  /** AckAll: one ack for the longest settled prefix (SettledPrefix). */
   function ackSettledPrefix(): void {
-    if (!ackAll || settledUnacked.length === 0) return;
-    let floor = Infinity;
-    for (const seq of unsettled.keys()) if (seq < floor) floor = seq;
-    let last: JsMsg | null = null;
-    for (const m of settledUnacked) if (m.seq < floor && (!last || m.seq > last.seq)) last = m;
+    const last = ackAll ? prefix.takeAck() : null;
     if (!last) return;
-    const upTo = last.seq;
-    settledUnacked = settledUnacked.filter((m) => m.seq > upTo);
     try {
       ackNow(last);
     } catch (err) {
@@ -128,7 +120,7 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
     }
     // AckAll: a term() would settle everything below it too; the message is acked with its prefix instead.
     const mine = epoch;
-    unsettled.set(msg.seq, Date.now());
+    prefix.handBack(msg.seq);
     const stored = await publishDeadLetter(js, durable, msg, reason, log, { settle: false });
     if (stored) deadLettered++;
     if (mine !== epoch) return;
@@ -136,7 +128,7 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
       done(msg);
       ackSettledPrefix();
     } else {
-      unsettled.set(msg.seq, Date.now()); // handed back by publishDeadLetter: it comes back
+      prefix.handBack(msg.seq); // handed back by publishDeadLetter: it comes back
     }
   }
 
@@ -293,8 +285,7 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
   /** AckAll: forget what the previous subscription left unacked; the server redelivers it (awaitRedeliveries). */
   function resetAckAll(): void {
     epoch++;
-    unsettled.clear();
-    settledUnacked = [];
+    prefix.clear();
     nextDelivery = 0;
     resync = null;
   }
@@ -326,9 +317,9 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
   const watchdog = group
     ? setInterval(() => {
         if (!ackAll || resync !== null) return;
-        const tooOld = Date.now() - (ackWaitMs + 5_000 + backoff(options.maxDeliver));
-        for (const since of unsettled.values()) {
-          if (since < tooOld) return restartSubscription("a message handed back for a retry did not come back");
+        const since = prefix.oldestHandBack();
+        if (since !== null && since < Date.now() - (ackWaitMs + 5_000 + backoff(options.maxDeliver))) {
+          restartSubscription("a message handed back for a retry did not come back");
         }
       }, 1_000)
     : null;
@@ -408,44 +399,4 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
       return ackPolicy;
     },
   };
-}
-
-/**
- * Publish a message a consumer gives up on to the dead-letter stream, with the reason, and
- * terminate it (unless `settle` is false: the caller acks it, as an AckAll consumer does, where a
- * term would settle every message below it too). If the dead letter cannot be stored the message
- * is handed back to come back instead.
- */
-export async function publishDeadLetter(js: JetStreamClient, durable: string, msg: JsMsg, reason: string, log: Logger, opts: { settle?: boolean } = {}): Promise<boolean> {
-  const letter: DeadLetter = {
-    stream: STREAMS.orders,
-    consumer: durable,
-    subject: msg.subject,
-    stream_seq: msg.seq,
-    deliveries: msg.info.deliveryCount,
-    reason,
-    at: new Date().toISOString(),
-    payload: msg.string(),
-  };
-  try {
-    await js.publish(subjects.deadLetter(STREAMS.orders, durable), JSON.stringify(letter), {
-      msgID: `${STREAMS.orders}.${durable}.${msg.seq}`,
-    });
-    if (opts.settle !== false) msg.term();
-    log.warn({ action: "message_dead_lettered", subject: msg.subject, stream_seq: msg.seq, reason }, `Message dead-lettered: ${reason}`);
-    return true;
-  } catch (err) {
-    msg.nak(1_000);
-    log.error({ action: "dead_letter_failed", error: errorField(err) }, "Could not publish dead letter; will retry");
-    return false;
-  }
-}
-
-/** Parse a JSON message body; anything else is poison. */
-export function decodeJson(msg: JsMsg): unknown {
-  try {
-    return JSON.parse(msg.string());
-  } catch (err) {
-    throw new PoisonMessageError(`body is not JSON: ${errorMessage(err)}`, { cause: err });
-  }
 }

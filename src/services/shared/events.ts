@@ -15,7 +15,7 @@ import {
   type OrderType,
 } from "./contracts.js";
 import { PoisonMessageError } from "./errors.js";
-import { decodeJson } from "./consumer.js";
+import { decodeJson } from "./dead-letter.js";
 import type { OutboxMessage } from "./outbox.js";
 
 export interface EventHeader {
