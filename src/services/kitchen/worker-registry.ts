@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { isWorkerOnline, type OrderType, type WorkerRecord, type WorkerState } from "../shared/contracts.js";
 import { WorkerNameTakenError } from "../shared/errors.js";
 import type { KV } from "../shared/kv.js";
+import { retryWhileSettling } from "../shared/nats.js";
 
 export interface WorkerFigures {
   state: WorkerState;
@@ -71,7 +72,8 @@ export class WorkerRegistration {
    */
   async claim(takeOver = false): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const entry = await this.kv.get(this.record.name);
+      // At start the broker may be busy creating the bucket for several services at once: a read that times out is tried again.
+      const entry = await retryWhileSettling(`read worker ${this.record.name}`, () => this.kv.get(this.record.name));
       const existing = entry && entry.operation === "PUT" ? (entry.json() as WorkerRecord) : null;
       if (existing && isWorkerOnline(existing) && !isDeadLocalProcess(existing) && !takeOver) {
         throw new WorkerNameTakenError(this.record.name, existing.last_seen);

@@ -6,7 +6,7 @@ import { decodeOrderEvent } from "../shared/events.js";
 import { closeServer, createJsonServer, HttpError, listen, readJsonBody, sendJson } from "../shared/http.js";
 import { openBucket } from "../shared/kv.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
-import { ensureConsumer } from "../shared/nats.js";
+import { ensureConsumer, retryWhileSettling } from "../shared/nats.js";
 import { Outbox } from "../shared/outbox.js";
 import { GroupCommit } from "../shared/group-commit.js";
 import { openRuntime, type CommonServiceOptions } from "../shared/runtime.js";
@@ -56,7 +56,8 @@ export async function start(options: OrderServiceOptions): Promise<OrderService>
   const group = new GroupCommit(rt.db, () => outbox.wake());
   const kv = await openBucket(nc, BUCKETS.orderSequence, { replicas: topology.replicas, ttlMs: 3 * 24 * 3600_000 });
   const numbers = new OrderNumbers(kv, cfg.numberBlockSize, (day) => store.localMax(day), log);
-  await numbers.ensure(utcDay(new Date()));
+  // The first block of numbers; a read that times out while the broker is busy creating the bucket is tried again.
+  await retryWhileSettling("reserve order numbers", () => numbers.ensure(utcDay(new Date())));
   outbox.start();
 
   await ensureConsumer(jsm, { durable: CONSUMERS.order(instance), filter: subjects.ownedBy(instance), ordered: true }, topology, log);
