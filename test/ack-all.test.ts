@@ -135,13 +135,14 @@ describe("ordered durables with AckPolicy.All", () => {
     // Another client takes a delivery of this durable and drops it: a delivery lost on the way.
     const thief = await jetstream(nc).consumers.get(STREAMS.orders, f.durable);
     const stolen = thief.next({ expires: 10_000 });
-    await new Promise((r) => setTimeout(r, 300));
+    const waitingPulls = async (n: number) => ((await jsm.consumers.info(STREAMS.orders, f.durable)).num_waiting >= n ? true : null);
+    await waitFor(() => waitingPulls(1), "the other client's pull request to be waiting");
     const order: number[] = [];
     const insert = f.db.prepare("INSERT OR IGNORE INTO applied (k) VALUES (?)");
     start(f.durable, f.db, (v) => {
       if (insert.run(v.k).changes === 1) order.push(v.k);
     });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => waitingPulls(2), "the runner's pull request to be waiting behind it");
     await f.publish(1, 10);
     expect((await stolen)?.seq).toBeGreaterThan(0); // taken and never acked
     await waitFor(async () => ((await f.state()).ackPending === 0 && order.length === 10 ? true : null), "all 10 handled and acked", 30_000);
