@@ -31,6 +31,9 @@ describe("pizzeria run", () => {
     expect(report.latency.endToEnd.count).toBe(report.orders.completed);
     expect(report.throughput.perSecond.length).toBeGreaterThanOrEqual(6);
     expect(report.workers.map((w) => w.name).sort()).toEqual(["chef_anna", "chef_luigi", "chef_mario"]);
+    // The workers' own figures have caught up by the report: every completed order cooked once, nobody still cooking.
+    expect(report.workers.reduce((n, w) => n + w.ordersCooked, 0)).toBe(report.orders.completed);
+    expect(report.workers.map((w) => w.state)).toEqual(["idle", "idle", "idle"]);
     expect(report.faults).toHaveLength(1);
     expect(report.faults[0]).toMatchObject({ kind: "stop", target: "kitchen/chef_luigi", source: "scenario" });
     expect(report.faults[0].endedAtMs).toBeGreaterThan(report.faults[0].startedAtMs);

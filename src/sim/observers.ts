@@ -36,6 +36,18 @@ export class WorkerWatch {
     return !!r && isWorkerOnline(r, now);
   }
 
+  /**
+   * Every online worker holds nothing: its record has caught up with the orders it finished (a
+   * worker writes its state at most every 100 ms, so just after the last order is ready its
+   * record may still say "cooking" it).
+   */
+  idle(now = Date.now()): boolean {
+    for (const r of this.records.values()) {
+      if (isWorkerOnline(r, now) && (r.current_order !== null || r.held > 0)) return false;
+    }
+    return true;
+  }
+
   stop(): void {
     this.stopFn?.();
   }

@@ -201,6 +201,9 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       await new Promise((r) => setTimeout(r, 100));
     }
     const drainMs = Date.now() - drainStart;
+    // The workers' records (their state and counts in the report) catch up a moment after the last order.
+    const settleUntil = Date.now() + 2_000;
+    while (drained && !workers.idle() && Date.now() < settleUntil) await new Promise((r) => setTimeout(r, 50));
     this.log(drained ? "info" : "warn", "run", drained ? `drained in ${drainMs} ms` : `not drained after ${drainMs} ms: ${this.ledger.inFlight} orders still in flight`);
 
     this.state = "checking";
