@@ -229,7 +229,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     const accept = this.metrics.summary("accept");
     const endToEnd = this.metrics.summary("endToEnd");
     const wrongAnswers = outcomes.filter((o) => (o.valid ? o.status !== 201 : !(o.status >= 400 && o.status < 500))).length;
-    const loadSeconds = Math.max(1, Math.min(this.now(), s.durationMs) / 1000);
+    // `up` has no scripted duration: its rates are over the time it ran.
+    const loadSeconds = Math.max(1, (this.options.observe ? this.now() : Math.min(this.now(), s.durationMs)) / 1000);
     const completed = verdict.counts.completed;
     const thresholds = evaluateThresholds(s.expect, {
       verdict,
