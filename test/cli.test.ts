@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunReport } from "../src/sim/run-events.js";
 import { isAlive, runCli, type CliProcess } from "./helpers/cli.js";
 import { getJson, postOrder, validOrder } from "./helpers/orders.js";
 import { kindsByOrder, orderEvents } from "./helpers/stream.js";
@@ -146,6 +147,11 @@ describe("pizzeria up", () => {
     expect((await up.exited).code).toBe(0);
     expect(up.stdout()).toMatch(/stopped\.\n$/);
     expect(isAlive(pid)).toBe(false);
+    // On the way out it checked the order it saw, placed by someone else (here: this test).
+    const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as RunReport;
+    expect(report.verdict.valid).toBe(true);
+    expect(report.orders).toMatchObject({ sent: 0, placedElsewhere: 1, completed: 1 });
+    expect(up.stdout()).toMatch(/placed elsewhere 1/);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -242,6 +242,8 @@ export interface RunReport {
     rejected: number;
     errors: number;
     late: number;
+    /** Orders someone else placed (with `up`: curl, a browser, a load tool) that the run saw and checked. */
+    placedElsewhere: number;
     indeterminate: number;
     completed: number;
     cancelled: number;

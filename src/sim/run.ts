@@ -258,6 +258,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
         rejected: this.metrics.requests.rejected,
         errors: this.metrics.requests.errors,
         late: this.metrics.requests.late,
+        placedElsewhere: this.ledger.adopted.length,
         indeterminate: verdict.indeterminate,
         completed,
         cancelled: verdict.counts.cancelled,

@@ -84,7 +84,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions = {}): 
   );
   lines.push("");
   lines.push(
-    `orders      planned ${o.planned}  sent ${o.sent}  accepted ${o.accepted}  rejected ${o.rejected}  errors ${o.errors}  late ${o.late}`,
+    `orders      planned ${o.planned}  sent ${o.sent}  accepted ${o.accepted}  rejected ${o.rejected}  errors ${o.errors}  late ${o.late}${o.placedElsewhere > 0 ? `  placed elsewhere ${o.placedElsewhere}` : ""}`,
   );
   lines.push(`            completed ${o.completed}  cancelled ${o.cancelled}  indeterminate ${o.indeterminate}`);
   lines.push(

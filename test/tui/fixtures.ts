@@ -224,7 +224,7 @@ export const REPORT: RunReport = {
     drained: true,
     findings: {},
   },
-  orders: { planned: 110, sent: 70, accepted: 69, rejected: 1, errors: 0, late: 0, indeterminate: 0, completed: 68, cancelled: 1 },
+  orders: { planned: 110, sent: 70, accepted: 69, rejected: 1, errors: 0, late: 0, placedElsewhere: 0, indeterminate: 0, completed: 68, cancelled: 1 },
   latency: { accept: latency(4, 30, 320, 410, 69), endToEnd: latency(1_100, 1_900, 2_300, 2_800, 68), ready: latency(900, 1_700, 2_100, 2_600, 68) },
   throughput: { acceptedPerSecond: 3.45, completedPerSecond: 3.4, perSecond: [] },
   drain: { drained: true, ms: 1_800, timeoutMs: 40_000 },

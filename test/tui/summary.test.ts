@@ -12,7 +12,9 @@ describe("formatSummary", () => {
   test("has the verdict, totals, throughput, latency, workers, faults and every threshold", () => {
     const text = formatSummary(REPORT);
     expect(line(text, "verdict")).toBe("verdict     VALID  lost 0, duplicated 0, invalid 0, unexpected 0");
-    expect(line(text, "orders")).toContain("planned 110  sent 70  accepted 69  rejected 1  errors 0  late 0");
+    expect(line(text, "orders")).toBe("orders      planned 110  sent 70  accepted 69  rejected 1  errors 0  late 0");
+    const up = formatSummary({ ...REPORT, orders: { ...REPORT.orders, planned: 0, sent: 0, accepted: 0, rejected: 0, placedElsewhere: 3 } });
+    expect(line(up, "orders")).toBe("orders      planned 0  sent 0  accepted 0  rejected 0  errors 0  late 0  placed elsewhere 3");
     expect(line(text, "throughput")).toBe("throughput  accepted 3.5/s  completed 3.4/s");
     expect(line(text, "  accept")).toMatch(/accept\s+69\s+4ms\s+30ms\s+320ms\s+410ms/);
     expect(line(text, "  end-to-end")).toMatch(/end-to-end\s+68\s+1\.10s\s+1\.90s\s+2\.30s\s+2\.80s/);
