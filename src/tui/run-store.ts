@@ -5,7 +5,7 @@
  * component re-renders only when its slice changes.
  */
 import type { FaultRecord, LogEntry, NotificationSample, RunReport, RunStart, RunTick } from "../sim/run-events.js";
-import type { RunEventSource } from "./run-source.js";
+import type { RunEventName, RunEventSource, RunListener } from "./run-source.js";
 import { initialRunState, reduceRun, type RunAction, type RunViewState } from "./run-state.js";
 
 export interface RunStore {
@@ -25,18 +25,19 @@ export function createRunStore(source: RunEventSource | null, initial: RunViewSt
     state = next;
     for (const l of [...listeners]) l();
   };
-  const onStart = (start: RunStart) => dispatch({ type: "start", start });
-  const onTick = (tick: RunTick) => dispatch({ type: "tick", tick });
-  const onFault = (fault: FaultRecord) => dispatch({ type: "fault", fault });
-  const onLog = (entry: LogEntry) => dispatch({ type: "log", entry });
-  const onNotification = (sample: NotificationSample) => dispatch({ type: "notification", sample });
-  const onDone = (report: RunReport) => dispatch({ type: "done", report });
-  source?.on("start", onStart);
-  source?.on("tick", onTick);
-  source?.on("fault", onFault);
-  source?.on("log", onLog);
-  source?.on("notification", onNotification);
-  source?.on("done", onDone);
+  // Each event becomes the action of the same name; unlisten() undoes every subscription.
+  const unlisten: Array<() => void> = [];
+  const listen = <K extends RunEventName>(event: K, listener: RunListener<K>): void => {
+    if (!source) return;
+    source.on(event, listener);
+    unlisten.push(() => source.off(event, listener));
+  };
+  listen("start", (start: RunStart) => dispatch({ type: "start", start }));
+  listen("tick", (tick: RunTick) => dispatch({ type: "tick", tick }));
+  listen("fault", (fault: FaultRecord) => dispatch({ type: "fault", fault }));
+  listen("log", (entry: LogEntry) => dispatch({ type: "log", entry }));
+  listen("notification", (sample: NotificationSample) => dispatch({ type: "notification", sample }));
+  listen("done", (report: RunReport) => dispatch({ type: "done", report }));
   let disposed = false;
   return {
     getState: () => state,
@@ -48,12 +49,7 @@ export function createRunStore(source: RunEventSource | null, initial: RunViewSt
     dispose() {
       if (disposed) return;
       disposed = true;
-      source?.off("start", onStart);
-      source?.off("tick", onTick);
-      source?.off("fault", onFault);
-      source?.off("log", onLog);
-      source?.off("notification", onNotification);
-      source?.off("done", onDone);
+      for (const off of unlisten) off();
       listeners.clear();
     },
   };
