@@ -77,7 +77,8 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
   const inFlight = new Set<Promise<void>>();
 
   // ---- AckPolicy.All (ordered durables in batch mode): one ack settles every message up to it ----
-  let ackAll = false;
+  /** The durable's policy is AckPolicy.All (read from its info when subscribing). */
+  const ackAll = () => ackPolicy === "all";
   /** Bumped whenever the AckAll bookkeeping is reset: late callbacks of an earlier subscription must not ack. */
   let epoch = 0;
   const prefix = new SettledPrefix();
@@ -92,18 +93,18 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
     acks++;
   }
   function nakNow(msg: JsMsg, delayMs?: number): void {
-    if (ackAll) prefix.handBack(msg.seq);
+    if (ackAll()) prefix.handBack(msg.seq);
     msg.nak(delayMs);
     acks++;
   }
   /** A message is handled (or dead-lettered): acked at once, or (AckAll) with the next settled prefix. */
   function done(msg: JsMsg): void {
-    if (!ackAll) return ackNow(msg);
+    if (!ackAll()) return ackNow(msg);
     prefix.settle(msg);
   }
   /** AckAll: one ack for the longest settled prefix (SettledPrefix). */
   function ackSettledPrefix(): void {
-    const last = ackAll ? prefix.takeAck() : null;
+    const last = ackAll() ? prefix.takeAck() : null;
     if (!last) return;
     try {
       ackNow(last);
@@ -114,7 +115,7 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
   }
 
   async function deadLetter(msg: JsMsg, reason: string): Promise<void> {
-    if (!ackAll) {
+    if (!ackAll()) {
       if (await publishDeadLetter(js, durable, msg, reason, log)) deadLettered++;
       return;
     }
@@ -264,7 +265,6 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
   async function awaitRedeliveries(consumer: Consumer): Promise<void> {
     const info = await consumer.info();
     ackPolicy = info.config.ack_policy === AckPolicy.All ? "all" : "explicit";
-    ackAll = ackPolicy === "all";
     ackWaitMs = Math.ceil((info.config.ack_wait ?? 30e9) / 1e6);
     // Nothing else delivers on this durable (one instance): the next delivery is the one after the last delivered.
     nextDelivery = info.delivered.consumer_seq + 1;
@@ -291,7 +291,7 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
   }
 
   function enqueue(msg: JsMsg): void {
-    if (ackAll) {
+    if (ackAll()) {
       const seq = msg.info.deliverySequence;
       if (nextDelivery !== 0 && seq !== nextDelivery) {
         // A delivery never reached us (a connection dropped with it on the way): the next ack would
@@ -316,7 +316,7 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
   // AckAll: a message handed back for a retry that never comes back (its redelivery lost) would hold every ack forever.
   const watchdog = group
     ? setInterval(() => {
-        if (!ackAll || resync !== null) return;
+        if (!ackAll() || resync !== null) return;
         const since = prefix.oldestHandBack();
         if (since !== null && since < Date.now() - (ackWaitMs + 5_000 + backoff(options.maxDeliver))) {
           restartSubscription("a message handed back for a retry did not come back");
