@@ -130,11 +130,15 @@ export class Outbox {
     this.publisher?.close();
   }
 
-  /** Stop at once without publishing anything more (a crash, or the database is about to close). */
-  halt(): void {
+  /**
+   * Stop at once without publishing anything more (a crash, or the database is about to close).
+   * The returned promise settles once a batch that was on its way has come back (untouched).
+   */
+  halt(): Promise<void> {
     this.running = false;
     this.wake();
     this.publisher?.close();
+    return this.loop ?? Promise.resolve();
   }
 
   private async run(): Promise<void> {
@@ -155,6 +159,7 @@ export class Outbox {
         continue;
       }
       const ok = await this.publishBatch(rows);
+      if (!this.running) break;
       if (ok) {
         backoff = this.options.minBackoffMs;
         if (this.failing) {
@@ -191,7 +196,10 @@ export class Outbox {
         else firstError ??= result.reason;
       });
     }
-    if (done.length > 0 && this.running) {
+    // Halted (a crash, or the database closing) while the batch was on its way: touch nothing more.
+    // What was published stays in the table and is published again with the same msgID: harmless.
+    if (!this.running) return false;
+    if (done.length > 0) {
       // A later row may succeed where an earlier one failed; its msgID makes the retry harmless.
       // All of a batch acknowledged (the usual case): rows are selected in seq order and new ones
       // only get higher seqs, so one range delete does.
