@@ -63,7 +63,7 @@ describe("ordered durables with AckPolicy.All", () => {
       decode: (m) => decodeJson(m) as { k: number },
       handle,
       backoffMs,
-      batch: { db },
+      batch: { db, nc },
     });
     runners.push(r);
     return r;

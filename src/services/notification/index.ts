@@ -63,7 +63,8 @@ export async function start(options: NotificationServiceOptions): Promise<Notifi
     maxDeliver: topology.maxDeliver,
     decode: decodeOrderEvent,
     // The events that arrive together are applied in one transaction and acked after its commit.
-    batch: { db },
+    // Nothing waits on a notification: 50 ms of gathering cost nobody anything and save a wake-up per event.
+    batch: { db, nc, lingerMs: 50 },
     handle(event) {
       if (event.from === null || event.to === null) return; // placed is not a change; payment_failed is answered by a cancel
       const { changes } = insert.run(event.id, event.order_number, event.from, event.to, event.by, event.at);

@@ -69,7 +69,8 @@ export async function start(options: OrderServiceOptions): Promise<OrderService>
     maxDeliver: topology.maxDeliver,
     decode: decodeOrderEvent,
     // The events that arrive together are applied in one transaction and acked after its commit.
-    batch: { db: rt.db },
+    // On the order's critical path (OrderReady -> OrderCompleted), so it lingers only the default 10 ms.
+    batch: { db: rt.db, nc: rt.nc },
     handle(event) {
       const outcome = store.apply(event);
       const ctx = { order_number: event.order_number, event: event.kind, by: event.by };

@@ -1,4 +1,6 @@
-import { AckPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import { AckPolicy, type Consumer, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { BatchPuller } from "./batch-pull.js";
 import { STREAMS } from "./contracts.js";
 import { errorField, errorMessage, PoisonMessageError } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -25,10 +27,12 @@ export interface ConsumerRunnerOptions<T> {
   /**
    * Handle the messages that arrive together in one SQLite transaction of this database (each in
    * its own savepoint), then ack them together after the commit. `handle` must then be synchronous
-   * and do its writes on `db` only. Stream order is kept (concurrency is ignored). Commits are at
-   * least `minGapMs` apart (default 2): under load a batch gathers what came in meanwhile (one
-   * commit, one write of acks) instead of a commit and a write per message; when idle, a message
-   * is handled at once.
+   * and do its writes on `db` only. Stream order is kept (concurrency is ignored). The messages
+   * are pulled in batches (BatchPuller: what the consumer has, in one go; when it has nothing, the
+   * first one to come, at once), and after a batch that was not full the runner lingers `lingerMs`
+   * (default 10) so that the next one gathers what came in meanwhile: one pull, one commit and one
+   * write of acks per batch instead of a wake-up, a commit and a write per message. The linger is
+   * what a message may wait on top of its handling: keep it short on the order's critical path.
    *
    * When the durable's ack policy is AckPolicy.All (an ordered durable: `ordered` in
    * ensureConsumer; the runner reads the policy from the consumer's info, so an older durable
@@ -39,7 +43,7 @@ export interface ConsumerRunnerOptions<T> {
    * A delivery lost on the way (a gap in the delivery sequence: a connection dropped) would be
    * covered by the next ack, so the runner then stops, lets the server redeliver, and starts again.
    */
-  batch?: { db: Db; max?: number; minGapMs?: number };
+  batch?: { db: Db; nc: NatsConnection; max?: number; lingerMs?: number };
 }
 
 export interface ConsumerRunner {
@@ -69,7 +73,8 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const backoff = options.backoffMs ?? exponentialBackoff;
   let running = true;
-  let messages: ConsumerMessages | null = null;
+  /** The current subscription (a consume() iterator, or the batch puller). */
+  let messages: { stop(): void } | null = null;
   let handled = 0;
   let deadLettered = 0;
   let acks = 0;
@@ -181,10 +186,8 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
 
   // ---- batch mode: the messages that arrived together, one transaction, acks after the commit ----
   const batchMax = Math.max(1, options.batch?.max ?? 256);
-  const minGapMs = Math.max(0, options.batch?.minGapMs ?? 2);
+  const lingerMs = Math.max(0, options.batch?.lingerMs ?? 10);
   let pending: JsMsg[] = [];
-  let flushScheduled = false;
-  let lastFlush = 0;
   let halted = false;
   const group = options.batch
     ? (() => {
@@ -210,9 +213,7 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
   }
 
   function flushBatch(): void {
-    flushScheduled = false;
     if (halted || pending.length === 0) return;
-    lastFlush = performance.now();
     const msgs = pending;
     pending = [];
     const items: Array<{ msg: JsMsg; value: T }> = [];
@@ -304,12 +305,26 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
     }
     pending.push(msg);
     if (pending.length >= batchMax) flushBatch();
-    else if (!flushScheduled) {
-      flushScheduled = true;
-      const wait = lastFlush + minGapMs - performance.now();
-      // After this turn's I/O (the messages of the same read join the batch), or once the gap since the last commit has passed.
-      if (wait <= 0) setImmediate(flushBatch);
-      else setTimeout(flushBatch, wait);
+  }
+
+  /** Batch mode: pull a batch, apply it in one transaction, ack, linger; until stopped or restarted. */
+  async function pullBatches(): Promise<void> {
+    const puller = new BatchPuller({ nc: options.batch!.nc, apiPrefix: js.apiPrefix, stream: STREAMS.orders, durable, max: batchMax, ackTimeoutMs: ackWaitMs });
+    messages = puller;
+    if (!running) puller.stop();
+    try {
+      while (resync === null) {
+        // After stop() the puller still hands over what already arrived: it is handled and acked
+        // here instead of being dropped. Restarting (AckAll), the rest is left unacked to come back in order.
+        const batch = await puller.next();
+        for (const msg of batch) if (resync === null) enqueue(msg);
+        flushBatch();
+        if (!running) break;
+        // A full batch: more is waiting, take it now. Otherwise let the next batch gather.
+        if (batch.length > 0 && batch.length < batchMax) await puller.linger(lingerMs);
+      }
+    } finally {
+      puller.stop();
     }
   }
 
@@ -329,28 +344,24 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
     while (running) {
       try {
         const consumer = await js.consumers.get(STREAMS.orders, durable);
-        if (group) await awaitRedeliveries(consumer);
-        // Short pulls: when a consumer's leader moves (cluster failover) the pending pull is lost,
-        // and the client only notices by missed heartbeats (half the expiry): 5 s, not 30 s.
-        // Batch mode pulls more at once (fewer pull requests under load); what is on its way when
-        // this consumer stops is redelivered first to the next one (awaitRedeliveries).
-        messages = await consumer.consume({ max_messages: group ? Math.min(batchMax, 64) : Math.max(concurrency * 2, 16), expires: 5_000 });
-        if (!running) messages.stop();
-        for await (const msg of messages) {
-          if (group) {
-            // No break when stopping: stop() ends the iterator after the messages this client
-            // already holds, and they are handled and acked here instead of being dropped.
-            // Restarting (AckAll): they are left unacked instead, to come back in order.
-            if (resync === null) enqueue(msg);
-            continue;
+        if (group) {
+          await awaitRedeliveries(consumer);
+          await pullBatches();
+        } else {
+          // Short pulls: when a consumer's leader moves (cluster failover) the pending pull is lost,
+          // and the client only notices by missed heartbeats (half the expiry): 5 s, not 30 s.
+          const iterator = await consumer.consume({ max_messages: Math.max(concurrency * 2, 16), expires: 5_000 });
+          messages = iterator;
+          if (!running) iterator.stop();
+          for await (const msg of iterator) {
+            // process() never throws on input; this catch is for acks on a connection that just closed.
+            const p: Promise<void> = process(msg)
+              .catch((err) => log.debug({ action: "ack_failed", error: errorField(err) }, "Could not settle a message"))
+              .finally(() => inFlight.delete(p));
+            inFlight.add(p);
+            if (inFlight.size >= concurrency) await Promise.race(inFlight);
+            if (!running) break;
           }
-          // process() never throws on input; this catch is for acks on a connection that just closed.
-          const p: Promise<void> = process(msg)
-            .catch((err) => log.debug({ action: "ack_failed", error: errorField(err) }, "Could not settle a message"))
-            .finally(() => inFlight.delete(p));
-          inFlight.add(p);
-          if (inFlight.size >= concurrency) await Promise.race(inFlight);
-          if (!running) break;
         }
       } catch (err) {
         if (!running) break;

@@ -49,7 +49,8 @@ export async function start(options: TrackingServiceOptions): Promise<TrackingSe
     maxDeliver: topology.maxDeliver,
     decode: decodeOrderEvent,
     // The events that arrive together are applied in one transaction and acked after its commit.
-    batch: { db },
+    // The read model may be 50 ms behind the stream (a status page does not notice); each event no longer costs a wake-up.
+    batch: { db, nc, lingerMs: 50 },
     handle(event) {
       const { result, reason } = model.apply(event);
       if (result === "refused") {

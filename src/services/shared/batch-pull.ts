@@ -1,0 +1,170 @@
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import type { JsMsg } from "@nats-io/jetstream";
+import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+
+// The client's own JsMsg (ack, nak with delay, term, delivery info) for messages we pull ourselves.
+// The package does not export it (its `exports` name only the entry points), so it is loaded from
+// the file beside the entry point; the version is pinned by package-lock.json.
+const require = createRequire(import.meta.url);
+const { toJsMsg } = require(join(dirname(require.resolve("@nats-io/jetstream")), "jsmsg.js")) as {
+  toJsMsg: (msg: Msg, ackTimeoutMs?: number) => JsMsg;
+};
+if (typeof toJsMsg !== "function") throw new Error("@nats-io/jetstream no longer has lib/jsmsg.js#toJsMsg: batch-pull.ts needs a change");
+
+export interface BatchPullOptions {
+  nc: NatsConnection;
+  /** The JetStream API prefix (`js.apiPrefix`). */
+  apiPrefix: string;
+  stream: string;
+  durable: string;
+  /** Messages asked for per pull. */
+  max: number;
+  /** How long a pull waits on the server for the first message when the consumer has nothing. */
+  expiresMs?: number;
+  /** ack_wait of the durable (what the client's JsMsg uses for its own timers). */
+  ackTimeoutMs?: number;
+}
+
+/** The durable is gone, or nothing answers for it: the caller looks it up again. */
+export class PullRefusedError extends Error {
+  override name = "PullRefusedError";
+  constructor(
+    message: string,
+    /** The status the server answered with; null when no answer came at all. */
+    readonly code: number | null,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Pulls a durable consumer's messages in batches, with the pull protocol of JetStream 2.9 spoken
+ * directly (a request to `CONSUMER.MSG.NEXT` with a reply inbox of our own), because what costs on
+ * a small machine is not a message but a wake-up: a consumer that keeps a pull request open
+ * (`consume()`) is sent each message on its own as it is stored, one socket write by the server
+ * and one read, event-loop turn and context switch by the client per message. Measured here: a
+ * consumer at 2,500 msg/s used 11% of a core that way and 4% pulling every 20 ms, and the
+ * nats-server 12% of a core less.
+ *
+ * `next()` asks for what the consumer has now (`no_wait`: the server answers at once with up to
+ * `max` messages in one go); only when it has nothing does it wait (a pull of one message that
+ * expires after `expiresMs`), so an idle consumer costs nothing and the first message after a quiet
+ * spell is handed over at once. The caller lingers between batches to let the next one gather.
+ *
+ * Every request has its own reply subject, so the status that ends one (404 no messages, 408
+ * expired or a partial batch, 409 ...) cannot end another; a message that arrives for an earlier
+ * request (one given up on when the server did not answer in time: a restart, a leader moving) is
+ * kept for the next batch.
+ */
+export class BatchPuller {
+  private readonly sub: Subscription;
+  private readonly inbox: string;
+  private readonly api: string;
+  private buffer: JsMsg[] = [];
+  private request = 0;
+  private received = 0;
+  private wanted = 0;
+  private wake: (() => void) | null = null;
+  private failure: PullRefusedError | null = null;
+  private stopped = false;
+
+  constructor(private readonly options: BatchPullOptions) {
+    // The connection's own inbox prefix, if it was given one (permissions may allow only that).
+    this.inbox = createInbox((options.nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
+    this.api = `${options.apiPrefix}.CONSUMER.MSG.NEXT.${options.stream}.${options.durable}`;
+    this.sub = options.nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => this.arrived(err, msg) });
+  }
+
+  /**
+   * The next batch, in delivery order: what the consumer has now or, when it has nothing, the first
+   * message to come within `expiresMs`. Empty when that expired or the puller was stopped (what had
+   * already arrived is still handed over). Throws PullRefusedError when the durable is gone.
+   */
+  async next(): Promise<JsMsg[]> {
+    if (!this.stopped && this.buffer.length === 0) {
+      await this.pull({ batch: this.options.max, no_wait: true }, 5_000);
+      const expiresMs = this.options.expiresMs ?? 5_000;
+      // Nothing there: wait on the server for the first one.
+      if (!this.stopped && this.buffer.length === 0 && !this.failure) await this.pull({ batch: 1, expires: expiresMs * 1e6 }, expiresMs + 5_000);
+    }
+    if (this.failure) {
+      const failure = this.failure;
+      this.failure = null;
+      throw failure;
+    }
+    const batch = this.buffer;
+    this.buffer = [];
+    return batch;
+  }
+
+  /** Wait `ms` (the linger between batches; not while a `next()` is under way), or less if the puller is stopped meanwhile. */
+  linger(ms: number): Promise<void> {
+    if (this.stopped || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.wake === done) this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  /** Ask for no more; a pending `next()` or `linger()` returns now. Messages delivered after this are not handled: unacked, the server delivers them again. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.wake?.();
+    this.sub.unsubscribe();
+  }
+
+  private pull(request: { batch: number; no_wait?: boolean; expires?: number }, clientTimeoutMs: number): Promise<void> {
+    const id = ++this.request;
+    this.received = 0;
+    this.wanted = request.batch;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.wake === done) this.wake = null;
+        resolve();
+      };
+      // No answer at all: JetStream 2.9 says nothing to a pull from a durable that does not exist
+      // (and a pull can be lost with a server restart or a leader moving).
+      const timer = setTimeout(() => {
+        if (this.received === 0 && !this.stopped) {
+          this.failure ??= new PullRefusedError(`no answer to a pull from ${this.options.durable} within ${clientTimeoutMs} ms`, null);
+        }
+        done();
+      }, clientTimeoutMs);
+      this.wake = done;
+      try {
+        this.options.nc.publish(this.api, JSON.stringify(request), { reply: `${this.inbox}.${id}` });
+      } catch {
+        // The connection is closed or closing: the caller finds out from the connection.
+        done();
+      }
+    });
+  }
+
+  private arrived(err: Error | null, msg: Msg): void {
+    if (err) return; // the subscription closed (the connection with it): stop() or the caller's loop deals with it
+    const code = msg.headers?.code ?? 0;
+    if (!msg.reply && code >= 100) {
+      if (msg.subject !== `${this.inbox}.${this.request}`) return; // the end of a request given up on
+      // 404 no messages, 408 expired, 409 (max waiting, leadership change, ...): this pull is over.
+      // A consumer that is gone, or no JetStream to answer (503), is for the caller to look up again.
+      if (code === 503 || (code === 409 && /deleted/i.test(msg.headers?.description ?? ""))) {
+        this.failure = new PullRefusedError(`pull from ${this.options.durable} refused: ${code} ${msg.headers?.description ?? ""}`.trim(), code);
+      }
+      this.wake?.();
+      return;
+    }
+    // A message keeps its stream subject (only a status comes on the reply subject): it counts
+    // towards the pull under way, the only one the server may still be answering unless one was
+    // given up on.
+    this.buffer.push(toJsMsg(msg, this.options.ackTimeoutMs));
+    if (++this.received >= this.wanted) this.wake?.();
+  }
+}

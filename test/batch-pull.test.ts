@@ -1,0 +1,110 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { AckPolicy, jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BatchPuller, PullRefusedError } from "../src/services/shared/batch-pull.js";
+import { startTestBroker } from "./helpers/nats.js";
+import { waitFor } from "./helpers/wait.js";
+
+// The ordered consumers pull in batches with the pull protocol spoken directly (batch-pull.ts):
+// what the consumer has comes in one go, nothing is waited for when there is something, and an
+// idle consumer waits on the server, not in a polling loop.
+describe("BatchPuller", () => {
+  let broker: Awaited<ReturnType<typeof startTestBroker>>;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  const stream = "BATCHPULL";
+  let n = 0;
+
+  beforeAll(async () => {
+    broker = await startTestBroker();
+    nc = await connect({ servers: broker.url });
+    jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: stream, subjects: ["bp.>"] });
+  });
+  afterAll(async () => {
+    await nc.close();
+    await broker.cleanup();
+  });
+
+  /** A durable of its own on a subject of its own. */
+  async function fixture(options: { max?: number; expiresMs?: number } = {}) {
+    const durable = `bp_${++n}`;
+    const subject = `bp.${n}`;
+    await jsm.consumers.add(stream, { durable_name: durable, filter_subject: subject, ack_policy: AckPolicy.All });
+    const js = jetstream(nc);
+    const publish = async (count: number) => {
+      for (let i = 0; i < count; i++) await js.publish(subject, String(i));
+    };
+    const puller = new BatchPuller({ nc, apiPrefix: js.apiPrefix, stream, durable, max: options.max ?? 256, expiresMs: options.expiresMs });
+    const waiting = async () => ((await jsm.consumers.info(stream, durable)).num_waiting >= 1 ? true : null);
+    return { durable, publish, puller, waiting };
+  }
+
+  it("hands over what the consumer has in one batch, at most `max` at a time, in stream order", async () => {
+    const f = await fixture({ max: 256 });
+    await f.publish(300);
+    const first = await f.puller.next();
+    const second = await f.puller.next();
+    f.puller.stop();
+    expect(first.map((m) => m.string())).toEqual(Array.from({ length: 256 }, (_, i) => String(i)));
+    expect(second.map((m) => m.string())).toEqual(Array.from({ length: 44 }, (_, i) => String(256 + i)));
+    // Acking the last of a batch settles the whole batch (AckPolicy.All).
+    await second.at(-1)!.ackAck();
+    const info = await jsm.consumers.info(stream, f.durable);
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.delivered.consumer_seq).toBe(300);
+  });
+
+  it("waits on the server when there is nothing, and hands the first message over when it comes", async () => {
+    // An expiry longer than the test's timeout: a puller that waited for it would fail the test.
+    const f = await fixture({ expiresMs: 120_000 });
+    const next = f.puller.next();
+    await waitFor(f.waiting, "the pull request to be waiting on the server");
+    await f.publish(1);
+    const batch = await next;
+    f.puller.stop();
+    expect(batch.map((m) => m.string())).toEqual(["0"]);
+    expect(batch[0].info.deliveryCount).toBe(1);
+  });
+
+  it("returns an empty batch when the wait expires with nothing", async () => {
+    const f = await fixture({ expiresMs: 1_000 });
+    expect(await f.puller.next()).toEqual([]);
+    await f.publish(2);
+    expect((await f.puller.next()).map((m) => m.string())).toEqual(["0", "1"]);
+    f.puller.stop();
+  });
+
+  it("ends a waiting next() and a linger at once when stopped", async () => {
+    const f = await fixture({ expiresMs: 120_000 });
+    const next = f.puller.next();
+    await waitFor(f.waiting, "the pull request to be waiting on the server");
+    f.puller.stop();
+    expect(await next).toEqual([]);
+    const g = await fixture();
+    const linger = g.puller.linger(120_000);
+    g.puller.stop();
+    await linger;
+  });
+
+  it("fails with a typed error when a pull is not answered (JetStream 2.9 says nothing about a durable that does not exist)", async () => {
+    const js = jetstream(nc);
+    const puller = new BatchPuller({ nc, apiPrefix: js.apiPrefix, stream, durable: "no_such_durable", max: 10 });
+    const err = await puller.next().catch((e: unknown) => e);
+    puller.stop();
+    expect(err).toBeInstanceOf(PullRefusedError);
+    expect((err as PullRefusedError).code).toBeNull();
+    expect((err as Error).message).toMatch(/no answer to a pull from no_such_durable/);
+  });
+
+  it("fails with a typed error when its durable is deleted while it waits", async () => {
+    const f = await fixture({ expiresMs: 120_000 });
+    const next = f.puller.next().catch((e: unknown) => e);
+    await waitFor(f.waiting, "the pull request to be waiting on the server");
+    await jsm.consumers.delete(stream, f.durable);
+    const err = await next;
+    f.puller.stop();
+    expect(err).toBeInstanceOf(PullRefusedError);
+    expect((err as PullRefusedError).code).toBe(409);
+  });
+});
