@@ -57,11 +57,12 @@ function parseOrderTypes(value: string | undefined): OrderType[] | undefined {
 }
 
 /** Run a started service until SIGINT/SIGTERM, then stop it gracefully. */
-async function serve(started: Promise<{ stop(): Promise<void> }>): Promise<number> {
+async function serve(started: Promise<{ stop(): Promise<void> }>, afterStop?: () => void): Promise<number> {
   const service = await started;
   const signal = await untilSignal();
   process.stderr.write(`pizzeria: ${signal}: stopping gracefully (send it again to exit at once)\n`);
   await service.stop();
+  afterStop?.();
   return 0;
 }
 
@@ -161,9 +162,32 @@ const notificationCommand = sub<{ instance: string }>(
   { instance: { type: "string", alias: "name", default: "notification-1", describe: "Subscriber name (each sees every change)" } },
   async (a) => {
     const { start } = await import("../services/notification/index.js");
-    return serve(start({ ...commonServiceOptions("notification", a.instance, a), instance: a.instance, print: (line) => process.stdout.write(`${line}\n`) }));
+    const printer = linePrinter(process.stdout);
+    return serve(start({ ...commonServiceOptions("notification", a.instance, a), instance: a.instance, print: printer.print }), printer.flush);
   },
 );
+
+/**
+ * Print lines, the lines of one turn of the event loop in one write: the subscriber announces a
+ * batch of events at once, and stdout (a pipe to a supervisor, or a terminal) is written
+ * synchronously, a syscall per write.
+ */
+function linePrinter(out: NodeJS.WritableStream): { print(line: string): void; flush(): void } {
+  let lines: string[] = [];
+  const flush = () => {
+    if (lines.length === 0) return;
+    const text = lines.join("");
+    lines = [];
+    out.write(text);
+  };
+  return {
+    print(line) {
+      if (lines.length === 0) setImmediate(flush);
+      lines.push(`${line}\n`);
+    },
+    flush,
+  };
+}
 
 export const serviceCommand: CommandModule = {
   command: "service <name>",

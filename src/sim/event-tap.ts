@@ -1,5 +1,6 @@
-import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { nanos, type NatsConnection } from "@nats-io/transport-node";
+import { BatchPuller } from "../services/shared/batch-pull.js";
 import type { AnyOrderEvent, DeadLetter } from "../services/shared/contracts.js";
 import { checkOrderEvent } from "../services/shared/events.js";
 
@@ -15,16 +16,25 @@ export interface EventTapOptions {
   stream: string;
   /** Read from this wall-clock time on (a shared broker holds other runs' events); from the beginning when absent. */
   since?: Date;
-  onMessage: (raw: { seq: number; subject: string; data: string }) => void;
+  /**
+   * Wait this long after a batch that was not full before pulling the next (default 0): fewer
+   * wake-ups under load, each event seen up to this much later. Worth it when the events' stored
+   * times (`storedAtMs`) are what the caller times things by.
+   */
+  lingerMs?: number;
+  onMessage: (raw: { seq: number; subject: string; data: string; storedAtMs: number }) => void;
 }
 
 /**
- * Follows a stream from the harness's side with an ordered consumer (recreated by the client on
- * gaps and reconnects), so the run learns when each stage happened from the events themselves,
- * not by polling the services' HTTP APIs.
+ * Follows a stream from the harness's side, in order and without gaps, so the run learns when each
+ * stage happened from the events themselves, not by polling the services' HTTP APIs. It is an
+ * ordered consumer done by hand (what the client's ordered consumer does: an ephemeral consumer
+ * without acks, recreated from the last sequence seen on a gap or when it goes quiet), pulled in
+ * batches (BatchPuller) because the harness shares the machine with the system it measures and a
+ * wake-up per event, five per order, cost both it and the nats-server a noticeable share.
  */
 export class StreamTap {
-  private messages: ConsumerMessages | null = null;
+  private messages: BatchPuller | null = null;
   private running = true;
   private loop: Promise<void>;
   private readonly watchdog: NodeJS.Timeout;
@@ -59,22 +69,39 @@ export class StreamTap {
   }
 
   private async run(): Promise<void> {
-    const js = jetstream(this.options.nc);
+    const { nc, stream } = this.options;
+    const js = jetstream(nc);
     while (this.running) {
+      let consumer: string | null = null;
       try {
-        const opts = this.lastSeq > 0
+        const start = this.lastSeq > 0
           ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 }
           : this.options.since
             ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: this.options.since.toISOString() }
             : { deliver_policy: DeliverPolicy.All };
-        const consumer = await js.consumers.get(this.options.stream, opts);
-        this.messages = await consumer.consume({ max_messages: 1_000, expires: 5_000 });
-        for await (const m of this.messages) {
-          this.lastSeq = m.seq;
-          this.options.onMessage({ seq: m.seq, subject: m.subject, data: m.string() });
+        const jsm = await jetstreamManager(nc);
+        // Left behind (the harness killed), the server removes it after a minute without pulls.
+        const info = await jsm.consumers.add(stream, { ...start, ack_policy: AckPolicy.None, mem_storage: true, num_replicas: 1, inactive_threshold: nanos(60_000) });
+        consumer = info.name;
+        const puller = new BatchPuller({ nc, apiPrefix: js.apiPrefix, stream, durable: consumer, max: 1_000 });
+        this.messages = puller;
+        if (!this.running) puller.stop();
+        let expected = 1;
+        while (!puller.stopped) {
+          const batch = await puller.next();
+          for (const m of batch) {
+            // A delivery lost on the way (a reconnect): start again after the last one seen.
+            if (m.info.deliverySequence !== expected++) throw new Error("gap in the deliveries");
+            this.lastSeq = m.seq;
+            this.options.onMessage({ seq: m.seq, subject: m.subject, data: m.string(), storedAtMs: m.time.getTime() });
+          }
+          if (batch.length > 0 && batch.length < 1_000) await puller.linger(this.options.lingerMs ?? 0);
         }
       } catch {
-        // The stream may not exist yet, or the broker is restarting: try again shortly.
+        // The stream may not exist yet, the broker is restarting, or deliveries were lost: start again shortly.
+      } finally {
+        this.messages?.stop();
+        if (consumer) void jetstreamManager(nc).then((jsm) => jsm.consumers.delete(stream, consumer!)).catch(() => undefined);
       }
       if (this.running) await new Promise((r) => setTimeout(r, 250));
     }

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { createWriteStream, writeFileSync, type WriteStream } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isWorkerOnline, STREAMS } from "../services/shared/contracts.js";
 import { connectNats, type NatsConnection, type NatsOptions } from "../services/shared/nats.js";
@@ -17,6 +17,7 @@ import { OrderGenerator } from "./order-generator.js";
 import { OrderLedger } from "./order-ledger.js";
 import { recoveryOf, type BacklogSample } from "./recovery.js";
 import { serviceViews, ThresholdWatch, workerState, workerViews } from "./run-views.js";
+import { TimelineFile } from "./timeline-file.js";
 import { evaluateThresholds, round, verdictSection } from "./report.js";
 import type {
   FaultRecord,
@@ -70,7 +71,9 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   private nc: NatsConnection | null = null;
   private runner: LoadRunner | null = null;
   private chaos: Chaos | null = null;
-  private timeline: WriteStream | null = null;
+  private timeline: TimelineFile | null = null;
+  /** Events are timed by when the stream stored them (our own broker, our clock), not when the tap saw them. */
+  private storedTimes = false;
   private deadLetters = 0;
   private readonly deadLetterSamples: NonNullable<RunReport["deadLetterSamples"]> = [];
   private finishing = false;
@@ -115,13 +118,13 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     } finally {
       for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
       await session.close();
-      await new Promise<void>((r) => (this.timeline ? this.timeline.end(r) : r()));
+      await this.timeline?.end();
     }
   }
 
   private async drive(session: Session, mode: RunMode, cleanups: Array<() => Promise<void> | void>): Promise<RunReport> {
     const s = this.scenario;
-    this.timeline = createWriteStream(join(session.runDir, "timeline.ndjson"));
+    this.timeline = new TimelineFile(join(session.runDir, "timeline.ndjson"));
     const nc = await connectNats(session.nats, "harness");
     this.nc = nc;
     cleanups.push(() => nc.close());
@@ -130,8 +133,13 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     launcher.on("instance", onInstance);
     cleanups.push(() => void launcher.off("instance", onInstance));
 
-    const since = session.broker || session.cluster ? undefined : new Date();
-    const ordersTap = new StreamTap({ nc, stream: STREAMS.orders, since, onMessage: (raw) => this.onOrderMessage(raw) });
+    const ownBroker = Boolean(session.broker || session.cluster);
+    const since = ownBroker ? undefined : new Date();
+    // With a broker of our own (this machine's clock) an event is timed by when the stream stored
+    // it, so the tap may gather events for 20 ms without adding to any latency it measures; with
+    // someone else's broker (another clock) by when the tap saw it, and the tap does not linger.
+    this.storedTimes = ownBroker;
+    const ordersTap = new StreamTap({ nc, stream: STREAMS.orders, since, lingerMs: ownBroker ? 20 : 0, onMessage: (raw) => this.onOrderMessage(raw) });
     const dlqTap = new StreamTap({ nc, stream: STREAMS.deadLetters, since, onMessage: (raw) => this.onDeadLetter(raw.data) });
     cleanups.push(() => ordersTap.stop(), () => dlqTap.stop());
     const workers = await WorkerWatch.start(nc, session.settings.topology?.replicas ?? 1);
@@ -323,11 +331,12 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
 
   // ---- event handling ---------------------------------------------------------------------
 
-  private onOrderMessage(raw: { seq: number; subject: string; data: string }): void {
+  private onOrderMessage(raw: { seq: number; subject: string; data: string; storedAtMs: number }): void {
     const tapped = decodeTapped(raw);
     this.stream.push(tapped);
-    const at = this.now();
-    this.write("order_event", { seq: raw.seq, atMs: Math.round(at), event: tapped.event ?? raw.data });
+    const at = this.storedTimes ? Math.max(0, this.now() - Math.max(0, Date.now() - raw.storedAtMs)) : this.now();
+    // A valid event is spliced in as it came (already JSON): not stringified again, thousands a second.
+    this.timeline?.writeJson("order_event", `{"seq":${raw.seq},"atMs":${Math.round(at)},"event":${tapped.event ? raw.data : JSON.stringify(raw.data)}}`);
     if (!tapped.event) return;
     const e = tapped.event;
     const { stage, sinceScheduledMs } = this.ledger.event(e, at);
@@ -372,7 +381,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   }
 
   private write(type: string, data: unknown): void {
-    this.timeline?.write(`${JSON.stringify({ t: Date.now(), type, data })}\n`);
+    this.timeline?.write(type, data);
   }
 
   private scheduleChaos(): { stop(): Promise<void> } {

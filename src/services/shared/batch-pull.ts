@@ -67,7 +67,7 @@ export class BatchPuller {
   private wanted = 0;
   private wake: (() => void) | null = null;
   private failure: PullRefusedError | null = null;
-  private stopped = false;
+  private stopped_ = false;
 
   constructor(private readonly options: BatchPullOptions) {
     // The connection's own inbox prefix, if it was given one (permissions may allow only that).
@@ -82,11 +82,11 @@ export class BatchPuller {
    * already arrived is still handed over). Throws PullRefusedError when the durable is gone.
    */
   async next(): Promise<JsMsg[]> {
-    if (!this.stopped && this.buffer.length === 0) {
+    if (!this.stopped_ && this.buffer.length === 0) {
       await this.pull({ batch: this.options.max, no_wait: true }, 5_000);
       const expiresMs = this.options.expiresMs ?? 5_000;
       // Nothing there: wait on the server for the first one.
-      if (!this.stopped && this.buffer.length === 0 && !this.failure) await this.pull({ batch: 1, expires: expiresMs * 1e6 }, expiresMs + 5_000);
+      if (!this.stopped_ && this.buffer.length === 0 && !this.failure) await this.pull({ batch: 1, expires: expiresMs * 1e6 }, expiresMs + 5_000);
     }
     if (this.failure) {
       const failure = this.failure;
@@ -100,7 +100,7 @@ export class BatchPuller {
 
   /** Wait `ms` (the linger between batches; not while a `next()` is under way), or less if the puller is stopped meanwhile. */
   linger(ms: number): Promise<void> {
-    if (this.stopped || ms <= 0) return Promise.resolve();
+    if (this.stopped_ || ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -112,10 +112,14 @@ export class BatchPuller {
     });
   }
 
+  get stopped(): boolean {
+    return this.stopped_;
+  }
+
   /** Ask for no more; a pending `next()` or `linger()` returns now. Messages delivered after this are not handled: unacked, the server delivers them again. */
   stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
+    if (this.stopped_) return;
+    this.stopped_ = true;
     this.wake?.();
     this.sub.unsubscribe();
   }
@@ -133,7 +137,7 @@ export class BatchPuller {
       // No answer at all: JetStream 2.9 says nothing to a pull from a durable that does not exist
       // (and a pull can be lost with a server restart or a leader moving).
       const timer = setTimeout(() => {
-        if (this.received === 0 && !this.stopped) {
+        if (this.received === 0 && !this.stopped_) {
           this.failure ??= new PullRefusedError(`no answer to a pull from ${this.options.durable} within ${clientTimeoutMs} ms`, null);
         }
         done();
