@@ -74,6 +74,11 @@ describe("ordered durables with AckPolicy.All", () => {
     expect(consumerConfig({ durable: "x", filter: "y" }, topology).ack_policy).toBe(AckPolicy.Explicit);
   });
 
+  it("creates a durable that wants every order event without a filter (JetStream 2.9 scans for a filtered one's pending count)", () => {
+    expect(consumerConfig({ durable: "x", filter: subjects.allOrderEvents, ordered: true }, topology).filter_subject).toBeUndefined();
+    expect(consumerConfig({ durable: "x", filter: subjects.placed }, topology).filter_subject).toBe(subjects.placed);
+  });
+
   it("acks a batch with one ack: the last message of what it handled", async () => {
     const f = await fixture();
     expect(f.info.config.ack_policy).toBe(AckPolicy.All);

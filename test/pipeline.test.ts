@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ORDER_TYPES, type OrderType } from "../src/services/shared/contracts.js";
 import { getJson, postOrder, validOrder } from "./helpers/orders.js";
@@ -78,5 +80,42 @@ describe("the order pipeline, end to end over HTTP", () => {
     const midOrder = await getJson(`${sys.orderUrl}/orders/${mid.body.order_number}`);
     expect(bigOrder.body.priority).toBe(10);
     expect(midOrder.body.priority).toBe(5);
+  });
+});
+
+describe("two order services on one stream", () => {
+  let sys: TestSystem;
+  beforeAll(async () => {
+    sys = await startTestSystem({ roster: { order: { instances: 2 }, payment: { instances: 1, provider: { failureRate: 0, latencyMs: 2 } } } });
+  });
+  afterAll(() => sys?.close());
+
+  // Each order service's durable takes every order event (no filter on the origin: see
+  // consumerConfig) and must apply only those of its own orders.
+  it("takes each instance's orders to completed in that instance, and leaves the other's alone", async () => {
+    const urls = sys.launcher.urls("order");
+    expect(urls).toHaveLength(2);
+    const placed: Array<{ url: string; other: string; number: string }> = [];
+    for (let i = 0; i < 20; i++) {
+      const answer = await postOrder(urls[i % 2], validOrder(ORDER_TYPES[i % 3]));
+      expect(answer.status).toBe(201);
+      placed.push({ url: urls[i % 2], other: urls[(i + 1) % 2], number: answer.body.order_number as string });
+    }
+    expect(new Set(placed.map((p) => p.number)).size).toBe(20);
+    for (const p of placed) {
+      const mine = await waitFor(async () => {
+        const { body } = await getJson(`${p.url}/orders/${p.number}`);
+        return body.status === "completed" ? body : null;
+      }, `${p.number} completed in the order service that took it`);
+      expect(mine.number).toBe(p.number);
+      expect(mine.history.map((h: { status: string }) => h.status)).toEqual(["received", "paid", "cooking", "ready", "completed"]);
+      expect((await getJson(`${p.other}/orders/${p.number}`)).status).toBe(404);
+    }
+    // Neither tried to apply the other's events (it would have logged an event for an unknown order).
+    for (const instance of ["order-1", "order-2"]) {
+      const log = readFileSync(join(sys.runDir, "logs", `order-${instance}.log`), "utf8");
+      expect(log).not.toMatch(/unknown_order_event/);
+      expect(log).toMatch(/order_status_changed/);
+    }
   });
 });

@@ -60,18 +60,26 @@ export async function start(options: OrderServiceOptions): Promise<OrderService>
   await retryWhileSettling("reserve order numbers", () => numbers.ensure(utcDay(new Date())));
   outbox.start();
 
-  await ensureConsumer(jsm, { durable: CONSUMERS.order(instance), filter: subjects.ownedBy(instance), ordered: true }, topology, log);
+  // Every order event, and those of other instances skipped here: a filter on the origin
+  // (subjects.ownedBy) would make JetStream 2.9 scan the stored messages after this durable's
+  // position on every delivery whenever it is behind (see consumerConfig), which under load cost
+  // the nats-server more than everything else. Another instance's events cost a delivery each.
+  await ensureConsumer(jsm, { durable: CONSUMERS.order(instance), filter: subjects.allOrderEvents, ordered: true }, topology, log);
   forwardMaxDeliveries(nc, js, CONSUMERS.order(instance), log); // ends with the connection
+  const ownSuffix = `.${instance}`;
   const statusConsumer = runConsumer({
     js,
     durable: CONSUMERS.order(instance),
     log,
     maxDeliver: topology.maxDeliver,
-    decode: decodeOrderEvent,
+    // Another instance's message (the last subject token names the owner) is skipped undecoded:
+    // not this service's to apply, nor to dead-letter if it is malformed.
+    decode: (msg) => (msg.subject.endsWith(ownSuffix) && msg.subject.split(".").length === 5 ? decodeOrderEvent(msg) : null),
     // The events that arrive together are applied in one transaction and acked after its commit.
     // On the order's critical path (OrderReady -> OrderCompleted), so it lingers only the default 10 ms.
     batch: { db: rt.db, nc: rt.nc },
     handle(event) {
+      if (event === null) return;
       const outcome = store.apply(event);
       const ctx = { order_number: event.order_number, event: event.kind, by: event.by };
       if (outcome.result === "applied") log.info({ action: "order_status_changed", ...ctx, status: outcome.status }, `Order ${event.order_number} is ${outcome.status}`);

@@ -144,7 +144,7 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
         }
       }
       result.notes.push(
-        `pipeline: ${result.pipeline.some((x) => x.settings.harnessPriorityRaised) ? "in processes mode the harness (load generator, stream tap) ran at nice -5 once the services were up; " : ""}cooking time 0; payment provider ${roster.paymentLatencyMs} ms latency, ${roster.paymentFailureRate * 100}% declines, concurrency ${roster.paymentConcurrency}; kitchen prefetch ${roster.kitchenPrefetch}; order --max-concurrent ${roster.orderMaxConcurrent}; default roster otherwise (3 workers, 1 tracking, 2 notification); log level ${logLevel}. End-to-end = scheduled send time to OrderCompleted seen on the stream.`,
+        `pipeline: ${result.pipeline.some((x) => x.settings.harnessPriorityRaised) ? "in processes mode the harness (load generator, stream tap) ran at nice -5 once the services were up; " : ""}cooking time 0; payment provider ${roster.paymentLatencyMs} ms latency, ${roster.paymentFailureRate * 100}% declines, concurrency ${roster.paymentConcurrency}; kitchen prefetch ${roster.kitchenPrefetch}; order --max-concurrent ${roster.orderMaxConcurrent}; default roster otherwise (3 workers, 1 tracking, 2 notification); log level ${logLevel}. End-to-end = scheduled send time to OrderCompleted stored in the stream (its JetStream timestamp; the broker is the bench's own, on this clock).`,
       );
     }
   } finally {

@@ -20,7 +20,7 @@ export function rosterDurables(roster: Roster): DurableFilter[] {
   const out: DurableFilter[] = [{ durable: CONSUMERS.payment, filter: subjects.placed, ordered: false }];
   const types = new Set<OrderType>(roster.kitchen.flatMap((w) => w.orderTypes ?? [...ORDER_TYPES]));
   for (const t of ORDER_TYPES) if (types.has(t)) out.push({ durable: CONSUMERS.kitchen(t), filter: subjects.paidFor(t), ordered: false });
-  for (let i = 1; i <= roster.order.instances; i++) out.push({ durable: CONSUMERS.order(`order-${i}`), filter: subjects.ownedBy(`order-${i}`), ordered: true });
+  for (let i = 1; i <= roster.order.instances; i++) out.push({ durable: CONSUMERS.order(`order-${i}`), filter: subjects.allOrderEvents, ordered: true });
   for (let i = 1; i <= roster.tracking.instances; i++) out.push({ durable: CONSUMERS.tracking(`tracking-${i}`), filter: subjects.allOrderEvents, ordered: true });
   for (let i = 1; i <= roster.notification.instances; i++) out.push({ durable: CONSUMERS.notification(`notification-${i}`), filter: subjects.allOrderEvents, ordered: true });
   return out;

@@ -66,7 +66,7 @@ export interface PipelineStep {
   finishedPerSecond: number;
   /** Orders scheduled up to the end of the window and not finished by then (Little's law: about rate x latency while keeping up). */
   backlogAtEnd: number;
-  /** Scheduled send time to OrderCompleted seen on the stream, for the window's completed orders. */
+  /** Scheduled send time to OrderCompleted stored in the stream, for the window's completed orders. */
   endToEnd: LatencySummary;
   /** The worst per-second p99 of the order API's answers in the window. */
   acceptP99WorstSecondMs: number | null;
