@@ -154,12 +154,6 @@ export class LoadRunner {
     }
     return new Promise<void>((resolve) => {
       const body = Buffer.from(planned.body, "utf8");
-      const req = request(`${base}/orders`, {
-        method: "POST",
-        agent: this.agent,
-        timeout: this.options.timeoutMs ?? 30_000,
-        headers: { "content-type": planned.contentType, "content-length": body.length, "idempotency-key": planned.requestId },
-      });
       let settled = false;
       const finish = (status: number, orderNumber?: string, error?: string) => {
         if (settled) return;
@@ -167,25 +161,40 @@ export class LoadRunner {
         record(status, orderNumber, error);
         resolve();
       };
-      req.on("response", (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          let number: string | undefined;
-          if (res.statusCode === 201) {
-            try {
-              number = (JSON.parse(Buffer.concat(chunks).toString()) as { order_number?: string }).order_number;
-            } catch {
-              // A 201 without a readable body: the checker will look for the order by request id.
-            }
-          }
-          finish(res.statusCode ?? 0, number);
+      const attempt = (mayRetry: boolean) => {
+        const req = request(`${base}/orders`, {
+          method: "POST",
+          agent: this.agent,
+          timeout: this.options.timeoutMs ?? 30_000,
+          headers: { "content-type": planned.contentType, "content-length": body.length, "idempotency-key": planned.requestId },
         });
-        res.on("error", (err) => finish(0, undefined, err.message));
-      });
-      req.on("timeout", () => req.destroy(new Error("timed out")));
-      req.on("error", (err) => finish(0, undefined, err.message));
-      req.end(body);
+        req.on("response", (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            let number: string | undefined;
+            if (res.statusCode === 201) {
+              try {
+                number = (JSON.parse(Buffer.concat(chunks).toString()) as { order_number?: string }).order_number;
+              } catch {
+                // A 201 without a readable body: the checker will look for the order by request id.
+              }
+            }
+            finish(res.statusCode ?? 0, number);
+          });
+          res.on("error", (err) => finish(0, undefined, err.message));
+        });
+        req.on("timeout", () => req.destroy(new Error("timed out")));
+        req.on("error", (err: NodeJS.ErrnoException) => {
+          // A kept-alive socket the server closed (idle) just as this request went out on it: the
+          // request most likely never reached the service. Sent again once on a new socket (what
+          // Node's docs advise; if it did arrive, its Idempotency-Key makes the second the same order).
+          if (mayRetry && req.reusedSocket && (err.code === "ECONNRESET" || err.code === "EPIPE")) return attempt(false);
+          finish(0, undefined, err.message);
+        });
+        req.end(body);
+      };
+      attempt(true);
     });
   }
 }
