@@ -167,3 +167,29 @@ describe("pizzeria up", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("pizzeria service against a broker that wants a token", () => {
+  let broker: Awaited<ReturnType<typeof startTestBroker>>;
+  let dir: string;
+  beforeAll(async () => {
+    broker = await startTestBroker({ args: ["--auth", "t0ken-for-test"] });
+    dir = scratchDir("cli-token");
+  });
+  afterAll(async () => {
+    await broker.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // The process supervisor hands the token to its children this way (serviceEnv), not as an argument `ps` would show.
+  it("takes the token from PIZZERIA_NATS_TOKEN, and is refused without it", async () => {
+    const args = ["service", "notification", "--nats", broker.url, "--data-dir", dir, "--connect-timeout", "2s"];
+    const withToken = runCli(args, { PIZZERIA_NATS_TOKEN: "t0ken-for-test" });
+    await waitFor(() => withToken.logs().find((l) => l.action === "service_started"), "the subscriber to start with the token");
+    withToken.child.kill("SIGTERM");
+    expect((await withToken.exited).code).toBe(0);
+
+    const without = runCli(args);
+    expect((await without.exited).code).toBe(1);
+    expect(without.stderr()).toMatch(/pizzeria: cannot connect to NATS at .*: Authorization Violation/);
+  });
+});

@@ -2,7 +2,7 @@ import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ORDER_TYPES } from "../src/services/shared/contracts.js";
 import type { InstanceInfo } from "../src/sim/launcher.js";
-import { ProcessSupervisor, serviceArgs } from "../src/sim/process-supervisor.js";
+import { ProcessSupervisor, serviceArgs, serviceEnv } from "../src/sim/process-supervisor.js";
 import { DEFAULT_ROSTER, instanceFiles, type Roster } from "../src/sim/system.js";
 import { isAlive } from "./helpers/cli.js";
 import { scratchDir, startTestBroker } from "./helpers/nats.js";
@@ -64,7 +64,7 @@ describe("ProcessSupervisor: every service instance as its own pizzeria process"
     const kitchen = serviceArgs({ id: "kitchen/chef_anna", service: "kitchen", instance: "chef_anna", worker: { name: "chef_anna", orderTypes: ["dine_in", "takeout"], prefetch: 2 } }, settings.nats, settings);
     const { dbFile, logFile } = instanceFiles("/run", "kitchen", "chef_anna");
     expect(kitchen).toEqual([
-      "service", "kitchen", "--nats", "nats://a:4222,nats://b:4222", "--nats-token", "s3cret", "--db", dbFile, "--log-file", logFile, "--log-level", "warn",
+      "service", "kitchen", "--nats", "nats://a:4222,nats://b:4222", "--db", dbFile, "--log-file", logFile, "--log-level", "warn",
       "--ack-wait", "1000ms", "--max-deliver", "20", "--replicas", "1",
       "--name", "chef_anna", "--order-types", "dine_in,takeout", "--prefetch", "2", "--heartbeat-interval", "300ms", "--time-scale", "10", "--cook-time", "250ms",
     ]);
@@ -72,6 +72,11 @@ describe("ProcessSupervisor: every service instance as its own pizzeria process"
     expect(payment.slice(payment.indexOf("--instance"))).toEqual(["--instance", "payment-1", "--failure-rate", "0.1", "--latency", "5ms", "--concurrency", "8", "--seed", "7"]);
     const order = serviceArgs({ id: "order/order-1", service: "order", instance: "order-1", port: 4321, maxConcurrent: 9 }, settings.nats, settings);
     expect(order.slice(order.indexOf("--instance"))).toEqual(["--instance", "order-1", "--port", "4321", "--max-concurrent", "9"]);
+    // The token is not in the arguments (`ps` shows them) but in the child's environment, with the
+    // harness's own PIZZERIA_* options left out.
+    expect([...kitchen, ...payment, ...order].join(" ")).not.toContain("s3cret");
+    const env = serviceEnv(settings.nats, { PATH: "/bin", PIZZERIA_NAME: "chef_x", PIZZERIA_DEBUG: "1" });
+    expect(env).toEqual({ PATH: "/bin", PIZZERIA_DEBUG: "1", PIZZERIA_NATS_TOKEN: "s3cret" });
   });
 
   it("runs the default roster as separate processes that take orders to completed", async () => {

@@ -46,6 +46,17 @@ export function locateCli(): string {
 const ms = (value: number) => `${Math.round(value)}ms`;
 
 /**
+ * The environment of a service process: the harness's, without PIZZERIA_* variables (they would
+ * set the child's options behind our back) except a few, plus the NATS token if there is one
+ * (`PIZZERIA_NATS_TOKEN`, read like any option: a secret in the arguments would show in `ps`).
+ */
+export function serviceEnv(nats: NatsOptions, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(base).filter(([k]) => !k.startsWith("PIZZERIA_") || KEPT_ENV.has(k)));
+  if (nats.token) env.PIZZERIA_NATS_TOKEN = nats.token;
+  return env;
+}
+
+/**
  * The arguments after `cli.js` that run one instance as `pizzeria service <service> ...`: the same
  * options the in-process launcher passes to the service's `start()`, as that command's flags.
  * HTTP services need a concrete port here (pick one with `freePort()` for port 0).
@@ -54,7 +65,7 @@ export function serviceArgs(spec: InstanceSpec, nats: NatsOptions, settings: Sys
   const { dbFile, logFile } = instanceFiles(settings.runDir, spec.service, spec.instance);
   const topology = resolveTopology(settings.topology);
   const args = ["service", spec.service, "--nats", [nats.servers].flat().join(",")];
-  if (nats.token) args.push("--nats-token", nats.token);
+  // A token goes in the environment (serviceEnv), not here: arguments are visible to anyone running `ps`.
   if (nats.credsFile) args.push("--nats-creds", nats.credsFile);
   if (nats.connectTimeoutMs !== undefined) args.push("--connect-timeout", ms(nats.connectTimeoutMs));
   args.push("--db", dbFile, "--log-file", logFile);
@@ -194,7 +205,7 @@ export class ProcessSupervisor extends Launcher {
   }
 
   private async spawnInstance(cli: string, control: NatsConnection, spec: InstanceSpec, nats: NatsOptions): Promise<InstanceHandle> {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PIZZERIA_") || KEPT_ENV.has(k)));
+    const env = serviceEnv(nats, process.env);
     const child = spawn(process.execPath, [cli, ...serviceArgs(spec, nats, this.settings)], { stdio: ["ignore", "pipe", "pipe"], detached: true, env });
     const pid = child.pid;
     const stdout = new Tail(TAIL_BYTES);
