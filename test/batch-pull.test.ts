@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, createInbox, type NatsConnection } from "@nats-io/transport-node";
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BatchPuller, PullRefusedError } from "../src/services/shared/batch-pull.js";
@@ -27,10 +27,10 @@ describe("BatchPuller", () => {
   });
 
   /** A durable of its own on a subject of its own. */
-  async function fixture(options: { max?: number; expiresMs?: number } = {}) {
+  async function fixture(options: { max?: number; expiresMs?: number; maxWaiting?: number } = {}) {
     const durable = `bp_${++n}`;
     const subject = `bp.${n}`;
-    await jsm.consumers.add(stream, { durable_name: durable, filter_subject: subject, ack_policy: AckPolicy.All });
+    await jsm.consumers.add(stream, { durable_name: durable, filter_subject: subject, ack_policy: AckPolicy.All, ...(options.maxWaiting ? { max_waiting: options.maxWaiting } : {}) });
     const js = jetstream(nc);
     const publish = async (count: number) => {
       for (let i = 0; i < count; i++) await js.publish(subject, String(i));
@@ -95,6 +95,21 @@ describe("BatchPuller", () => {
     expect(err).toBeInstanceOf(PullRefusedError);
     expect((err as PullRefusedError).code).toBeNull();
     expect((err as Error).message).toMatch(/no answer to a pull from no_such_durable/);
+  });
+
+  it("does not pull again at once when the server turns its wait away (409), so its caller's loop cannot spin", async () => {
+    const f = await fixture({ maxWaiting: 1, expiresMs: 120_000 });
+    // Someone else's pull takes the one waiting place.
+    const inbox = createInbox();
+    const other = nc.subscribe(inbox);
+    nc.publish(`${jetstream(nc).apiPrefix}.CONSUMER.MSG.NEXT.${stream}.${f.durable}`, JSON.stringify({ batch: 1, expires: 60e9 }), { reply: inbox });
+    await waitFor(f.waiting, "the other pull to be waiting");
+    const started = Date.now();
+    expect(await f.puller.next()).toEqual([]);
+    // A lower bound, not a speed: it waited before handing back an empty batch.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    f.puller.stop();
+    other.unsubscribe();
   });
 
   it("fails with a typed error when its durable is deleted while it waits", async () => {

@@ -67,6 +67,8 @@ export class BatchPuller {
   private wanted = 0;
   private wake: (() => void) | null = null;
   private failure: PullRefusedError | null = null;
+  /** The status that ended the last pull (0: none, it ended with its messages or its timer). */
+  private lastStatus = 0;
   private stopped_ = false;
 
   constructor(private readonly options: BatchPullOptions) {
@@ -86,7 +88,12 @@ export class BatchPuller {
       await this.pull({ batch: this.options.max, no_wait: true }, 5_000);
       const expiresMs = this.options.expiresMs ?? 5_000;
       // Nothing there: wait on the server for the first one.
-      if (!this.stopped_ && this.buffer.length === 0 && !this.failure) await this.pull({ batch: 1, expires: expiresMs * 1e6 }, expiresMs + 5_000);
+      if (!this.stopped_ && this.buffer.length === 0 && !this.failure) {
+        await this.pull({ batch: 1, expires: expiresMs * 1e6 }, expiresMs + 5_000);
+        // Turned away at once (409: too many waiting pulls, too many unacked, a leader change):
+        // not again at once, or the caller's loop would spin.
+        if (this.buffer.length === 0 && this.lastStatus === 409) await this.linger(250);
+      }
     }
     if (this.failure) {
       const failure = this.failure;
@@ -128,6 +135,7 @@ export class BatchPuller {
     const id = ++this.request;
     this.received = 0;
     this.wanted = request.batch;
+    this.lastStatus = 0;
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -145,8 +153,9 @@ export class BatchPuller {
       this.wake = done;
       try {
         this.options.nc.publish(this.api, JSON.stringify(request), { reply: `${this.inbox}.${id}` });
-      } catch {
-        // The connection is closed or closing: the caller finds out from the connection.
+      } catch (err) {
+        // The connection is closed or draining: a failure, so that the caller backs off instead of pulling again at once.
+        this.failure ??= new PullRefusedError(`cannot pull from ${this.options.durable}: ${err instanceof Error ? err.message : String(err)}`, null);
         done();
       }
     });
@@ -159,6 +168,7 @@ export class BatchPuller {
       if (msg.subject !== `${this.inbox}.${this.request}`) return; // the end of a request given up on
       // 404 no messages, 408 expired, 409 (max waiting, leadership change, ...): this pull is over.
       // A consumer that is gone, or no JetStream to answer (503), is for the caller to look up again.
+      this.lastStatus = code;
       if (code === 503 || (code === 409 && /deleted/i.test(msg.headers?.description ?? ""))) {
         this.failure = new PullRefusedError(`pull from ${this.options.durable} refused: ${code} ${msg.headers?.description ?? ""}`.trim(), code);
       }
