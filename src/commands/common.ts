@@ -85,21 +85,28 @@ export async function runCommand(body: () => Promise<number | void>): Promise<vo
 }
 
 /**
- * Resolve on the first SIGINT/SIGTERM; a second one means "now": exit 130 without waiting for
- * the graceful path.
+ * Resolve `signalled` on the first SIGINT/SIGTERM; a second one means "now": exit 130 without
+ * waiting for the graceful path. `dispose()` removes the handlers.
  */
-export function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    let seen = false;
-    const handler = (signal: NodeJS.Signals) => {
-      if (seen) {
-        process.stderr.write("pizzeria: second signal, exiting without finishing the shutdown\n");
-        process.exit(130);
-      }
-      seen = true;
-      resolve(signal);
-    };
-    process.on("SIGINT", handler);
-    process.on("SIGTERM", handler);
-  });
+export function onStopSignal(): { signalled: Promise<NodeJS.Signals>; dispose(): void } {
+  let seen = false;
+  let resolve!: (signal: NodeJS.Signals) => void;
+  const signalled = new Promise<NodeJS.Signals>((r) => (resolve = r));
+  const handler = (signal: NodeJS.Signals) => {
+    if (seen) {
+      process.stderr.write("pizzeria: second signal, exiting without finishing the shutdown\n");
+      process.exit(130);
+    }
+    seen = true;
+    resolve(signal);
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return {
+    signalled,
+    dispose() {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+    },
+  };
 }

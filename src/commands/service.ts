@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { Argv, CommandModule, Options } from "yargs";
 import { ORDER_TYPES, type OrderType, type ServiceName } from "../services/shared/contracts.js";
 import { ConfigError } from "../services/shared/errors.js";
-import { durationArg, loadConfigFile, natsFromArgs, natsOptions, runCommand, untilSignal, type NatsArgs } from "./common.js";
+import { durationArg, loadConfigFile, natsFromArgs, natsOptions, runCommand, onStopSignal, type NatsArgs } from "./common.js";
 
 /** Options every `pizzeria service <name>` takes. */
 const commonOptions = {
@@ -57,13 +57,24 @@ function parseOrderTypes(value: string | undefined): OrderType[] | undefined {
 }
 
 /** Run a started service until SIGINT/SIGTERM, then stop it gracefully. */
-async function serve(started: Promise<{ stop(): Promise<void> }>, afterStop?: () => void): Promise<number> {
-  const service = await started;
-  const signal = await untilSignal();
-  process.stderr.write(`pizzeria: ${signal}: stopping gracefully (send it again to exit at once)\n`);
-  await service.stop();
-  afterStop?.();
-  return 0;
+/**
+ * Start a service and run it until SIGINT/SIGTERM, then stop it gracefully. The signal handlers
+ * are in place before the service starts: a signal that arrives while it starts (a supervisor
+ * that saw its "started" line, on a busy machine the process not yet past the next microtask)
+ * stops it once it is up, instead of killing it with the signal's default action.
+ */
+export async function serve(start: () => Promise<{ stop(): Promise<void> }>, afterStop?: () => void): Promise<number> {
+  const stopSignal = onStopSignal();
+  try {
+    const service = await start();
+    const signal = await stopSignal.signalled;
+    process.stderr.write(`pizzeria: ${signal}: stopping gracefully (send it again to exit at once)\n`);
+    await service.stop();
+    afterStop?.();
+    return 0;
+  } finally {
+    stopSignal.dispose();
+  }
 }
 
 function sub<A>(name: ServiceName, describe: string, options: Record<string, Options>, handler: (args: A & CommonArgs) => Promise<number>): CommandModule {
@@ -85,7 +96,7 @@ const orderCommand = sub<{ instance: string; port: number; host: string; maxConc
   },
   async (a) => {
     const { start } = await import("../services/order/index.js");
-    return serve(start({ ...commonServiceOptions("order", a.instance, a), instance: a.instance, port: a.port, host: a.host, maxConcurrent: a.maxConcurrent }));
+    return serve(() => start({ ...commonServiceOptions("order", a.instance, a), instance: a.instance, port: a.port, host: a.host, maxConcurrent: a.maxConcurrent }));
   },
 );
 
@@ -102,7 +113,7 @@ const paymentCommand = sub<{ instance: string; failureRate: number; latency: str
   async (a) => {
     if (!(a.failureRate >= 0 && a.failureRate <= 1)) throw new ConfigError(`--failure-rate must be between 0 and 1; got ${a.failureRate}`);
     const { start } = await import("../services/payment/index.js");
-    return serve(
+    return serve(() =>
       start({
         ...commonServiceOptions("payment", a.instance, a),
         instance: a.instance,
@@ -128,7 +139,7 @@ const kitchenCommand = sub<{ name: string; orderTypes?: string; prefetch: number
     if (!(a.prefetch >= 1)) throw new ConfigError(`--prefetch must be at least 1; got ${a.prefetch}`);
     if (!(a.timeScale > 0)) throw new ConfigError(`--time-scale must be above 0; got ${a.timeScale}`);
     const { start } = await import("../services/kitchen/index.js");
-    return serve(
+    return serve(() =>
       start({
         ...commonServiceOptions("kitchen", a.name, a),
         name: a.name,
@@ -152,7 +163,7 @@ const trackingCommand = sub<{ instance: string; port: number; host: string; time
   },
   async (a) => {
     const { start } = await import("../services/tracking/index.js");
-    return serve(start({ ...commonServiceOptions("tracking", a.instance, a), instance: a.instance, port: a.port, host: a.host, timeScale: a.timeScale }));
+    return serve(() => start({ ...commonServiceOptions("tracking", a.instance, a), instance: a.instance, port: a.port, host: a.host, timeScale: a.timeScale }));
   },
 );
 
@@ -163,7 +174,7 @@ const notificationCommand = sub<{ instance: string }>(
   async (a) => {
     const { start } = await import("../services/notification/index.js");
     const printer = linePrinter(process.stdout);
-    return serve(start({ ...commonServiceOptions("notification", a.instance, a), instance: a.instance, print: printer.print }), printer.flush);
+    return serve(() => start({ ...commonServiceOptions("notification", a.instance, a), instance: a.instance, print: printer.print }), printer.flush);
   },
 );
 
