@@ -56,7 +56,6 @@ function parseOrderTypes(value: string | undefined): OrderType[] | undefined {
   return types as OrderType[];
 }
 
-/** Run a started service until SIGINT/SIGTERM, then stop it gracefully. */
 /**
  * Start a service and run it until SIGINT/SIGTERM, then stop it gracefully. The signal handlers
  * are in place before the service starts: a signal that arrives while it starts (a supervisor
