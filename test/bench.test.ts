@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runBench } from "../src/sim/bench/index.js";
-import { messagesPerOrder, subjectMatches } from "../src/sim/bench/jetstream-raw.js";
+import { messagesPerOrder } from "../src/sim/bench/jetstream-raw.js";
+import { subjectMatches } from "../src/services/shared/contracts.js";
 import { readResults, renderTables, updateReadme, type BenchResult } from "../src/sim/bench/results.js";
 import { DEFAULT_ROSTER } from "../src/sim/system.js";
 

@@ -95,7 +95,7 @@ export class StreamTap {
             this.lastSeq = m.seq;
             this.options.onMessage({ seq: m.seq, subject: m.subject, data: m.string(), storedAtMs: m.time.getTime() });
           }
-          if (batch.length > 0 && batch.length < 1_000) await puller.linger(this.options.lingerMs ?? 0);
+          await puller.lingerAfter(batch, this.options.lingerMs ?? 0);
         }
       } catch {
         // The stream may not exist yet, the broker is restarting, or deliveries were lost: start again shortly.

@@ -72,8 +72,6 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   private runner: LoadRunner | null = null;
   private chaos: Chaos | null = null;
   private timeline: TimelineFile | null = null;
-  /** Events are timed by when the stream stored them (our own broker, our clock), not when the tap saw them. */
-  private storedTimes = false;
   private deadLetters = 0;
   private readonly deadLetterSamples: NonNullable<RunReport["deadLetterSamples"]> = [];
   private finishing = false;
@@ -89,6 +87,11 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   }
 
   /** The load clock: ms since load start, pauses excluded (0 before the load starts). */
+  /** A broker of our own (this machine's clock): events are timed by when the stream stored them, not when the tap saw them. */
+  private get ownBroker(): boolean {
+    return Boolean(this.session?.broker || this.session?.cluster);
+  }
+
   private now(): number {
     return this.runner ? Math.max(0, this.runner.now()) : 0;
   }
@@ -133,12 +136,11 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     launcher.on("instance", onInstance);
     cleanups.push(() => void launcher.off("instance", onInstance));
 
-    const ownBroker = Boolean(session.broker || session.cluster);
+    const ownBroker = this.ownBroker;
     const since = ownBroker ? undefined : new Date();
     // With a broker of our own (this machine's clock) an event is timed by when the stream stored
     // it, so the tap may gather events for 20 ms without adding to any latency it measures; with
     // someone else's broker (another clock) by when the tap saw it, and the tap does not linger.
-    this.storedTimes = ownBroker;
     const ordersTap = new StreamTap({ nc, stream: STREAMS.orders, since, lingerMs: ownBroker ? 20 : 0, onMessage: (raw) => this.onOrderMessage(raw) });
     const dlqTap = new StreamTap({ nc, stream: STREAMS.deadLetters, since, onMessage: (raw) => this.onDeadLetter(raw.data) });
     cleanups.push(() => ordersTap.stop(), () => dlqTap.stop());
@@ -334,7 +336,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   private onOrderMessage(raw: { seq: number; subject: string; data: string; storedAtMs: number }): void {
     const tapped = decodeTapped(raw);
     this.stream.push(tapped);
-    const at = this.storedTimes ? Math.max(0, this.now() - Math.max(0, Date.now() - raw.storedAtMs)) : this.now();
+    const at = this.ownBroker ? Math.max(0, this.now() - Math.max(0, Date.now() - raw.storedAtMs)) : this.now();
     // A valid event is spliced in as it came (already JSON): not stringified again, thousands a second.
     this.timeline?.writeJson("order_event", `{"seq":${raw.seq},"atMs":${Math.round(at)},"event":${tapped.event ? raw.data : JSON.stringify(raw.data)}}`);
     if (!tapped.event) return;

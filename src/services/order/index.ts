@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { BUCKETS, CONSUMERS, subjects } from "../shared/contracts.js";
+import { BUCKETS, CONSUMERS, subjectMatches, subjects } from "../shared/contracts.js";
 import { runConsumer } from "../shared/consumer.js";
 import { decodeOrderEvent } from "../shared/events.js";
 import { closeServer, createJsonServer, HttpError, listen, readJsonBody, sendJson } from "../shared/http.js";
@@ -66,15 +66,15 @@ export async function start(options: OrderServiceOptions): Promise<OrderService>
   // the nats-server more than everything else. Another instance's events cost a delivery each.
   await ensureConsumer(jsm, { durable: CONSUMERS.order(instance), filter: subjects.allOrderEvents, ordered: true }, topology, log);
   forwardMaxDeliveries(nc, js, CONSUMERS.order(instance), log); // ends with the connection
-  const ownSuffix = `.${instance}`;
+  const own = subjects.ownedBy(instance);
   const statusConsumer = runConsumer({
     js,
     durable: CONSUMERS.order(instance),
     log,
     maxDeliver: topology.maxDeliver,
-    // Another instance's message (the last subject token names the owner) is skipped undecoded:
-    // not this service's to apply, nor to dead-letter if it is malformed.
-    decode: (msg) => (msg.subject.endsWith(ownSuffix) && msg.subject.split(".").length === 5 ? decodeOrderEvent(msg) : null),
+    // The filter the server no longer applies, applied here: another instance's message is skipped
+    // undecoded, not this service's to apply, nor to dead-letter if it is malformed.
+    decode: (msg) => (subjectMatches(own, msg.subject) ? decodeOrderEvent(msg) : null),
     // The events that arrive together are applied in one transaction and acked after its commit.
     // On the order's critical path (OrderReady -> OrderCompleted), so it lingers only the default 10 ms.
     batch: { db: rt.db, nc: rt.nc },

@@ -105,6 +105,11 @@ export class BatchPuller {
     return batch;
   }
 
+  /** After a batch that was not full, wait `ms` for the next one to gather; after a full one (more is waiting) or none, not at all. */
+  lingerAfter(batch: readonly JsMsg[], ms: number): Promise<void> {
+    return batch.length > 0 && batch.length < this.options.max ? this.linger(ms) : Promise.resolve();
+  }
+
   /** Wait `ms` (the linger between batches; not while a `next()` is under way), or less if the puller is stopped meanwhile. */
   linger(ms: number): Promise<void> {
     if (this.stopped_ || ms <= 0) return Promise.resolve();

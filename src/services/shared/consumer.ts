@@ -304,7 +304,6 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
       nextDelivery = seq + 1;
     }
     pending.push(msg);
-    if (pending.length >= batchMax) flushBatch();
   }
 
   /** Batch mode: pull a batch, apply it in one transaction, ack, linger; until stopped or restarted. */
@@ -320,8 +319,7 @@ export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunne
         for (const msg of batch) if (resync === null) enqueue(msg);
         flushBatch();
         if (!running) break;
-        // A full batch: more is waiting, take it now. Otherwise let the next batch gather.
-        if (batch.length > 0 && batch.length < batchMax) await puller.linger(lingerMs);
+        await puller.lingerAfter(batch, lingerMs);
       }
     } finally {
       puller.stop();

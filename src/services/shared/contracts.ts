@@ -192,6 +192,17 @@ export const subjects = {
   allTelemetry: `${SUBJECT_ROOT}.telemetry.>`,
 } as const;
 
+/** NATS subject matching, as the server does for a consumer's filter: `*` one token, `>` the rest. */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split(".");
+  const s = subject.split(".");
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === ">") return s.length > i;
+    if (i >= s.length || (f[i] !== "*" && f[i] !== s[i])) return false;
+  }
+  return f.length === s.length;
+}
+
 /** Parse `pizzeria.order.<kind>.<type>.<origin>`; null when the subject is not an order event. */
 export function parseOrderSubject(subject: string): { kind: EventKind; type: OrderType; origin: string } | null {
   const parts = subject.split(".");

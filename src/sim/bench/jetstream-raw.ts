@@ -1,5 +1,5 @@
 import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
-import { CONSUMERS, ORDER_TYPES, STREAMS, subjects, type EventKind, type OrderType } from "../../services/shared/contracts.js";
+import { CONSUMERS, ORDER_TYPES, STREAMS, subjectMatches, subjects, type EventKind, type OrderType } from "../../services/shared/contracts.js";
 import { orderEvent } from "../../services/shared/events.js";
 import type { OutboxMessage } from "../../services/shared/outbox.js";
 import { connectNats, consumerConfig, ensureStreams, resolveTopology, type NatsConnection } from "../../services/shared/nats.js";
@@ -24,17 +24,6 @@ export function rosterDurables(roster: Roster): DurableFilter[] {
   for (let i = 1; i <= roster.tracking.instances; i++) out.push({ durable: CONSUMERS.tracking(`tracking-${i}`), filter: subjects.allOrderEvents, ordered: true });
   for (let i = 1; i <= roster.notification.instances; i++) out.push({ durable: CONSUMERS.notification(`notification-${i}`), filter: subjects.allOrderEvents, ordered: true });
   return out;
-}
-
-/** NATS subject matching: `*` one token, `>` the rest. */
-export function subjectMatches(filter: string, subject: string): boolean {
-  const f = filter.split(".");
-  const s = subject.split(".");
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === ">") return s.length > i;
-    if (i >= s.length || (f[i] !== "*" && f[i] !== s[i])) return false;
-  }
-  return f.length === s.length;
 }
 
 /**
