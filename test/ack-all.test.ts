@@ -1,13 +1,12 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { AckPolicy, jetstream, jetstreamManager, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { AckPolicy, jetstream, type JsMsg } from "@nats-io/jetstream";
+import { afterEach, describe, expect, it } from "vitest";
 import { STREAMS, subjects } from "../src/services/shared/contracts.js";
 import { runConsumer, type ConsumerRunner } from "../src/services/shared/consumer.js";
 import { decodeJson } from "../src/services/shared/dead-letter.js";
 import { openDatabase, type Db } from "../src/services/shared/db.js";
 import { silentLogger } from "../src/services/shared/logger.js";
-import { consumerConfig, ensureConsumer, ensureStreams, resolveTopology } from "../src/services/shared/nats.js";
-import { startTestBroker } from "./helpers/nats.js";
+import { consumerConfig, ensureConsumer, resolveTopology } from "../src/services/shared/nats.js";
+import { useTestNats } from "./helpers/nats.js";
 import { deadLetters } from "./helpers/stream.js";
 import { waitFor } from "./helpers/wait.js";
 
@@ -15,25 +14,13 @@ import { waitFor } from "./helpers/wait.js";
 // every message up to it. These tests pin down what must not change with it: a failing message is
 // still retried or dead-lettered, nothing is acked unhandled, and an older durable still works.
 describe("ordered durables with AckPolicy.All", () => {
-  let broker: Awaited<ReturnType<typeof startTestBroker>>;
-  let nc: NatsConnection;
-  let jsm: JetStreamManager;
   const topology = resolveTopology({ ackWaitMs: 1_000, maxDeliver: 4 });
+  const t = useTestNats({ topology });
   const runners: ConsumerRunner[] = [];
   let n = 0;
 
-  beforeAll(async () => {
-    broker = await startTestBroker();
-    nc = await connect({ servers: broker.url });
-    jsm = await jetstreamManager(nc);
-    await ensureStreams(jsm, topology);
-  });
   afterEach(async () => {
     await Promise.all(runners.splice(0).map((r) => r.stop()));
-  });
-  afterAll(async () => {
-    await nc.close();
-    await broker.cleanup();
   });
 
   /** A durable of its own (an origin of its own, so each test sees only its messages), and a database. */
@@ -41,14 +28,14 @@ describe("ordered durables with AckPolicy.All", () => {
     const origin = `acktest-${++n}`;
     const durable = `acktest_${n}`;
     const filter = subjects.ownedBy(origin);
-    const info = await ensureConsumer(jsm, { durable, filter, ordered }, topology);
+    const info = await ensureConsumer(t.jsm, { durable, filter, ordered }, topology);
     const db: Db = openDatabase(":memory:", "CREATE TABLE applied (seq INTEGER PRIMARY KEY AUTOINCREMENT, k INTEGER NOT NULL UNIQUE)");
-    const js = jetstream(nc);
+    const js = jetstream(t.nc);
     const publish = async (from: number, to: number) => {
       for (let k = from; k <= to; k++) await js.publish(subjects.orderEvent("paid", "takeout", origin), JSON.stringify({ k }), { msgID: `${origin}-${k}` });
     };
     const state = async () => {
-      const ci = await jsm.consumers.info(STREAMS.orders, durable);
+      const ci = await t.jsm.consumers.info(STREAMS.orders, durable);
       return { ackPending: ci.num_ack_pending, ackFloor: ci.ack_floor.stream_seq, pending: ci.num_pending };
     };
     return { origin, durable, info, db, js, publish, state };
@@ -56,14 +43,14 @@ describe("ordered durables with AckPolicy.All", () => {
 
   function start(durable: string, db: Db, handle: (value: { k: number }, msg: JsMsg) => void, backoffMs = () => 200): ConsumerRunner {
     const r = runConsumer<{ k: number }>({
-      js: jetstream(nc),
+      js: jetstream(t.nc),
       durable,
       log: silentLogger(),
       maxDeliver: topology.maxDeliver,
       decode: (m) => decodeJson(m) as { k: number },
       handle,
       backoffMs,
-      batch: { db, nc },
+      batch: { db, nc: t.nc },
     });
     runners.push(r);
     return r;
@@ -130,7 +117,7 @@ describe("ordered durables with AckPolicy.All", () => {
       insert.run(v.k);
     }, () => 100);
     await waitFor(async () => ((await f.state()).ackPending === 0 && runner.deadLettered === 2 ? true : null), "two dead letters, everything settled", 30_000);
-    const letters = (await deadLetters(broker.url)).filter((l) => l.consumer === f.durable);
+    const letters = (await deadLetters(t.broker.url)).filter((l) => l.consumer === f.durable);
     expect(letters.map((l) => l.reason).sort()).toEqual([expect.stringMatching(/^failed 4 times: always fails/), expect.stringMatching(/^poison: body is not JSON/)]);
     expect(f.db.prepare("SELECT k FROM applied ORDER BY k").all().map((r) => (r as { k: number }).k)).toEqual([1, 2, 3, 4, 5, 7, 8]);
   });
@@ -138,9 +125,9 @@ describe("ordered durables with AckPolicy.All", () => {
   it("does not settle a delivery that never reached it: it restarts and takes the message again, in order", async () => {
     const f = await fixture();
     // Another client takes a delivery of this durable and drops it: a delivery lost on the way.
-    const thief = await jetstream(nc).consumers.get(STREAMS.orders, f.durable);
+    const thief = await jetstream(t.nc).consumers.get(STREAMS.orders, f.durable);
     const stolen = thief.next({ expires: 10_000 });
-    const waitingPulls = async (n: number) => ((await jsm.consumers.info(STREAMS.orders, f.durable)).num_waiting >= n ? true : null);
+    const waitingPulls = async (n: number) => ((await t.jsm.consumers.info(STREAMS.orders, f.durable)).num_waiting >= n ? true : null);
     await waitFor(() => waitingPulls(1), "the other client's pull request to be waiting");
     const order: number[] = [];
     const insert = f.db.prepare("INSERT OR IGNORE INTO applied (k) VALUES (?)");
@@ -159,10 +146,10 @@ describe("ordered durables with AckPolicy.All", () => {
     const origin = `acktest-${++n}`;
     const durable = `acktest_${n}`;
     // An older version of the service created it.
-    await jsm.consumers.add(STREAMS.orders, consumerConfig({ durable, filter: subjects.ownedBy(origin) }, topology));
-    const info = await ensureConsumer(jsm, { durable, filter: subjects.ownedBy(origin), ordered: true }, topology, silentLogger());
+    await t.jsm.consumers.add(STREAMS.orders, consumerConfig({ durable, filter: subjects.ownedBy(origin) }, topology));
+    const info = await ensureConsumer(t.jsm, { durable, filter: subjects.ownedBy(origin), ordered: true }, topology, silentLogger());
     expect(info.config.ack_policy).toBe(AckPolicy.Explicit);
-    const js = jetstream(nc);
+    const js = jetstream(t.nc);
     for (let k = 1; k <= 20; k++) await js.publish(subjects.orderEvent("paid", "takeout", origin), JSON.stringify({ k }), { msgID: `${origin}-${k}` });
     const db = openDatabase(":memory:", "CREATE TABLE applied (k INTEGER PRIMARY KEY)");
     const insert = db.prepare("INSERT OR IGNORE INTO applied (k) VALUES (?)");
@@ -175,7 +162,7 @@ describe("ordered durables with AckPolicy.All", () => {
       insert.run(v.k);
     });
     await waitFor(async () => {
-      const ci = await jsm.consumers.info(STREAMS.orders, durable);
+      const ci = await t.jsm.consumers.info(STREAMS.orders, durable);
       return ci.num_ack_pending === 0 && ci.num_pending === 0 && runner.handled === 20 ? true : null;
     }, "all 20 handled and acked");
     expect(runner.ackPolicy).toBe("explicit");

@@ -1,42 +1,33 @@
-import { connect, createInbox, type NatsConnection } from "@nats-io/transport-node";
-import { AckPolicy, jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createInbox } from "@nats-io/transport-node";
+import { AckPolicy, jetstream } from "@nats-io/jetstream";
+import { beforeAll, describe, expect, it } from "vitest";
 import { BatchPuller, PullRefusedError } from "../src/services/shared/batch-pull.js";
-import { startTestBroker } from "./helpers/nats.js";
+import { useTestNats } from "./helpers/nats.js";
 import { waitFor } from "./helpers/wait.js";
 
 // The ordered consumers pull in batches with the pull protocol spoken directly (batch-pull.ts):
 // what the consumer has comes in one go, nothing is waited for when there is something, and an
 // idle consumer waits on the server, not in a polling loop.
 describe("BatchPuller", () => {
-  let broker: Awaited<ReturnType<typeof startTestBroker>>;
-  let nc: NatsConnection;
-  let jsm: JetStreamManager;
+  const t = useTestNats({ streams: false });
   const stream = "BATCHPULL";
   let n = 0;
 
   beforeAll(async () => {
-    broker = await startTestBroker();
-    nc = await connect({ servers: broker.url });
-    jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: stream, subjects: ["bp.>"] });
-  });
-  afterAll(async () => {
-    await nc.close();
-    await broker.cleanup();
+    await t.jsm.streams.add({ name: stream, subjects: ["bp.>"] });
   });
 
   /** A durable of its own on a subject of its own. */
   async function fixture(options: { max?: number; expiresMs?: number; maxWaiting?: number } = {}) {
     const durable = `bp_${++n}`;
     const subject = `bp.${n}`;
-    await jsm.consumers.add(stream, { durable_name: durable, filter_subject: subject, ack_policy: AckPolicy.All, ...(options.maxWaiting ? { max_waiting: options.maxWaiting } : {}) });
-    const js = jetstream(nc);
+    await t.jsm.consumers.add(stream, { durable_name: durable, filter_subject: subject, ack_policy: AckPolicy.All, ...(options.maxWaiting ? { max_waiting: options.maxWaiting } : {}) });
+    const js = jetstream(t.nc);
     const publish = async (count: number) => {
       for (let i = 0; i < count; i++) await js.publish(subject, String(i));
     };
-    const puller = new BatchPuller({ nc, apiPrefix: js.apiPrefix, stream, durable, max: options.max ?? 256, expiresMs: options.expiresMs });
-    const waiting = async () => ((await jsm.consumers.info(stream, durable)).num_waiting >= 1 ? true : null);
+    const puller = new BatchPuller({ nc: t.nc, apiPrefix: js.apiPrefix, stream, durable, max: options.max ?? 256, expiresMs: options.expiresMs });
+    const waiting = async () => ((await t.jsm.consumers.info(stream, durable)).num_waiting >= 1 ? true : null);
     return { durable, publish, puller, waiting };
   }
 
@@ -50,7 +41,7 @@ describe("BatchPuller", () => {
     expect(second.map((m) => m.string())).toEqual(Array.from({ length: 44 }, (_, i) => String(256 + i)));
     // Acking the last of a batch settles the whole batch (AckPolicy.All).
     await second.at(-1)!.ackAck();
-    const info = await jsm.consumers.info(stream, f.durable);
+    const info = await t.jsm.consumers.info(stream, f.durable);
     expect(info.num_ack_pending).toBe(0);
     expect(info.delivered.consumer_seq).toBe(300);
   });
@@ -88,8 +79,8 @@ describe("BatchPuller", () => {
   });
 
   it("fails with a typed error when a pull is not answered (JetStream 2.9 says nothing about a durable that does not exist)", async () => {
-    const js = jetstream(nc);
-    const puller = new BatchPuller({ nc, apiPrefix: js.apiPrefix, stream, durable: "no_such_durable", max: 10 });
+    const js = jetstream(t.nc);
+    const puller = new BatchPuller({ nc: t.nc, apiPrefix: js.apiPrefix, stream, durable: "no_such_durable", max: 10 });
     const err = await puller.next().catch((e: unknown) => e);
     puller.stop();
     expect(err).toBeInstanceOf(PullRefusedError);
@@ -101,8 +92,8 @@ describe("BatchPuller", () => {
     const f = await fixture({ maxWaiting: 1, expiresMs: 120_000 });
     // Someone else's pull takes the one waiting place.
     const inbox = createInbox();
-    const other = nc.subscribe(inbox);
-    nc.publish(`${jetstream(nc).apiPrefix}.CONSUMER.MSG.NEXT.${stream}.${f.durable}`, JSON.stringify({ batch: 1, expires: 60e9 }), { reply: inbox });
+    const other = t.nc.subscribe(inbox);
+    t.nc.publish(`${jetstream(t.nc).apiPrefix}.CONSUMER.MSG.NEXT.${stream}.${f.durable}`, JSON.stringify({ batch: 1, expires: 60e9 }), { reply: inbox });
     await waitFor(f.waiting, "the other pull to be waiting");
     const started = Date.now();
     expect(await f.puller.next()).toEqual([]);
@@ -116,7 +107,7 @@ describe("BatchPuller", () => {
     const f = await fixture({ expiresMs: 120_000 });
     const next = f.puller.next().catch((e: unknown) => e);
     await waitFor(f.waiting, "the pull request to be waiting on the server");
-    await jsm.consumers.delete(stream, f.durable);
+    await t.jsm.consumers.delete(stream, f.durable);
     const err = await next;
     f.puller.stop();
     expect(err).toBeInstanceOf(PullRefusedError);

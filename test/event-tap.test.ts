@@ -1,39 +1,26 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jetstream } from "@nats-io/jetstream";
+import { describe, expect, it } from "vitest";
 import { StreamTap } from "../src/sim/event-tap.js";
-import { startTestBroker } from "./helpers/nats.js";
+import { useTestNats } from "./helpers/nats.js";
 import { waitFor } from "./helpers/wait.js";
 
 // The harness follows the ORDERS stream with a hand-made ordered consumer pulled in batches: it
 // must see every message once, in order, whatever happens to its consumer, and say when each was stored.
 describe("StreamTap", () => {
-  let broker: Awaited<ReturnType<typeof startTestBroker>>;
-  let nc: NatsConnection;
-  let jsm: JetStreamManager;
+  const t = useTestNats({ streams: false });
   let n = 0;
-
-  beforeAll(async () => {
-    broker = await startTestBroker();
-    nc = await connect({ servers: broker.url });
-    jsm = await jetstreamManager(nc);
-  });
-  afterAll(async () => {
-    await nc.close();
-    await broker.cleanup();
-  });
 
   async function fixture() {
     const stream = `TAP${++n}`;
-    await jsm.streams.add({ name: stream, subjects: [`tap${n}.>`] });
-    const js = jetstream(nc);
+    await t.jsm.streams.add({ name: stream, subjects: [`tap${n}.>`] });
+    const js = jetstream(t.nc);
     const publish = async (from: number, to: number) => {
       const acks = [];
       for (let i = from; i <= to; i++) acks.push(js.publish(`tap${n}.x`, String(i)));
       await Promise.all(acks);
     };
     const seen: Array<{ seq: number; data: string; storedAtMs: number }> = [];
-    const tap = new StreamTap({ nc, stream, lingerMs: 20, onMessage: (m) => seen.push(m) });
+    const tap = new StreamTap({ nc: t.nc, stream, lingerMs: 20, onMessage: (m) => seen.push(m) });
     return { stream, publish, seen, tap };
   }
 
@@ -58,9 +45,9 @@ describe("StreamTap", () => {
     await f.publish(1, 500);
     await waitFor(() => f.seen.length >= 500, "the first 500 seen");
     const consumers = [];
-    for await (const c of await jsm.consumers.list(f.stream)) consumers.push(c.name);
+    for await (const c of await t.jsm.consumers.list(f.stream)) consumers.push(c.name);
     expect(consumers).toHaveLength(1);
-    await jsm.consumers.delete(f.stream, consumers[0]);
+    await t.jsm.consumers.delete(f.stream, consumers[0]);
     await f.publish(501, 1_000);
     await waitFor(() => f.seen.length >= 1_000, "all 1,000 seen");
     await f.tap.stop();
@@ -68,7 +55,7 @@ describe("StreamTap", () => {
     // Its consumer is removed when it stops (the server would also drop it after a minute unused).
     await waitFor(async () => {
       const left = [];
-      for await (const c of await jsm.consumers.list(f.stream)) left.push(c.name);
+      for await (const c of await t.jsm.consumers.list(f.stream)) left.push(c.name);
       return left.length === 0;
     }, "the tap's consumer removed");
   });

@@ -1,33 +1,20 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AckPolicy, jetstream } from "@nats-io/jetstream";
+import { describe, expect, it } from "vitest";
 import { STREAMS, subjects } from "../src/services/shared/contracts.js";
 import { silentLogger } from "../src/services/shared/logger.js";
 import { forwardMaxDeliveries } from "../src/services/shared/max-deliveries.js";
-import { ensureStreams, resolveTopology } from "../src/services/shared/nats.js";
-import { startTestBroker } from "./helpers/nats.js";
+import { useTestNats } from "./helpers/nats.js";
 import { deadLetters } from "./helpers/stream.js";
 import { waitFor } from "./helpers/wait.js";
 
 describe("a message that runs out of deliveries without a handler failing", () => {
-  let broker: Awaited<ReturnType<typeof startTestBroker>>;
-  let nc: NatsConnection;
-  beforeAll(async () => {
-    broker = await startTestBroker();
-    nc = await connect({ servers: broker.url });
-    await ensureStreams(await jetstreamManager(nc), resolveTopology({}));
-  });
-  afterAll(async () => {
-    await nc.close();
-    await broker.cleanup();
-  });
+  const t = useTestNats();
 
   it("is copied to the dead-letter stream from the server's MAX_DELIVERIES advisory", async () => {
-    const jsm = await jetstreamManager(nc);
     const durable = "test_flaky_holder";
-    await jsm.consumers.add(STREAMS.orders, { durable_name: durable, filter_subject: "pizzeria.order.paid.>", ack_policy: AckPolicy.Explicit, ack_wait: 500_000_000, max_deliver: 2 });
-    const forwarder = forwardMaxDeliveries(nc, jetstream(nc), durable, silentLogger());
-    const js = jetstream(nc);
+    await t.jsm.consumers.add(STREAMS.orders, { durable_name: durable, filter_subject: "pizzeria.order.paid.>", ack_policy: AckPolicy.Explicit, ack_wait: 500_000_000, max_deliver: 2 });
+    const forwarder = forwardMaxDeliveries(t.nc, jetstream(t.nc), durable, silentLogger());
+    const js = jetstream(t.nc);
     const subject = subjects.orderEvent("paid", "takeout", "order-1");
     await js.publish(subject, '{"held":"and never acked"}', { msgID: "held-1" });
     // A holder that takes the message and dies without acking, twice.
@@ -39,7 +26,7 @@ describe("a message that runs out of deliveries without a handler failing", () =
     // The server notices when it would deliver a third time: to a holder asking for more.
     expect(await consumer.next({ expires: 2_000 })).toBeNull();
     const letters = await waitFor(async () => {
-      const all = await deadLetters(broker.url);
+      const all = await deadLetters(t.broker.url);
       return all.length > 0 ? all : null;
     }, "the dead letter", 15_000);
     expect(letters).toHaveLength(1);

@@ -1,6 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { afterAll, beforeAll } from "vitest";
+import { ensureStreams, resolveTopology, type TopologyOptions } from "../../src/services/shared/nats.js";
 import { startBroker, type LocalBroker } from "../../src/sim/broker.js";
 
 /**
@@ -23,4 +27,32 @@ export async function startTestBroker(options: { args?: string[] } = {}): Promis
 /** A scratch directory for a test's SQLite files and logs. */
 export function scratchDir(label: string): string {
   return mkdtempSync(join(tmpdir(), `pizzeria-${label}-`));
+}
+
+export type TestBroker = Awaited<ReturnType<typeof startTestBroker>>;
+
+/** What `useTestNats` hands a describe block; filled in before its first test. */
+export interface TestNats {
+  broker: TestBroker;
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+}
+
+/**
+ * For a describe block: a test broker and a connection to it, started before its tests (with the
+ * ORDERS and DLQ streams of `topology`, unless `streams` is false) and closed and removed after them.
+ */
+export function useTestNats(options: { topology?: TopologyOptions; streams?: boolean } = {}): TestNats {
+  const t = {} as TestNats;
+  beforeAll(async () => {
+    t.broker = await startTestBroker();
+    t.nc = await connect({ servers: t.broker.url });
+    t.jsm = await jetstreamManager(t.nc);
+    if (options.streams !== false) await ensureStreams(t.jsm, resolveTopology(options.topology));
+  });
+  afterAll(async () => {
+    await t.nc?.close();
+    await t.broker?.cleanup();
+  });
+  return t;
 }
