@@ -127,7 +127,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
 
   private async drive(session: Session, mode: RunMode, cleanups: Array<() => Promise<void> | void>): Promise<RunReport> {
     const s = this.scenario;
-    this.timeline = new TimelineFile(join(session.runDir, "timeline.ndjson"));
+    this.timeline = new TimelineFile(join(session.runDir, "timeline.ndjson"), (err) => this.log("error", "run", `cannot write the run's timeline: ${err.message}`));
     const nc = await connectNats(session.nats, "harness");
     this.nc = nc;
     cleanups.push(() => nc.close());

@@ -12,9 +12,17 @@ export class TimelineFile {
   private lines: string[] = [];
   private bytes = 0;
   private readonly timer: NodeJS.Timeout;
+  private failed = false;
 
-  constructor(path: string) {
+  /** `onError` hears once that the file cannot be written (disk full, directory gone); the run goes on without it. */
+  constructor(path: string, onError?: (err: Error) => void) {
     this.stream = createWriteStream(path);
+    this.stream.on("error", (err) => {
+      if (this.failed) return;
+      this.failed = true;
+      this.lines = [];
+      onError?.(err);
+    });
     this.timer = setInterval(() => this.flush(), 200);
     this.timer.unref();
   }
@@ -32,6 +40,7 @@ export class TimelineFile {
   }
 
   flush(): void {
+    if (this.failed) this.lines = [];
     if (this.lines.length === 0) return;
     this.stream.write(this.lines.join(""));
     this.lines = [];
@@ -42,6 +51,7 @@ export class TimelineFile {
   end(): Promise<void> {
     clearInterval(this.timer);
     this.flush();
+    if (this.stream.destroyed) return Promise.resolve();
     return new Promise<void>((resolve) => this.stream.end(resolve));
   }
 }
