@@ -5,10 +5,15 @@ import { errorField, errorMessage } from "./errors.js";
 import { JetStreamPublisher } from "./jetstream-publisher.js";
 import type { NatsConnection } from "./nats.js";
 
-/** The outbox table; every service that publishes includes it in its schema. */
+/**
+ * The outbox table; every service that publishes includes it in its schema. `seq` is a plain rowid,
+ * not AUTOINCREMENT (which updates sqlite_sequence on every insert): a new row always gets a seq
+ * above every row in the table, which is all the relay's order needs; a seq may be used again only
+ * after every row below it was published and deleted.
+ */
 export const OUTBOX_SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (
-  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq        INTEGER PRIMARY KEY,
   id         TEXT NOT NULL UNIQUE,
   subject    TEXT NOT NULL,
   payload    TEXT NOT NULL,
@@ -29,6 +34,14 @@ export interface OutboxOptions {
   /** First retry delay after a failed publish; doubles up to maxBackoffMs. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Least time from the start of one publish cycle to the start of the next (default 2 ms). Rows
+   * that come in meanwhile go out together: at a few thousand orders a second each order used to
+   * be a cycle of its own (a read of the table, a write to the socket, a read of the PubAck, a
+   * delete and its commit), which doubled the order service's CPU per order against the same
+   * orders sent back to back. What it costs is at most this much delay before a publish.
+   */
+  minIntervalMs?: number;
   /**
    * The service's connection: when given, batches go out through one `JetStreamPublisher`
    * (plain publishes + one PubAck subscription) instead of a `js.publish()` request per row.
@@ -73,7 +86,7 @@ export class Outbox {
     options: OutboxOptions = {},
   ) {
     const { nc, ...rest } = options;
-    this.options = { batchSize: 256, publishTimeoutMs: 5_000, minBackoffMs: 100, maxBackoffMs: 2_000, ...rest };
+    this.options = { batchSize: 256, publishTimeoutMs: 5_000, minBackoffMs: 100, maxBackoffMs: 2_000, minIntervalMs: 2, ...rest };
     this.publisher = nc ? new JetStreamPublisher(nc) : null;
     this.insert = db.prepare("INSERT OR IGNORE INTO outbox (id, subject, payload, created_at) VALUES (?, ?, ?, ?)");
     this.selectBatch = db.prepare("SELECT seq, id, subject, payload FROM outbox ORDER BY seq LIMIT ?");
@@ -143,7 +156,12 @@ export class Outbox {
 
   private async run(): Promise<void> {
     let backoff = this.options.minBackoffMs;
+    let cycleStartedAt = 0;
     while (this.running) {
+      const since = performance.now() - cycleStartedAt;
+      if (since < this.options.minIntervalMs) await this.sleep(this.options.minIntervalMs - since, false);
+      if (!this.running) break;
+      cycleStartedAt = performance.now();
       this.woken = false;
       let rows: Row[];
       try {
