@@ -36,6 +36,10 @@ describe("pizzeria bench (quick mode)", () => {
     expect(a.ratio).toBeGreaterThan(0);
     expect(a.half.ok).toBeGreaterThan(0);
     expect(a.accept.latencyMs.p99).toBeGreaterThan(0);
+    // The floor under the half-rate latency: the bare server paced at the same rate.
+    expect(a.bareHalf!.targetRate).toBe(a.half.targetRate);
+    expect(a.bareHalf!.ok).toBeGreaterThan(0);
+    expect(result.targets.find((t) => t.name === "accept[processes] p99 at half the maximum rate")!.actual).toContain("bare node:http at the same rate");
     // Every 201 became an OrderPlaced in JetStream.
     expect(a.durability.complete).toBe(true);
     expect(a.accept.cpu.server).not.toBeUndefined();
@@ -50,6 +54,7 @@ describe("pizzeria bench (quick mode)", () => {
     const js = result.baselines.jetstream!;
     expect(js.ordersPerSecond).toBeGreaterThan(0);
     expect(js.deliveries).toBe(js.orders * messagesPerOrder(DEFAULT_ROSTER).deliveries);
+    expect(js.cpuMicrosPerOrder).toBeGreaterThan(0);
     const [p] = result.pipeline;
     expect(p.skipped).toBeUndefined();
     expect(p.staircase!.verdictValid).toBe(true);
@@ -59,6 +64,9 @@ describe("pizzeria bench (quick mode)", () => {
     expect(step.accepted).toBeGreaterThan(0);
     expect(step.endToEnd.count).toBeGreaterThan(0);
     expect(step.endToEnd.p99).toBeGreaterThan(0);
+    // In inprocess mode the services are in the harness's own CPU; the broker is the system's.
+    expect(step.cpuMicrosPerOrder!.harness).toBeGreaterThan(0);
+    expect(step.cpuMicrosPerOrder!.system).toBeGreaterThan(0);
     if (p.atHalf) expect(p.atHalf.verdictValid).toBe(true);
   }, 90_000);
 

@@ -66,6 +66,12 @@ export interface AcceptResult {
    */
   half: AcceptRun;
   /**
+   * The bare node:http server paced at the same rate as `half`, with the same load generator: the
+   * floor under the order service's latency at that rate (what node:http and the load generator
+   * cost on this machine at that moment). Absent in results from before it was measured.
+   */
+  bareHalf?: AcceptRun;
+  /**
    * Every 201 of the run is an OrderPlaced in JetStream: the stream holds at least as many as were
    * answered (a few more when autocannon stopped with requests in flight that the service committed).
    */
@@ -169,6 +175,7 @@ export async function benchAccept(o: AcceptOptions): Promise<AcceptResult> {
     const order = await startOrder(o, broker.url, dir);
     let accept: AcceptResult["accept"];
     let half: AcceptRun;
+    let halfRate = 1;
     let warmOk = 0;
     try {
       if (o.warmupSeconds > 0) warmOk = (await run("warm-up", order, o.warmupSeconds, undefined, broker.pid)).ok;
@@ -183,7 +190,7 @@ export async function benchAccept(o: AcceptOptions): Promise<AcceptResult> {
         publishedPerSecond: Math.round(max.ok / (max.seconds + drainMs / 1000)),
       };
       o.progress.step(`${tag} order service      ${fmt(accept.okPerSecond)} orders/s  p50 ${accept.latencyMs.p50} ms  p99 ${accept.latencyMs.p99} ms  errors ${accept.errors + accept.non2xx}  outbox backlog ${backlog} (${drainMs} ms to publish)  ${cpuText(max)}  (load ${max.loadAverage.join(" ")})`);
-      const halfRate = Math.max(1, accept.okPerSecond / 2);
+      halfRate = Math.max(1, accept.okPerSecond / 2);
       // The paced loader opens its own connections: warm them (and its code) up first.
       if (o.warmupSeconds > 0) warmOk += (await run("paced warm-up", order, Math.min(2, o.warmupSeconds), halfRate, broker.pid)).ok;
       half = await run("half rate", order, o.durationSeconds, halfRate, broker.pid);
@@ -192,6 +199,16 @@ export async function benchAccept(o: AcceptOptions): Promise<AcceptResult> {
     } finally {
       await order.stop();
     }
+    // The floor under `half`: the bare server, paced at the same rate by the same load generator.
+    const bareAgain = await startBare(o);
+    let bareHalf: AcceptRun;
+    try {
+      if (o.warmupSeconds > 0) await run("bare paced warm-up", bareAgain, Math.min(2, o.warmupSeconds), halfRate);
+      bareHalf = await run("bare at half", bareAgain, o.durationSeconds, halfRate);
+    } finally {
+      await bareAgain.stop();
+    }
+    o.progress.step(`${tag} bare at the same rate ${fmt(bareHalf.okPerSecond)} req/s (paced, ${bareHalf.late ?? 0} sent late)  p50 ${bareHalf.latencyMs.p50} ms  p99 ${bareHalf.latencyMs.p99} ms  ${cpuText(bareHalf)}  (load ${bareHalf.loadAverage.join(" ")})`);
     const placedInStream = await streamMessages(broker.url);
     const accepted = warmOk + accept.ok + half.ok;
     return {
@@ -201,6 +218,7 @@ export async function benchAccept(o: AcceptOptions): Promise<AcceptResult> {
       accept,
       ratio: Math.round((accept.okPerSecond / Math.max(1, bare.okPerSecond)) * 1000) / 1000,
       half,
+      bareHalf,
       durability: { accepted, placedInStream, complete: placedInStream >= accepted },
     };
   } finally {

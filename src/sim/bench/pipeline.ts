@@ -74,6 +74,13 @@ export interface PipelineStep {
   redelivered: number | null;
   /** CPU time over wall time during the window: `self` is this process (the harness: load generator, stream tap; in inprocess mode the services too), then the broker and each service process. */
   cpu: CpuShares;
+  /**
+   * CPU microseconds per order finished in the window: `system` is the broker and every service
+   * process summed, `harness` this process (processes mode; in inprocess mode the services are in
+   * `harness` and `system` is the broker alone). What an order costs, whatever else the shared
+   * machine was doing: the figure to compare across runs. Absent in results from before it was kept.
+   */
+  cpuMicrosPerOrder?: { system: number | null; harness: number | null };
   loadAverage: [number, number, number];
 }
 
@@ -367,6 +374,7 @@ export async function judgePhases(out: RunOutcome, indices: number[], p99LimitMs
       acceptP99WorstSecondMs: acceptP99s.length ? Math.max(...acceptP99s) : null,
       redelivered: out.redelivered.get(index) ?? null,
       cpu: out.cpu.shares(from, to),
+      cpuMicrosPerOrder: cpuPerOrder(out.cpu.shares(from, to), phase.durationMs / 1000, finishedInWindow),
       loadAverage: out.loads.get(index) ?? loadAverage(),
     });
   }
@@ -375,7 +383,7 @@ export async function judgePhases(out: RunOutcome, indices: number[], p99LimitMs
 
 function stepLine(mode: BenchMode, s: PipelineStep, label = ""): string {
   const e = s.endToEnd;
-  return `pipeline[${mode}] ${fmt(s.rate).padStart(6)}/s x ${s.seconds}s ${label}${s.held ? "held    " : "NOT held"}  finished ${fmt(s.finishedPerSecond)}/s  e2e p50 ${e.p50} ms p99 ${e.p99} ms  backlog ${fmt(s.backlogAtEnd)}  redelivered ${s.redelivered ?? "-"}  cpu ${cpuSummary(s.cpu)}  (load ${s.loadAverage.join(" ")})${s.held ? "" : `: ${s.reasons.join("; ")}`}`;
+  return `pipeline[${mode}] ${fmt(s.rate).padStart(6)}/s x ${s.seconds}s ${label}${s.held ? "held    " : "NOT held"}  finished ${fmt(s.finishedPerSecond)}/s  e2e p50 ${e.p50} ms p99 ${e.p99} ms  backlog ${fmt(s.backlogAtEnd)}  redelivered ${s.redelivered ?? "-"}  cpu ${cpuSummary(s.cpu)}${s.cpuMicrosPerOrder?.system ? ` = ${fmt(s.cpuMicrosPerOrder.system)} us per order (+ harness ${fmt(s.cpuMicrosPerOrder.harness ?? 0)})` : ""}  (load ${s.loadAverage.join(" ")})${s.held ? "" : `: ${s.reasons.join("; ")}`}`;
 }
 
 /**
@@ -428,6 +436,17 @@ export async function benchPipeline(o: PipelineOptions): Promise<PipelineResult>
     o.progress.step(`${tag} skipped: ${err.message}`);
   }
   return result;
+}
+
+/** CPU shares over `seconds` as microseconds per order finished (see PipelineStep.cpuMicrosPerOrder). */
+export function cpuPerOrder(cpu: CpuShares, seconds: number, orders: number): { system: number | null; harness: number | null } {
+  if (orders <= 0) return { system: null, harness: null };
+  const us = (share: number) => Math.round((share * seconds * 1e6) / orders);
+  const others = Object.entries(cpu).filter(([k, v]) => k !== "self" && !k.startsWith("pid-") && v !== null) as Array<[string, number]>;
+  return {
+    system: others.length > 0 ? us(others.reduce((a, [, v]) => a + v, 0)) : null,
+    harness: cpu.self === null || cpu.self === undefined ? null : us(cpu.self),
+  };
 }
 
 /** `harness 80%, nats-server 45%, order 30%, ...` (the processes of one service summed). */
