@@ -5,6 +5,8 @@ import { openDatabase } from "../src/services/shared/db.js";
 import { silentLogger } from "../src/services/shared/logger.js";
 import { Outbox, OUTBOX_SCHEMA } from "../src/services/shared/outbox.js";
 import { scratchDir, useTestNats } from "./helpers/nats.js";
+import { readStream } from "./helpers/stream.js";
+import { waitFor } from "./helpers/wait.js";
 
 describe("outbox relay", () => {
   const t = useTestNats();
@@ -23,5 +25,28 @@ describe("outbox relay", () => {
     const reopened = openDatabase(file, OUTBOX_SCHEMA);
     expect((reopened.prepare("SELECT COUNT(*) AS n FROM outbox").get() as { n: number }).n).toBe(5);
     reopened.close();
+  });
+
+  it("deletes published rows in bulk once idle, and goes on publishing what is added after the table emptied", async () => {
+    const file = `${scratchDir("outbox-bulk")}/outbox.db`;
+    const db = openDatabase(file, OUTBOX_SCHEMA);
+    const outbox = new Outbox(db, jetstream(t.nc), silentLogger(), { nc: t.nc });
+    const rows = () => (db.prepare("SELECT COUNT(*) AS n FROM outbox").get() as { n: number }).n;
+    const subject = subjects.orderEvent("placed", "dine_in", "bulk-test");
+    const stored = async () => (await readStream(t.broker.url)).filter((m) => m.subject === subject).length;
+    for (let i = 0; i < 3; i++) outbox.add({ id: `bulk-${i}`, subject, payload: { i } });
+    outbox.start();
+    await waitFor(async () => (await stored()) === 3, "the first rows in the stream");
+    await waitFor(() => rows() === 0, "the published rows deleted");
+    // The table is empty: new rows must not be taken for published ones.
+    for (let i = 3; i < 5; i++) outbox.add({ id: `bulk-${i}`, subject, payload: { i } });
+    outbox.wake();
+    await waitFor(async () => (await stored()) === 5, "the later rows in the stream");
+    await Promise.all([outbox.published("bulk-3"), outbox.published("bulk-4")]);
+    expect(outbox.pending()).toBe(0);
+    await outbox.stop();
+    expect(rows()).toBe(0);
+    expect((await readStream(t.broker.url)).filter((m) => m.subject === subject).map((m) => JSON.parse(m.data).i)).toEqual([0, 1, 2, 3, 4]);
+    db.close();
   });
 });

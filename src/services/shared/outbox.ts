@@ -6,14 +6,13 @@ import { JetStreamPublisher } from "./jetstream-publisher.js";
 import type { NatsConnection } from "./nats.js";
 
 /**
- * The outbox table; every service that publishes includes it in its schema. `seq` is a plain rowid,
- * not AUTOINCREMENT (which updates sqlite_sequence on every insert): a new row always gets a seq
- * above every row in the table, which is all the relay's order needs; a seq may be used again only
- * after every row below it was published and deleted.
+ * The outbox table; every service that publishes includes it in its schema. `seq` is AUTOINCREMENT
+ * so that it is never used again, even once the table was emptied: the relay remembers how far it
+ * published by seq (see publishedUpTo).
  */
 export const OUTBOX_SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (
-  seq        INTEGER PRIMARY KEY,
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
   id         TEXT NOT NULL UNIQUE,
   subject    TEXT NOT NULL,
   payload    TEXT NOT NULL,
@@ -76,6 +75,16 @@ export class Outbox {
   private woken = false;
   private failing = false;
   private readonly options: Required<Omit<OutboxOptions, "nc">>;
+  /**
+   * Rows up to this seq were published in fully acknowledged batches and are deleted in bulk, at
+   * most every 100 ms (or 1,024 rows, or when the relay is idle or stops), not after every batch: a
+   * delete is a commit of its own, and at a few hundred orders a second every batch was one. What a
+   * crash leaves undeleted is published again at the next start with the same msgID: JetStream
+   * stores it once (within its duplicate window), and every consumer is idempotent anyway.
+   */
+  private publishedUpTo = 0;
+  private undeleted = 0;
+  private deletedAt = 0;
   /** Publishes acknowledged since start (for telemetry). */
   publishedCount = 0;
 
@@ -89,11 +98,11 @@ export class Outbox {
     this.options = { batchSize: 256, publishTimeoutMs: 5_000, minBackoffMs: 100, maxBackoffMs: 2_000, minIntervalMs: 2, ...rest };
     this.publisher = nc ? new JetStreamPublisher(nc) : null;
     this.insert = db.prepare("INSERT OR IGNORE INTO outbox (id, subject, payload, created_at) VALUES (?, ?, ?, ?)");
-    this.selectBatch = db.prepare("SELECT seq, id, subject, payload FROM outbox ORDER BY seq LIMIT ?");
+    this.selectBatch = db.prepare("SELECT seq, id, subject, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?");
     this.deleteOne = db.prepare("DELETE FROM outbox WHERE seq = ?");
     this.deleteUpTo = db.prepare("DELETE FROM outbox WHERE seq <= ?");
-    this.exists = db.prepare("SELECT 1 FROM outbox WHERE id = ?");
-    this.countRows = db.prepare("SELECT COUNT(*) AS n FROM outbox");
+    this.exists = db.prepare("SELECT 1 FROM outbox WHERE id = ? AND seq > ?");
+    this.countRows = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE seq > ?");
   }
 
   /** Add a message; call inside the transaction that makes the change it announces, then `wake()` after commit. */
@@ -115,12 +124,12 @@ export class Outbox {
       const list = this.waiters.get(id) ?? [];
       list.push(resolve);
       this.waiters.set(id, list);
-      if (!this.exists.get(id)) this.settle(id);
+      if (!this.exists.get(id, this.publishedUpTo)) this.settle(id);
     });
   }
 
   pending(): number {
-    return (this.countRows.get() as { n: number }).n;
+    return (this.countRows.get(this.publishedUpTo) as { n: number }).n;
   }
 
   start(): void {
@@ -140,6 +149,7 @@ export class Outbox {
     this.running = false;
     this.wake();
     await this.loop;
+    this.deletePublished();
     this.publisher?.close();
   }
 
@@ -165,7 +175,7 @@ export class Outbox {
       this.woken = false;
       let rows: Row[];
       try {
-        rows = this.selectBatch.all(this.options.batchSize) as Row[];
+        rows = this.selectBatch.all(this.publishedUpTo, this.options.batchSize) as Row[];
       } catch (err) {
         if (!this.running) break;
         this.log.error({ action: "outbox_read_failed", error: errorField(err) }, "Outbox relay cannot read its table");
@@ -173,6 +183,7 @@ export class Outbox {
         continue;
       }
       if (rows.length === 0) {
+        this.deletePublished();
         await this.sleep(1_000);
         continue;
       }
@@ -192,7 +203,7 @@ export class Outbox {
     }
   }
 
-  /** Publish rows in order (pipelined, one write); delete the acknowledged ones. False when any failed. */
+  /** Publish rows in order (pipelined, one write); mark or delete the acknowledged ones. False when any failed. */
   private async publishBatch(rows: Row[]): Promise<boolean> {
     const done: Row[] = [];
     let firstError: unknown = null;
@@ -220,12 +231,17 @@ export class Outbox {
     if (done.length > 0) {
       // A later row may succeed where an earlier one failed; its msgID makes the retry harmless.
       // All of a batch acknowledged (the usual case): rows are selected in seq order and new ones
-      // only get higher seqs, so one range delete does.
-      const all = done.length === rows.length;
-      this.db.transaction(() => {
-        if (all) this.deleteUpTo.run(rows[rows.length - 1].seq);
-        else for (const row of done) this.deleteOne.run(row.seq);
-      })();
+      // only get higher seqs, so the batch's last seq marks everything up to it as published, for
+      // one range delete later. Otherwise the acknowledged rows are deleted one by one now.
+      if (done.length === rows.length) {
+        this.publishedUpTo = rows[rows.length - 1].seq;
+        this.undeleted += rows.length;
+        if (this.undeleted >= 1024 || performance.now() - this.deletedAt >= 100) this.deletePublished();
+      } else {
+        this.db.transaction(() => {
+          for (const row of done) this.deleteOne.run(row.seq);
+        })();
+      }
       this.publishedCount += done.length;
       for (const row of done) this.settle(row.id);
     }
@@ -237,6 +253,19 @@ export class Outbox {
       );
     }
     return firstError === null;
+  }
+
+  /** Delete the rows of fully acknowledged batches (kept meanwhile as `seq <= publishedUpTo`). */
+  private deletePublished(): void {
+    this.deletedAt = performance.now();
+    if (this.undeleted === 0) return;
+    try {
+      this.deleteUpTo.run(this.publishedUpTo);
+      this.undeleted = 0;
+    } catch (err) {
+      // The database is busy or closing: the rows stay below publishedUpTo, deleted next time (or published again after a restart: harmless).
+      this.log.debug({ action: "outbox_delete_failed", error: errorField(err) }, "Could not delete published outbox rows");
+    }
   }
 
   private settle(id: string): void {
