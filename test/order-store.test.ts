@@ -2,8 +2,9 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { start, type OrderService } from "../src/services/order/index.js";
-import { dayKey, orderKey } from "../src/services/order/order-numbers.js";
-import { subjects } from "../src/services/shared/contracts.js";
+import { dayKey, formatOrderNumber, orderKey } from "../src/services/order/order-numbers.js";
+import { Kvm } from "@nats-io/kv";
+import { BUCKETS, subjects } from "../src/services/shared/contracts.js";
 import { scratchDir, useTestNats } from "./helpers/nats.js";
 import { getJson, postOrder, validOrder } from "./helpers/orders.js";
 
@@ -55,8 +56,8 @@ describe("order store", () => {
   afterAll(async () => {
     for (const s of services) await s.stop();
   });
-  const startOrder = async (instance: string) => {
-    const svc = await start({ nats: { servers: t.broker.url }, instance, port: 0, dbFile: join(dir, `${instance}.db`), logFile: join(dir, `${instance}.log`) });
+  const startOrder = async (instance: string, numberBlockSize?: number) => {
+    const svc = await start({ nats: { servers: t.broker.url }, instance, port: 0, numberBlockSize, dbFile: join(dir, `${instance}.db`), logFile: join(dir, `${instance}.log`) });
     services.push(svc);
     return svc;
   };
@@ -101,6 +102,21 @@ describe("order store", () => {
     expect(numbers).toEqual(["ORD_20250309_001", "ORD_20250309_1000", placed.body.order_number]);
     const next = await t.nc.request(subjects.control("order", "order-old", "orders"), JSON.stringify({ after: "ORD_20250309_001", limit: 1 }));
     expect((JSON.parse(next.string()) as { orders: Array<{ number: string }> }).orders.map((o) => o.number)).toEqual(["ORD_20250309_1000"]);
+  });
+
+  it("numbers on after the highest number of the day its database holds when the shared counter was lost", async () => {
+    const first = await startOrder("order-seq", 5);
+    const numbers: string[] = [];
+    for (let i = 0; i < 3; i++) numbers.push((await postOrder(first.url, validOrder("takeout"))).body.order_number);
+    await first.stop();
+    const day = numbers[0].slice(4, 12);
+    const n0 = Number(numbers[0].slice(13));
+    expect(numbers).toEqual([0, 1, 2].map((i) => formatOrderNumber(day, n0 + i)));
+    // The counter in KV is gone (a new broker, a purged bucket): the next block starts above what is stored.
+    await (await new Kvm(t.nc).open(BUCKETS.orderSequence)).purge(`seq_${day}`);
+    const again = await startOrder("order-seq", 5);
+    const next = await postOrder(again.url, validOrder("takeout"));
+    expect(next).toMatchObject({ status: 201, body: { order_number: formatOrderNumber(day, n0 + 3) } });
   });
 
   it("answers 404 for a number it does not hold, and for what is not an order number", async () => {

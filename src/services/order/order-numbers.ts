@@ -22,11 +22,11 @@ export function parseOrderNumber(number: string): { day: string; n: number } | n
 }
 
 /** Numbers a day can hold in an order key: ten digits' worth, more than a day of any rate. */
-const KEYS_PER_DAY = 1e10;
+export const ORDER_KEYS_PER_DAY = 1e10;
 
-/** The first key of a UTC day (`YYYYMMDD`): its days since 1970 times KEYS_PER_DAY. */
+/** The first key of a UTC day (`YYYYMMDD`): its days since 1970 times ORDER_KEYS_PER_DAY. */
 export function dayKey(day: string): number {
-  return (Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8))) / 86_400_000) * KEYS_PER_DAY;
+  return (Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8))) / 86_400_000) * ORDER_KEYS_PER_DAY;
 }
 
 /**
@@ -36,7 +36,7 @@ export function dayKey(day: string): number {
  */
 export function orderKey(number: string): number | null {
   const parsed = parseOrderNumber(number);
-  return parsed && parsed.n < KEYS_PER_DAY ? dayKey(parsed.day) + parsed.n : null;
+  return parsed && parsed.n < ORDER_KEYS_PER_DAY ? dayKey(parsed.day) + parsed.n : null;
 }
 
 interface Block {

@@ -3,7 +3,7 @@ import { immediate, type Db } from "../shared/db.js";
 import type { GroupCommit } from "../shared/group-commit.js";
 import { orderEvent, type EventHeader } from "../shared/events.js";
 import { OUTBOX_SCHEMA, type Outbox } from "../shared/outbox.js";
-import { dayKey, orderKey, parseOrderNumber } from "./order-numbers.js";
+import { dayKey, ORDER_KEYS_PER_DAY, orderKey, parseOrderNumber } from "./order-numbers.js";
 import type { ValidOrder } from "./validation.js";
 
 /**
@@ -93,7 +93,7 @@ export class OrderStore {
       insertLog: db.prepare("INSERT INTO order_status_log (order_number, event_id, from_status, status, changed_by, changed_at) VALUES (?, ?, ?, ?, ?, ?)"),
       hasEvent: db.prepare("SELECT 1 FROM order_status_log WHERE event_id = ?"),
       setStatus: db.prepare("UPDATE orders SET status = ?, updated_at = ?, completed_at = CASE WHEN ? IN ('completed','cancelled') THEN ? ELSE completed_at END WHERE id = ?"),
-      items: db.prepare("SELECT items FROM orders WHERE id = ?"),
+      withItems: db.prepare(`SELECT ${columns}, items FROM orders WHERE id = ?`),
       // The event ids "<number>." up to "<number>/" ("/" follows "." in ASCII): a range of the key.
       history: db.prepare(`SELECT from_status, status, changed_by, changed_at FROM order_status_log WHERE event_id > ? AND event_id < ? ORDER BY ${STATUS_RANK}`),
       all: db.prepare(`SELECT ${columns} FROM orders WHERE id > ? ORDER BY id LIMIT ?`),
@@ -107,16 +107,15 @@ export class OrderStore {
 
   get(number: string): (OrderRow & { items: unknown[]; history: unknown[] }) | undefined {
     const key = orderKey(number);
-    const row = key === null ? undefined : (this.q.byKey.get(key) as OrderRow | undefined);
+    const row = key === null ? undefined : (this.q.withItems.get(key) as (OrderRow & { items: string }) | undefined);
     if (!row) return undefined;
-    const items = JSON.parse((this.q.items.get(key) as { items: string }).items) as unknown[];
-    return { ...row, items, history: this.q.history.all(`${number}.`, `${number}/`) };
+    return { ...row, items: JSON.parse(row.items) as unknown[], history: this.q.history.all(`${number}.`, `${number}/`) };
   }
 
   /** Highest sequence number this database holds for a day (0 when none). */
   localMax(day: string): number {
     const first = dayKey(day);
-    const { k } = this.q.maxKey.get(first, dayKey(nextDay(day))) as { k: number | null };
+    const { k } = this.q.maxKey.get(first, first + ORDER_KEYS_PER_DAY) as { k: number | null };
     return k === null ? 0 : k - first;
   }
 
@@ -151,7 +150,6 @@ export class OrderStore {
     const number = takeNumber();
     const parsed = parseOrderNumber(number)!;
     const iso = at.toISOString();
-    // Positional parameters: binding an object by name cost more than the insert's own work.
     this.q.insertOrder.run(
       orderKey(number),
       number,
@@ -244,15 +242,10 @@ export class OrderStore {
   }
 }
 
-function nextDay(day: string): string {
-  const d = new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8)) + 1));
-  return d.toISOString().slice(0, 10).replaceAll("-", "");
-}
-
 /**
  * A database written by an earlier version (orders keyed by the text number, items and history
- * in rowid tables of their own with foreign keys) is rebuilt in the current layout, in one transaction, before
- * anything reads it.
+ * in rowid tables of their own, with foreign keys) is rebuilt in the current layout, in one
+ * transaction, before anything reads it.
  */
 function migrate(db: Db): void {
   const columns = db.prepare("SELECT name FROM pragma_table_info('orders')").all() as Array<{ name: string }>;
