@@ -107,7 +107,7 @@ describe("order store", () => {
   it("numbers on after the highest number of the day its database holds when the shared counter was lost", async () => {
     const first = await startOrder("order-seq", 5);
     const numbers: string[] = [];
-    for (let i = 0; i < 3; i++) numbers.push((await postOrder(first.url, validOrder("takeout"))).body.order_number);
+    for (let i = 0; i < 3; i++) numbers.push((await postOrder(first.url, validOrder("takeout"))).body.order_number as string);
     await first.stop();
     const day = numbers[0].slice(4, 12);
     const n0 = Number(numbers[0].slice(13));
