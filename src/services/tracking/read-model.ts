@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS orders (
   processed_by  TEXT,
   created_at    TEXT NOT NULL,
   updated_at    TEXT NOT NULL
-);
+) WITHOUT ROWID; -- one b-tree (the key) instead of a rowid table and an index on it
 CREATE TABLE IF NOT EXISTS history (
   id           INTEGER PRIMARY KEY,
   order_number TEXT NOT NULL,
