@@ -80,7 +80,8 @@ export class Outbox {
    * most every 100 ms (or 1,024 rows, or when the relay is idle or stops), not after every batch: a
    * delete is a commit of its own, and at a few hundred orders a second every batch was one. What a
    * crash leaves undeleted is published again at the next start with the same msgID: JetStream
-   * stores it once (within its duplicate window), and every consumer is idempotent anyway.
+   * stores it once within its duplicate window (5 minutes); after a longer outage it is stored
+   * twice, which every consumer, being idempotent, shrugs off (and the checker reports).
    */
   private publishedUpTo = 0;
   private undeleted = 0;
