@@ -36,7 +36,12 @@ export function dayKey(day: string): number {
  */
 export function orderKey(number: string): number | null {
   const parsed = parseOrderNumber(number);
-  return parsed && parsed.n < ORDER_KEYS_PER_DAY ? dayKey(parsed.day) + parsed.n : null;
+  return parsed ? orderKeyOf(parsed) : null;
+}
+
+/** orderKey of a number already parsed. */
+export function orderKeyOf(parsed: { day: string; n: number }): number | null {
+  return parsed.n < ORDER_KEYS_PER_DAY ? dayKey(parsed.day) + parsed.n : null;
 }
 
 interface Block {

@@ -3,7 +3,7 @@ import { immediate, type Db } from "../shared/db.js";
 import type { GroupCommit } from "../shared/group-commit.js";
 import { orderEvent, type EventHeader } from "../shared/events.js";
 import { OUTBOX_SCHEMA, type Outbox } from "../shared/outbox.js";
-import { dayKey, ORDER_KEYS_PER_DAY, orderKey, parseOrderNumber } from "./order-numbers.js";
+import { dayKey, ORDER_KEYS_PER_DAY, orderKey, orderKeyOf, parseOrderNumber } from "./order-numbers.js";
 import type { ValidOrder } from "./validation.js";
 
 /**
@@ -151,7 +151,7 @@ export class OrderStore {
     const parsed = parseOrderNumber(number)!;
     const iso = at.toISOString();
     this.q.insertOrder.run(
-      orderKey(number),
+      orderKeyOf(parsed),
       number,
       parsed.day,
       parsed.n,
@@ -207,18 +207,19 @@ export class OrderStore {
   apply(event: AnyOrderEvent): ApplyOutcome {
     if (event.kind === "placed" || event.kind === "completed" || event.kind === "cancelled") return { result: "ignored" };
     const key = orderKey(event.order_number);
+    if (key === null) return { result: "unknown_order" };
     const outcome = immediate(this.db, (): ApplyOutcome => {
-      const order = key === null ? undefined : (this.q.byKey.get(key) as OrderRow | undefined);
+      const order = this.q.byKey.get(key) as OrderRow | undefined;
       if (!order) return { result: "unknown_order" };
       if (this.q.hasEvent.get(event.id)) return { result: "duplicate" };
       const now = new Date().toISOString();
       const target: OrderStatus = event.kind === "payment_failed" ? "cancelled" : EVENT_STATUS[event.kind]!;
       if (!canTransition(order.status, target)) return { result: "invalid_transition", from: order.status, to: target };
-      this.move(order, target, event.id, event.by, event.at, now);
+      this.move(key, order, target, event.id, event.by, event.at, now);
       const header = this.header(order.number, order.order_type, order.priority);
       if (event.kind === "ready") {
         const completed = orderEvent("completed", header, "ready", this.origin, {});
-        this.move({ ...order, status: "ready" }, "completed", completed.id, this.origin, completed.payload.at, now);
+        this.move(key, { ...order, status: "ready" }, "completed", completed.id, this.origin, completed.payload.at, now);
         this.outbox.add(completed);
         return { result: "applied", status: "completed" };
       }
@@ -231,8 +232,8 @@ export class OrderStore {
     return outcome;
   }
 
-  private move(order: OrderRow, to: OrderStatus, eventId: string, by: string, at: string, now: string): void {
-    this.q.setStatus.run(to, now, to, now, orderKey(order.number));
+  private move(key: number, order: OrderRow, to: OrderStatus, eventId: string, by: string, at: string, now: string): void {
+    this.q.setStatus.run(to, now, to, now, key);
     // event_id is the event that caused the change: a redelivered copy of it finds this row.
     this.q.insertLog.run(order.number, eventId, order.status, to, by, at);
   }
@@ -255,7 +256,7 @@ function migrate(db: Db): void {
   db.pragma("foreign_keys = OFF");
   try {
     db.transaction(() => {
-      db.exec("ALTER TABLE orders RENAME TO orders_v1; ALTER TABLE order_status_log RENAME TO order_status_log_v1; DROP INDEX IF EXISTS orders_day_seq;");
+      db.exec("ALTER TABLE orders RENAME TO orders_v1; ALTER TABLE order_status_log RENAME TO order_status_log_v1;");
       db.exec(ORDERS_TABLE + STATUS_LOG_TABLE);
       db.exec(`INSERT INTO orders (id, number, day, seq, request_id, customer_name, order_type, table_number, delivery_address, total_amount, priority, status, created_at, updated_at, completed_at, items)
         SELECT pizzeria_order_key(o.number), o.number, o.day, o.seq, o.request_id, o.customer_name, o.order_type, o.table_number, o.delivery_address, o.total_amount, o.priority, o.status, o.created_at, o.updated_at, o.completed_at,

@@ -77,14 +77,14 @@ export class Outbox {
   private readonly options: Required<Omit<OutboxOptions, "nc">>;
   /**
    * Rows up to this seq were published in fully acknowledged batches and are deleted in bulk, at
-   * most every 100 ms (or 1,024 rows, or when the relay is idle or stops), not after every batch: a
+   * most every 100 ms (or 1,024 seqs, or when the relay is idle or stops), not after every batch: a
    * delete is a commit of its own, and at a few hundred orders a second every batch was one. What a
    * crash leaves undeleted is published again at the next start with the same msgID: JetStream
    * stores it once within its duplicate window (5 minutes); after a longer outage it is stored
    * twice, which every consumer, being idempotent, shrugs off (and the checker reports).
    */
   private publishedUpTo = 0;
-  private undeleted = 0;
+  private deletedUpTo = 0;
   private deletedAt = 0;
   /** Publishes acknowledged since start (for telemetry). */
   publishedCount = 0;
@@ -236,8 +236,7 @@ export class Outbox {
       // one range delete later. Otherwise the acknowledged rows are deleted one by one now.
       if (done.length === rows.length) {
         this.publishedUpTo = rows[rows.length - 1].seq;
-        this.undeleted += rows.length;
-        if (this.undeleted >= 1024 || performance.now() - this.deletedAt >= 100) this.deletePublished();
+        if (this.publishedUpTo - this.deletedUpTo >= 1024 || performance.now() - this.deletedAt >= 100) this.deletePublished();
       } else {
         this.db.transaction(() => {
           for (const row of done) this.deleteOne.run(row.seq);
@@ -259,10 +258,10 @@ export class Outbox {
   /** Delete the rows of fully acknowledged batches (kept meanwhile as `seq <= publishedUpTo`). */
   private deletePublished(): void {
     this.deletedAt = performance.now();
-    if (this.undeleted === 0) return;
+    if (this.deletedUpTo === this.publishedUpTo) return;
     try {
       this.deleteUpTo.run(this.publishedUpTo);
-      this.undeleted = 0;
+      this.deletedUpTo = this.publishedUpTo;
     } catch (err) {
       // The database is busy or closing: the rows stay below publishedUpTo, deleted next time (or published again after a restart: harmless).
       this.log.debug({ action: "outbox_delete_failed", error: errorField(err) }, "Could not delete published outbox rows");

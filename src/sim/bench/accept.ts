@@ -8,7 +8,7 @@ import { startBroker } from "../broker.js";
 import { createBareServer } from "./bare-server.js";
 import { orderBodies, postOrders, type HttpFigures } from "./http-load.js";
 import { postOrdersPaced } from "./paced-load.js";
-import { measureCpu, type CpuShares } from "./cpu.js";
+import { cpuMicrosPer, measureCpu, type CpuShares } from "./cpu.js";
 import { loadAverage } from "./machine.js";
 import { spawnBareServer, spawnOrderService, type ChildServer } from "./processes.js";
 import type { Progress } from "./progress.js";
@@ -155,7 +155,7 @@ export async function benchAccept(o: AcceptOptions): Promise<AcceptResult> {
       ...figures,
       loadAverage: la,
       cpu: shares,
-      serverCpuMicrosPerRequest: server === null || figures.ok === 0 ? null : Math.round((server * figures.seconds * 1e6) / figures.ok),
+      serverCpuMicrosPerRequest: server === null ? null : cpuMicrosPer(server, figures.seconds, figures.ok),
     };
   };
 

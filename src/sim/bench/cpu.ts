@@ -46,6 +46,11 @@ export function measureCpu(pids: Record<string, number | undefined>): { stop(): 
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
+/** A CPU share (CPU seconds over wall seconds) held for `seconds`, as whole microseconds per one of `count` items; null without items. */
+export function cpuMicrosPer(share: number, seconds: number, count: number): number | null {
+  return count > 0 ? Math.round((share * seconds * 1e6) / count) : null;
+}
+
 /** This process's children (the broker, service processes) by a readable name, with their pids. */
 export function childProcesses(parent = process.pid): Record<string, number> {
   const out: Record<string, number> = {};

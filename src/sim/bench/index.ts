@@ -5,7 +5,7 @@ import { DEFAULT_ROSTER } from "../system.js";
 import { startBroker } from "../broker.js";
 import { benchAccept, fmt, type AcceptResult, type BenchMode } from "./accept.js";
 import { measureJetStreamCeiling, messagesPerOrder } from "./jetstream-raw.js";
-import { measureCpu } from "./cpu.js";
+import { cpuMicrosPer, measureCpu } from "./cpu.js";
 import { describeMachine, gitVersion, loadAverage } from "./machine.js";
 import { BENCH_ROSTER, benchPipeline, type BenchRoster, type PipelineResult } from "./pipeline.js";
 import { bar, silentProgress, type Progress } from "./progress.js";
@@ -120,7 +120,7 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
         progress.done();
         const acksPerOrder = Math.round((js.acks / js.orders) * 100) / 100;
         // Clients (this process) and broker together: what the messages of an order cost with nothing else to do.
-        const cpuMicrosPerOrder = Math.round((((shares.self ?? 0) + (shares.natsServer ?? 0)) * js.seconds * 1e6) / js.orders);
+        const cpuMicrosPerOrder = cpuMicrosPer((shares.self ?? 0) + (shares.natsServer ?? 0), js.seconds, js.orders) ?? 0;
         result.baselines.jetstream = { ...js, cpuMicrosPerOrder, perOrder: { publishes: perOrder.publishes, deliveries: perOrder.deliveries, acks: acksPerOrder } };
         progress.step(`baseline JetStream (${perOrder.publishes} publishes + ${perOrder.deliveries} deliveries per order, acked as the services ack them: ${acksPerOrder} acks per order; ${fmt(orders)} orders): ${fmt(js.ordersPerSecond)} orders/s (${fmt(js.publishesPerSecond + js.deliveriesPerSecond)} msg/s), ${fmt(cpuMicrosPerOrder)} us of CPU per order (clients + broker); publish alone ${fmt(js.publishes / js.publishSeconds)} msg/s`);
       } finally {

@@ -13,7 +13,7 @@ import { parseScenario, type Scenario } from "../scenario.js";
 import type { BenchMode } from "./accept.js";
 import { fmt } from "./accept.js";
 import { withCpuProfile } from "./cpu-profile.js";
-import { childProcesses, processCpuSeconds, type CpuShares } from "./cpu.js";
+import { childProcesses, cpuMicrosPer, processCpuSeconds, type CpuShares } from "./cpu.js";
 import { loadAverage } from "./machine.js";
 import { distFile } from "./processes.js";
 import { bar, type Progress } from "./progress.js";
@@ -346,6 +346,7 @@ export async function judgePhases(out: RunOutcome, indices: number[], p99LimitMs
     const sum = (k: keyof SecondSample) => seconds.reduce((n, s) => n + ((s[k] as number | null) ?? 0), 0);
     const acceptP99s = seconds.map((s) => s.acceptP99).filter((x): x is number => x !== null);
     const e2e = summarise(hist);
+    const cpu = out.cpu.shares(from, to);
     const sent = sum("sent");
     const late = sum("late");
     const errors = sum("errors");
@@ -373,8 +374,8 @@ export async function judgePhases(out: RunOutcome, indices: number[], p99LimitMs
       endToEnd: e2e,
       acceptP99WorstSecondMs: acceptP99s.length ? Math.max(...acceptP99s) : null,
       redelivered: out.redelivered.get(index) ?? null,
-      cpu: out.cpu.shares(from, to),
-      cpuMicrosPerOrder: cpuPerOrder(out.cpu.shares(from, to), phase.durationMs / 1000, finishedInWindow),
+      cpu,
+      cpuMicrosPerOrder: cpuPerOrder(cpu, phase.durationMs / 1000, finishedInWindow),
       loadAverage: out.loads.get(index) ?? loadAverage(),
     });
   }
@@ -440,12 +441,10 @@ export async function benchPipeline(o: PipelineOptions): Promise<PipelineResult>
 
 /** CPU shares over `seconds` as microseconds per order finished (see PipelineStep.cpuMicrosPerOrder). */
 export function cpuPerOrder(cpu: CpuShares, seconds: number, orders: number): { system: number | null; harness: number | null } {
-  if (orders <= 0) return { system: null, harness: null };
-  const us = (share: number) => Math.round((share * seconds * 1e6) / orders);
   const others = Object.entries(cpu).filter(([k, v]) => k !== "self" && !k.startsWith("pid-") && v !== null) as Array<[string, number]>;
   return {
-    system: others.length > 0 ? us(others.reduce((a, [, v]) => a + v, 0)) : null,
-    harness: cpu.self === null || cpu.self === undefined ? null : us(cpu.self),
+    system: others.length > 0 ? cpuMicrosPer(others.reduce((a, [, v]) => a + v, 0), seconds, orders) : null,
+    harness: cpu.self === null || cpu.self === undefined ? null : cpuMicrosPer(cpu.self, seconds, orders),
   };
 }
 
