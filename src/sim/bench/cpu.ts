@@ -86,3 +86,23 @@ function nameOf(argv: string[]): string | null {
   };
   return `${service}/${flag("--instance") ?? flag("--name") ?? service}`;
 }
+
+/** CPU shares over `seconds` as microseconds per order finished (see PipelineStep.cpuMicrosPerOrder): `system` the other processes, `harness` this one. */
+export function cpuPerOrder(cpu: CpuShares, seconds: number, orders: number): { system: number | null; harness: number | null } {
+  const others = Object.entries(cpu).filter(([k, v]) => k !== "self" && !k.startsWith("pid-") && v !== null) as Array<[string, number]>;
+  return {
+    system: others.length > 0 ? cpuMicrosPer(others.reduce((a, [, v]) => a + v, 0), seconds, orders) : null,
+    harness: cpu.self === null || cpu.self === undefined ? null : cpuMicrosPer(cpu.self, seconds, orders),
+  };
+}
+
+/** `harness 80%, nats-server 45%, order 30%, ...` (the processes of one service summed). */
+export function cpuSummary(cpu: CpuShares): string {
+  const groups = new Map<string, number>();
+  for (const [k, v] of Object.entries(cpu)) {
+    if (v === null || k.startsWith("pid-")) continue;
+    const key = k === "self" ? "harness" : k.split("/")[0];
+    groups.set(key, (groups.get(key) ?? 0) + v);
+  }
+  return [...groups.entries()].map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(", ") || "-";
+}

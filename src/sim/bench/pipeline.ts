@@ -13,7 +13,7 @@ import { parseScenario, type Scenario } from "../scenario.js";
 import type { BenchMode } from "./accept.js";
 import { fmt } from "./accept.js";
 import { withCpuProfile } from "./cpu-profile.js";
-import { childProcesses, cpuMicrosPer, processCpuSeconds, type CpuShares } from "./cpu.js";
+import { childProcesses, cpuPerOrder, cpuSummary, processCpuSeconds, type CpuShares } from "./cpu.js";
 import { loadAverage } from "./machine.js";
 import { distFile } from "./processes.js";
 import { bar, type Progress } from "./progress.js";
@@ -437,26 +437,6 @@ export async function benchPipeline(o: PipelineOptions): Promise<PipelineResult>
     o.progress.step(`${tag} skipped: ${err.message}`);
   }
   return result;
-}
-
-/** CPU shares over `seconds` as microseconds per order finished (see PipelineStep.cpuMicrosPerOrder). */
-export function cpuPerOrder(cpu: CpuShares, seconds: number, orders: number): { system: number | null; harness: number | null } {
-  const others = Object.entries(cpu).filter(([k, v]) => k !== "self" && !k.startsWith("pid-") && v !== null) as Array<[string, number]>;
-  return {
-    system: others.length > 0 ? cpuMicrosPer(others.reduce((a, [, v]) => a + v, 0), seconds, orders) : null,
-    harness: cpu.self === null || cpu.self === undefined ? null : cpuMicrosPer(cpu.self, seconds, orders),
-  };
-}
-
-/** `harness 80%, nats-server 45%, order 30%, ...` (the processes of one service summed). */
-export function cpuSummary(cpu: CpuShares): string {
-  const groups = new Map<string, number>();
-  for (const [k, v] of Object.entries(cpu)) {
-    if (v === null || k.startsWith("pid-")) continue;
-    const key = k === "self" ? "harness" : k.split("/")[0];
-    groups.set(key, (groups.get(key) ?? 0) + v);
-  }
-  return [...groups.entries()].map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(", ") || "-";
 }
 
 /**
