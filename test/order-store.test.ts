@@ -119,6 +119,17 @@ describe("order store", () => {
     expect(next).toMatchObject({ status: 201, body: { order_number: formatOrderNumber(day, n0 + 3) } });
   });
 
+  it("refuses, with the file and the reason, a database it cannot move to the current layout, and leaves it as it was", async () => {
+    const file = join(dir, "order-odd.db");
+    const odd = new Database(file);
+    odd.exec("CREATE TABLE orders (number TEXT PRIMARY KEY, note TEXT); INSERT INTO orders VALUES ('ORD_20250309_001', 'kept');");
+    odd.close();
+    await expect(startOrder("order-odd")).rejects.toMatchObject({ name: "ConfigError", message: expect.stringContaining(`${file}: cannot move its orders to the current layout`) });
+    const after = new Database(file, { readonly: true });
+    expect(after.prepare("SELECT number, note FROM orders").all()).toEqual([{ number: "ORD_20250309_001", note: "kept" }]);
+    after.close();
+  });
+
   it("answers 404 for a number it does not hold, and for what is not an order number", async () => {
     const svc = await startOrder("order-404");
     expect((await getJson(`${svc.url}/orders/ORD_20250309_001`)).status).toBe(404);

@@ -51,7 +51,14 @@ export async function start(options: OrderServiceOptions): Promise<OrderService>
   const { log, js, jsm, nc, topology } = rt;
 
   const outbox = new Outbox(rt.db, js, log, { nc });
-  const store = new OrderStore(rt.db, outbox, instance);
+  let store: OrderStore;
+  try {
+    store = new OrderStore(rt.db, outbox, instance);
+  } catch (err) {
+    // A database it cannot use (see OrderStore's migration): let go of the connection and the file.
+    await rt.close();
+    throw err;
+  }
   // Orders that arrive together are committed together (one transaction, a savepoint each).
   const group = new GroupCommit(rt.db, () => outbox.wake());
   const kv = await openBucket(nc, BUCKETS.orderSequence, { replicas: topology.replicas, ttlMs: 3 * 24 * 3600_000 });

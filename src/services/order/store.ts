@@ -1,5 +1,6 @@
 import { canTransition, EVENT_STATUS, type AnyOrderEvent, type OrderStatus, type OrderType } from "../shared/contracts.js";
 import { immediate, type Db } from "../shared/db.js";
+import { ConfigError, errorMessage } from "../shared/errors.js";
 import type { GroupCommit } from "../shared/group-commit.js";
 import { orderEvent, type EventHeader } from "../shared/events.js";
 import { OUTBOX_SCHEMA, type Outbox } from "../shared/outbox.js";
@@ -255,6 +256,7 @@ function migrate(db: Db): void {
   // The old tables refer to each other by foreign keys; they are dropped together.
   db.pragma("foreign_keys = OFF");
   try {
+    // All or nothing: a file that cannot be moved is left exactly as it was.
     db.transaction(() => {
       db.exec("ALTER TABLE orders RENAME TO orders_v1; ALTER TABLE order_status_log RENAME TO order_status_log_v1;");
       db.exec(ORDERS_TABLE + STATUS_LOG_TABLE);
@@ -266,6 +268,8 @@ function migrate(db: Db): void {
         SELECT event_id, order_number, from_status, status, changed_by, changed_at FROM order_status_log_v1`);
       db.exec("DROP TABLE order_status_log_v1; DROP TABLE order_items; DROP TABLE orders_v1;");
     }).immediate();
+  } catch (err) {
+    throw new ConfigError(`${db.name}: cannot move its orders to the current layout (${errorMessage(err)}); it is left as it was: use another --db, or move this file away`, { cause: err });
   } finally {
     db.pragma("foreign_keys = ON");
   }
