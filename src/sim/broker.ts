@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, createWriteStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { BrokerUnavailableError, NatsServerNotFoundError } from "../services/shared/errors.js";
 import { forget, reapOnExit } from "./reaper.js";
+import { captureChildOutput } from "./system/child-output.js";
 
 export const NATS_INSTALL_HINT =
   "nats-server is not installed. On Debian/Ubuntu: `sudo apt-get install -y nats-server` " +
@@ -87,6 +88,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<LocalBro
   const monitorPort = options.monitorPort ?? (await freePort());
   const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
   let child: ChildProcess | null = null;
+  let outputDone: Promise<void> = Promise.resolve();
 
   const args = [
     "-a", "127.0.0.1",
@@ -102,29 +104,23 @@ export async function startBroker(options: BrokerOptions = {}): Promise<LocalBro
     const proc = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
     child = proc;
     if (proc.pid) reapOnExit(proc.pid);
-    const log = options.logFile ? createWriteStream(options.logFile, { flags: "a" }) : null;
-    let recent = "";
-    const keep = (chunk: Buffer) => {
-      recent = (recent + chunk.toString()).slice(-4_000);
-      log?.write(chunk);
-    };
-    proc.stdout!.on("data", keep);
-    proc.stderr!.on("data", keep);
+    const output = captureChildOutput(proc, options.logFile);
+    const recent = () => output.recent();
+    outputDone = output.done;
     proc.once("exit", () => {
       if (proc.pid) forget(proc.pid);
-      log?.end();
     });
     proc.unref();
     const deadline = Date.now() + readyTimeoutMs;
     while (Date.now() < deadline) {
       if (proc.exitCode !== null || proc.signalCode !== null) {
-        throw new BrokerUnavailableError(`nats-server exited during start (code ${proc.exitCode ?? proc.signalCode}): ${recent.trim().split("\n").slice(-3).join(" | ")}`);
+        throw new BrokerUnavailableError(`nats-server exited during start (code ${proc.exitCode ?? proc.signalCode}): ${recent().trim().split("\n").slice(-3).join(" | ")}`);
       }
       if (await jetStreamHealthy(monitorPort)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     proc.kill("SIGKILL");
-    throw new BrokerUnavailableError(`nats-server did not become ready within ${readyTimeoutMs} ms: ${recent.trim().split("\n").slice(-3).join(" | ")}`);
+    throw new BrokerUnavailableError(`nats-server did not become ready within ${readyTimeoutMs} ms: ${recent().trim().split("\n").slice(-3).join(" | ")}`);
   }
 
   function exited(proc: ChildProcess): Promise<void> {
@@ -143,6 +139,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<LocalBro
       await exited(proc);
       clearTimeout(timer);
     }
+    // Its last log lines are in the file before the caller goes on (bounded: nats-server has no
+    // children, but something else could hold its pipes open).
+    await Promise.race([outputDone, new Promise((r) => setTimeout(r, 2_000).unref())]);
   }
 
   await launch();

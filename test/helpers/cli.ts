@@ -9,6 +9,7 @@ export interface CliProcess {
   stderr(): string;
   /** JSON log lines the process wrote to stderr. */
   logs(): Array<Record<string, unknown>>;
+  /** Settles on `close`: the process has exited and everything it wrote has been read. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -19,7 +20,7 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd?: s
   let err = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal })));
   return {
     child,
     stdout: () => out,
