@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { arrivals, arrivalsFor, plannedCount, targetRateAt } from "../src/sim/arrivals.js";
-import { Rng } from "../src/sim/rng.js";
-import type { Phase } from "../src/sim/scenario.js";
+import { arrivals, arrivalsFor, plannedCount, targetRateAt } from "../src/sim/load/arrivals.js";
+import { Rng } from "../src/sim/load/rng.js";
+import type { Phase } from "../src/sim/scenario/scenario.js";
 
 /** Phases laid end to end, as the loader builds them. */
 function phases(...specs: Array<Partial<Phase> & { durationMs: number; rate: number }>): Phase[] {

@@ -6,7 +6,7 @@ import { runBench } from "../src/sim/bench/index.js";
 import { messagesPerOrder } from "../src/sim/bench/jetstream-raw.js";
 import { subjectMatches } from "../src/services/shared/contracts.js";
 import { readResults, renderTables, updateReadme, type BenchResult } from "../src/sim/bench/results.js";
-import { DEFAULT_ROSTER } from "../src/sim/system.js";
+import { DEFAULT_ROSTER } from "../src/sim/scenario/roster.js";
 
 // Behaviour only: the quick bench runs end to end and produces figures, files and a valid verdict.
 // How fast anything is belongs in bench/results, never in a pass/fail test.

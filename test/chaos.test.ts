@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RunReport } from "../src/sim/run-events.js";
+import type { RunReport } from "../src/sim/telemetry/run-events.js";
 import { runScenarioText } from "./helpers/scenario-run.js";
 
 /** A short, steady load with quick cooking: long enough for a fault in the middle. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { check, type CheckInput, type RequestRecord, type StreamRecord, type OrderRecord, type Verdict } from "../src/sim/checker.js";
+import { check, type CheckInput, type RequestRecord, type StreamRecord, type OrderRecord, type Verdict } from "../src/sim/check/checker.js";
 import type { AnyOrderEvent, EventData, EventKind, OrderStatus, OrderType } from "../src/services/shared/contracts.js";
 import { orderEvent } from "../src/services/shared/events.js";
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { captureChildOutput } from "../src/sim/system/child-output.js";
-import { startBroker } from "../src/sim/broker.js";
+import { startBroker } from "../src/sim/system/broker.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pizzeria-child-output-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

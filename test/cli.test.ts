@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunReport } from "../src/sim/run-events.js";
+import type { RunReport } from "../src/sim/telemetry/run-events.js";
 import { isAlive, runCli, type CliProcess } from "./helpers/cli.js";
 import { getJson, postOrder, validOrder } from "./helpers/orders.js";
 import { kindsByOrder, orderEvents } from "./helpers/stream.js";

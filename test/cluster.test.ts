@@ -4,7 +4,7 @@ import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jet
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STREAMS } from "../src/services/shared/contracts.js";
 import { ensureStreams, resolveTopology } from "../src/services/shared/nats.js";
-import { clusterServerName, startCluster, type LocalCluster } from "../src/sim/cluster.js";
+import { clusterServerName, startCluster, type LocalCluster } from "../src/sim/system/cluster.js";
 import { scratchDir } from "./helpers/nats.js";
 import { waitFor } from "./helpers/wait.js";
 

@@ -1,6 +1,6 @@
 import { jetstream } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
-import { StreamTap } from "../src/sim/event-tap.js";
+import { StreamTap } from "../src/sim/telemetry/event-tap.js";
 import { useTestNats } from "./helpers/nats.js";
 import { waitFor } from "./helpers/wait.js";
 

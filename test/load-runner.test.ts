@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { LoadRunner, type RequestOutcome } from "../src/sim/load-runner.js";
-import type { PlannedRequest } from "../src/sim/order-generator.js";
+import { LoadRunner, type RequestOutcome } from "../src/sim/load/load-runner.js";
+import type { PlannedRequest } from "../src/sim/load/order-generator.js";
 
 // The open-model load generator must not report as failed a request that only met a kept-alive
 // socket the server was closing: Node's documented race, which a long run at a steady rate hits now

@@ -3,8 +3,8 @@ import { connect as tcpConnect, createServer, type Server, type Socket } from "n
 import { connect as natsConnect, type NatsConnection } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../src/services/shared/errors.js";
-import { freePort } from "../src/sim/broker.js";
-import { startProxy, type NetProxy } from "../src/sim/net-proxy.js";
+import { freePort } from "../src/sim/system/broker.js";
+import { startProxy, type NetProxy } from "../src/sim/faults/net-proxy.js";
 import { startTestBroker } from "./helpers/nats.js";
 import { waitFor } from "./helpers/wait.js";
 

@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { MENU } from "../src/services/order/menu.js";
 import { validateOrder } from "../src/services/order/validation.js";
 import { ORDER_TYPES, type OrderType } from "../src/services/shared/contracts.js";
-import { arrivalsFor } from "../src/sim/arrivals.js";
-import { CUSTOMER_NAMES, INVALID_KINDS, OrderGenerator, oversizedRequest, type PlannedRequest } from "../src/sim/order-generator.js";
-import type { OrderMix, Phase } from "../src/sim/scenario.js";
+import { arrivalsFor } from "../src/sim/load/arrivals.js";
+import { CUSTOMER_NAMES, INVALID_KINDS, OrderGenerator, oversizedRequest, type PlannedRequest } from "../src/sim/load/order-generator.js";
+import type { OrderMix, Phase } from "../src/sim/scenario/scenario.js";
 
 const equal: Record<OrderType, number> = { dine_in: 1 / 3, takeout: 1 / 3, delivery: 1 / 3 };
 const mix = (over: Partial<OrderMix> = {}): OrderMix => ({ types: equal, items: { min: 1, max: 3 }, invalid: 0, ...over });

@@ -1,9 +1,10 @@
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ORDER_TYPES } from "../src/services/shared/contracts.js";
-import type { InstanceInfo } from "../src/sim/launcher.js";
-import { ProcessSupervisor, serviceArgs, serviceEnv } from "../src/sim/process-supervisor.js";
-import { DEFAULT_ROSTER, instanceFiles, type Roster } from "../src/sim/system.js";
+import type { InstanceInfo } from "../src/sim/system/launcher.js";
+import { ProcessSupervisor, serviceArgs, serviceEnv } from "../src/sim/system/process-supervisor.js";
+import { instanceFiles } from "../src/sim/system/settings.js";
+import { DEFAULT_ROSTER, type Roster } from "../src/sim/scenario/roster.js";
 import { isAlive } from "./helpers/cli.js";
 import { scratchDir, startTestBroker } from "./helpers/nats.js";
 import { getJson, postOrder, validOrder } from "./helpers/orders.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { recoveryOf } from "../src/sim/recovery.js";
-import type { FaultRecord, SecondSample } from "../src/sim/run-events.js";
+import { recoveryOf } from "../src/sim/telemetry/recovery.js";
+import type { FaultRecord, SecondSample } from "../src/sim/telemetry/run-events.js";
 
 const second = (t: number, completed: number): SecondSample => ({
   t, placed: 10, paid: 10, cooking: 10, ready: completed, completed, cancelled: 0,

@@ -4,7 +4,7 @@ import { Kvm } from "@nats-io/kv";
 import { afterEach, describe, expect, it } from "vitest";
 import { BUCKETS, type WorkerRecord } from "../src/services/shared/contracts.js";
 import type { NotificationService } from "../src/services/notification/index.js";
-import { instanceFiles } from "../src/sim/system.js";
+import { instanceFiles } from "../src/sim/system/settings.js";
 import { steadyLoad } from "./helpers/load.js";
 import { getJson } from "./helpers/orders.js";
 import { kindsByOrder, orderEvents } from "./helpers/stream.js";

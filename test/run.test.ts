@@ -2,8 +2,8 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ScenarioRun } from "../src/sim/run.js";
-import type { RunReport, RunTick } from "../src/sim/run-events.js";
-import { loadScenario } from "../src/sim/scenario.js";
+import type { RunReport, RunTick } from "../src/sim/telemetry/run-events.js";
+import { loadScenario } from "../src/sim/scenario/scenario.js";
 import { runCli } from "./helpers/cli.js";
 import { scratchDir } from "./helpers/nats.js";
 

@@ -4,9 +4,9 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { describeScenario } from "../src/commands/check.js";
 import { ConfigError } from "../src/services/shared/errors.js";
-import { plannedCount } from "../src/sim/arrivals.js";
-import { loadScenario, parseScenario, ScenarioError, type Scenario } from "../src/sim/scenario.js";
-import { DEFAULT_ROSTER } from "../src/sim/system.js";
+import { plannedCount } from "../src/sim/load/arrivals.js";
+import { loadScenario, parseScenario, ScenarioError, type Scenario } from "../src/sim/scenario/scenario.js";
+import { DEFAULT_ROSTER } from "../src/sim/scenario/roster.js";
 
 const SCENARIOS_DIR = fileURLToPath(new URL("../scenarios/", import.meta.url));
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { TimelineFile } from "../src/sim/timeline-file.js";
+import { TimelineFile } from "../src/sim/telemetry/timeline-file.js";
 import { scratchDir } from "./helpers/nats.js";
 import { waitFor } from "./helpers/wait.js";
 

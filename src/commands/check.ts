@@ -1,8 +1,8 @@
 import type { Argv, CommandModule } from "yargs";
 import { COOK_TIME_MS, ORDER_TYPES } from "../services/shared/contracts.js";
-import { plannedCount } from "../sim/arrivals.js";
-import { formatDuration as fmtDuration } from "../sim/duration.js";
-import { loadScenario, type ChaosStep, type Scenario, type Thresholds } from "../sim/scenario.js";
+import { plannedCount } from "../sim/load/arrivals.js";
+import { formatDuration as fmtDuration } from "../sim/scenario/duration.js";
+import { loadScenario, type ChaosStep, type Scenario, type Thresholds } from "../sim/scenario/scenario.js";
 import { runCommand } from "./common.js";
 
 const formatDuration = (ms: number) => (ms === 0 ? "0s" : fmtDuration(ms));

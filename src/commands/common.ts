@@ -3,7 +3,7 @@ import { parse as parseYaml } from "yaml";
 import type { Options } from "yargs";
 import { ConfigError, errorMessage, NatsServerNotFoundError, PizzeriaError } from "../services/shared/errors.js";
 import type { NatsOptions } from "../services/shared/nats.js";
-import { parseDuration } from "../sim/duration.js";
+import { parseDuration } from "../sim/scenario/duration.js";
 
 /** Exit codes: 0 fine, 1 failed (or verdict invalid), 2 bad input or usage. */
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;

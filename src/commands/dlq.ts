@@ -31,7 +31,7 @@ export const dlqCommand: CommandModule<object, DlqArgs> = {
       const [{ connectNats }, { findCurrentRun }, { listDeadLetters, replayDeadLetters }] = await Promise.all([
         import("../services/shared/nats.js"),
         import("../sim/harness-control.js"),
-        import("../sim/dlq.js"),
+        import("../sim/system/dlq.js"),
       ]);
       const nats = findCurrentRun(natsFromArgs(args));
       const nc = await connectNats({ ...nats, connectTimeoutMs: 3_000 }, "pizzeria-dlq");

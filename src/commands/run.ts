@@ -37,7 +37,7 @@ export const runScenarioCommand: CommandModule<object, RunArgs> = {
   handler: (args) =>
     runCommand(async () => {
       const [{ loadScenario, NETWORK_FAULTS }, { ScenarioRun }, { attachPlainReporter }] = await Promise.all([
-        import("../sim/scenario.js"),
+        import("../sim/scenario/scenario.js"),
         import("../sim/run.js"),
         import("../tui/plain-reporter.js"),
       ]);

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from "yargs";
 import { ConfigError } from "../services/shared/errors.js";
-import type { RunStart } from "../sim/run-events.js";
+import type { RunStart } from "../sim/telemetry/run-events.js";
 import { durationArg, EXIT, natsFromArgs, natsOptions, runCommand, type NatsArgs } from "./common.js";
 
 interface UpArgs extends NatsArgs {
@@ -61,7 +61,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
       if (!(Number.isInteger(args.cluster) && args.cluster >= 1 && args.cluster <= 5)) throw new ConfigError(`--cluster must be a number of nodes from 1 to 5; got ${args.cluster}`);
       const [{ ScenarioRun }, { upScenario }, { formatLogLine }, { formatSummary }] = await Promise.all([
         import("../sim/run.js"),
-        import("../sim/system.js"),
+        import("../sim/scenario/scenario.js"),
         import("../tui/plain-reporter.js"),
         import("../tui/summary.js"),
       ]);

@@ -4,8 +4,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { subjects } from "../services/shared/contracts.js";
 import { ConfigError, errorMessage } from "../services/shared/errors.js";
 import type { NatsOptions } from "../services/shared/nats.js";
-import type { FaultRequest } from "./chaos.js";
-import type { FaultRecord } from "./run-events.js";
+import type { FaultRequest } from "./faults/chaos.js";
+import type { FaultRecord } from "./telemetry/run-events.js";
 
 /** What a running `up` or `run` leaves in `runs/current.json` so `pizzeria chaos` can find it. */
 export interface CurrentRun {

@@ -3,22 +3,22 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isWorkerOnline, STREAMS } from "../services/shared/contracts.js";
 import { connectNats, type NatsConnection, type NatsOptions } from "../services/shared/nats.js";
-import { arrivalsFor, plannedCount, targetRateAt } from "./arrivals.js";
-import { Chaos, type FaultRequest } from "./chaos.js";
-import { check, type RequestRecord, type StreamRecord } from "./checker.js";
-import { collectAccounts } from "./collect.js";
-import { decodeDeadLetter, decodeTapped, StreamTap } from "./event-tap.js";
+import { arrivalsFor, plannedCount, targetRateAt } from "./load/arrivals.js";
+import { Chaos, type FaultRequest } from "./faults/chaos.js";
+import { check, type RequestRecord, type StreamRecord } from "./check/checker.js";
+import { collectAccounts } from "./check/collect.js";
+import { decodeDeadLetter, decodeTapped, StreamTap } from "./telemetry/event-tap.js";
 import { serveHarnessControl, writeCurrentRun } from "./harness-control.js";
-import type { InstanceInfo } from "./launcher.js";
-import { LoadRunner, type RequestOutcome } from "./load-runner.js";
-import { Metrics } from "./metrics.js";
-import { QueueWatch, WorkerWatch } from "./observers.js";
-import { OrderGenerator } from "./order-generator.js";
-import { OrderLedger } from "./order-ledger.js";
-import { recoveryOf, type BacklogSample } from "./recovery.js";
-import { serviceViews, ThresholdWatch, workerState, workerViews } from "./run-views.js";
-import { TimelineFile } from "./timeline-file.js";
-import { evaluateThresholds, round, verdictSection } from "./report.js";
+import type { InstanceInfo } from "./system/launcher.js";
+import { LoadRunner, type RequestOutcome } from "./load/load-runner.js";
+import { Metrics } from "./telemetry/metrics.js";
+import { QueueWatch, WorkerWatch } from "./telemetry/observers.js";
+import { OrderGenerator } from "./load/order-generator.js";
+import { OrderLedger } from "./telemetry/order-ledger.js";
+import { recoveryOf, type BacklogSample } from "./telemetry/recovery.js";
+import { serviceViews, ThresholdWatch, workerState, workerViews } from "./telemetry/run-views.js";
+import { TimelineFile } from "./telemetry/timeline-file.js";
+import { evaluateThresholds, round, verdictSection } from "./telemetry/report.js";
 import type {
   FaultRecord,
   LogEntry,
@@ -29,8 +29,8 @@ import type {
   RunStart,
   RunState,
   RunTick,
-} from "./run-events.js";
-import type { Scenario } from "./scenario.js";
+} from "./telemetry/run-events.js";
+import type { Scenario } from "./scenario/scenario.js";
 import { openSession, type Session } from "./session.js";
 
 export interface RunOptions {
@@ -162,7 +162,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       onOutcome: (o) => this.onOutcome(o),
     });
     this.runner = runner;
-    this.chaos = new Chaos({ mode, launcher, broker: session.broker, cluster: session.cluster, nc, now: () => this.now(), inFlight: () => this.ledger.inFlight }, (f) => this.onFault(f));
+    this.chaos = new Chaos({ mode, launcher, proxies: session.proxies, broker: session.broker, cluster: session.cluster, nc, now: () => this.now(), inFlight: () => this.ledger.inFlight }, (f) => this.onFault(f));
 
     const forgetCurrent = writeCurrentRun({ nats: [session.nats.servers].flat(), runDir: session.runDir, pid: process.pid, label: s.name, startedAt: new Date(startedAt).toISOString() });
     const harnessControl = serveHarnessControl(nc, {

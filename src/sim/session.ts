@@ -1,13 +1,15 @@
 import { join } from "node:path";
 import { connectNats, type NatsOptions, type TopologyOptions } from "../services/shared/nats.js";
 import { prepareTopology } from "../services/shared/topology.js";
-import { findNatsServer, startBroker, type LocalBroker } from "./broker.js";
-import { startCluster, type LocalCluster } from "./cluster.js";
-import { InProcessLauncher } from "./in-process-launcher.js";
-import type { Launcher } from "./launcher.js";
-import { ProcessSupervisor } from "./process-supervisor.js";
-import { createRunDir } from "./run-dir.js";
-import type { Roster, SystemSettings } from "./system.js";
+import { findNatsServer, startBroker, type LocalBroker } from "./system/broker.js";
+import { startCluster, type LocalCluster } from "./system/cluster.js";
+import { InstanceProxies } from "./faults/instance-proxies.js";
+import { InProcessLauncher } from "./system/in-process-launcher.js";
+import type { Launcher } from "./system/launcher.js";
+import { ProcessSupervisor } from "./system/process-supervisor.js";
+import { createRunDir } from "./system/run-dir.js";
+import type { SystemSettings } from "./system/settings.js";
+import type { Roster } from "./scenario/roster.js";
 
 export interface SessionOptions {
   /** Use this NATS instead of starting one. */
@@ -38,6 +40,8 @@ export interface Session {
   cluster: LocalCluster | null;
   nats: NatsOptions;
   launcher: Launcher;
+  /** The TCP proxies between each instance and NATS (network faults), when the session has them. */
+  proxies: InstanceProxies | null;
   settings: SystemSettings;
   /** Stop every service gracefully, then the broker we started. */
   close(): Promise<void>;
@@ -66,9 +70,10 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     logLevel: options.logLevel,
     orderPort: options.orderPort,
     trackingPort: options.trackingPort,
-    proxies: options.proxies,
   };
-  const launcher = options.mode === "processes" ? new ProcessSupervisor(settings) : new InProcessLauncher(settings);
+  const proxies = options.proxies ? new InstanceProxies() : null;
+  const route = proxies ? (id: string, to: NatsOptions) => proxies.route(id, to) : undefined;
+  const launcher = options.mode === "processes" ? new ProcessSupervisor(settings, {}, route) : new InProcessLauncher(settings, route);
   try {
     const nc = await connectNats(nats, "harness-setup");
     try {
@@ -79,6 +84,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     await launcher.startRoster(options.roster);
   } catch (err) {
     await launcher.stopAll();
+    await proxies?.closeAll();
     await broker?.stop();
     await cluster?.stop();
     throw err;
@@ -89,9 +95,11 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     cluster,
     nats,
     launcher,
+    proxies,
     settings,
     async close() {
       await launcher.stopAll();
+      await proxies?.closeAll();
       await broker?.stop();
       await cluster?.stop();
     },

@@ -2,7 +2,7 @@
  * Small text formatters shared by the dashboard, the summary and the plain reporter. Everything
  * here is pure and returns plain text (no ANSI); every glyph used is one column wide.
  */
-import type { BrokerDescription } from "../sim/run-events.js";
+import type { BrokerDescription } from "../sim/telemetry/run-events.js";
 import type { OrderType } from "../services/shared/contracts.js";
 import { ORDER_TYPES } from "../services/shared/contracts.js";
 

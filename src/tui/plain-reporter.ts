@@ -3,7 +3,7 @@
  * time, plus one whenever the run state changes), fault and log lines as they happen, and the
  * summary at `done`. No ANSI unless colour is on, and never with NO_COLOR set.
  */
-import type { FaultRecord, LogEntry, RunReport, RunStart, RunTick } from "../sim/run-events.js";
+import type { FaultRecord, LogEntry, RunReport, RunStart, RunTick } from "../sim/telemetry/run-events.js";
 import { formatBroker, formatMs, formatRate, formatStamp } from "./format.js";
 import type { RunEventSource } from "./run-source.js";
 import { faultLogLines } from "./run-state.js";

@@ -2,7 +2,7 @@
  * What a view listens to and commands: the run's events (an `EventEmitter<RunEventMap>` fits) and
  * its RunControl.
  */
-import type { RunControl, RunEventMap } from "../sim/run-events.js";
+import type { RunControl, RunEventMap } from "../sim/telemetry/run-events.js";
 
 export type RunEventName = "start" | "tick" | "fault" | "log" | "notification" | "done";
 

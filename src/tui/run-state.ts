@@ -12,7 +12,7 @@ import type {
   RunStart,
   RunTick,
   SecondSample,
-} from "../sim/run-events.js";
+} from "../sim/telemetry/run-events.js";
 import { formatMs } from "./format.js";
 
 /** Seconds of per-second history kept (the sparkline shows up to 60). */

@@ -4,7 +4,7 @@
  * subscribers. React components read slices of it with `useRunState` (useSyncExternalStore), so a
  * component re-renders only when its slice changes.
  */
-import type { FaultRecord, LogEntry, NotificationSample, RunReport, RunStart, RunTick } from "../sim/run-events.js";
+import type { FaultRecord, LogEntry, NotificationSample, RunReport, RunStart, RunTick } from "../sim/telemetry/run-events.js";
 import type { RunEventName, RunEventSource, RunListener } from "./run-source.js";
 import { initialRunState, reduceRun, type RunAction, type RunViewState } from "./run-state.js";
 

@@ -2,7 +2,7 @@
  * Per-second series as text: a sparkline of unicode blocks and, under it, the fault windows that
  * overlapped each second. One column per second, oldest left.
  */
-import type { FaultRecord, SecondSample } from "../sim/run-events.js";
+import type { FaultRecord, SecondSample } from "../sim/telemetry/run-events.js";
 
 export const BLOCKS = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"] as const;
 

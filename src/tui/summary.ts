@@ -4,7 +4,7 @@
  * prints it in <Static>, so it stays after the dashboard is gone) and the non-TTY printer.
  * Lines stay under 90 columns (paths and finding reasons aside).
  */
-import type { LatencySummary, RunReport, ThresholdResult } from "../sim/run-events.js";
+import type { LatencySummary, RunReport, ThresholdResult } from "../sim/telemetry/run-events.js";
 import { fit, formatBroker, formatMs, formatOrderTypes, formatPercent, formatRate } from "./format.js";
 import { makePainter, type Painter } from "./theme.js";
 

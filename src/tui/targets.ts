@@ -2,7 +2,7 @@
  * The processes a key can act on, in screen order: kitchen workers (`kitchen/<name>`), then the
  * other services' instances (`<service>/<instance>`).
  */
-import type { RunTick } from "../sim/run-events.js";
+import type { RunTick } from "../sim/telemetry/run-events.js";
 
 export interface ProcessTarget {
   target: string;

@@ -2,7 +2,7 @@
  * How a live figure compares with the scenario's limits: within (ok), within 80-100% of the
  * limit (warn), over (bad). Absent limit = not judged.
  */
-import type { LatencySummary, ThresholdLimits } from "../sim/run-events.js";
+import type { LatencySummary, ThresholdLimits } from "../sim/telemetry/run-events.js";
 
 export type Level = "ok" | "warn" | "bad";
 

@@ -5,7 +5,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll } from "vitest";
 import { ensureStreams, resolveTopology, type TopologyOptions } from "../../src/services/shared/nats.js";
-import { startBroker, type LocalBroker } from "../../src/sim/broker.js";
+import { startBroker, type LocalBroker } from "../../src/sim/system/broker.js";
 
 /**
  * The one way tests get a broker: a real nats-server with JetStream on a free loopback port and

@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { ScenarioRun } from "../../src/sim/run.js";
-import type { RunReport } from "../../src/sim/run-events.js";
-import { parseScenario } from "../../src/sim/scenario.js";
+import type { RunReport } from "../../src/sim/telemetry/run-events.js";
+import { parseScenario } from "../../src/sim/scenario/scenario.js";
 import { scratchDir } from "./nats.js";
 
 /**

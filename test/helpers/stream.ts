@@ -1,5 +1,5 @@
 import { connect } from "@nats-io/transport-node";
-import { readStream as readStreamOn } from "../../src/sim/stream-reader.js";
+import { readStream as readStreamOn } from "../../src/sim/system/stream-reader.js";
 import { STREAMS, type AnyOrderEvent, type DeadLetter } from "../../src/services/shared/contracts.js";
 
 /** Every message on a stream, in order, read on its own connection. */

@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import type { TopologyOptions } from "../../src/services/shared/nats.js";
-import { InProcessLauncher } from "../../src/sim/in-process-launcher.js";
-import { DEFAULT_ROSTER, type Roster } from "../../src/sim/system.js";
+import { InProcessLauncher } from "../../src/sim/system/in-process-launcher.js";
+import { DEFAULT_ROSTER, type Roster } from "../../src/sim/scenario/roster.js";
 import { scratchDir, startTestBroker } from "./nats.js";
 
 export interface TestSystem {

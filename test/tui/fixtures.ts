@@ -24,7 +24,7 @@ import type {
   SecondSample,
   ServiceView,
   WorkerView,
-} from "../../src/sim/run-events.js";
+} from "../../src/sim/telemetry/run-events.js";
 
 export const ORDER = "ORD_20261123_007";
 

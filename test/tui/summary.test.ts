@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import type { RunReport } from "../../src/sim/run-events.js";
+import type { RunReport } from "../../src/sim/telemetry/run-events.js";
 import { formatSummary, formatThresholdValue, recoveryLine } from "../../src/tui/summary.js";
 import { REPORT } from "./fixtures.js";
 import { ANSI } from "./frame.js";

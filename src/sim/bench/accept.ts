@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { STREAMS } from "../../services/shared/contracts.js";
 import { connectNats } from "../../services/shared/nats.js";
-import { startBroker } from "../broker.js";
+import { startBroker } from "../system/broker.js";
 import { createBareServer } from "./bare-server.js";
 import { orderBodies, postOrders, type HttpFigures } from "./http-load.js";
 import { postOrdersPaced } from "./paced-load.js";

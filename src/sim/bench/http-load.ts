@@ -1,7 +1,7 @@
 import autocannon from "autocannon";
 import hdr from "hdr-histogram-js";
 import { ORDER_TYPES, type OrderType } from "../../services/shared/contracts.js";
-import { OrderGenerator } from "../order-generator.js";
+import { OrderGenerator } from "../load/order-generator.js";
 
 /** What one autocannon run measured. Latency is from autocannon's own send/response times, in ms. */
 export interface HttpFigures {

@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_ROSTER } from "../system.js";
-import { startBroker } from "../broker.js";
+import { DEFAULT_ROSTER } from "../scenario/roster.js";
+import { startBroker } from "../system/broker.js";
 import { benchAccept, fmt, type AcceptResult, type BenchMode } from "./accept.js";
 import { measureJetStreamCeiling, messagesPerOrder } from "./jetstream-raw.js";
 import { cpuMicrosPer, measureCpu } from "./cpu.js";

@@ -3,7 +3,7 @@ import { CONSUMERS, ORDER_TYPES, STREAMS, subjectMatches, subjects, type EventKi
 import { orderEvent } from "../../services/shared/events.js";
 import type { OutboxMessage } from "../../services/shared/outbox.js";
 import { connectNats, consumerConfig, ensureStreams, resolveTopology, type NatsConnection } from "../../services/shared/nats.js";
-import type { Roster } from "../system.js";
+import type { Roster } from "../scenario/roster.js";
 
 /** The events of an order that goes the whole way (README's event catalogue, the happy path). */
 export const EVENTS_PER_ORDER: readonly EventKind[] = ["placed", "paid", "cooking", "ready", "completed"];

@@ -1,9 +1,9 @@
 import hdr from "hdr-histogram-js";
 import { ORDER_TYPES, type OrderType } from "../../services/shared/contracts.js";
-import { arrivals } from "../arrivals.js";
-import { LoadRunner } from "../load-runner.js";
-import { OrderGenerator } from "../order-generator.js";
-import { Rng } from "../rng.js";
+import { arrivals } from "../load/arrivals.js";
+import { LoadRunner } from "../load/load-runner.js";
+import { OrderGenerator } from "../load/order-generator.js";
+import { Rng } from "../load/rng.js";
 import type { HttpFigures } from "./http-load.js";
 
 export interface PacedLoadOptions {

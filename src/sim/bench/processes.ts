@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../broker.js";
-import { forget, reapOnExit } from "../reaper.js";
+import { freePort } from "../system/broker.js";
+import { forget, reapOnExit } from "../system/reaper.js";
 
 /**
  * A compiled file under dist/: next to this module when it runs from dist/sim/bench, or

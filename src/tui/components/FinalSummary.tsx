@@ -1,6 +1,6 @@
 import { useEffect, useMemo } from "react";
 import { Static, Text, useApp } from "ink";
-import type { RunReport } from "../../sim/run-events.js";
+import type { RunReport } from "../../sim/telemetry/run-events.js";
 import { useRunState } from "../hooks/use-run-state.js";
 import type { RunViewState } from "../run-state.js";
 import type { RunStore } from "../run-store.js";

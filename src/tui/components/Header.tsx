@@ -1,5 +1,5 @@
 import { Box, Text } from "ink";
-import type { RunStart, RunState, RunTick } from "../../sim/run-events.js";
+import type { RunStart, RunState, RunTick } from "../../sim/telemetry/run-events.js";
 import { formatBroker, formatClock, formatRate } from "../format.js";
 import { progressBar } from "../sparkline.js";
 import { usePaint } from "../color-context.js";

@@ -1,5 +1,5 @@
 import { Box, Text } from "ink";
-import type { WorkerView, WorkerViewState } from "../../sim/run-events.js";
+import type { WorkerView, WorkerViewState } from "../../sim/telemetry/run-events.js";
 import { fit, formatMs, formatOrderTypes } from "../format.js";
 import { windowStart } from "../layout.js";
 import { workerTarget } from "../targets.js";

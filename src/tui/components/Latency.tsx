@@ -1,5 +1,5 @@
 import { Box, Text } from "ink";
-import type { LatencySummary, RunTick, ThresholdLimits } from "../../sim/run-events.js";
+import type { LatencySummary, RunTick, ThresholdLimits } from "../../sim/telemetry/run-events.js";
 import { fit, formatMs } from "../format.js";
 import { latencyLevel, type LatencyKind, type Percentile } from "../thresholds.js";
 import { usePaint } from "../color-context.js";

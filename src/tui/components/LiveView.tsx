@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Box, Text, useStdout } from "ink";
-import type { RunControl } from "../../sim/run-events.js";
+import type { RunControl } from "../../sim/telemetry/run-events.js";
 import { useDashboardKeys } from "../hooks/use-dashboard-keys.js";
 import { useRunState } from "../hooks/use-run-state.js";
 import { useTerminalSize, type TerminalSize, type TerminalSizeStore } from "../hooks/use-terminal-size.js";

@@ -1,5 +1,5 @@
 import { Box, Text } from "ink";
-import type { QueueView } from "../../sim/run-events.js";
+import type { QueueView } from "../../sim/telemetry/run-events.js";
 import { fit } from "../format.js";
 import { usePaint } from "../color-context.js";
 

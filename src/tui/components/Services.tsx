@@ -1,5 +1,5 @@
 import { Box, Text } from "ink";
-import type { ServiceState, ServiceView } from "../../sim/run-events.js";
+import type { ServiceState, ServiceView } from "../../sim/telemetry/run-events.js";
 import { fit } from "../format.js";
 import { windowStart } from "../layout.js";
 import { serviceTarget } from "../targets.js";

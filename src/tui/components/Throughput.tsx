@@ -1,5 +1,5 @@
 import { Box, Text } from "ink";
-import { STAGES, type FaultRecord, type RunTick, type SecondSample, type Stage, type ThresholdLimits } from "../../sim/run-events.js";
+import { STAGES, type FaultRecord, type RunTick, type SecondSample, type Stage, type ThresholdLimits } from "../../sim/telemetry/run-events.js";
 import { fit } from "../format.js";
 import type { DashboardLayout } from "../layout.js";
 import { SPARK_LABEL } from "../layout.js";

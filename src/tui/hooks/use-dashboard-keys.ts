@@ -1,6 +1,6 @@
 import { useCallback, useRef } from "react";
 import { useApp, useInput, useStdin, type Key } from "ink";
-import type { FaultRecord, RunControl } from "../../sim/run-events.js";
+import type { FaultRecord, RunControl } from "../../sim/telemetry/run-events.js";
 import type { RunStore } from "../run-store.js";
 import { moveSelection, type ProcessTarget } from "../targets.js";
 

@@ -3,10 +3,10 @@
  * follow src/services/order/validation.ts exactly; invalid ones each break exactly one rule and
  * say which field the 400 (or 415) must name, so the harness can check the rejection.
  */
-import { ORDER_TYPES, type OrderItem, type OrderType } from "../services/shared/contracts.js";
-import { MENU } from "../services/order/menu.js";
+import { ORDER_TYPES, type OrderItem, type OrderType } from "../../services/shared/contracts.js";
+import { MENU } from "../../services/order/menu.js";
 import { Rng } from "./rng.js";
-import type { Scenario } from "./scenario.js";
+import type { Scenario } from "../scenario/scenario.js";
 
 export const INVALID_KINDS = [
   "missing_customer_name",

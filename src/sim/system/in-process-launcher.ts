@@ -1,11 +1,11 @@
-import type { NatsOptions } from "../services/shared/nats.js";
-import { start as startOrder } from "../services/order/index.js";
-import { start as startPayment } from "../services/payment/index.js";
-import { start as startKitchen } from "../services/kitchen/index.js";
-import { start as startTracking } from "../services/tracking/index.js";
-import { start as startNotification } from "../services/notification/index.js";
+import type { NatsOptions } from "../../services/shared/nats.js";
+import { start as startOrder } from "../../services/order/index.js";
+import { start as startPayment } from "../../services/payment/index.js";
+import { start as startKitchen } from "../../services/kitchen/index.js";
+import { start as startTracking } from "../../services/tracking/index.js";
+import { start as startNotification } from "../../services/notification/index.js";
 import { Launcher, type InstanceHandle, type InstanceSpec } from "./launcher.js";
-import { instanceFiles } from "./system.js";
+import { instanceFiles } from "./settings.js";
 
 /**
  * Runs every instance inside this process. Each still has its own NATS connection and SQLite

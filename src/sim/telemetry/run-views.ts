@@ -1,7 +1,7 @@
-import { isWorkerOnline, type WorkerRecord } from "../services/shared/contracts.js";
-import type { Launcher } from "./launcher.js";
+import { isWorkerOnline, type WorkerRecord } from "../../services/shared/contracts.js";
+import type { Launcher } from "../system/launcher.js";
 import type { LogEntry, RunTick, ServiceView, ThresholdLimits, WorkerView } from "./run-events.js";
-import type { Roster } from "./system.js";
+import type { Roster } from "../scenario/roster.js";
 
 /** One row per kitchen worker: what its heartbeat says, corrected by what the launcher knows. */
 export function workerViews(roster: Roster, records: ReadonlyMap<string, WorkerRecord>, launcher: Launcher | undefined, now: number): WorkerView[] {

@@ -1,4 +1,4 @@
-import type { Verdict } from "./checker.js";
+import type { Verdict } from "../check/checker.js";
 import type { LatencySummary, RunReport, ThresholdLimits, ThresholdResult } from "./run-events.js";
 
 export interface ThresholdInputs {

@@ -9,7 +9,7 @@
  * down (a reset travels on as a reset).
  */
 import { connect, createServer, type Socket } from "node:net";
-import { PizzeriaError } from "../services/shared/errors.js";
+import { PizzeriaError } from "../../services/shared/errors.js";
 import { flowToxics, normalizeToxic, ToxicLink, type Flow, type FlowToxics, type ToxicSpec } from "./toxics.js";
 
 export type { Direction, ToxicSpec, ToxicType } from "./toxics.js";

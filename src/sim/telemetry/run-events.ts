@@ -3,8 +3,8 @@
  * printers and the Ink dashboard only listen. Everything here is plain data (serialisable to the
  * run's ndjson timeline), so a recorded run can be replayed into a view.
  */
-import type { OrderType, ServiceName, WorkerState } from "../services/shared/contracts.js";
-import type { Phase, Thresholds } from "./scenario.js";
+import type { OrderType, ServiceName, WorkerState } from "../../services/shared/contracts.js";
+import type { Phase, Thresholds } from "../scenario/scenario.js";
 
 export type RunMode = "inprocess" | "processes";
 export type RunState = "starting" | "running" | "paused" | "draining" | "checking" | "done";

@@ -1,8 +1,8 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
-import { BatchPuller } from "../services/shared/batch-pull.js";
-import type { AnyOrderEvent, DeadLetter } from "../services/shared/contracts.js";
-import { checkOrderEvent } from "../services/shared/events.js";
+import { BatchPuller } from "../../services/shared/batch-pull.js";
+import type { AnyOrderEvent, DeadLetter } from "../../services/shared/contracts.js";
+import { checkOrderEvent } from "../../services/shared/events.js";
 
 export interface TappedEvent {
   seq: number;

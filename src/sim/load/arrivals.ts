@@ -9,7 +9,7 @@
  * draws: the time-rescaling of a unit Poisson process into an inhomogeneous one with this rate.
  */
 import { Rng } from "./rng.js";
-import type { Phase, Scenario } from "./scenario.js";
+import type { Phase, Scenario } from "../scenario/scenario.js";
 
 type PhaseShape = Pick<Phase, "durationMs" | "rate" | "rampTo" | "arrival"> & { startMs?: number };
 

@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { STREAMS, type DeadLetter } from "../services/shared/contracts.js";
+import { STREAMS, type DeadLetter } from "../../services/shared/contracts.js";
 import { readStream } from "./stream-reader.js";
 
 export interface StoredDeadLetter extends DeadLetter {

@@ -1,4 +1,4 @@
-import type { Finding } from "./checker.js";
+import type { Finding } from "../check/checker.js";
 import type { FaultRecord, RecoveryFigures, SecondSample } from "./run-events.js";
 
 /** One sample of the backlog: orders in flight at a load offset. */

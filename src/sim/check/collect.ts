@@ -1,13 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { subjects, type OrderStatus, type ServiceName } from "../services/shared/contracts.js";
+import type { OrderStatus } from "../../services/shared/contracts.js";
+import { ask } from "../system/control-client.js";
 import type { OrderRecord } from "./checker.js";
-
-async function ask<T>(nc: NatsConnection, service: ServiceName, instance: string, verb: string, body: unknown, timeoutMs = 10_000): Promise<T> {
-  const reply = await nc.request(subjects.control(service, instance, verb), JSON.stringify(body), { timeout: timeoutMs });
-  const value = reply.json() as T & { error?: string };
-  if (value && typeof value === "object" && "error" in value && value.error) throw new Error(`${service}/${instance} ${verb}: ${value.error}`);
-  return value;
-}
 
 /** Every order an order-service instance holds, paged over its control subject. */
 export async function collectOrders(nc: NatsConnection, instance: string): Promise<OrderRecord[]> {
@@ -54,9 +48,4 @@ export async function collectAccounts(
     }
   }
   return { orders, notifications };
-}
-
-/** Ask one instance for a fault or setting change (payment provider outage, slow kitchen). */
-export function control<T = unknown>(nc: NatsConnection, service: ServiceName, instance: string, verb: string, body: unknown): Promise<T> {
-  return ask<T>(nc, service, instance, verb, body, 5_000);
 }

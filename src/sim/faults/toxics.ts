@@ -10,7 +10,7 @@
  * partition) are handled by the proxy itself.
  */
 import type { Readable, Writable } from "node:stream";
-import { ConfigError } from "../services/shared/errors.js";
+import { ConfigError } from "../../services/shared/errors.js";
 
 export type ToxicType = "latency" | "bandwidth" | "timeout" | "reset_peer" | "slicer" | "partition";
 /** upstream = client -> server, downstream = server -> client. */

@@ -3,9 +3,9 @@ import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { BrokerUnavailableError, NatsServerNotFoundError } from "../services/shared/errors.js";
+import { BrokerUnavailableError, NatsServerNotFoundError } from "../../services/shared/errors.js";
 import { forget, reapOnExit } from "./reaper.js";
-import { captureChildOutput } from "./system/child-output.js";
+import { captureChildOutput } from "./child-output.js";
 
 export const NATS_INSTALL_HINT =
   "nats-server is not installed. On Debian/Ubuntu: `sudo apt-get install -y nats-server` " +

@@ -6,14 +6,14 @@
  */
 import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument } from "yaml";
-import { INSTANCE_NAME_PATTERN, ORDER_TYPES, SERVICE_NAMES, type OrderType } from "../services/shared/contracts.js";
-import { errorMessage } from "../services/shared/errors.js";
+import { INSTANCE_NAME_PATTERN, ORDER_TYPES, SERVICE_NAMES, type OrderType } from "../../services/shared/contracts.js";
+import { errorMessage } from "../../services/shared/errors.js";
 import { formatDuration } from "./duration.js";
-import { given, readChaos, Reader, ScenarioError, type ChaosStep, type PathSeg } from "./scenario-validate.js";
-import { DEFAULT_ROSTER, type Roster, type WorkerSpec } from "./system.js";
+import { given, readChaos, Reader, ScenarioError, type ChaosStep, type PathSeg } from "./reader.js";
+import { DEFAULT_ROSTER, type Roster, type WorkerSpec } from "./roster.js";
 
-export { ScenarioError, renderPath, renderFound, rosterInstances, FAULT_KINDS, NETWORK_FAULTS, SHORTHAND_FAULTS } from "./scenario-validate.js";
-export type { ChaosStep, FaultKind, PathSeg } from "./scenario-validate.js";
+export { ScenarioError, renderPath, renderFound, rosterInstances, FAULT_KINDS, NETWORK_FAULTS, SHORTHAND_FAULTS } from "./reader.js";
+export type { ChaosStep, FaultKind, PathSeg } from "./reader.js";
 
 export type ArrivalKind = "constant" | "poisson";
 
@@ -288,4 +288,25 @@ function readExpect(r: Reader, value: unknown): Thresholds {
   if (given(e.errorRate)) out.errorRate = r.number(e.errorRate, ["expect", "errorRate"], { min: 0, max: 1 });
   if (given(e.minThroughput)) out.minThroughput = r.number(e.minThroughput, ["expect", "minThroughput"], { min: 0 });
   return out;
+}
+
+/** What `pizzeria up` runs: the default roster, no load of its own, a check of whatever happened at the end. */
+export function upScenario(options: { timeScale: number; heartbeatIntervalMs: number; mode: "inprocess" | "processes"; cluster: number; roster?: Roster }): Scenario {
+  return {
+    file: "(up)",
+    name: "up",
+    description: "The system, running until Ctrl-C; orders come from you (curl, pizzeria run --nats ...).",
+    seed: 0,
+    durationMs: 0,
+    timeScale: options.timeScale,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    mode: options.mode,
+    cluster: options.cluster,
+    load: [],
+    orders: { types: { dine_in: 1 / 3, takeout: 1 / 3, delivery: 1 / 3 }, items: { min: 1, max: 3 }, invalid: 0 },
+    roster: options.roster ?? DEFAULT_ROSTER,
+    chaos: [],
+    expect: { lost: 0, duplicated: 0, invalid: 0 },
+    drainTimeoutMs: 15_000,
+  };
 }

@@ -1,7 +1,7 @@
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { BUCKETS, isWorkerOnline, STREAMS, type WorkerRecord } from "../services/shared/contracts.js";
-import { openBucket } from "../services/shared/kv.js";
+import { BUCKETS, isWorkerOnline, STREAMS, type WorkerRecord } from "../../services/shared/contracts.js";
+import { openBucket } from "../../services/shared/kv.js";
 import type { QueueView } from "./run-events.js";
 
 /**

@@ -4,10 +4,10 @@
  * what was found; and the chaos-step grammar (fault kinds, their params, target resolution).
  */
 import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from "yaml";
-import { SERVICE_NAMES, type ServiceName } from "../services/shared/contracts.js";
-import { ConfigError } from "../services/shared/errors.js";
+import { SERVICE_NAMES, type ServiceName } from "../../services/shared/contracts.js";
+import { ConfigError } from "../../services/shared/errors.js";
 import { formatDuration, parseDuration } from "./duration.js";
-import type { Roster } from "./system.js";
+import type { Roster } from "./roster.js";
 
 export type PathSeg = string | number;
 

@@ -2,15 +2,15 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { COOK_TIME_MS, subjects } from "../services/shared/contracts.js";
-import { errorMessage } from "../services/shared/errors.js";
+import { COOK_TIME_MS, subjects } from "../../services/shared/contracts.js";
+import { errorMessage } from "../../services/shared/errors.js";
 import type { Msg } from "@nats-io/transport-node";
-import { connectNats, resolveTopology, type NatsConnection, type NatsOptions } from "../services/shared/nats.js";
+import { connectNats, resolveTopology, type NatsConnection, type NatsOptions } from "../../services/shared/nats.js";
 import { freePort } from "./broker.js";
-import { formatDuration } from "./duration.js";
-import { Launcher, type InstanceHandle, type InstanceSpec } from "./launcher.js";
+import { formatDuration } from "../scenario/duration.js";
+import { Launcher, type InstanceHandle, type InstanceSpec, type NatsRoute } from "./launcher.js";
 import { forget, reapOnExit } from "./reaper.js";
-import { instanceFiles, type SystemSettings } from "./system.js";
+import { instanceFiles, type SystemSettings } from "./settings.js";
 
 export interface ProcessSupervisorOptions {
   /** The `pizzeria` CLI to run (default: dist/cli.js, found with `locateCli()`). */
@@ -29,14 +29,14 @@ const TAIL_BYTES = 4_096;
 const KEPT_ENV = new Set(["PIZZERIA_DEBUG", "PIZZERIA_LOG_LEVEL", "PIZZERIA_NATS_SERVER"]);
 
 /**
- * Where the compiled `pizzeria` CLI is: next to this module when it runs from dist/sim, or
+ * Where the compiled `pizzeria` CLI is: two folders up when it runs from dist/sim/system, or
  * `<repo>/dist/cli.js` when it runs from src (tests). Throws when it is not built.
  */
 export function locateCli(): string {
   const here = fileURLToPath(import.meta.url);
   const candidates = [
-    ...(here.endsWith(".js") ? [join(dirname(here), "..", "cli.js")] : []),
-    join(dirname(here), "..", "..", "dist", "cli.js"),
+    ...(here.endsWith(".js") ? [join(dirname(here), "..", "..", "cli.js")] : []),
+    join(dirname(here), "..", "..", "..", "dist", "cli.js"),
   ];
   const found = candidates.find((file) => existsSync(file));
   if (!found) throw new Error(`cannot run services as processes: the pizzeria CLI is not built (looked for ${candidates.join(", ")}); run npm run build`);
@@ -151,8 +151,8 @@ export class ProcessSupervisor extends Launcher {
   /** The connection readiness checks are asked over (lazily opened; closed by stopAll/close). */
   private control: Promise<NatsConnection> | null = null;
 
-  constructor(settings: SystemSettings, options: ProcessSupervisorOptions = {}) {
-    super(settings);
+  constructor(settings: SystemSettings, options: ProcessSupervisorOptions = {}, route?: NatsRoute) {
+    super(settings, route);
     this.cli = options.cliPath ?? null;
     this.readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
     this.stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;

@@ -1,14 +1,15 @@
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { STREAMS, subjects } from "../services/shared/contracts.js";
-import { errorMessage } from "../services/shared/errors.js";
-import type { LocalBroker } from "./broker.js";
-import type { LocalCluster } from "./cluster.js";
-import { control } from "./collect.js";
-import { formatDuration } from "./duration.js";
-import type { Launcher } from "./launcher.js";
+import { STREAMS, subjects } from "../../services/shared/contracts.js";
+import { errorMessage } from "../../services/shared/errors.js";
+import type { LocalBroker } from "../system/broker.js";
+import type { LocalCluster } from "../system/cluster.js";
+import { control } from "../system/control-client.js";
+import { formatDuration } from "../scenario/duration.js";
+import type { Launcher } from "../system/launcher.js";
+import type { InstanceProxies } from "./instance-proxies.js";
 import type { ToxicSpec } from "./net-proxy.js";
-import type { FaultRecord, FaultSource, RunMode } from "./run-events.js";
+import type { FaultRecord, FaultSource, RunMode } from "../telemetry/run-events.js";
 
 /** A fault to inject: a scenario's chaos step, a key in the dashboard, or `pizzeria chaos`. */
 export interface FaultRequest {
@@ -22,6 +23,8 @@ export interface FaultRequest {
 export interface ChaosEnv {
   mode: RunMode;
   launcher: Launcher;
+  /** The proxies in front of each instance (network faults), when the run has them. */
+  proxies: InstanceProxies | null;
   broker: LocalBroker | null;
   cluster: LocalCluster | null;
   /** The harness's own connection (control requests, poison messages). */
@@ -165,7 +168,7 @@ export class Chaos {
       case "slicer":
       case "partition": {
         const id = this.instance(target);
-        const proxies = launcher.proxiesOf(id);
+        const proxies = this.env.proxies?.of(id) ?? [];
         if (proxies.length === 0) {
           throw new FaultRefusedError(`network faults need a proxy in front of each service; this run started without them (run with --proxies, or put a network fault in the scenario)`);
         }

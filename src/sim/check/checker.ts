@@ -18,7 +18,7 @@ import {
   type AnyOrderEvent,
   type EventKind,
   type OrderStatus,
-} from "../services/shared/contracts.js";
+} from "../../services/shared/contracts.js";
 
 export type { CheckInput, Finding, OrderRecord, RequestRecord, StreamRecord, Verdict } from "./checker-types.js";
 import type { CheckInput, Finding, OrderRecord, RequestRecord, Verdict } from "./checker-types.js";

@@ -1,5 +1,5 @@
 /** What the checker takes (what the run recorded) and what it returns (the verdict). */
-import type { AnyOrderEvent, OrderStatus } from "../services/shared/contracts.js";
+import type { AnyOrderEvent, OrderStatus } from "../../services/shared/contracts.js";
 
 /** One HTTP request the load generator planned. */
 export interface RequestRecord {

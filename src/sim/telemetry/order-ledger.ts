@@ -1,4 +1,4 @@
-import type { AnyOrderEvent } from "../services/shared/contracts.js";
+import type { AnyOrderEvent } from "../../services/shared/contracts.js";
 import type { Stage } from "./run-events.js";
 
 interface Entry {

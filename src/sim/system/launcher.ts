@@ -1,10 +1,10 @@
 import { EventEmitter } from "node:events";
-import type { ServiceName } from "../services/shared/contracts.js";
-import { errorMessage } from "../services/shared/errors.js";
-import type { NatsOptions } from "../services/shared/nats.js";
-import type { ProviderSettings } from "../services/payment/payment-provider.js";
-import { startProxy, type NetProxy } from "./net-proxy.js";
-import type { Roster, SystemSettings, WorkerSpec } from "./system.js";
+import type { ServiceName } from "../../services/shared/contracts.js";
+import { errorMessage } from "../../services/shared/errors.js";
+import type { NatsOptions } from "../../services/shared/nats.js";
+import type { ProviderSettings } from "../../services/payment/payment-provider.js";
+import type { SystemSettings } from "./settings.js";
+import type { Roster, WorkerSpec } from "../scenario/roster.js";
 
 export type InstanceState = "starting" | "up" | "stopping" | "stopped" | "crashed" | "failed" | "paused";
 
@@ -71,17 +71,21 @@ export function rosterSpecs(roster: Roster, settings: Pick<SystemSettings, "orde
   return specs;
 }
 
+/** How an instance reaches NATS: the system's options, or a path of the harness's own in front of them. */
+export type NatsRoute = (id: string, nats: NatsOptions) => Promise<NatsOptions>;
+
 /**
  * Runs a roster of services and reports their state as `instance` events. Subclasses decide how
  * an instance runs (inside this process, or as a child process); this class keeps the slots,
- * the start/stop/crash/restart verbs, and, when asked, a TCP proxy between each instance and
- * NATS so network faults can be put on that one link.
+ * the start/stop/crash/restart verbs, and how each instance reaches NATS (`route`: as it is, or
+ * through something of the harness's own in front of it, such as the fault proxies).
  */
 export abstract class Launcher extends EventEmitter<LauncherEvents> {
   private readonly slots = new Map<string, Slot>();
-  private readonly proxies = new Map<string, NetProxy[]>();
-
-  constructor(protected readonly settings: SystemSettings) {
+  constructor(
+    protected readonly settings: SystemSettings,
+    private readonly route: NatsRoute = async (_id, nats) => nats,
+  ) {
     super();
   }
 
@@ -116,12 +120,6 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
     return [...this.slots.values()].filter((s) => s.info.service === service && s.info.state === "up" && s.info.url).map((s) => s.info.url!);
   }
 
-  /** The proxies between an instance and NATS (one per broker node), when the system runs with proxies. */
-  proxiesOf(id: string): NetProxy[] {
-    this.require(id);
-    return this.proxies.get(id) ?? [];
-  }
-
   async startInstance(id: string): Promise<void> {
     const slot = this.require(id);
     if (slot.handle) return;
@@ -129,7 +127,7 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
     slot.crashedBefore = afterCrash;
     this.update(slot, { state: "starting" });
     try {
-      const handle = await this.launch(slot.spec, await this.natsFor(slot.spec.id), afterCrash);
+      const handle = await this.launch(slot.spec, await this.route(slot.spec.id, this.settings.nats), afterCrash);
       slot.crashedBefore = false;
       slot.handle = handle;
       // A restarted instance comes back on the port it had, so its URL stays valid.
@@ -194,31 +192,13 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
     }
   }
 
-  /** Stop everything gracefully: the order API first (no new work), subscribers last; then the proxies. */
+  /** Stop everything gracefully: the order API first (no new work), subscribers last. */
   async stopAll(): Promise<void> {
     const order: ServiceName[] = ["order", "payment", "kitchen", "tracking", "notification"];
     for (const service of order) {
       const ids = [...this.slots.values()].filter((s) => s.info.service === service).map((s) => s.info.id);
       await Promise.allSettled(ids.map((id) => this.stopInstance(id)));
     }
-    for (const list of this.proxies.values()) await Promise.allSettled(list.map((p) => p.close()));
-    this.proxies.clear();
-  }
-
-  /** The NATS options an instance connects with: the system's, or its own proxies in front of them. */
-  private async natsFor(id: string): Promise<NatsOptions> {
-    const nats = this.settings.nats;
-    if (!this.settings.proxies) return nats;
-    let list = this.proxies.get(id);
-    if (!list) {
-      const servers = [nats.servers].flat();
-      list = await Promise.all(servers.map((url) => {
-        const u = new URL(url.includes("://") ? url : `nats://${url}`);
-        return startProxy({ upstream: { host: u.hostname, port: Number(u.port || 4222) } });
-      }));
-      this.proxies.set(id, list);
-    }
-    return { ...nats, servers: list.map((p) => p.url("nats")) };
   }
 
   /**

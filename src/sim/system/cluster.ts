@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, StorageType, type JetStreamManager } from "@nats-io/jetstream";
-import { BrokerUnavailableError, errorMessage } from "../services/shared/errors.js";
+import { BrokerUnavailableError, errorMessage } from "../../services/shared/errors.js";
 import { freePort, startBroker, type LocalBroker } from "./broker.js";
 
 /**

@@ -1,0 +1,30 @@
+import type { OrderType } from "../../services/shared/contracts.js";
+import type { ProviderSettings } from "../../services/payment/payment-provider.js";
+
+/** One kitchen worker of a roster. */
+export interface WorkerSpec {
+  name: string;
+  orderTypes?: OrderType[];
+  prefetch?: number;
+}
+
+/** What to run: the scenario's `services` section, and `up`'s default. */
+export interface Roster {
+  order: { instances: number; maxConcurrent?: number; port?: number };
+  payment: { instances: number; provider?: Partial<ProviderSettings>; concurrency?: number };
+  kitchen: WorkerSpec[];
+  tracking: { instances: number; port?: number };
+  notification: { instances: number };
+}
+
+export const DEFAULT_ROSTER: Roster = {
+  order: { instances: 1 },
+  payment: { instances: 1 },
+  kitchen: [
+    { name: "chef_mario", orderTypes: ["dine_in", "takeout", "delivery"] },
+    { name: "chef_anna", orderTypes: ["dine_in"] },
+    { name: "chef_luigi", orderTypes: ["takeout", "delivery"] },
+  ],
+  tracking: { instances: 1 },
+  notification: { instances: 2 },
+};
