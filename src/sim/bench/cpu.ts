@@ -106,3 +106,35 @@ export function cpuSummary(cpu: CpuShares): string {
   }
   return [...groups.entries()].map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(", ") || "-";
 }
+
+/** Cumulative CPU seconds of this process and its children, sampled on the load clock. */
+export class CpuTimeline {
+  private readonly samples: Array<{ atMs: number; wall: number; cpu: Record<string, number | null> }> = [];
+  private pids: Record<string, number> = {};
+
+  sample(atMs: number): void {
+    if (Object.keys(this.pids).length === 0) this.pids = childProcesses();
+    const own = process.cpuUsage();
+    const cpu: Record<string, number | null> = { self: (own.user + own.system) / 1e6 };
+    for (const [name, pid] of Object.entries(this.pids)) cpu[name] = processCpuSeconds(pid);
+    this.samples.push({ atMs, wall: performance.now() / 1000, cpu });
+  }
+
+  /** Shares over [fromMs, toMs) of the load clock, from the samples nearest inside the window. */
+  shares(fromMs: number, toMs: number): CpuShares {
+    const inside = this.samples.filter((s) => s.atMs >= fromMs - 500 && s.atMs <= toMs + 500);
+    if (inside.length < 2) return {};
+    const a = inside[0];
+    const b = inside[inside.length - 1];
+    const wall = b.wall - a.wall;
+    const out: CpuShares = {};
+    for (const k of Object.keys(b.cpu)) {
+      const x = a.cpu[k];
+      const y = b.cpu[k];
+      if (x === null || y === null || x === undefined || y === undefined || wall <= 0) continue;
+      const share = Math.round(((y - x) / wall) * 1000) / 1000;
+      if (share > 0.005 || k === "self") out[k] = share;
+    }
+    return out;
+  }
+}

@@ -49,11 +49,6 @@ export function plannedCount(phases: readonly PhaseShape[]): number {
   return total;
 }
 
-/** Total length of the load, ms. */
-export function loadDuration(phases: readonly PhaseShape[]): number {
-  return phases.reduce((sum, p) => sum + p.durationMs, 0);
-}
-
 /** The target rate (orders/s) at an offset from the start of the load; 0 outside every phase. */
 export function targetRateAt(phases: readonly PhaseShape[], offsetMs: number): number {
   let start = 0;

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COOK_TIME_MS, subjects } from "../../services/shared/contracts.js";
-import { errorMessage } from "../../services/shared/errors.js";
+import { errorMessage, PizzeriaError } from "../../services/shared/errors.js";
 import type { Msg } from "@nats-io/transport-node";
 import { connectNats, resolveTopology, type NatsConnection, type NatsOptions } from "../../services/shared/nats.js";
 import { freePort } from "./broker.js";
@@ -134,7 +134,8 @@ function describeExit({ code, signal }: Ended): string {
   return signal ? `killed by ${signal}` : `exit code ${code}`;
 }
 
-class PortTaken extends Error {}
+/** An instance could not bind its port (someone took it between our probe and its bind): try another. */
+class PortTaken extends PizzeriaError {}
 
 /**
  * Runs every instance of the roster as its own `pizzeria service <name>` process. Each child is

@@ -62,8 +62,3 @@ export function forget(pid: number): void {
   watched.delete(pid);
   watcher?.stdin?.write(`- ${pid}\n`);
 }
-
-/** The watcher's pid (tests check that it cleans up). */
-export function watcherPid(): number | undefined {
-  return watcher?.pid;
-}
