@@ -21,10 +21,14 @@ await yargs(hideBin(process.argv))
   .command(benchCommand)
   .command(chaosCommand)
   .command(dlqCommand)
-  // PIZZERIA_<OPTION> sets any option; these two are read straight from the environment elsewhere.
+  // PIZZERIA_<OPTION> sets any option; these two are read from the environment elsewhere.
   .env("PIZZERIA")
   .option("debug", { type: "boolean", hidden: true, describe: "PIZZERIA_DEBUG=1: print stack traces" })
-  .option("nats-server", { type: "string", hidden: true, describe: "PIZZERIA_NATS_SERVER: the nats-server binary" })
+  .option("nats-server", { type: "string", describe: "The nats-server binary to start (default: the newest found on PATH, in /usr/sbin or fetched by set-up into .cache/nats-server); PIZZERIA_NATS_SERVER too" })
+  // The harness and every service process it starts read the binary from the environment.
+  .middleware((argv) => {
+    if (typeof argv.natsServer === "string" && argv.natsServer !== "") process.env.PIZZERIA_NATS_SERVER = argv.natsServer;
+  })
   .demandCommand(1, "name a command (see --help)")
   .strict()
   .recommendCommands()

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { BatchPuller, PullRefusedError } from "../src/services/shared/batch-pull.js";
 import { useTestNats } from "./helpers/nats.js";
 import { waitFor } from "./helpers/wait.js";
+import { atLeast } from "../src/sim/system/nats-binary.js";
 
 // The ordered consumers pull in batches with the pull protocol spoken directly (batch-pull.ts):
 // what the consumer has comes in one go, nothing is waited for when there is something, and an
@@ -78,14 +79,19 @@ describe("BatchPuller", () => {
     await linger;
   });
 
-  it("fails with a typed error when a pull is not answered (JetStream 2.9 says nothing about a durable that does not exist)", async () => {
+  it("fails with a typed error for a durable that does not exist: 2.9 says nothing (the pull times out), 2.10 and newer answer 503", async () => {
     const js = jetstream(t.nc);
     const puller = new BatchPuller({ nc: t.nc, apiPrefix: js.apiPrefix, stream, durable: "no_such_durable", max: 10 });
     const err = await puller.next().catch((e: unknown) => e);
     puller.stop();
     expect(err).toBeInstanceOf(PullRefusedError);
-    expect((err as PullRefusedError).code).toBeNull();
-    expect((err as Error).message).toMatch(/no answer to a pull from no_such_durable/);
+    if (atLeast(t.broker.version, "2.10.0")) {
+      expect((err as PullRefusedError).code).toBe(503);
+      expect((err as Error).message).toMatch(/pull from no_such_durable refused: 503/);
+    } else {
+      expect((err as PullRefusedError).code).toBeNull();
+      expect((err as Error).message).toMatch(/no answer to a pull from no_such_durable/);
+    }
   });
 
   it("does not pull again at once when the server turns its wait away (409), so its caller's loop cannot spin", async () => {

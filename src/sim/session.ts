@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { connectNats, type NatsOptions, type TopologyOptions } from "../services/shared/nats.js";
 import { prepareTopology } from "../services/shared/topology.js";
-import { findNatsServer, startBroker, type LocalBroker } from "./system/broker.js";
+import { startBroker, type LocalBroker } from "./system/broker.js";
+import { findNatsServer } from "./system/nats-binary.js";
 import { startCluster, type LocalCluster } from "./system/cluster.js";
 import { InstanceProxies } from "./faults/instance-proxies.js";
 import { InProcessLauncher } from "./system/in-process-launcher.js";

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, loadavg, release, totalmem, type } from "node:os";
-import { findNatsServer } from "../system/broker.js";
+import { findNatsServer } from "../system/nats-binary.js";
 
 /** Where and with what a bench ran: printed with every figure, since figures mean nothing without it. */
 /** The code measured: the commit, and whether the working tree had changes on top of it. */

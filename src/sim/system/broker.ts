@@ -1,32 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
-import { BrokerUnavailableError, NatsServerNotFoundError } from "../../services/shared/errors.js";
+import { join } from "node:path";
+import { BrokerUnavailableError } from "../../services/shared/errors.js";
+import { findNatsServer } from "./nats-binary.js";
 import { forget, reapOnExit } from "./reaper.js";
 import { captureChildOutput } from "./child-output.js";
-
-export const NATS_INSTALL_HINT =
-  "nats-server is not installed. On Debian/Ubuntu: `sudo apt-get install -y nats-server` " +
-  "(or run `npm run setup`, which does it when run as root); elsewhere see https://docs.nats.io/running-a-nats-service/introduction/installation. " +
-  "Or pass --nats <url> to use a NATS server with JetStream that is already running.";
-
-/** Where nats-server is: $PIZZERIA_NATS_SERVER, then PATH, then the sbin directories Debian uses (not on every user's PATH). */
-export function findNatsServer(): string {
-  const explicit = process.env.PIZZERIA_NATS_SERVER;
-  const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin", "/usr/local/bin", "/usr/bin"];
-  const candidates = explicit ? [explicit] : dirs.filter(Boolean).map((d) => join(d, "nats-server"));
-  for (const file of candidates) {
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // keep looking
-    }
-  }
-  throw new NatsServerNotFoundError(explicit ? `PIZZERIA_NATS_SERVER=${explicit} is not an executable file. ${NATS_INSTALL_HINT}` : NATS_INSTALL_HINT);
-}
 
 /** A free TCP port on loopback (there is a small race until the server binds it; callers retry). */
 export function freePort(): Promise<number> {
@@ -57,6 +37,9 @@ export interface BrokerOptions {
 
 export interface LocalBroker {
   url: string;
+  /** The nats-server binary and the version it reports on /varz (`2.15.1`). */
+  binary: string;
+  version: string;
   port: number;
   monitorPort: number;
   storeDir: string;
@@ -89,6 +72,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<LocalBro
   const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
   let child: ChildProcess | null = null;
   let outputDone: Promise<void> = Promise.resolve();
+  let version = "unknown";
 
   const args = [
     "-a", "127.0.0.1",
@@ -116,7 +100,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<LocalBro
       if (proc.exitCode !== null || proc.signalCode !== null) {
         throw new BrokerUnavailableError(`nats-server exited during start (code ${proc.exitCode ?? proc.signalCode}): ${recent().trim().split("\n").slice(-3).join(" | ")}`);
       }
-      if (await jetStreamHealthy(monitorPort)) return;
+      if (await jetStreamHealthy(monitorPort)) {
+        version = (await serverVersion(monitorPort)) ?? version;
+        return;
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     proc.kill("SIGKILL");
@@ -147,6 +134,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<LocalBro
   await launch();
   return {
     url: `nats://127.0.0.1:${port}`,
+    binary,
+    get version() {
+      return version;
+    },
     port,
     monitorPort,
     storeDir,
@@ -182,5 +173,16 @@ async function jetStreamHealthy(monitorPort: number): Promise<boolean> {
     return res.ok;
   } catch {
     return false;
+  }
+}
+
+/** The version the server reports on /varz (what a report should quote: the server's own word). */
+async function serverVersion(monitorPort: number): Promise<string | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${monitorPort}/varz`, { signal: AbortSignal.timeout(2_000) });
+    const varz = (await res.json()) as { version?: string };
+    return typeof varz.version === "string" ? varz.version : null;
+  } catch {
+    return null;
   }
 }
