@@ -15,21 +15,11 @@ import { Metrics } from "./telemetry/metrics.js";
 import { QueueWatch, WorkerWatch } from "./telemetry/observers.js";
 import { OrderGenerator } from "./load/order-generator.js";
 import { OrderLedger } from "./telemetry/order-ledger.js";
-import { recoveryOf, type BacklogSample } from "./telemetry/recovery.js";
+import type { BacklogSample } from "./telemetry/recovery.js";
 import { serviceViews, ThresholdWatch, workerState, workerViews } from "./telemetry/run-views.js";
 import { TimelineFile } from "./telemetry/timeline-file.js";
-import { evaluateThresholds, round, verdictSection } from "./telemetry/report.js";
-import type {
-  FaultRecord,
-  LogEntry,
-  RunControl,
-  RunEventMap,
-  RunMode,
-  RunReport,
-  RunStart,
-  RunState,
-  RunTick,
-} from "./telemetry/run-events.js";
+import { buildReport, round } from "./telemetry/report.js";
+import type { FaultRecord, LogEntry, RunControl, RunEventMap, RunMode, RunReport, RunStart, RunState, RunTick } from "./telemetry/run-events.js";
 import type { Scenario } from "./scenario/scenario.js";
 import { openSession, type Session } from "./session.js";
 
@@ -86,12 +76,12 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     this.thresholdWatch = new ThresholdWatch(this.scenario.expect, (level, message) => this.log(level, "threshold", message));
   }
 
-  /** The load clock: ms since load start, pauses excluded (0 before the load starts). */
   /** A broker of our own (this machine's clock): events are timed by when the stream stored them, not when the tap saw them. */
   private get ownBroker(): boolean {
     return Boolean(this.session?.broker || this.session?.cluster);
   }
 
+  /** The load clock: ms since load start, pauses excluded (0 before the load starts). */
   private now(): number {
     return this.runner ? Math.max(0, this.runner.now()) : 0;
   }
@@ -226,75 +216,38 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     return report;
   }
 
+  /** Collects each service's own account, checks it, and has the report built. */
   private async check(session: Session, mode: RunMode, outcomes: RequestOutcome[], workers: WorkerWatch, drained: boolean, drainMs: number, startedAt: number): Promise<RunReport> {
     const s = this.scenario;
-    const nc = this.nc!;
     // Each service's own account, asked over NATS (the same in both modes).
-    const { orders, notifications } = await collectAccounts(nc, session.launcher.list(), (message) => this.log("error", "run", message));
+    const { orders, notifications } = await collectAccounts(this.nc!, session.launcher.list(), (message) => this.log("error", "run", message));
     const requests: RequestRecord[] = outcomes.map((o) => ({ requestId: o.requestId, intendedValid: o.valid, status: o.status, ...(o.orderNumber ? { orderNumber: o.orderNumber } : {}) }));
     // Orders others placed (observe mode) are checked as if our own 201s had made them.
     for (const a of this.ledger.adopted) requests.push({ requestId: a.requestId, intendedValid: true, status: 201, orderNumber: a.orderNumber });
     const verdict = check({ requests, stream: this.stream, orders, notifications, drained });
 
-    const accept = this.metrics.summary("accept");
-    const endToEnd = this.metrics.summary("endToEnd");
-    const wrongAnswers = outcomes.filter((o) => (o.valid ? o.status !== 201 : !(o.status >= 400 && o.status < 500))).length;
-    // `up` has no scripted duration: its rates are over the time it ran.
-    const loadSeconds = Math.max(1, (this.options.observe ? this.now() : Math.min(this.now(), s.durationMs)) / 1000);
-    const completed = verdict.counts.completed;
-    const thresholds = evaluateThresholds(s.expect, {
-      verdict,
-      accept,
-      endToEnd,
-      errorRate: outcomes.length > 0 ? wrongAnswers / outcomes.length : 0,
-      throughput: completed / loadSeconds,
-    });
-    const passed = verdict.valid && thresholds.every((t) => t.passed);
-    const elapsed = Date.now() - startedAt;
-    return {
-      scenario: s.name,
-      seed: s.seed,
-      file: s.file,
+    return buildReport({
+      scenario: s,
       runDir: session.runDir,
       mode,
       broker: this.brokerDescription(session),
-      startedAt: new Date(startedAt).toISOString(),
-      durationMs: elapsed,
-      verdict: verdictSection(verdict, drained),
-      orders: {
-        planned: Math.round(plannedCount(s.load)),
-        sent: this.metrics.requests.sent,
-        accepted: this.metrics.requests.accepted,
-        rejected: this.metrics.requests.rejected,
-        errors: this.metrics.requests.errors,
-        late: this.metrics.requests.late,
-        placedElsewhere: this.ledger.adopted.length,
-        indeterminate: verdict.indeterminate,
-        completed,
-        cancelled: verdict.counts.cancelled,
-      },
-      latency: { accept, endToEnd, ready: this.metrics.summary("ready") },
-      throughput: { acceptedPerSecond: round(this.metrics.requests.accepted / loadSeconds, 2), completedPerSecond: round(completed / loadSeconds, 2), perSecond: this.metrics.series() },
-      drain: { drained, ms: drainMs, timeoutMs: s.drainTimeoutMs },
-      workers: [...workers.records.values()].map((w) => ({
-        name: w.name,
-        orderTypes: w.order_types,
-        ordersCooked: w.orders_cooked,
-        busyMs: w.busy_ms,
-        utilisation: round(w.busy_ms / Math.max(1, elapsed), 3),
-        state: workerState(w.name, w.state, isWorkerOnline(w), session.launcher),
-      })),
+      startedAt,
+      durationMs: Date.now() - startedAt,
+      loadClockMs: this.now(),
+      observe: this.options.observe ?? false,
+      plannedOrders: Math.round(plannedCount(s.load)),
+      answers: outcomes,
+      verdict,
+      drain: { drained, ms: drainMs },
+      metrics: this.metrics,
+      ledger: this.ledger,
+      workers: [...workers.records.values()].map((record) => ({ record, state: workerState(record.name, record.state, isWorkerOnline(record), session.launcher) })),
       services: serviceViews(this.session?.launcher),
-      faults: this.chaos!.records.map((f) => ({
-        ...f,
-        recovery: recoveryOf(f, { series: this.metrics.series(), backlog: this.backlog, touched: (a, b) => this.ledger.aliveDuring(a, b), findings: verdict }),
-      })),
+      faults: this.chaos!.records,
+      backlog: this.backlog,
       deadLetters: this.deadLetters,
       deadLetterSamples: this.deadLetterSamples,
-      thresholds,
-      passed,
-      exitCode: passed ? 0 : 1,
-    };
+    });
   }
 
   private brokerDescription(session: Session): RunStart["broker"] {

@@ -1,5 +1,20 @@
+import type { WorkerRecord } from "../../services/shared/contracts.js";
 import type { Verdict } from "../check/checker.js";
-import type { LatencySummary, RunReport, ThresholdLimits, ThresholdResult } from "./run-events.js";
+import type { Scenario } from "../scenario/scenario.js";
+import type { Metrics } from "./metrics.js";
+import type { OrderLedger } from "./order-ledger.js";
+import { recoveryOf, type BacklogSample } from "./recovery.js";
+import type {
+  BrokerDescription,
+  FaultRecord,
+  LatencySummary,
+  RunMode,
+  RunReport,
+  ServiceView,
+  ThresholdLimits,
+  ThresholdResult,
+  WorkerViewState,
+} from "./run-events.js";
 
 export interface ThresholdInputs {
   verdict: Verdict;
@@ -64,4 +79,98 @@ export function verdictSection(v: Verdict, drained: boolean): RunReport["verdict
 export function round(n: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
+}
+
+/** What a run hands over to be reported: its figures, the checker's verdict and the system's state at the end. */
+export interface ReportInputs {
+  scenario: Pick<Scenario, "name" | "seed" | "file" | "durationMs" | "drainTimeoutMs" | "expect">;
+  runDir: string;
+  mode: RunMode;
+  broker: BrokerDescription;
+  /** Wall-clock time (epoch ms) of load offset 0. */
+  startedAt: number;
+  /** Load start to end of checking. */
+  durationMs: number;
+  /** The load clock when the load ended (pauses excluded). */
+  loadClockMs: number;
+  /** `up` (following orders, offering no load). */
+  observe: boolean;
+  plannedOrders: number;
+  /** Every request the load sent: whether it was meant to be valid, and its HTTP status. */
+  answers: ReadonlyArray<{ valid: boolean; status: number }>;
+  verdict: Verdict;
+  drain: { drained: boolean; ms: number };
+  metrics: Pick<Metrics, "requests" | "summary" | "series">;
+  ledger: Pick<OrderLedger, "adopted" | "aliveDuring">;
+  /** Each kitchen worker's last record, with its state as the launcher corrects it. */
+  workers: ReadonlyArray<{ record: WorkerRecord; state: WorkerViewState }>;
+  services: ServiceView[];
+  faults: readonly FaultRecord[];
+  backlog: BacklogSample[];
+  deadLetters: number;
+  deadLetterSamples: NonNullable<RunReport["deadLetterSamples"]>;
+}
+
+/** The run's report (report.json), from what the run measured and what the checker found. */
+export function buildReport(x: ReportInputs): RunReport {
+  const s = x.scenario;
+  const { verdict, metrics } = x;
+  const accept = metrics.summary("accept");
+  const endToEnd = metrics.summary("endToEnd");
+  const wrongAnswers = x.answers.filter((o) => (o.valid ? o.status !== 201 : !(o.status >= 400 && o.status < 500))).length;
+  // `up` has no scripted duration: its rates are over the time it ran.
+  const loadSeconds = Math.max(1, (x.observe ? x.loadClockMs : Math.min(x.loadClockMs, s.durationMs)) / 1000);
+  const completed = verdict.counts.completed;
+  const thresholds = evaluateThresholds(s.expect, {
+    verdict,
+    accept,
+    endToEnd,
+    errorRate: x.answers.length > 0 ? wrongAnswers / x.answers.length : 0,
+    throughput: completed / loadSeconds,
+  });
+  const passed = verdict.valid && thresholds.every((t) => t.passed);
+  return {
+    scenario: s.name,
+    seed: s.seed,
+    file: s.file,
+    runDir: x.runDir,
+    mode: x.mode,
+    broker: x.broker,
+    startedAt: new Date(x.startedAt).toISOString(),
+    durationMs: x.durationMs,
+    verdict: verdictSection(verdict, x.drain.drained),
+    orders: {
+      planned: x.plannedOrders,
+      sent: metrics.requests.sent,
+      accepted: metrics.requests.accepted,
+      rejected: metrics.requests.rejected,
+      errors: metrics.requests.errors,
+      late: metrics.requests.late,
+      placedElsewhere: x.ledger.adopted.length,
+      indeterminate: verdict.indeterminate,
+      completed,
+      cancelled: verdict.counts.cancelled,
+    },
+    latency: { accept, endToEnd, ready: metrics.summary("ready") },
+    throughput: { acceptedPerSecond: round(metrics.requests.accepted / loadSeconds, 2), completedPerSecond: round(completed / loadSeconds, 2), perSecond: metrics.series() },
+    drain: { drained: x.drain.drained, ms: x.drain.ms, timeoutMs: s.drainTimeoutMs },
+    workers: x.workers.map(({ record: w, state }) => ({
+      name: w.name,
+      orderTypes: w.order_types,
+      ordersCooked: w.orders_cooked,
+      busyMs: w.busy_ms,
+      utilisation: round(w.busy_ms / Math.max(1, x.durationMs), 3),
+      state,
+    })),
+    services: x.services,
+    faults: x.faults.map((f) => ({
+      ...f,
+      recovery: recoveryOf(f, { series: metrics.series(), backlog: x.backlog, touched: (a, b) => x.ledger.aliveDuring(a, b), findings: verdict }),
+    })),
+    deadLetters: x.deadLetters,
+    deadLetterSamples: x.deadLetterSamples,
+    thresholds,
+    passed,
+    exitCode: passed ? 0 : 1,
+  };
 }

@@ -1,0 +1,56 @@
+/** Hand-made ORDERS streams for the checker's passes, with the real event envelope. */
+import type { AnyOrderEvent, EventData, EventKind, OrderStatus } from "../../src/services/shared/contracts.js";
+import { orderEvent } from "../../src/services/shared/events.js";
+import type { StreamRecord } from "../../src/sim/check/checker-types.js";
+
+const AT = new Date("2025-01-02T03:04:05.000Z");
+
+/** The `from` each event kind has when the services emit it. */
+const NATURAL_FROM: Record<EventKind, OrderStatus | null> = {
+  placed: null,
+  paid: "received",
+  payment_failed: "received",
+  cooking: "paid",
+  ready: "cooking",
+  completed: "ready",
+  cancelled: "received",
+};
+
+export const COMPLETED_PATH: EventKind[] = ["placed", "paid", "cooking", "ready", "completed"];
+export const CANCELLED_PATH: EventKind[] = ["placed", "payment_failed", "cancelled"];
+
+function dataFor(kind: EventKind, requestId: string): EventData[EventKind] {
+  switch (kind) {
+    case "placed":
+      return { customer_name: "Jane", items: [{ name: "Margherita Pizza", quantity: 1, price: 12.99 }], total_amount: 12.99, request_id: requestId };
+    case "paid":
+      return { amount: 12.99, payment_id: "pay_1" };
+    case "payment_failed":
+      return { amount: 12.99, reason: "card declined" };
+    case "cooking":
+      return { worker: "w1" };
+    case "ready":
+      return { worker: "w1", cook_ms: 10 };
+    case "completed":
+      return {};
+    case "cancelled":
+      return { reason: "payment failed: card declined" };
+  }
+}
+
+/** One event of an order as the services would emit it (its `from` overridable, to break the history). */
+export function eventOf(number: string, kind: EventKind, opts: { from?: OrderStatus | null; requestId?: string } = {}): AnyOrderEvent {
+  const from = opts.from === undefined ? NATURAL_FROM[kind] : opts.from;
+  const msg = orderEvent(kind, { order_number: number, order_type: "takeout", priority: 1, origin: "order-1" }, from, "test", dataFor(kind, opts.requestId ?? `req-${number}`), AT);
+  return msg.payload as AnyOrderEvent;
+}
+
+/** A stream of these events (null: a poison message), numbered from seq 1. */
+export function streamOf(events: Array<AnyOrderEvent | null>): StreamRecord[] {
+  return events.map((event, i) => ({ seq: i + 1, event, subject: event ? `pizzeria.order.${event.kind}.takeout.order-1` : "pizzeria.order.placed.takeout.order-1" }));
+}
+
+/** The events of one order along a path of kinds. */
+export function pathOf(number: string, path: EventKind[], requestId = `req-${number}`): AnyOrderEvent[] {
+  return path.map((kind) => eventOf(number, kind, { requestId }));
+}
