@@ -6,6 +6,7 @@ import type { RunReport, RunTick } from "../src/sim/telemetry/run-events.js";
 import { loadScenario } from "../src/sim/scenario/scenario.js";
 import { runCli } from "./helpers/cli.js";
 import { scratchDir } from "./helpers/nats.js";
+import { binaryVersion, findNatsServer } from "../src/sim/system/nats-binary.js";
 
 describe("pizzeria run", () => {
   it("runs the smoke scenario end to end: valid verdict, thresholds met, a full report and run directory", async () => {
@@ -34,6 +35,8 @@ describe("pizzeria run", () => {
     // The workers' own figures have caught up by the report: every completed order cooked once, nobody still cooking.
     expect(report.workers.reduce((n, w) => n + w.ordersCooked, 0)).toBe(report.orders.completed);
     expect(report.workers.map((w) => w.state)).toEqual(["idle", "idle", "idle"]);
+    // The broker the figures were measured on, in the server's own words.
+    expect(report.broker).toMatchObject({ kind: "local", version: binaryVersion(findNatsServer()) });
     expect(report.faults).toHaveLength(1);
     expect(report.faults[0]).toMatchObject({ kind: "stop", target: "kitchen/chef_luigi", source: "scenario" });
     expect(report.faults[0].endedAtMs).toBeGreaterThan(report.faults[0].startedAtMs);

@@ -252,7 +252,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
 
   private brokerDescription(session: Session): RunStart["broker"] {
     const kind = session.cluster ? "cluster" : session.broker ? "local" : "external";
-    return { kind, urls: [session.nats.servers].flat() };
+    return { kind, urls: [session.nats.servers].flat(), version: this.nc?.info?.version ?? "unknown" };
   }
 
   // ---- RunControl -------------------------------------------------------------------------

@@ -64,9 +64,9 @@ export function formatOrderTypes(types: readonly OrderType[]): string {
 /** `local nats://127.0.0.1:4222`, `cluster ×3`, `nats://host:4222`. */
 export function formatBroker(broker: BrokerDescription): string {
   const first = broker.urls[0] ?? "";
-  if (broker.kind === "cluster") return `cluster ×${broker.urls.length}`;
-  if (broker.kind === "local") return first ? `local ${first}` : "local";
-  return first + (broker.urls.length > 1 ? ` +${broker.urls.length - 1}` : "");
+  const where = broker.kind === "cluster" ? `cluster ×${broker.urls.length}` : broker.kind === "local" ? (first ? `local ${first}` : "local") : first + (broker.urls.length > 1 ? ` +${broker.urls.length - 1}` : "");
+  // Which server the figures were measured on matters as much as where it was.
+  return broker.version && broker.version !== "unknown" ? `${where} (nats-server ${broker.version})` : where;
 }
 
 /** Remove ANSI escape sequences (for measuring and for tests). */

@@ -23,4 +23,10 @@ describe("Header", () => {
     expect(frame).toContain("00:07 elapsed  order http://127.0.0.1:3000/orders  tracking http://127.0.0.1:3002");
     expect(frame).not.toMatch(/[█░]/);
   });
+
+  it("names the broker's nats-server version when the run knows it", () => {
+    const start = { ...START, broker: { ...START.broker, version: "2.15.1" } };
+    const { lastFrame } = render(<Header title="pizzeria" start={start} tick={tick(5)} state="running" width={120} />);
+    expect(stripAnsi(lastFrame() ?? "")).toContain("broker local nats://127.0.0.1:4222 (nats-server 2.15.1)");
+  });
 });

@@ -12,6 +12,8 @@ export type RunState = "starting" | "running" | "paused" | "draining" | "checkin
 export interface BrokerDescription {
   kind: "local" | "cluster" | "external";
   urls: string[];
+  /** The nats-server version the harness's connection was told (`2.15.1`); absent in older reports. */
+  version?: string;
 }
 
 /** A load phase as the scenario gives it (offsets and durations in ms). */
