@@ -28,6 +28,11 @@ await yargs(hideBin(process.argv))
   // The harness and every service process it starts read the binary from the environment.
   .middleware((argv) => {
     if (typeof argv.natsServer === "string" && argv.natsServer !== "") process.env.PIZZERIA_NATS_SERVER = argv.natsServer;
+    // Only the bench runs once per broker; elsewhere a second one would be ignored without a word.
+    if (Array.isArray(argv.natsServer) && argv._[0] !== "bench") {
+      process.stderr.write("pizzeria: --nats-server was given more than once; only `pizzeria bench` compares brokers\n");
+      process.exit(EXIT.badInput);
+    }
   })
   .demandCommand(1, "name a command (see --help)")
   .strict()

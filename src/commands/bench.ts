@@ -1,5 +1,6 @@
 import type { Argv, CommandModule, Options } from "yargs";
 import { ConfigError } from "../services/shared/errors.js";
+import type { BenchResult } from "../sim/bench/results.js";
 import { durationArg, EXIT, runCommand } from "./common.js";
 
 const WHAT = ["accept", "pipeline", "all"] as const;
@@ -48,6 +49,14 @@ interface BenchArgs {
   logLevel: string;
   seed: number;
   summarise?: string[];
+  /** The global --nats-server, given more than once to compare brokers. */
+  natsServer?: string | string[];
+}
+
+/** The brokers to bench, in order: each `--nats-server` given, or the default one (undefined). */
+function natsServersToCompare(value: string | string[] | undefined): Array<string | undefined> {
+  const list = [value ?? []].flat().filter((s) => s !== "");
+  return list.length > 0 ? list : [undefined];
 }
 
 function parseRates(value: string | undefined): number[] | undefined {
@@ -72,7 +81,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .example("$0 bench", "everything, both modes; writes bench/results/<date>-all.json")
       .example("$0 bench accept --mode processes --duration 20", "only the order API, longer runs")
       .example("$0 bench pipeline --rates 500,1000,2000 --profile prof", "chosen steps, with CPU profiles of every process")
-      .example("$0 bench --quick --no-save", "a few seconds: does the bench work here?") as unknown as Argv<BenchArgs>,
+      .example("$0 bench --quick --no-save", "a few seconds: does the bench work here?")
+      .example("$0 bench pipeline --nats-server /usr/sbin/nats-server --nats-server .cache/nats-server/2.15.1/nats-server", "the same bench on two brokers, one after the other") as unknown as Argv<BenchArgs>,
   handler: (args) =>
     runCommand(async () => {
       const { formatProfile, summariseProfile } = await import("../sim/bench/cpu-profile.js");
@@ -80,39 +90,52 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         for (const file of args.summarise) process.stdout.write(`${formatProfile(summariseProfile(file))}\n\n`);
         return EXIT.ok;
       }
-      const [{ runBench }, { stderrProgress }, { renderTables, updateReadme }] = await Promise.all([
+      const [{ runBench }, { stderrProgress }, { renderTables, updateReadme }, { binaryVersion }] = await Promise.all([
         import("../sim/bench/index.js"),
         import("../sim/bench/progress.js"),
         import("../sim/bench/results.js"),
+        import("../sim/system/nats-binary.js"),
       ]);
       const p99LimitMs = durationArg("p99-limit", "ms")(args.p99Limit)!;
-      const { result, file } = await runBench({
-        what: args.what,
-        modes: args.mode === "both" ? ["inprocess", "processes"] : [args.mode],
-        quick: args.quick,
-        outDir: args.save ? args.outDir : null,
-        name: args.name,
-        command: `pizzeria ${process.argv.slice(2).join(" ")}`.trim(),
-        seed: args.seed,
-        logLevel: args.logLevel,
-        accept: { durationSeconds: positive("duration", args.duration), connections: positive("connections", args.connections), maxConcurrent: positive("max-concurrent", args.maxConcurrent), warmupSeconds: args.warmup },
-        pipeline: { rates: parseRates(args.rates), stepSeconds: positive("step", args.step), p99LimitMs, warmupSeconds: args.warmup },
-        jetstreamOrders: positive("jetstream-orders", args.jetstreamOrders),
-        profileDir: args.profile,
-        keepWorkDir: args.keep,
-        progress: stderrProgress(),
-      });
-      process.stdout.write(`\n${renderTables([{ file: file ?? "(not saved)", result }])}\n\nTargets (the brief's; not a pass/fail of the bench):\n`);
-      for (const t of result.targets) process.stdout.write(`  ${t.met ? "met    " : "NOT met"}  ${t.name}: ${t.actual} (target ${t.target})\n`);
-      for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
-      if (file) process.stdout.write(`\nresult written to ${file}\n`);
+      // `--nats-server a --nats-server b`: the same bench on each broker, one after the other.
+      const servers = natsServersToCompare(args.natsServer);
+      const runs: Array<{ file: string; written: string | null; result: BenchResult }> = [];
+      for (const server of servers) {
+        if (server) process.env.PIZZERIA_NATS_SERVER = server;
+        const { result, file } = await runBench({
+          what: args.what,
+          modes: args.mode === "both" ? ["inprocess", "processes"] : [args.mode],
+          quick: args.quick,
+          outDir: args.save ? args.outDir : null,
+          // One result file per broker when comparing (the same name would be written over).
+          name: servers.length > 1 ? `${args.name ?? args.what}-nats-${binaryVersion(server!) ?? "unknown"}` : args.name,
+          command: `pizzeria ${process.argv.slice(2).join(" ")}`.trim(),
+          seed: args.seed,
+          logLevel: args.logLevel,
+          accept: { durationSeconds: positive("duration", args.duration), connections: positive("connections", args.connections), maxConcurrent: positive("max-concurrent", args.maxConcurrent), warmupSeconds: args.warmup },
+          pipeline: { rates: parseRates(args.rates), stepSeconds: positive("step", args.step), p99LimitMs, warmupSeconds: args.warmup },
+          jetstreamOrders: positive("jetstream-orders", args.jetstreamOrders),
+          profileDir: args.profile,
+          keepWorkDir: args.keep,
+          progress: stderrProgress(),
+        });
+        const label = file ?? "(not saved)";
+        runs.push({ file: servers.length > 1 ? `${label} (nats-server ${result.machine.natsServer})` : label, written: file, result });
+      }
+      process.stdout.write(`\n${renderTables(runs)}\n`);
+      for (const { file, result } of runs) {
+        process.stdout.write(`\nTargets (the brief's; not a pass/fail of the bench)${runs.length > 1 ? `, ${file}` : ""}:\n`);
+        for (const t of result.targets) process.stdout.write(`  ${t.met ? "met    " : "NOT met"}  ${t.name}: ${t.actual} (target ${t.target})\n`);
+        for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
+      }
+      for (const { written } of runs) if (written) process.stdout.write(`\nresult written to ${written}\n`);
       if (args.updateReadme && args.save) {
         updateReadme(args.updateReadme, args.outDir);
         process.stdout.write(`tables in ${args.updateReadme} regenerated\n`);
       }
-      for (const prof of result.profiles) process.stdout.write(`\n${formatProfile(summariseProfile(prof, 15))}\n`);
+      for (const prof of runs.flatMap((r) => r.result.profiles)) process.stdout.write(`\n${formatProfile(summariseProfile(prof, 15))}\n`);
       // A bench that lost or doubled orders is a failure whatever its speed.
-      const broken = result.pipeline.some((p) => (p.staircase && !p.staircase.verdictValid) || (p.atHalf && !p.atHalf.verdictValid)) || result.accept.some((a) => !a.durability.complete);
+      const broken = runs.some(({ result }) => result.pipeline.some((p) => (p.staircase && !p.staircase.verdictValid) || (p.atHalf && !p.atHalf.verdictValid)) || result.accept.some((a) => !a.durability.complete));
       return broken ? EXIT.failed : EXIT.ok;
     }),
 };
