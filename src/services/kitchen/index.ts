@@ -3,10 +3,11 @@ import { BUCKETS, CONSUMERS, COOK_TIME_MS, ORDER_TYPES, subjects, type OrderType
 import { serveControl } from "../shared/control.js";
 import { errorField, errorMessage } from "../shared/errors.js";
 import { openBucket } from "../shared/kv.js";
+import { ServiceLifecycle, type Stoppable } from "../shared/service-lifecycle.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { ensureConsumer } from "../shared/nats.js";
 import { OUTBOX_SCHEMA, Outbox } from "../shared/outbox.js";
-import { checkInstanceName, openRuntime, type CommonServiceOptions } from "../shared/runtime.js";
+import { checkInstanceName, type CommonServiceOptions } from "../shared/runtime.js";
 import { Abortable } from "./abortable.js";
 import { fetchPaidOrders } from "./fetch-loop.js";
 import { Hand } from "./hand.js";
@@ -67,27 +68,36 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
   const orderTypes = [...new Set(options.orderTypes?.length ? options.orderTypes : ORDER_TYPES)];
   const prefetch = Math.max(1, options.prefetch ?? 1);
   const heartbeatMs = options.heartbeatIntervalMs ?? 30_000;
+  let registration!: WorkerRegistration;
+  // The worker's record in pizzeria_workers is its presence: a name that is online is refused.
+  const life = await ServiceLifecycle.open("kitchen", name, options, SCHEMA, {
+    heartbeatIntervalMs: heartbeatMs,
+    async claim({ nc, topology, log }) {
+      const kv = await openBucket(nc, BUCKETS.workers, { replicas: topology.replicas });
+      registration = new WorkerRegistration(kv, name, orderTypes, prefetch, heartbeatMs, options.takeOver ?? false);
+      try {
+        await registration.claim();
+      } catch (err) {
+        log.error({ action: "worker_refused", error: errorField(err) }, errorMessage(err));
+        throw err;
+      }
+      return registration;
+    },
+  });
+  return life.starting(() => startWorker(life, registration, options, { name, orderTypes, prefetch, heartbeatMs }));
+}
+
+async function startWorker(
+  life: ServiceLifecycle,
+  registration: WorkerRegistration,
+  options: KitchenWorkerOptions,
+  { name, orderTypes, prefetch, heartbeatMs }: { name: string; orderTypes: OrderType[]; prefetch: number; heartbeatMs: number },
+): Promise<KitchenWorker> {
   const timeScale = options.timeScale ?? 1;
   let slowFactor = 1;
   const cookTimeFor = (type: OrderType) =>
     Math.round((options.cookTimeMs ?? COOK_TIME_MS[type] / (timeScale > 0 ? timeScale : 1)) * slowFactor);
-
-  const rt = await openRuntime("kitchen", name, options, SCHEMA);
-  const { log, js, jsm, nc, db, topology } = rt;
-  const registration = new WorkerRegistration(
-    await openBucket(nc, BUCKETS.workers, { replicas: topology.replicas }),
-    name,
-    orderTypes,
-    prefetch,
-    heartbeatMs,
-  );
-  try {
-    await registration.claim(options.takeOver ?? false);
-  } catch (err) {
-    log.error({ action: "worker_refused", error: errorField(err) }, errorMessage(err));
-    await rt.close();
-    throw err;
-  }
+  const { log, js, jsm, nc, db, topology } = life.rt;
   for (const type of orderTypes) {
     await ensureConsumer(jsm, { durable: CONSUMERS.kitchen(type), filter: subjects.paidFor(type) }, topology, log);
     forwardMaxDeliveries(nc, js, CONSUMERS.kitchen(type), log); // ends with the connection
@@ -102,7 +112,6 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
   const stove = new Stove({ name, db, outbox, log, hand, registration, abortable, cookTimeFor, running: () => running });
   const fetches = new Set<ConsumerMessages>();
 
-  const heartbeat = setInterval(() => void registration.beat(), heartbeatMs);
   // Held orders must not be redelivered to someone else while they wait or cook.
   const keepAlive = setInterval(() => {
     for (const h of hand.pending) h.msg.working();
@@ -124,7 +133,49 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
   });
   log.info({ action: "worker_started", order_types: orderTypes, prefetch, heartbeat_ms: heartbeatMs, time_scale: timeScale }, `Kitchen worker ${name} started`);
 
-  let stopping: Promise<void> | null = null;
+  let handedBack = 0;
+  /** The fetch loops and the stove: the worker's consumer, as the lifecycle sees it. */
+  const shift: Stoppable = {
+    async stop() {
+      running = false;
+      registration.update({ state: "stopping" }, 0);
+      log.info({ action: "worker_stopping", held: hand.size }, `Worker ${name} stopping: handing back waiting orders, finishing the current one`);
+      for (const f of fetches) f.stop();
+      const waiting = hand.drain();
+      handedBack = waiting.length;
+      for (const h of waiting) {
+        h.msg.nak();
+        hand.release(h);
+      }
+      hand.interrupt();
+      // Finish what is on the stove, but not forever: past the grace period hand it back too.
+      const grace = (stove.current ? cookTimeFor(stove.current.type) : 0) + 5_000;
+      const finished = await Promise.race([Promise.all(loops).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), grace))]);
+      if (!finished && stove.current) {
+        stove.current.msg.nak();
+        abortable.abort();
+        await Promise.allSettled(loops);
+      }
+      // Cooked orders are acked once their OrderReady is in JetStream (the outbox still runs).
+      const handedOver = await stove.handOversSettled(5_000);
+      if (!handedOver) abortable.abort(); // left unacked: redelivered, and found already cooked
+      clearInterval(keepAlive);
+    },
+    halt() {
+      running = false;
+      abortable.abort();
+      clearInterval(keepAlive);
+      for (const f of fetches) f.stop();
+      hand.interrupt();
+    },
+  };
+  life.own({
+    consumers: [shift],
+    control,
+    outbox,
+    stopped: () => log.info({ action: "worker_stopped", handed_back: handedBack, orders_cooked: stove.cooked }, `Worker ${name} is offline`),
+  });
+
   return {
     name,
     orderTypes,
@@ -132,53 +183,7 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
     setSlowFactor(factor: number) {
       slowFactor = factor;
     },
-    stop() {
-      stopping ??= (async () => {
-        running = false;
-        registration.update({ state: "stopping" }, 0);
-        log.info({ action: "worker_stopping", held: hand.size }, `Worker ${name} stopping: handing back waiting orders, finishing the current one`);
-        for (const f of fetches) f.stop();
-        const handedBack = hand.drain();
-        for (const h of handedBack) {
-          h.msg.nak();
-          hand.release(h);
-        }
-        hand.interrupt();
-        // Finish what is on the stove, but not forever: past the grace period hand it back too.
-        const grace = (stove.current ? cookTimeFor(stove.current.type) : 0) + 5_000;
-        const finished = await Promise.race([Promise.all(loops).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), grace))]);
-        if (!finished && stove.current) {
-          stove.current.msg.nak();
-          abortable.abort();
-          await Promise.allSettled(loops);
-        }
-        // Cooked orders are acked once their OrderReady is in JetStream (the outbox still runs).
-        const handedOver = await stove.handOversSettled(5_000);
-        if (!handedOver) abortable.abort(); // left unacked: redelivered, and found already cooked
-        clearInterval(heartbeat);
-        clearInterval(keepAlive);
-        control.stop();
-        await registration.signOff();
-        await outbox.stop();
-        log.info({ action: "worker_stopped", handed_back: handedBack.length, orders_cooked: stove.cooked }, `Worker ${name} is offline`);
-        await rt.close();
-      })();
-      return stopping;
-    },
-    abort() {
-      stopping ??= (async () => {
-        running = false;
-        abortable.abort();
-        clearInterval(heartbeat);
-        clearInterval(keepAlive);
-        registration.cancel();
-        control.stop();
-        for (const f of fetches) f.stop();
-        hand.interrupt();
-        outbox.halt();
-        await rt.abort();
-      })();
-      return stopping;
-    },
+    stop: () => life.stop(),
+    abort: () => life.abort(),
   };
 }
