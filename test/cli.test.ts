@@ -74,6 +74,30 @@ describe("pizzeria service: each service as its own process", () => {
     expect((await anna.exited).code).toBe(0);
   });
 
+  it("refuses a second order service of the same name and data dir with a clear message and exit code 2", async () => {
+    // The same command twice, as an operator would: the default instance order-1 is already online (started in beforeAll).
+    const twin = service("order", "--port", "0");
+    expect((await twin.exited).code).toBe(2);
+    expect(twin.stderr()).toMatch(/^pizzeria: order instance "order-1" is already online \(pid \d+ on .+, last seen .+\); pick another --instance or stop that one first$/m);
+    expect((await getJson(`${orderUrl}/health`)).status).toBe(200);
+  });
+
+  it("refuses a second service on a data file a live process holds, and starts at once on it after that process is killed", async () => {
+    const db = join(dir, "claimed.db");
+    const first = service("notification", "--instance", "desk-claim", "--db", db);
+    await waitFor(() => first.logs().some((l) => l.action === "service_started"), "the first subscriber to start");
+    const other = service("notification", "--instance", "desk-other", "--db", db);
+    expect((await other.exited).code).toBe(2);
+    expect(other.stderr()).toContain(`pizzeria: data file ${db} is in use by notification instance "desk-claim", pid ${first.child.pid}`);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    // Its heartbeat and its lock are fresh, but its process is gone: the same name and file are free at once.
+    const again = service("notification", "--instance", "desk-claim", "--db", db);
+    await waitFor(() => again.logs().some((l) => l.action === "service_started"), "the subscriber to start again");
+    again.child.kill("SIGTERM");
+    expect((await again.exited).code).toBe(0);
+  });
+
   it("takes its options from a config file and from PIZZERIA_<OPTION> environment variables", async () => {
     const config = join(dir, "kitchen.yaml");
     writeFileSync(config, "name: chef_config\norder-types: dine_in,takeout\nprefetch: 2\nheartbeat-interval: 300ms\n");

@@ -1,8 +1,8 @@
 import { hostname } from "node:os";
-import { isWorkerOnline, type OrderType, type WorkerRecord, type WorkerState } from "../shared/contracts.js";
+import { BUCKETS, type OrderType, type WorkerRecord, type WorkerState } from "../shared/contracts.js";
 import { WorkerNameTakenError } from "../shared/errors.js";
 import type { KV } from "../shared/kv.js";
-import { retryWhileSettling } from "../shared/nats.js";
+import { claimPresence, releasePresence, type InstanceClaim } from "../shared/presence.js";
 
 export interface WorkerFigures {
   state: WorkerState;
@@ -13,24 +13,13 @@ export interface WorkerFigures {
   held: number;
 }
 
-/** A record from an earlier run of a worker of this name on this host whose process is gone. */
-function isDeadLocalProcess(record: WorkerRecord): boolean {
-  if (record.hostname !== hostname() || record.pid === process.pid) return false;
-  try {
-    process.kill(record.pid, 0);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
 /**
  * The worker's entry in the `pizzeria_workers` bucket: claimed at start (refused while another
  * worker of the same name is online), rewritten at every heartbeat and state change, and marked
  * offline at a graceful stop. A crashed worker simply stops beating and turns offline after two
- * intervals.
+ * intervals. It is the kitchen's InstanceClaim: the worker's record is its presence.
  */
-export class WorkerRegistration {
+export class WorkerRegistration implements InstanceClaim {
   private record: WorkerRecord;
   private lastWrite = 0;
   private pendingWrite: NodeJS.Timeout | null = null;
@@ -41,6 +30,8 @@ export class WorkerRegistration {
     orderTypes: OrderType[],
     prefetch: number,
     heartbeatIntervalMs: number,
+    /** Claim the name even though its heartbeat is fresh: the previous holder is known dead (crashed in this process). */
+    private readonly takeOver = false,
   ) {
     const now = new Date().toISOString();
     this.record = {
@@ -66,28 +57,23 @@ export class WorkerRegistration {
   }
 
   /**
-   * Claim the name; throws WorkerNameTakenError while a worker of that name is online.
+   * Claim the name; throws WorkerNameTakenError while a worker of that name is online (and not
+   * known to be gone: a dead process on this host, or a crashed worker of this process).
    * `takeOver`: the caller knows the previous holder is dead (it crashed it itself, in this
    * process), so its still-fresh heartbeat does not count.
    */
-  async claim(takeOver = false): Promise<void> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      // At start the broker may be busy creating the bucket for several services at once: a read that times out is tried again.
-      const entry = await retryWhileSettling(`read worker ${this.record.name}`, () => this.kv.get(this.record.name));
-      const existing = entry && entry.operation === "PUT" ? (entry.json() as WorkerRecord) : null;
-      if (existing && isWorkerOnline(existing) && !isDeadLocalProcess(existing) && !takeOver) {
-        throw new WorkerNameTakenError(this.record.name, existing.last_seen);
-      }
-      this.record.last_seen = new Date().toISOString();
-      try {
-        await (entry ?  this.kv.update(this.record.name, JSON.stringify(this.record), entry.revision) : this.kv.create(this.record.name, JSON.stringify(this.record)));
-        return;
-      } catch (err) {
-        // Someone wrote the key between our read and write: look again.
-        if (!/wrong last sequence|exists/i.test((err as Error).message)) throw err;
-      }
-    }
-    throw new WorkerNameTakenError(this.record.name, "just now");
+  async claim(takeOver = this.takeOver): Promise<void> {
+    await claimPresence<WorkerRecord>({
+      kv: this.kv,
+      bucket: BUCKETS.workers,
+      key: this.record.name,
+      record: () => {
+        this.record.last_seen = new Date().toISOString();
+        return this.record;
+      },
+      refusal: (existing) => new WorkerNameTakenError(this.record.name, existing?.last_seen ?? "just now"),
+      takeOver,
+    });
   }
 
   /** Record new figures; written at once unless the last write was under `minGapMs` ago (then shortly after). */
@@ -115,12 +101,14 @@ export class WorkerRegistration {
     this.record.state = "offline";
     this.record.current_order = null;
     this.record.current_since = null;
+    releasePresence(BUCKETS.workers, this.record.name);
     await this.write();
   }
 
   cancel(): void {
     if (this.pendingWrite) clearTimeout(this.pendingWrite);
     this.pendingWrite = null;
+    releasePresence(BUCKETS.workers, this.record.name);
   }
 
   private async write(): Promise<void> {

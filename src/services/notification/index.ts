@@ -4,7 +4,8 @@ import { serveControl } from "../shared/control.js";
 import { decodeOrderEvent } from "../shared/events.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { ensureConsumer } from "../shared/nats.js";
-import { openRuntime, type CommonServiceOptions } from "../shared/runtime.js";
+import type { CommonServiceOptions } from "../shared/runtime.js";
+import { ServiceLifecycle } from "../shared/service-lifecycle.js";
 
 export interface NotificationServiceOptions extends CommonServiceOptions {
   instance?: string;
@@ -47,8 +48,12 @@ export function notificationLine(event: AnyOrderEvent): string {
  */
 export async function start(options: NotificationServiceOptions): Promise<NotificationService> {
   const instance = options.instance ?? "notification-1";
-  const rt = await openRuntime("notification", instance, options, SCHEMA);
-  const { log, js, jsm, nc, db, topology } = rt;
+  const life = await ServiceLifecycle.open("notification", instance, options, SCHEMA);
+  return life.starting(() => startNotificationService(life, options, instance));
+}
+
+async function startNotificationService(life: ServiceLifecycle, options: NotificationServiceOptions, instance: string): Promise<NotificationService> {
+  const { log, js, jsm, nc, db, topology } = life.rt;
   const insert = db.prepare("INSERT OR IGNORE INTO notifications (event_id, order_number, from_status, to_status, changed_by, at) VALUES (?, ?, ?, ?, ?, ?)");
   const byOrder = db.prepare("SELECT to_status FROM notifications WHERE order_number = ? ORDER BY seq");
   const page = db.prepare("SELECT seq, order_number, to_status FROM notifications WHERE seq > ? ORDER BY seq LIMIT ?");
@@ -85,25 +90,16 @@ export async function start(options: NotificationServiceOptions): Promise<Notifi
   });
   log.info({ action: "service_started" }, `Notification subscriber ${instance} started`);
 
-  let stopped = false;
+  life.own({
+    consumers: [consumer],
+    control,
+    stopped: () => log.info({ action: "service_stopped" }, "Notification subscriber stopped"),
+  });
   return {
     instance,
     sent: () => (count.get() as { n: number }).n,
     seenFor: (number) => (byOrder.all(number) as Array<{ to_status: string }>).map((r) => r.to_status),
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      control.stop();
-      await consumer.stop();
-      log.info({ action: "service_stopped" }, "Notification subscriber stopped");
-      await rt.close();
-    },
-    async abort() {
-      if (stopped) return;
-      stopped = true;
-      control.stop();
-      consumer.halt();
-      await rt.abort();
-    },
+    stop: () => life.stop(),
+    abort: () => life.abort(),
   };
 }

@@ -3,13 +3,14 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { BUCKETS, CONSUMERS, subjectMatches, subjects } from "../shared/contracts.js";
 import { runConsumer } from "../shared/consumer.js";
 import { decodeOrderEvent } from "../shared/events.js";
-import { closeServer, createJsonServer, HttpError, listen, readJsonBody, sendJson } from "../shared/http.js";
+import { createJsonServer, HttpError, listen, readJsonBody, sendJson } from "../shared/http.js";
 import { openBucket } from "../shared/kv.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { ensureConsumer, retryWhileSettling } from "../shared/nats.js";
 import { Outbox } from "../shared/outbox.js";
 import { GroupCommit } from "../shared/group-commit.js";
-import { openRuntime, type CommonServiceOptions } from "../shared/runtime.js";
+import type { CommonServiceOptions } from "../shared/runtime.js";
+import { ServiceLifecycle } from "../shared/service-lifecycle.js";
 import { errorField } from "../shared/errors.js";
 import { serveControl } from "../shared/control.js";
 import { definedOnly } from "../shared/objects.js";
@@ -46,19 +47,18 @@ export const ORDER_DEFAULTS = { port: 3000, host: "127.0.0.1", maxConcurrent: 50
 
 export async function start(options: OrderServiceOptions): Promise<OrderService> {
   const instance = options.instance ?? "order-1";
+  const life = await ServiceLifecycle.open("order", instance, options, ORDER_SCHEMA);
+  // A database it cannot use (see OrderStore's migration), or anything else that fails on the way up: let go of the connection, the file and the name.
+  return life.starting(() => startOrderService(life, options, instance));
+}
+
+async function startOrderService(life: ServiceLifecycle, options: OrderServiceOptions, instance: string): Promise<OrderService> {
   const cfg = { ...ORDER_DEFAULTS, ...definedOnly(options) };
-  const rt = await openRuntime("order", instance, options, ORDER_SCHEMA);
+  const { rt } = life;
   const { log, js, jsm, nc, topology } = rt;
 
   const outbox = new Outbox(rt.db, js, log, { nc });
-  let store: OrderStore;
-  try {
-    store = new OrderStore(rt.db, outbox, instance);
-  } catch (err) {
-    // A database it cannot use (see OrderStore's migration): let go of the connection and the file.
-    await rt.close();
-    throw err;
-  }
+  const store = new OrderStore(rt.db, outbox, instance);
   // Orders that arrive together are committed together (one transaction, a savepoint each).
   const group = new GroupCommit(rt.db, () => outbox.wake());
   const kv = await openBucket(nc, BUCKETS.orderSequence, { replicas: topology.replicas, ttlMs: 3 * 24 * 3600_000 });
@@ -184,34 +184,22 @@ export async function start(options: OrderServiceOptions): Promise<OrderService>
 
   log.info({ action: "service_started", url, max_concurrent: cfg.maxConcurrent }, `Order service listening on ${url}`);
 
-  let stopped = false;
+  life.own({
+    server,
+    consumers: [statusConsumer],
+    control,
+    outbox,
+    stopping: () => log.info({ action: "service_stopping" }, "Order service stopping: no new orders, finishing what is in flight"),
+    stopped: () => log.info({ action: "service_stopped", outbox_pending: outbox.pending() }, "Order service stopped"),
+  });
   return {
     instance,
     url,
     port,
     store,
     outbox,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      log.info({ action: "service_stopping" }, "Order service stopping: no new orders, finishing what is in flight");
-      await closeServer(server);
-      control.stop();
-      await statusConsumer.stop();
-      await outbox.stop();
-      log.info({ action: "service_stopped", outbox_pending: outbox.pending() }, "Order service stopped");
-      await rt.close();
-    },
-    async abort() {
-      if (stopped) return;
-      stopped = true;
-      server.closeAllConnections();
-      server.close();
-      control.stop();
-      outbox.halt();
-      statusConsumer.halt();
-      await rt.abort();
-    },
+    stop: () => life.stop(),
+    abort: () => life.abort(),
   };
 }
 

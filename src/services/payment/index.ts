@@ -5,8 +5,9 @@ import { decodeOrderEvent, orderEvent } from "../shared/events.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { ensureConsumer } from "../shared/nats.js";
 import { OUTBOX_SCHEMA, Outbox } from "../shared/outbox.js";
-import { openRuntime, type CommonServiceOptions } from "../shared/runtime.js";
-import { ProviderUnavailableError, errorMessage } from "../shared/errors.js";
+import type { CommonServiceOptions } from "../shared/runtime.js";
+import { ServiceLifecycle } from "../shared/service-lifecycle.js";
+import { ProviderUnavailableError } from "../shared/errors.js";
 import { serveControl } from "../shared/control.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
 import { PaymentProvider, type ProviderSettings } from "./payment-provider.js";
@@ -48,8 +49,12 @@ export const PROVIDER_DEFAULTS: ProviderSettings = { latencyMs: 20, failureRate:
  */
 export async function start(options: PaymentServiceOptions): Promise<PaymentService> {
   const instance = options.instance ?? "payment-1";
-  const rt = await openRuntime("payment", instance, options, SCHEMA);
-  const { log, js, jsm, nc, db, topology } = rt;
+  const life = await ServiceLifecycle.open("payment", instance, options, SCHEMA);
+  return life.starting(() => startPaymentService(life, options, instance));
+}
+
+async function startPaymentService(life: ServiceLifecycle, options: PaymentServiceOptions, instance: string): Promise<PaymentService> {
+  const { log, js, jsm, nc, db, topology } = life.rt;
   const provider = new PaymentProvider({ ...PROVIDER_DEFAULTS, ...options.provider });
   const breaker = new CircuitBreaker(5, 2_000, (state) =>
     log.warn({ action: "circuit_breaker_changed", state }, `Payment provider circuit is ${state}`),
@@ -130,27 +135,17 @@ export async function start(options: PaymentServiceOptions): Promise<PaymentServ
   });
 
   log.info({ action: "service_started", provider: provider.current }, "Payment service started");
-  let stopped = false;
+  life.own({
+    consumers: [consumer],
+    control,
+    outbox,
+    stopped: () => log.info({ action: "service_stopped", outbox_pending: outbox.pending() }, "Payment service stopped"),
+  });
   return {
     instance,
     provider,
     breaker,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      control.stop();
-      await consumer.stop();
-      await outbox.stop();
-      log.info({ action: "service_stopped", outbox_pending: outbox.pending() }, "Payment service stopped");
-      await rt.close();
-    },
-    async abort() {
-      if (stopped) return;
-      stopped = true;
-      control.stop();
-      consumer.halt();
-      outbox.halt();
-      await rt.abort().catch((err) => log.debug({ action: "abort_failed", error: errorMessage(err) }, "abort"));
-    },
+    stop: () => life.stop(),
+    abort: () => life.abort(),
   };
 }

@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { JsMsg } from "@nats-io/jetstream";
 import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { PizzeriaError } from "./errors.js";
 
 // The client's own JsMsg (ack, nak with delay, term, delivery info) for messages we pull ourselves.
 // The package does not export it (its `exports` name only the entry points), so it is loaded from
@@ -27,8 +28,7 @@ export interface BatchPullOptions {
 }
 
 /** The durable is gone, or nothing answers for it: the caller looks it up again. */
-export class PullRefusedError extends Error {
-  override name = "PullRefusedError";
+export class PullRefusedError extends PizzeriaError {
   constructor(
     message: string,
     /** The status the server answered with; null when no answer came at all. */

@@ -225,6 +225,8 @@ export const BUCKETS = {
   workers: "pizzeria_workers",
   /** Order-number blocks reserved by order-service instances, keyed `seq_<YYYYMMDD>`. */
   orderSequence: "pizzeria_order_seq",
+  /** Which service instances are online (every service but the kitchen, whose workers have their own), keyed `<service>.<instance>`. */
+  instances: "pizzeria_instances",
 } as const;
 
 export const SERVICE_NAMES = ["order", "payment", "kitchen", "tracking", "notification"] as const;
@@ -258,10 +260,33 @@ export interface WorkerRecord {
   pid: number;
 }
 
-/** A worker is online when its last heartbeat is younger than twice its interval and it did not sign off. */
-export function isWorkerOnline(record: WorkerRecord, now = Date.now()): boolean {
+/**
+ * A service instance's entry in the `pizzeria_instances` bucket (key `<service>.<instance>`):
+ * claimed at start, refreshed every heartbeat, marked offline at a graceful stop.
+ */
+export interface InstanceRecord {
+  service: ServiceName;
+  instance: string;
+  state: "online" | "offline";
+  heartbeat_interval_ms: number;
+  last_seen: string;
+  started_at: string;
+  hostname: string;
+  pid: number;
+}
+
+/** What a presence record (a worker's or a service instance's) has for telling whether its holder is online. */
+export type HeartbeatRecord = Pick<WorkerRecord, "last_seen" | "heartbeat_interval_ms" | "hostname" | "pid"> & { state: string };
+
+/** Online: the last heartbeat is younger than twice the interval, and the holder did not sign off. */
+export function isOnline(record: HeartbeatRecord, now = Date.now()): boolean {
   if (record.state === "offline") return false;
   return now - Date.parse(record.last_seen) <= 2 * record.heartbeat_interval_ms;
+}
+
+/** A worker is online when its last heartbeat is younger than twice its interval and it did not sign off. */
+export function isWorkerOnline(record: WorkerRecord, now = Date.now()): boolean {
+  return isOnline(record, now);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,6 +24,37 @@ export class WorkerNameTakenError extends PizzeriaError {
   }
 }
 
+/**
+ * This service instance cannot start because someone else holds what it would use: its name (an
+ * instance of that name is online) or its data file (another live process has it open). A
+ * ConfigError: the CLI exits with code 2, and the launcher's restart waits while it lasts.
+ */
+export class InstanceClaimedError extends ConfigError {}
+
+/** An instance of this service and name is online (its presence record is fresh). */
+export class InstanceOnlineError extends InstanceClaimedError {
+  constructor(readonly service: string, readonly instance: string, readonly holder: string, readonly lastSeen: string) {
+    super(`${service} instance "${instance}" is already online (${holder}, last seen ${lastSeen}); pick another --instance or stop that one first`);
+  }
+}
+
+/** Another live process holds this SQLite file (its lock file names a pid that is alive). */
+export class DataFileLockedError extends InstanceClaimedError {
+  constructor(readonly file: string, readonly holder: string, readonly lockFile: string) {
+    super(`data file ${file} is in use by ${holder} (lock file ${lockFile}); stop that process or give this one another --data-dir or --db`);
+  }
+}
+
+/**
+ * Whether a start failed only because the name or the data file is still held: worth retrying
+ * shortly (a crashed holder's heartbeat goes stale, a stopping process lets go). Matches the
+ * typed errors, and the same refusals as the one line a child process printed before it exited.
+ */
+export function isClaimRefusal(err: unknown): boolean {
+  if (err instanceof InstanceClaimedError || err instanceof WorkerNameTakenError) return true;
+  return /is already online|data file .* is in use by/.test(errorMessage(err));
+}
+
 /** A message that cannot be processed however often it is delivered (bad JSON, wrong shape). */
 export class PoisonMessageError extends PizzeriaError {}
 

@@ -38,12 +38,20 @@ export function checkInstanceName(kind: string, name: string): string {
   return name;
 }
 
-/** The start of every service: logger, NATS connection, streams, SQLite file. */
+/** What a service has before its database is opened. */
+export type Connection = Pick<Runtime, "service" | "instance" | "nc" | "js" | "jsm" | "log" | "topology">;
+
+/**
+ * The start of every service: logger, NATS connection, streams, SQLite file. `beforeDatabase`
+ * runs once connected, before the file is opened (the lifecycle claims the instance there); when
+ * it throws, the connection and the log are closed and the error passed on.
+ */
 export async function openRuntime(
   service: ServiceName,
   instance: string,
   options: CommonServiceOptions,
   schema: string,
+  beforeDatabase?: (connection: Connection) => Promise<void>,
 ): Promise<Runtime> {
   checkInstanceName(service, instance);
   const { log, close: closeLog } = createLogger({ service, instance, file: options.logFile, level: options.logLevel });
@@ -53,8 +61,9 @@ export async function openRuntime(
   try {
     nc = await connectNats(options.nats, `${service}:${instance}`);
     const jsm = await openJetStream(nc, topology);
-    db = openDatabase(options.dbFile, schema);
     const js = jetstream(nc);
+    await beforeDatabase?.({ service, instance, nc, js, jsm, log, topology });
+    db = openDatabase(options.dbFile, schema);
     watchConnection(nc, log);
     const opened = { nc, db };
     return {

@@ -14,5 +14,6 @@ export async function prepareTopology(nc: NatsConnection, options: TopologyOptio
   const topology = resolveTopology(options);
   await openJetStream(nc, topology);
   await openBucket(nc, BUCKETS.workers, { replicas: topology.replicas });
+  await openBucket(nc, BUCKETS.instances, { replicas: topology.replicas });
   await openBucket(nc, BUCKETS.orderSequence, { replicas: topology.replicas, ttlMs: ORDER_SEQUENCE_TTL_MS });
 }

@@ -3,11 +3,12 @@ import { runConsumer } from "../shared/consumer.js";
 import { serveControl } from "../shared/control.js";
 import { errorField } from "../shared/errors.js";
 import { decodeOrderEvent } from "../shared/events.js";
-import { closeServer, createJsonServer, HttpError, listen, sendJson } from "../shared/http.js";
+import { createJsonServer, HttpError, listen, sendJson } from "../shared/http.js";
 import { openBucket } from "../shared/kv.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { ensureConsumer } from "../shared/nats.js";
-import { openRuntime, type CommonServiceOptions } from "../shared/runtime.js";
+import type { CommonServiceOptions } from "../shared/runtime.js";
+import { ServiceLifecycle } from "../shared/service-lifecycle.js";
 import { ReadModel, TRACKING_SCHEMA } from "./read-model.js";
 
 export interface TrackingServiceOptions extends CommonServiceOptions {
@@ -34,10 +35,14 @@ export interface TrackingService {
  */
 export async function start(options: TrackingServiceOptions): Promise<TrackingService> {
   const instance = options.instance ?? "tracking-1";
+  const life = await ServiceLifecycle.open("tracking", instance, options, TRACKING_SCHEMA);
+  return life.starting(() => startTrackingService(life, options, instance));
+}
+
+async function startTrackingService(life: ServiceLifecycle, options: TrackingServiceOptions, instance: string): Promise<TrackingService> {
   const host = options.host ?? "127.0.0.1";
   const timeScale = options.timeScale && options.timeScale > 0 ? options.timeScale : 1;
-  const rt = await openRuntime("tracking", instance, options, TRACKING_SCHEMA);
-  const { log, js, jsm, nc, db, topology } = rt;
+  const { log, js, jsm, nc, db, topology } = life.rt;
   const model = new ReadModel(db);
 
   await ensureConsumer(jsm, { durable: CONSUMERS.tracking(instance), filter: subjects.allOrderEvents, ordered: true }, topology, log);
@@ -131,31 +136,19 @@ export async function start(options: TrackingServiceOptions): Promise<TrackingSe
   });
   log.info({ action: "service_started", url }, `Tracking service listening on ${url}`);
 
-  let stopped = false;
+  life.own({
+    server,
+    // The worker watch first: the read model stops taking worker records, then events.
+    consumers: [{ stop: () => watcher.stop(), halt: () => watcher.stop() }, consumer],
+    control,
+    stopped: () => log.info({ action: "service_stopped" }, "Tracking service stopped"),
+  });
   return {
     instance,
     url,
     port,
     readModel: model,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await closeServer(server);
-      control.stop();
-      watcher.stop();
-      await consumer.stop();
-      log.info({ action: "service_stopped" }, "Tracking service stopped");
-      await rt.close();
-    },
-    async abort() {
-      if (stopped) return;
-      stopped = true;
-      server.closeAllConnections();
-      server.close();
-      control.stop();
-      watcher.stop();
-      consumer.halt();
-      await rt.abort();
-    },
+    stop: () => life.stop(),
+    abort: () => life.abort(),
   };
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { ServiceName } from "../../services/shared/contracts.js";
-import { errorMessage } from "../../services/shared/errors.js";
+import { errorMessage, isClaimRefusal } from "../../services/shared/errors.js";
 import type { NatsOptions } from "../../services/shared/nats.js";
 import type { ProviderSettings } from "../../services/payment/payment-provider.js";
 import type { SystemSettings } from "./settings.js";
@@ -175,7 +175,7 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
     this.update(slot, { state: "up" });
   }
 
-  /** Start an instance that was stopped or crashed, retrying while its name is still held (a crashed worker's heartbeat must go stale first). */
+  /** Start an instance that was stopped or crashed, retrying while its name or data file is still held (a crashed holder's heartbeat must go stale first). */
   async restartInstance(id: string, timeoutMs = 60_000): Promise<void> {
     const slot = this.require(id);
     const deadline = Date.now() + timeoutMs;
@@ -186,7 +186,7 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
         slot.info.restarts++;
         return;
       } catch (err) {
-        if (Date.now() > deadline || !/already online/.test(errorMessage(err))) throw err;
+        if (Date.now() > deadline || !isClaimRefusal(err)) throw err;
         await new Promise((r) => setTimeout(r, 250));
       }
     }

@@ -1,0 +1,71 @@
+import type { Consumer, ConsumerMessages, JetStreamClient } from "@nats-io/jetstream";
+import { pause } from "../shared/consumer-settling.js";
+import { CONSUMERS, STREAMS, type OrderType } from "../shared/contracts.js";
+import { publishDeadLetter } from "../shared/dead-letter.js";
+import { errorField, errorMessage, PoisonMessageError } from "../shared/errors.js";
+import { decodeOrderEvent } from "../shared/events.js";
+import type { Logger } from "../shared/logger.js";
+import type { Hand } from "./hand.js";
+import type { WorkerRegistration } from "./worker-registry.js";
+
+export interface FetchLoopOptions {
+  js: JetStreamClient;
+  log: Logger;
+  hand: Hand;
+  registration: WorkerRegistration;
+  /** Orders held at once per order type. */
+  prefetch: number;
+  /** False once the worker stops taking work. */
+  running(): boolean;
+  /** True once the worker crashed: what arrives is left to the broker, not handed back. */
+  aborted(): boolean;
+  /** The fetches in progress, so that a stop can end them at once. */
+  fetches: Set<ConsumerMessages>;
+}
+
+/**
+ * Fill the hand with paid orders of one type from the shared `kitchen_<type>` durable: fetch as
+ * many as there are free places (prefetch minus what is held), wait for a place when there is
+ * none. A message that is not an OrderPaid is dead-lettered; one that arrives while the worker
+ * stops is handed straight back.
+ */
+export async function fetchPaidOrders(o: FetchLoopOptions, type: OrderType): Promise<void> {
+  const { js, log, hand } = o;
+  const durable = CONSUMERS.kitchen(type);
+  let consumer: Consumer | null = null;
+  while (o.running()) {
+    try {
+      consumer ??= await js.consumers.get(STREAMS.orders, durable);
+      const free = o.prefetch - hand.count(type);
+      if (free <= 0) {
+        await hand.spaceFreed();
+        continue;
+      }
+      const batch = await consumer.fetch({ max_messages: free, expires: 2_000 });
+      o.fetches.add(batch);
+      try {
+        for await (const msg of batch) {
+          if (!o.running()) {
+            if (!o.aborted()) msg.nak(); // arrived while stopping: hand it straight back
+            continue;
+          }
+          try {
+            const event = decodeOrderEvent(msg);
+            if (event.kind !== "paid") throw new PoisonMessageError(`kitchen expects OrderPaid, got ${event.kind}`);
+            hand.add({ msg, event, type, receivedAt: Date.now() });
+            o.registration.update({ held: hand.size });
+          } catch (err) {
+            await publishDeadLetter(js, durable, msg, `poison: ${errorMessage(err)}`, log);
+          }
+        }
+      } finally {
+        o.fetches.delete(batch);
+      }
+    } catch (err) {
+      if (!o.running()) break;
+      consumer = null;
+      log.warn({ action: "fetch_failed", order_type: type, error: errorField(err) }, `Cannot fetch ${type} orders; retrying`);
+      await pause(500);
+    }
+  }
+}

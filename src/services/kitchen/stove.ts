@@ -1,0 +1,230 @@
+import { eventId, type OrderType } from "../shared/contracts.js";
+import { immediate, type Db } from "../shared/db.js";
+import { errorField } from "../shared/errors.js";
+import { orderEvent } from "../shared/events.js";
+import type { Logger } from "../shared/logger.js";
+import type { Outbox } from "../shared/outbox.js";
+import { Aborted, type Abortable } from "./abortable.js";
+import type { Hand, HeldOrder } from "./hand.js";
+import type { WorkerRegistration } from "./worker-registry.js";
+
+/** Instant cooking (cooking time 0) commits at most this often; what arrives meanwhile shares the transaction. */
+const INSTANT_GAP_MS = 2;
+
+export interface StoveOptions {
+  name: string;
+  db: Db;
+  outbox: Outbox;
+  log: Logger;
+  hand: Hand;
+  registration: WorkerRegistration;
+  abortable: Abortable;
+  /** Cooking time of an order of this type, with the current slow-down applied. */
+  cookTimeFor(type: OrderType): number;
+  /** False once the worker stops taking work. */
+  running(): boolean;
+}
+
+/**
+ * The cooking part of a kitchen worker: takes the highest-priority order from the hand, records
+ * OrderCooking, waits its cooking time, records OrderReady (both through the outbox), and acks
+ * the broker message only once OrderReady is stored in JetStream.
+ */
+export class Stove {
+  /** The order being cooked (a timed cook), if any. */
+  current: HeldOrder | null = null;
+  cooked: number;
+  busyMs: number;
+  /** Cooked orders whose OrderReady is stored and waiting for JetStream's ack; acked (and their place freed) after it. */
+  readonly handingOver = new Map<HeldOrder, Promise<void>>();
+  private lastInstant = 0;
+  private readonly q;
+
+  constructor(private readonly o: StoveOptions) {
+    const { db } = o;
+    this.q = {
+      get: db.prepare("SELECT state FROM cooks WHERE order_number = ?"),
+      begin: db.prepare(
+        `INSERT INTO cooks (order_number, order_type, state, attempts, started_at) VALUES (?, ?, 'cooking', 1, ?)
+         ON CONFLICT (order_number) DO UPDATE SET attempts = attempts + 1, started_at = excluded.started_at`,
+      ),
+      finish: db.prepare("UPDATE cooks SET state = 'ready', finished_at = ?, cook_ms = ? WHERE order_number = ?"),
+    };
+    // A worker's figures survive its restarts: they are what its own database says it cooked.
+    const totals = db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(cook_ms), 0) AS ms FROM cooks WHERE state = 'ready'").get() as { n: number; ms: number };
+    this.cooked = totals.n;
+    this.busyMs = totals.ms;
+  }
+
+  /** Held orders must not be redelivered to someone else while they cook or wait for their ack. */
+  keepAlive(): void {
+    this.current?.msg.working();
+    for (const h of this.handingOver.keys()) h.msg.working();
+  }
+
+  /** Wait up to `ms` for the cooked orders to be acked; false when some were not. */
+  handOversSettled(ms: number): Promise<boolean> {
+    return Promise.race([Promise.allSettled(this.handingOver.values()).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+  }
+
+  /** Cook what the hand holds, highest priority first, until the worker stops. */
+  async run(): Promise<void> {
+    const { hand, log } = this.o;
+    while (this.o.running()) {
+      await hand.nextArrival();
+      if (!this.o.running()) break;
+      const first = hand.peekNext();
+      if (!first) continue;
+      if (this.o.cookTimeFor(first.type) === 0) {
+        if (!(await this.cookWhatIsInstant())) break;
+        continue;
+      }
+      const order = hand.takeNext()!;
+      this.current = order;
+      try {
+        await this.cook(order);
+      } catch (err) {
+        if (err instanceof Aborted || this.o.abortable.aborted) break;
+        log.error({ action: "cooking_failed", order_number: order.event.order_number, error: errorField(err) }, "Cooking failed; handing the order back");
+        order.msg.nak(1_000);
+        hand.release(order);
+      } finally {
+        this.current = null;
+      }
+    }
+  }
+
+  /** Cook everything held that cooks instantly; false when the worker was stopped or aborted meanwhile. */
+  private async cookWhatIsInstant(): Promise<boolean> {
+    const { hand, log } = this.o;
+    // Let the orders of the same fetch arrive, and keep commits a few ms apart under load.
+    const wait = this.lastInstant + INSTANT_GAP_MS - performance.now();
+    try {
+      if (wait > 0) await this.o.abortable.sleep(wait);
+      else await new Promise<void>((r) => setImmediate(r));
+    } catch {
+      return false; // aborted
+    }
+    if (!this.o.running()) return false;
+    this.lastInstant = performance.now();
+    // Highest priority first, everything held that cooks instantly.
+    const batch: HeldOrder[] = [];
+    for (let next = hand.peekNext(); next && this.o.cookTimeFor(next.type) === 0; next = hand.peekNext()) batch.push(hand.takeNext()!);
+    if (batch.length === 0) return true;
+    try {
+      this.cookInstantly(batch);
+    } catch (err) {
+      log.error({ action: "cooking_failed", orders: batch.length, error: errorField(err) }, "Cooking failed; handing the orders back");
+      for (const o of batch) {
+        o.msg.nak(1_000);
+        hand.release(o);
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The order's OrderReady is stored: ack the broker message once JetStream has it, then free its
+   * place in the hand. The stove does not wait for that round trip: it takes the next order at
+   * once (the place stays taken until the ack, so prefetch still bounds what the worker holds).
+   */
+  private handOver(order: HeldOrder, tookMs: number | null): void {
+    const { outbox, log, registration, hand, abortable } = this.o;
+    const number = order.event.order_number;
+    const p = abortable
+      .unless(outbox.published(eventId(number, "ready")))
+      .then(
+        () => {
+          order.msg.ack();
+          if (tookMs === null) {
+            log.info({ action: "duplicate_delivery_skipped", order_number: number }, `Order ${number} was already cooked; not cooking it again`);
+            return;
+          }
+          this.cooked++;
+          this.busyMs += tookMs;
+          registration.update({ state: this.current || hand.pending.length > 0 ? "cooking" : "idle", orders_cooked: this.cooked, busy_ms: this.busyMs, held: hand.size - 1 });
+          log.info({ action: "order_ready", order_number: number, cook_ms: tookMs }, `Order ${number} is ready`);
+        },
+        (err) => {
+          if (err instanceof Aborted || abortable.aborted) return; // crashed: the broker redelivers it
+          log.error({ action: "cooking_failed", order_number: number, error: errorField(err) }, "Could not hand the order over; handing it back");
+          order.msg.nak(1_000);
+        },
+      )
+      // An ack or nak on a connection that just closed: the broker redelivers after ack_wait.
+      .catch((err) => log.debug({ action: "ack_failed", order_number: number, error: errorField(err) }, "Could not settle a message"))
+      .finally(() => {
+        this.handingOver.delete(order);
+        hand.release(order);
+      });
+    this.handingOver.set(order, p);
+  }
+
+  /** Cook one order on the stove (its cooking time); hands it over when OrderReady is stored. */
+  private async cook(order: HeldOrder): Promise<void> {
+    const { db, outbox, log, registration, hand, name } = this.o;
+    const { event } = order;
+    const number = event.order_number;
+    const previous = this.q.get.get(number) as { state: string } | undefined;
+    if (previous?.state === "ready") {
+      // Cooked before (the ack was lost): make sure OrderReady is out, then let the message go.
+      this.handOver(order, null);
+      return;
+    }
+    const header = { order_number: number, order_type: event.order_type, priority: event.priority, origin: event.origin };
+    const startedAt = new Date();
+    immediate(db, () => {
+      this.q.begin.run(number, event.order_type, startedAt.toISOString());
+      outbox.add(orderEvent("cooking", header, "paid", name, { worker: name }, startedAt));
+    });
+    outbox.wake();
+    registration.update({ state: "cooking", current_order: number, current_since: startedAt.toISOString(), held: hand.size });
+    const cookMs = this.o.cookTimeFor(event.order_type);
+    log.info({ action: "cooking_started", order_number: number, order_type: event.order_type, priority: event.priority, cook_ms: cookMs }, `Cooking ${number}`);
+    if (cookMs > 0) await this.o.abortable.sleep(cookMs);
+    const finishedAt = new Date();
+    const took = finishedAt.getTime() - startedAt.getTime();
+    immediate(db, () => {
+      this.q.finish.run(finishedAt.toISOString(), took, number);
+      outbox.add(orderEvent("ready", header, "cooking", name, { worker: name, cook_ms: took }, finishedAt));
+    });
+    outbox.wake();
+    registration.update({ current_order: null, current_since: null });
+    this.handOver(order, took);
+  }
+
+  /**
+   * Cooking time 0 (throughput runs): everything held is cooked at once, highest priority first,
+   * in one transaction (OrderCooking and OrderReady of each, in that order), then handed over.
+   */
+  private cookInstantly(orders: HeldOrder[]): void {
+    const { db, outbox, log, name } = this.o;
+    const at = new Date();
+    const iso = at.toISOString();
+    const cookedNow: HeldOrder[] = [];
+    const before: HeldOrder[] = [];
+    immediate(db, () => {
+      for (const order of orders) {
+        const { event } = order;
+        const number = event.order_number;
+        if ((this.q.get.get(number) as { state: string } | undefined)?.state === "ready") {
+          before.push(order);
+          continue;
+        }
+        const header = { order_number: number, order_type: event.order_type, priority: event.priority, origin: event.origin };
+        this.q.begin.run(number, event.order_type, iso);
+        outbox.add(orderEvent("cooking", header, "paid", name, { worker: name }, at));
+        this.q.finish.run(iso, 0, number);
+        outbox.add(orderEvent("ready", header, "cooking", name, { worker: name, cook_ms: 0 }, at));
+        cookedNow.push(order);
+      }
+    });
+    outbox.wake();
+    for (const order of cookedNow) {
+      const e = order.event;
+      log.info({ action: "cooking_started", order_number: e.order_number, order_type: e.order_type, priority: e.priority, cook_ms: 0 }, `Cooking ${e.order_number}`);
+      this.handOver(order, 0);
+    }
+    for (const order of before) this.handOver(order, null);
+  }
+}

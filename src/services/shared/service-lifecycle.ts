@@ -1,0 +1,153 @@
+import type { Server } from "node:http";
+import { BUCKETS, type ServiceName } from "./contracts.js";
+import { lockDataFile, type DataFileLock } from "./data-file-lock.js";
+import { errorField, errorMessage } from "./errors.js";
+import { closeServer } from "./http.js";
+import { openBucket } from "./kv.js";
+import type { Outbox } from "./outbox.js";
+import { PRESENCE_INTERVAL_MS, ServicePresence, type InstanceClaim } from "./presence.js";
+import { openRuntime, type CommonServiceOptions, type Connection, type Runtime } from "./runtime.js";
+
+/** Something that takes work until stopped: a consumer runner, a KV watcher, the kitchen's fetch loops and stove. */
+export interface Stoppable {
+  /** Graceful: take nothing new, finish (or hand back) what is in hand. */
+  stop(): Promise<void> | void;
+  /** A crash: stop at once, abandon what is in hand. */
+  halt(): void;
+}
+
+/** What a service runs, handed to the lifecycle once it is up; each part is optional. */
+export interface ServiceParts {
+  /** The HTTP API: closed first at a stop (no new work). */
+  server?: Server;
+  /** Stopped in this order at a graceful stop, after the server. */
+  consumers?: Stoppable[];
+  /** The control subscription (pizzeria.ctl.<service>.<instance>.*): answers until the work is done. */
+  control?: { stop(): void };
+  /** Stopped after the consumers (what they wrote still goes out), halted at a crash. */
+  outbox?: Outbox;
+  /** The service's first words of a graceful stop (a log line). */
+  stopping?(): void;
+  /** Its last words once stopped, before the connection and the log close. */
+  stopped?(): void;
+}
+
+export interface LifecycleOptions {
+  /** How the instance claims its name (default: a ServicePresence record in `pizzeria_instances`). */
+  claim?(connection: Connection): Promise<InstanceClaim>;
+  /** Heartbeat of the claim (default PRESENCE_INTERVAL_MS). */
+  heartbeatIntervalMs?: number;
+}
+
+/**
+ * One service instance from start to end: it claims the instance (its name, through a presence
+ * record with heartbeats; its data file, through a lock file) before the database is opened, owns
+ * what the service runs, and ends it one way or the other:
+ * - `stop()`: graceful, in this order: the HTTP server (no new work), the consumers (finish what
+ *   is in hand), the control subscription, the outbox (publish what is left), the heartbeat and
+ *   the presence (signed off: the name is free at once), the connection and database, the lock;
+ * - `abort()`: a crash: nothing is finished or signed off; the connection and database are
+ *   dropped. The lock file and this process's hold on the name are let go of, so that the same
+ *   instance can be started again in this process at once (the harness's in-process "kill").
+ */
+export class ServiceLifecycle {
+  private parts: ServiceParts = {};
+  private ending: Promise<void> | null = null;
+  private readonly heartbeat: NodeJS.Timeout;
+
+  private constructor(
+    readonly rt: Runtime,
+    private readonly claim: InstanceClaim,
+    private readonly lock: DataFileLock,
+    heartbeatIntervalMs: number,
+  ) {
+    this.heartbeat = setInterval(() => void claim.beat(), heartbeatIntervalMs);
+  }
+
+  /**
+   * Open a service instance: connect, claim the name (refused while an instance of it is
+   * online), lock the data file (refused while another live process has it), open the database.
+   */
+  static async open(service: ServiceName, instance: string, options: CommonServiceOptions, schema: string, lifecycle: LifecycleOptions = {}): Promise<ServiceLifecycle> {
+    let claim: InstanceClaim | null = null;
+    let lock: DataFileLock | null = null;
+    try {
+      const rt = await openRuntime(service, instance, options, schema, async (connection) => {
+        claim = lifecycle.claim ? await lifecycle.claim(connection) : await claimPresence(connection);
+        try {
+          lock = lockDataFile(options.dbFile, service, instance);
+        } catch (err) {
+          await claim.signOff(); // the name is not used after all
+          claim = null;
+          throw err;
+        }
+      });
+      return new ServiceLifecycle(rt, claim!, lock!, lifecycle.heartbeatIntervalMs ?? PRESENCE_INTERVAL_MS);
+    } catch (err) {
+      (claim as InstanceClaim | null)?.cancel();
+      (lock as DataFileLock | null)?.release();
+      throw err;
+    }
+  }
+
+  /** The service is up: these are what stop() and abort() end. */
+  own(parts: ServiceParts): void {
+    this.parts = parts;
+  }
+
+  /** Run the rest of a service's start; if it fails, let go of everything opened so far (and of the claims) and pass the error on. */
+  async starting<T>(body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (err) {
+      await this.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  stop(): Promise<void> {
+    this.ending ??= (async () => {
+      const { server, consumers = [], control, outbox } = this.parts;
+      this.parts.stopping?.();
+      if (server) await closeServer(server);
+      for (const c of consumers) await c.stop();
+      control?.stop();
+      await outbox?.stop();
+      clearInterval(this.heartbeat);
+      await this.claim.signOff();
+      this.parts.stopped?.();
+      try {
+        await this.rt.close();
+      } finally {
+        this.lock.release();
+      }
+    })();
+    return this.ending;
+  }
+
+  abort(): Promise<void> {
+    this.ending ??= (async () => {
+      const { server, consumers = [], control, outbox } = this.parts;
+      clearInterval(this.heartbeat);
+      this.claim.cancel();
+      control?.stop();
+      if (server) {
+        server.closeAllConnections();
+        server.close();
+      }
+      for (const c of consumers) c.halt();
+      void outbox?.halt();
+      await this.rt.abort().catch((err) => this.rt.log.debug({ action: "abort_failed", error: errorField(err) }, errorMessage(err)));
+      this.lock.release();
+    })();
+    return this.ending;
+  }
+}
+
+/** The default claim: the instance's record in `pizzeria_instances`. */
+async function claimPresence(connection: Connection): Promise<InstanceClaim> {
+  const kv = await openBucket(connection.nc, BUCKETS.instances, { replicas: connection.topology.replicas });
+  const presence = new ServicePresence(kv, connection.service, connection.instance);
+  await presence.claim();
+  return presence;
+}
