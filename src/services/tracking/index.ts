@@ -3,7 +3,7 @@ import { runConsumer } from "../shared/consumer.js";
 import { serveControl } from "../shared/control.js";
 import { errorField } from "../shared/errors.js";
 import { decodeOrderEvent } from "../shared/events.js";
-import { closeServer, createJsonServer, HttpError, listen, sendJson } from "../shared/http.js";
+import { closeServer, createJsonServer, decodePathSegment, HttpError, listen, sendJson } from "../shared/http.js";
 import { openBucket } from "../shared/kv.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { ensureConsumer } from "../shared/nats.js";
@@ -78,8 +78,8 @@ export async function start(options: TrackingServiceOptions): Promise<TrackingSe
       {
         method: "GET",
         path: /^\/orders\/([^/]+)\/status\/?$/,
-        handler(_req, res, [raw]) {
-          const number = decodeURIComponent(raw);
+        handler(req, res, [raw]) {
+          const number = decodePathSegment(req, raw);
           const order = model.order(number);
           if (!order) throw notFound(number);
           const estimate =
@@ -98,8 +98,8 @@ export async function start(options: TrackingServiceOptions): Promise<TrackingSe
       {
         method: "GET",
         path: /^\/orders\/([^/]+)\/history\/?$/,
-        handler(_req, res, [raw]) {
-          const number = decodeURIComponent(raw);
+        handler(req, res, [raw]) {
+          const number = decodePathSegment(req, raw);
           if (!model.order(number)) throw notFound(number);
           sendJson(res, 200, model.history(number).map((h) => ({ status: h.status, from: h.from_status, timestamp: h.changed_at, changed_by: h.changed_by })));
         },
