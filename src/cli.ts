@@ -6,6 +6,7 @@ import { benchCommand } from "./commands/bench.js";
 import { checkCommand } from "./commands/check.js";
 import { dlqCommand } from "./commands/dlq.js";
 import { EXIT } from "./commands/common.js";
+import { printable } from "./services/shared/printable.js";
 import { serviceCommand } from "./commands/service.js";
 import { runScenarioCommand } from "./commands/run.js";
 import { upCommand } from "./commands/up.js";
@@ -43,7 +44,8 @@ await yargs(hideBin(process.argv))
   .wrap(Math.min(110, process.stdout.columns || 100))
   .fail((msg, err) => {
     if (err) throw err;
-    process.stderr.write(`pizzeria: ${msg}\nRun with --help for usage.\n`);
+    // yargs quotes unknown option names as given (from a config file they can hold a newline or U+202E).
+    process.stderr.write(`pizzeria: ${printable(msg)}\nRun with --help for usage.\n`);
     process.exit(EXIT.badInput);
   })
   .parseAsync();

@@ -154,6 +154,37 @@ describe("pizzeria CLI errors", () => {
   });
 });
 
+describe("pizzeria check: a file the yaml library reads but cannot convert, or with keys that would break the line", () => {
+  const tenOf = (alias: string) => `[${Array.from({ length: 10 }, () => alias).join(", ")}]`;
+  const minimal = "name: t\nseed: 1\nload:\n  - { duration: 1s, rate: 1 }\n";
+  it.each([
+    ["an alias without its anchor", "name: t\nseed: *nope\nload:\n  - { duration: 1s, rate: 1 }\n", /^pizzeria: \S+alias\.yaml: seed: expected an alias to an anchor set earlier in the file, found \*nope with no &nope before it at line 2:7$/],
+    ["an alias bomb", `${minimal}orders:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n  b: &b ${tenOf("*a")}\n  c: &c ${tenOf("*b")}\n  d: ${tenOf("*c")}\n`, /^pizzeria: \S+alias\.yaml: orders\.d: expected aliases that expand to at most 1000 nodes in all, found .* at line 9:6$/],
+    ["a key with a newline and a right-to-left override", `${minimal}"to\\u202etal\\nly": 1\n`, /^pizzeria: \S+alias\.yaml: "to\\u202etal\\nly": expected one of the keys name, .*, found unknown key "to\\u202etal\\nly"$/],
+  ])("%s: exit 2 and one line naming the file and the key path", async (_what, text, message) => {
+    const dir = scratchDir("check");
+    const file = join(dir, "alias.yaml");
+    writeFileSync(file, text);
+    const p = runCli(["check", file]);
+    const { code } = await p.exited;
+    expect(p.stderr().trimEnd()).toMatch(message);
+    expect(p.stderr().trimEnd().split("\n")).toHaveLength(1);
+    expect(code).toBe(2);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("shows an unknown option from a config file escaped: exit 2, the message on one line", async () => {
+    const dir = scratchDir("check-config");
+    const config = join(dir, "kitchen.yaml");
+    writeFileSync(config, 'name: x\n"to\\u202etal\\nly": 1\n');
+    const p = runCli(["service", "kitchen", "--config", config]);
+    const { code } = await p.exited;
+    expect(p.stderr()).toBe("pizzeria: Unknown argument: to\\u202etal\\nly\nRun with --help for usage.\n");
+    expect(code).toBe(2);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe("pizzeria up", () => {
   const natsPid = (port: string) => Number(execFileSync("pgrep", ["-f", `nats-server .*-p ${port} `]).toString().trim().split("\n")[0]);
 

@@ -28,6 +28,7 @@ const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
   ["price 1000", validOrder("takeout", { items: [{ name: "Cola", quantity: 1, price: 1000 }] }), "items[0].price", /0.01 to 999.99/],
   ["price as string", validOrder("takeout", { items: [{ name: "Cola", quantity: 1, price: "2.49" }] }), "items[0].price", /number/],
   ["price in fractions of a cent", validOrder("takeout", { items: [{ name: "Cola", quantity: 1, price: 2.499 }] }), "items[0].price", /whole cents/],
+  ["price a hair off whole cents", validOrder("takeout", { items: [{ name: "Cola", quantity: 1, price: 0.0100000001 }] }), "items[0].price", /whole cents/],
   ["unknown item field", validOrder("takeout", { items: [{ name: "Cola", quantity: 1, price: 2.49, size: "L" }] }), "items[0].size", /not a known field/],
   ["dine_in without table", validOrder("dine_in", { table_number: undefined }), "table_number", /required for dine_in/],
   ["dine_in table 0", validOrder("dine_in", { table_number: 0 }), "table_number", /1 to 100/],

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { BUCKETS, CONSUMERS, subjectMatches, subjects } from "../shared/contracts.js";
 import { runConsumer } from "../shared/consumer.js";
 import { decodeOrderEvent } from "../shared/events.js";
-import { createJsonServer, HttpError, listen, readJsonBody, sendJson } from "../shared/http.js";
+import { createJsonServer, decodePathSegment, HttpError, listen, readJsonBody, sendJson } from "../shared/http.js";
 import { openBucket } from "../shared/kv.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { ensureConsumer, retryWhileSettling } from "../shared/nats.js";
@@ -157,8 +157,8 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
   const server = createJsonServer(
     [
       { method: "POST", path: /^\/orders\/?$/, handler: placeOrder },
-      { method: "GET", path: /^\/orders\/([^/]+)\/?$/, handler: (_req, res, [number]) => {
-          const order = store.get(decodeURIComponent(number));
+      { method: "GET", path: /^\/orders\/([^/]+)\/?$/, handler: (req, res, [number]) => {
+          const order = store.get(decodePathSegment(req, number));
           if (!order) throw new HttpError(404, "order_not_found", `No order ${number} in ${instance}`);
           sendJson(res, 200, order);
         } },

@@ -64,7 +64,9 @@ export function validateOrder(body: unknown): Validation {
       const price = item.price;
       if (typeof price !== "number" || !Number.isFinite(price)) fail(`${at}.price`, price === undefined ? "is required" : "must be a number");
       else if (price < 0.01 || price > 999.99) fail(`${at}.price`, "must be from 0.01 to 999.99");
-      else if (Math.abs(Math.round(price * 100) - price * 100) > 1e-6) fail(`${at}.price`, "must be in whole cents (at most 2 decimals)");
+      // Exact, not within a tolerance: 0.0100000001 would be stored as it is but counted as 0.01. Every
+      // decimal with at most 2 places parses to the double nearest n/100, which is what n / 100 gives.
+      else if (Math.round(price * 100) / 100 !== price) fail(`${at}.price`, "must be in whole cents (at most 2 decimals)");
       if (errors.length === before) {
         const it = { name: item.name as string, quantity: item.quantity as number, price: price as number };
         items.push(it);

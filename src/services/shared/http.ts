@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { errorField, PizzeriaError } from "./errors.js";
 import type { Logger } from "./logger.js";
+import { quoted } from "./printable.js";
 
 export interface FieldError {
   field: string;
@@ -70,6 +71,24 @@ function tooLarge(limit: number): HttpError {
   return new HttpError(413, "payload_too_large", `Body is larger than ${limit} bytes`, [
     { field: "body", reason: `must be at most ${limit} bytes` },
   ]);
+}
+
+/**
+ * A path segment (a route's capture) decoded: a 400 naming the path and the bad escape when it is
+ * not valid percent-encoding (`%`, `%ZZ`, `a%`, `%FF`), where decodeURIComponent would throw and
+ * the handler answer 500. Every handler that decodes a segment goes through here.
+ */
+export function decodePathSegment(req: IncomingMessage, segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    const path = (req.url ?? "/").split("?")[0];
+    const notAnEscape = /%(?![0-9A-Fa-f]{2}).{0,2}/s.exec(segment);
+    const reason = notAnEscape
+      ? `has ${quoted(notAnEscape[0])} in ${quoted(segment)}, which is not a percent-escape (% and two hex digits)`
+      : `has percent-escapes in ${quoted(segment)} that do not decode to UTF-8 text`;
+    throw new HttpError(400, "malformed_path", `Path ${quoted(path)} ${reason}`, [{ field: "path", reason }]);
+  }
 }
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void> | void;

@@ -3,7 +3,7 @@ import { runConsumer } from "../shared/consumer.js";
 import { serveControl } from "../shared/control.js";
 import { errorField } from "../shared/errors.js";
 import { decodeOrderEvent } from "../shared/events.js";
-import { createJsonServer, HttpError, listen, sendJson } from "../shared/http.js";
+import { createJsonServer, decodePathSegment, HttpError, listen, sendJson } from "../shared/http.js";
 import { openBucket } from "../shared/kv.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { ensureConsumer } from "../shared/nats.js";
@@ -83,8 +83,8 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
       {
         method: "GET",
         path: /^\/orders\/([^/]+)\/status\/?$/,
-        handler(_req, res, [raw]) {
-          const number = decodeURIComponent(raw);
+        handler(req, res, [raw]) {
+          const number = decodePathSegment(req, raw);
           const order = model.order(number);
           if (!order) throw notFound(number);
           const estimate =
@@ -103,8 +103,8 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
       {
         method: "GET",
         path: /^\/orders\/([^/]+)\/history\/?$/,
-        handler(_req, res, [raw]) {
-          const number = decodeURIComponent(raw);
+        handler(req, res, [raw]) {
+          const number = decodePathSegment(req, raw);
           if (!model.order(number)) throw notFound(number);
           sendJson(res, 200, model.history(number).map((h) => ({ status: h.status, from: h.from_status, timestamp: h.changed_at, changed_by: h.changed_by })));
         },

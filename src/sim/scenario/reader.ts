@@ -6,6 +6,7 @@
 import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from "yaml";
 import { SERVICE_NAMES, type ServiceName } from "../../services/shared/contracts.js";
 import { ConfigError } from "../../services/shared/errors.js";
+import { printable, quoted } from "../../services/shared/printable.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import type { Roster } from "./roster.js";
 
@@ -32,32 +33,52 @@ export class ScenarioError extends ConfigError {
   readonly column?: number;
 
   constructor(init: ScenarioErrorInit, options?: { cause?: unknown }) {
-    super(`${init.file}: ${init.path}: expected ${init.expected}, found ${init.found}`, options);
+    // The message is one line whatever the file holds: what came from it is shown escaped.
+    const [path, expected, found] = [printable(init.path), printable(init.expected), printable(init.found)];
+    super(`${printable(init.file)}: ${path}: expected ${expected}, found ${found}`, options);
     this.file = init.file;
-    this.path = init.path;
-    this.expected = init.expected;
-    this.found = init.found;
+    this.path = path;
+    this.expected = expected;
+    this.found = found;
     this.line = init.line;
     this.column = init.column;
   }
 }
 
+/** A key as it reads in a path: as it is when plain, else quoted and escaped (`"a\nb"`, `"a.b"`, `""`), so a path cannot be spoofed. */
+export function renderKey(key: string): string {
+  return /^[A-Za-z0-9_-]+$/.test(key) ? key : quoted(key);
+}
+
 export function renderPath(path: readonly PathSeg[]): string {
   let out = "";
-  for (const seg of path) out += typeof seg === "number" ? `[${seg}]` : out === "" ? seg : `.${seg}`;
+  for (const seg of path) out += typeof seg === "number" ? `[${seg}]` : out === "" ? renderKey(seg) : `.${renderKey(seg)}`;
   return out === "" ? "(root)" : out;
 }
 
-/** JSON-ish rendering of a found value, short enough for one line; `nothing` when missing. */
+/** A YAML mapping; not a list, nor what a tag such as !!timestamp, !!set or !!omap makes (a Date, Set, Map). */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+const TAGGED: Array<[new (...args: never[]) => object, string]> = [[Date, "a !!timestamp"], [Set, "a !!set"], [Map, "a !!omap or !!pairs"], [Uint8Array, "!!binary data"]];
+
+/** JSON-ish rendering of a found value, short enough for one line and escaped; `nothing` when missing. */
 export function renderFound(value: unknown): string {
   if (value === undefined) return "nothing";
+  const tagged = TAGGED.find(([type]) => value instanceof type);
+  if (tagged) return tagged[1];
   let text: string;
   try {
     text = typeof value === "number" && !Number.isFinite(value) ? String(value) : (JSON.stringify(value) ?? String(value));
   } catch {
-    text = String(value);
+    // An alias can make a value refer to itself, or nest it past what JSON.stringify can recurse
+    // through; String() would not help (it throws for a mapping with a `toString` key).
+    text = `${Array.isArray(value) ? "a list" : "a mapping"} that refers to itself or is nested too deeply to show`;
   }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return printable(text.length > 80 ? `${text.slice(0, 77)}...` : text);
 }
 
 export interface NumberRange {
@@ -128,10 +149,10 @@ export class Reader {
 
   /** A mapping whose keys are all in `allowed` (the first stranger, in file order, is the error). */
   mapping(value: unknown, path: readonly PathSeg[], allowed: readonly string[], what = "a mapping"): Record<string, unknown> {
-    if (!value || typeof value !== "object" || Array.isArray(value)) this.fail(path, `${what} with keys ${allowed.join(", ")}`, value);
+    if (!isPlainObject(value)) this.fail(path, `${what} with keys ${allowed.join(", ")}`, value);
     const obj = value as Record<string, unknown>;
     for (const key of Object.keys(obj)) {
-      if (!allowed.includes(key)) this.fail([...path, key], `one of the keys ${allowed.join(", ")}`, obj[key], `unknown key ${JSON.stringify(key)}`, true);
+      if (!allowed.includes(key)) this.fail([...path, key], `one of the keys ${allowed.join(", ")}`, obj[key], `unknown key ${quoted(key)}`, true);
     }
     return obj;
   }

@@ -5,12 +5,12 @@
  * `ScenarioError` (a ConfigError: exit code 2) at the first bad value, in a fixed order.
  */
 import { readFileSync } from "node:fs";
-import { LineCounter, parseDocument } from "yaml";
 import { INSTANCE_NAME_PATTERN, ORDER_TYPES, SERVICE_NAMES, type OrderType } from "../../services/shared/contracts.js";
 import { errorMessage } from "../../services/shared/errors.js";
 import { formatDuration } from "./duration.js";
 import { given, readChaos, Reader, ScenarioError, type ChaosStep, type PathSeg } from "./reader.js";
 import { DEFAULT_ROSTER, type Roster, type WorkerSpec } from "./roster.js";
+import { documentValue, parseYaml } from "./yaml-document.js";
 
 export { ScenarioError, renderPath, renderFound, rosterInstances, FAULT_KINDS, NETWORK_FAULTS, SHORTHAND_FAULTS } from "./reader.js";
 export type { ChaosStep, FaultKind, PathSeg } from "./reader.js";
@@ -96,17 +96,9 @@ export function loadScenario(file: string): Scenario {
 }
 
 export function parseScenario(text: string, file: string): Scenario {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
-  const bad = doc.errors[0];
-  if (bad) {
-    const pos = bad.linePos?.[0];
-    const where = pos ? ` at line ${pos.line}:${pos.col}` : "";
-    const reason = bad.message.split("\n")[0].replace(/ at line \d+, column \d+.*$/, "");
-    throw new ScenarioError({ file, path: "(syntax)", expected: "valid YAML", found: `${reason}${where}`, line: pos?.line, column: pos?.col }, { cause: bad });
-  }
+  const { doc, lines } = parseYaml(text, file);
   const r = new Reader(file, doc, lines);
-  const root: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const root = documentValue(doc, lines, file);
   if (root === null || root === undefined) r.fail([], "a scenario mapping with keys name, seed, load, ...", undefined, "an empty document");
   const top = r.mapping(root, [], TOP_KEYS, "a scenario mapping");
 
