@@ -64,11 +64,11 @@ describe("pizzeria service: each service as its own process", () => {
     await waitFor(async () => ((await getJson(`${trackingUrl}/workers/status`)).body as typeof workers).find((w) => w.worker_name === "chef_proc")?.status === "offline", "chef_proc offline");
   });
 
-  it("refuses a second worker of an online name with a clear message and exit code 1", async () => {
+  it("refuses a second worker of an online name with a clear message and exit code 2, like every other taken instance", async () => {
     const anna = service("kitchen", "--name", "chef_anna", "--order-types", "dine_in", "--heartbeat-interval", "300ms");
     await waitFor(() => anna.logs().some((l) => l.action === "worker_started"), "chef_anna to start");
     const twin = service("kitchen", "--name", "chef_anna");
-    expect((await twin.exited).code).toBe(1);
+    expect((await twin.exited).code).toBe(2);
     expect(twin.stderr()).toMatch(/pizzeria: kitchen worker "chef_anna" is already online/);
     anna.child.kill("SIGTERM");
     expect((await anna.exited).code).toBe(0);

@@ -164,7 +164,7 @@ describe("ProcessSupervisor: every service instance as its own pizzeria process"
     const twin = new ProcessSupervisor({ nats: { servers: broker.url }, topology: TEST_TOPOLOGY, runDir: dir, heartbeatIntervalMs: HEARTBEAT_MS });
     others.push({ sup: twin, dir });
     await expect(twin.startRoster({ ...empty, kitchen: [{ name: "chef_luigi" }] })).rejects.toThrow(/kitchen worker "chef_luigi" is already online/);
-    expect(twin.get("kitchen/chef_luigi")).toMatchObject({ state: "failed", lastError: expect.stringMatching(/exited during start \(exit code 1\)/) });
+    expect(twin.get("kitchen/chef_luigi")).toMatchObject({ state: "failed", lastError: expect.stringMatching(/exited during start \(exit code 2\)/) });
     // The original is untouched.
     expect(sup.get("kitchen/chef_luigi")!.state).toBe("up");
   });

@@ -17,13 +17,6 @@ export class NatsServerNotFoundError extends PizzeriaError {}
 /** The broker could not be reached or did not become ready in time. */
 export class BrokerUnavailableError extends PizzeriaError {}
 
-/** A kitchen worker with this name is already online. */
-export class WorkerNameTakenError extends PizzeriaError {
-  constructor(readonly workerName: string, readonly lastSeen: string) {
-    super(`kitchen worker "${workerName}" is already online (last heartbeat ${lastSeen}); pick another --name or stop that worker first`);
-  }
-}
-
 /**
  * This service instance cannot start because someone else holds what it would use: its name (an
  * instance of that name is online) or its data file (another live process has it open). A
@@ -35,6 +28,13 @@ export class InstanceClaimedError extends ConfigError {}
 export class InstanceOnlineError extends InstanceClaimedError {
   constructor(readonly service: string, readonly instance: string, readonly holder: string, readonly lastSeen: string) {
     super(`${service} instance "${instance}" is already online (${holder}, last seen ${lastSeen}); pick another --instance or stop that one first`);
+  }
+}
+
+/** A kitchen worker with this name is already online. */
+export class WorkerNameTakenError extends InstanceClaimedError {
+  constructor(readonly workerName: string, readonly lastSeen: string) {
+    super(`kitchen worker "${workerName}" is already online (last heartbeat ${lastSeen}); pick another --name or stop that worker first`);
   }
 }
 
@@ -51,7 +51,7 @@ export class DataFileLockedError extends InstanceClaimedError {
  * typed errors, and the same refusals as the one line a child process printed before it exited.
  */
 export function isClaimRefusal(err: unknown): boolean {
-  if (err instanceof InstanceClaimedError || err instanceof WorkerNameTakenError) return true;
+  if (err instanceof InstanceClaimedError) return true;
   return /is already online|data file .* is in use by/.test(errorMessage(err));
 }
 
