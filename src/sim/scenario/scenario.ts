@@ -11,6 +11,7 @@ import { errorMessage } from "../../services/shared/errors.js";
 import { formatDuration } from "./duration.js";
 import { given, readChaos, Reader, ScenarioError, type ChaosStep, type PathSeg } from "./reader.js";
 import { DEFAULT_ROSTER, type Roster, type WorkerSpec } from "./roster.js";
+import { RUN_MODES, type RunMode } from "./run-mode.js";
 
 export { ScenarioError, renderPath, renderFound, rosterInstances, FAULT_KINDS, NETWORK_FAULTS, SHORTHAND_FAULTS } from "./reader.js";
 export type { ChaosStep, FaultKind, PathSeg } from "./reader.js";
@@ -51,7 +52,8 @@ export interface OrderMix {
   invalid: number;
 }
 
-export type Mode = "inprocess" | "processes";
+/** Where the services run (one list of values: run-mode.ts). */
+export type Mode = RunMode;
 
 export interface Scenario {
   file: string;
@@ -119,7 +121,7 @@ export function parseScenario(text: string, file: string): Scenario {
   const timeScale = given(top.timeScale) ? r.number(top.timeScale, ["timeScale"], { min: 0, above: true }) : 1;
   const cookTimeMs = given(top.cookTime) ? r.duration(top.cookTime, ["cookTime"], { min: 0, max: 600_000 }) : undefined;
   const heartbeatIntervalMs = given(top.heartbeatInterval) ? r.duration(top.heartbeatInterval, ["heartbeatInterval"], { min: 50, max: 600_000 }) : DEFAULT_HEARTBEAT_MS;
-  const mode = given(top.mode) ? r.oneOf<Mode>(top.mode, ["mode"], ["inprocess", "processes"]) : "inprocess";
+  const mode = given(top.mode) ? r.oneOf<Mode>(top.mode, ["mode"], RUN_MODES) : "inprocess";
   const cluster = given(top.cluster) ? r.integer(top.cluster, ["cluster"], { min: 1, max: 5 }) : 1;
 
   r.required(top.load, ["load"], "a list of at least 1 load phase");
@@ -291,7 +293,7 @@ function readExpect(r: Reader, value: unknown): Thresholds {
 }
 
 /** What `pizzeria up` runs: the default roster, no load of its own, a check of whatever happened at the end. */
-export function upScenario(options: { timeScale: number; heartbeatIntervalMs: number; mode: "inprocess" | "processes"; cluster: number; roster?: Roster }): Scenario {
+export function upScenario(options: { timeScale: number; heartbeatIntervalMs: number; mode: RunMode; cluster: number; roster?: Roster }): Scenario {
   return {
     file: "(up)",
     name: "up",
