@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from "yargs";
 import { ConfigError } from "../services/shared/errors.js";
-import { FAULT_KINDS } from "../sim/scenario/reader.js";
+import { FAULT_KINDS } from "../sim/scenario/fault-kinds.js";
 import { CommandFailedError, durationArg, natsFromArgs, natsOptions, runCommand, type NatsArgs } from "./common.js";
 
 interface ChaosArgs extends NatsArgs {

@@ -9,12 +9,17 @@ import { LineCounter, parseDocument } from "yaml";
 import { INSTANCE_NAME_PATTERN, ORDER_TYPES, SERVICE_NAMES, type OrderType } from "../../services/shared/contracts.js";
 import { errorMessage } from "../../services/shared/errors.js";
 import { formatDuration } from "./duration.js";
-import { given, readChaos, Reader, ScenarioError, type ChaosStep, type PathSeg } from "./reader.js";
+import { readChaos, type ChaosStep } from "./chaos-steps.js";
+import { given, Reader, ScenarioError, type PathSeg } from "./reader.js";
 import { DEFAULT_ROSTER, type Roster, type WorkerSpec } from "./roster.js";
 import { RUN_MODES, type RunMode } from "./run-mode.js";
 
-export { ScenarioError, renderPath, renderFound, rosterInstances, FAULT_KINDS, NETWORK_FAULTS, SHORTHAND_FAULTS } from "./reader.js";
-export type { ChaosStep, FaultKind, PathSeg } from "./reader.js";
+export { ScenarioError, renderPath, renderFound } from "./reader.js";
+export { FAULT_KINDS, NETWORK_FAULTS, SHORTHAND_FAULTS } from "./fault-kinds.js";
+export { rosterInstances } from "./fault-targets.js";
+export type { PathSeg } from "./reader.js";
+export type { ChaosStep } from "./chaos-steps.js";
+export type { FaultKind } from "./fault-kinds.js";
 
 export type ArrivalKind = "constant" | "poisson";
 
