@@ -13,6 +13,7 @@ import { readChaos, type ChaosStep } from "./chaos-steps.js";
 import { given, Reader, ScenarioError, type PathSeg } from "./reader.js";
 import { DEFAULT_ROSTER, type Roster, type WorkerSpec } from "./roster.js";
 import { RUN_MODES, type RunMode } from "./run-mode.js";
+import { THRESHOLD_UNITS, THRESHOLDS, type ThresholdLimitKey, type Thresholds } from "./thresholds.js";
 
 export { ScenarioError, renderPath, renderFound } from "./reader.js";
 export { FAULT_KINDS, NETWORK_FAULTS, SHORTHAND_FAULTS } from "./fault-kinds.js";
@@ -20,6 +21,7 @@ export { rosterInstances } from "./fault-targets.js";
 export type { PathSeg } from "./reader.js";
 export type { ChaosStep } from "./chaos-steps.js";
 export type { FaultKind } from "./fault-kinds.js";
+export type { Thresholds } from "./thresholds.js";
 
 export type ArrivalKind = "constant" | "poisson";
 
@@ -32,21 +34,6 @@ export interface Phase {
   /** Orders per second at its end (= rate when the file has no rampTo). */
   rampTo: number;
   arrival: ArrivalKind;
-}
-
-export interface Thresholds {
-  lost?: number;
-  duplicated?: number;
-  invalid?: number;
-  acceptP50Ms?: number;
-  acceptP95Ms?: number;
-  acceptP99Ms?: number;
-  endToEndP50Ms?: number;
-  endToEndP95Ms?: number;
-  endToEndP99Ms?: number;
-  errorRate?: number;
-  /** Orders per second, at least. */
-  minThroughput?: number;
 }
 
 export interface OrderMix {
@@ -284,16 +271,11 @@ function readKitchen(r: Reader, value: unknown): WorkerSpec[] {
 // Thresholds
 // ---------------------------------------------------------------------------------------------
 
-const COUNT_THRESHOLDS = ["lost", "duplicated", "invalid"] as const;
-const LATENCY_THRESHOLDS = ["acceptP50", "acceptP95", "acceptP99", "endToEndP50", "endToEndP95", "endToEndP99"] as const;
-
+/** The limits under `expect:`, each read as its row in the threshold table says. */
 function readExpect(r: Reader, value: unknown): Thresholds {
-  const e = r.mapping(value, ["expect"], [...COUNT_THRESHOLDS, ...LATENCY_THRESHOLDS, "errorRate", "minThroughput"]);
+  const e = r.mapping(value, ["expect"], THRESHOLDS.map((t) => t.name));
   const out: Thresholds = {};
-  for (const k of COUNT_THRESHOLDS) if (given(e[k])) out[k] = r.integer(e[k], ["expect", k], { min: 0 });
-  for (const k of LATENCY_THRESHOLDS) if (given(e[k])) out[`${k}Ms`] = r.duration(e[k], ["expect", k], { min: 0, above: true });
-  if (given(e.errorRate)) out.errorRate = r.number(e.errorRate, ["expect", "errorRate"], { min: 0, max: 1 });
-  if (given(e.minThroughput)) out.minThroughput = r.number(e.minThroughput, ["expect", "minThroughput"], { min: 0 });
+  for (const t of THRESHOLDS) if (given(e[t.name])) out[t.limitKey as ThresholdLimitKey] = THRESHOLD_UNITS[t.unit].parse(r, e[t.name], ["expect", t.name]);
   return out;
 }
 
