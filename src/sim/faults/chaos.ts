@@ -153,8 +153,8 @@ export class Chaos {
 
   /** The instances a (non-broker) target names, by the kind's target rule: none, one, or every one of a service that is up. */
   private targetIds(row: FaultKindRow, target: string | null): string[] {
-    const { need, of } = row.target;
-    if (need === "none") return [];
+    if (row.target.need === "none") return [];
+    const { of } = row.target;
     return of === "instance" || of === "instance or broker" ? [this.instance(target)] : this.instancesOf(of, target);
   }
 

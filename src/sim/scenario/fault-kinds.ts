@@ -66,7 +66,8 @@ export interface DashboardKey {
 }
 
 export interface FaultKindRow {
-  readonly target: { readonly need: "required" | "optional" | "none"; readonly of: TargetPool };
+  /** Whether a target is needed, may be left out (every instance concerned), or is not taken; and which. */
+  readonly target: { readonly need: "required" | "optional"; readonly of: TargetPool } | { readonly need: "none" };
   /** How long it lasts: `for` in a step, `--for` for `pizzeria chaos`. */
   readonly for: "required" | "optional" | "none";
   /** A fault injected without `for` lasts this long where the effect needs a length of its own (the provider's outage). */
@@ -197,7 +198,7 @@ const ROWS = {
     dashboard: { rank: 8, mark: "C", legend: "slow kitchen" },
   },
   poison: {
-    target: { need: "none", of: "instance or broker" }, for: "none", restartAfter: false, shorthand: false, inProcess: IN_PROCESS,
+    target: { need: "none" }, for: "none", restartAfter: false, shorthand: false, inProcess: IN_PROCESS,
     params: [{ key: "count", type: "integer", out: "count", min: 1, max: 10_000, default: 1, injectDefault: 1, help: "malformed messages to publish" }],
     description: "malformed events published by hand: each consumer dead-letters them once, none loops",
     dashboard: { rank: 9, mark: "!", legend: "poison" },
