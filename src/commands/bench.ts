@@ -1,10 +1,11 @@
 import type { Argv, CommandModule, Options } from "yargs";
 import { ConfigError } from "../services/shared/errors.js";
 import type { BenchResult } from "../sim/bench/results.js";
+import { RUN_MODES } from "../sim/scenario/run-mode.js";
 import { durationArg, EXIT, runCommand } from "./common.js";
 
 const WHAT = ["accept", "pipeline", "all"] as const;
-const MODES = ["inprocess", "processes", "both"] as const;
+const MODES = [...RUN_MODES, "both"] as const;
 
 const options = {
   mode: { choices: MODES, default: "both", describe: "Run the services in this process, each as its own process, or both" },
@@ -104,7 +105,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         if (server) process.env.PIZZERIA_NATS_SERVER = server;
         const { result, file } = await runBench({
           what: args.what,
-          modes: args.mode === "both" ? ["inprocess", "processes"] : [args.mode],
+          modes: args.mode === "both" ? [...RUN_MODES] : [args.mode],
           quick: args.quick,
           outDir: args.save ? args.outDir : null,
           // One result file per broker when comparing (the same name would be written over).

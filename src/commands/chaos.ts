@@ -1,45 +1,40 @@
 import type { Argv, CommandModule } from "yargs";
 import { ConfigError } from "../services/shared/errors.js";
-import { FAULT_KINDS } from "../sim/scenario/reader.js";
+import { FAULT_KIND_ROWS, FAULT_KINDS, faultKindRow, faultParams } from "../sim/scenario/fault-kinds.js";
 import { CommandFailedError, durationArg, natsFromArgs, natsOptions, runCommand, type NatsArgs } from "./common.js";
 
+/** The fault params' flags also land here, under their camelCase keys (`averageSize`). */
 interface ChaosArgs extends NatsArgs {
   fault: string;
   target?: string;
   for?: string;
   restartAfter?: string;
-  latency?: string;
-  jitter?: string;
-  rate?: number;
-  timeout?: string;
-  averageSize?: number;
-  sizeVariation?: number;
-  delay?: string;
-  factor?: number;
-  count?: number;
 }
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const PARAMS = faultParams();
+
+/** One flag per fault param, said with the kinds that take it. */
+const paramOptions = Object.fromEntries(
+  PARAMS.map(({ param, kinds }) => [kebab(param.key), { type: param.type === "duration" ? "string" : "number", describe: `${kinds.join("/")}: ${param.help}` }] as const),
+);
+// The network kinds are named together: "network faults".
+const lastingKinds = [...new Set(FAULT_KINDS.filter((k) => FAULT_KIND_ROWS[k].for !== "none").map((k) => (FAULT_KIND_ROWS[k].toxic ? "network faults" : k)))];
+const restartableKinds = FAULT_KINDS.filter((k) => FAULT_KIND_ROWS[k].restartAfter);
 
 export const chaosCommand: CommandModule<object, ChaosArgs> = {
   command: "chaos <fault> [target]",
   describe: "Inject a fault into a running `up` or `run` from another terminal",
   builder: (y: Argv) =>
     y
-      .positional("fault", { type: "string", choices: FAULT_KINDS as unknown as string[], describe: "What to do" })
+      .positional("fault", { type: "string", choices: FAULT_KINDS, describe: "What to do" })
       .positional("target", { type: "string", describe: "kitchen/<name>, order/1, payment, broker, broker/leader, ... (none for poison)" })
       .options({
         ...natsOptions,
         nats: { ...natsOptions.nats, describe: "NATS of the running harness (default: the one in runs/current.json)" },
-        for: { type: "string", describe: "How long the fault lasts (pause, network faults, payment_outage, slow_kitchen)" },
-        "restart-after": { type: "string", describe: "stop/kill: start it again after this long" },
-        latency: { type: "string", describe: "latency: delay per direction, e.g. 200ms" },
-        jitter: { type: "string", describe: "latency: random extra delay, e.g. 50ms" },
-        rate: { type: "number", describe: "bandwidth: KB/s" },
-        timeout: { type: "string", describe: "timeout/reset_peer: after how long (0 = blackhole forever)" },
-        "average-size": { type: "number", describe: "slicer: bytes per slice" },
-        "size-variation": { type: "number", describe: "slicer: +- bytes" },
-        delay: { type: "string", describe: "slicer: delay between slices" },
-        factor: { type: "number", describe: "slow_kitchen: cooking takes this many times longer" },
-        count: { type: "number", describe: "poison: malformed messages to publish" },
+        for: { type: "string", describe: `How long the fault lasts (${lastingKinds.join(", ")})` },
+        "restart-after": { type: "string", describe: `${restartableKinds.join("/")}: start it again after this long` },
+        ...paramOptions,
       })
       .example("$0 chaos kill kitchen/chef_anna --restart-after 5s", "crash a worker, bring it back after 5 s")
       .example("$0 chaos partition order/1 --for 10s", "cut the order service off NATS for 10 s")
@@ -53,17 +48,12 @@ export const chaosCommand: CommandModule<object, ChaosArgs> = {
       ]);
       const ms = (flag: string, v: string | undefined) => durationArg(flag, "ms")(v);
       const params: Record<string, number> = {};
-      const put = (key: string, value: number | undefined) => value !== undefined && (params[key] = value);
-      put("latencyMs", ms("latency", args.latency));
-      put("jitterMs", ms("jitter", args.jitter));
-      put("rate", args.rate);
-      put("timeoutMs", ms("timeout", args.timeout));
-      put("averageSize", args.averageSize);
-      put("sizeVariation", args.sizeVariation);
-      put("delayMs", ms("delay", args.delay));
-      put("factor", args.factor);
-      put("count", args.count);
-      if (!args.target && !["poison", "payment_outage", "slow_kitchen"].includes(args.fault)) {
+      for (const { param } of PARAMS) {
+        const raw = (args as unknown as Record<string, string | number | undefined>)[param.key];
+        const value = param.type === "duration" ? ms(kebab(param.key), raw as string | undefined) : (raw as number | undefined);
+        if (value !== undefined) params[param.out] = value;
+      }
+      if (!args.target && faultKindRow(args.fault)?.target.need === "required") {
         throw new ConfigError(`${args.fault} needs a target, e.g. \`pizzeria chaos ${args.fault} kitchen/chef_anna\``);
       }
       const nats = findCurrentRun(natsFromArgs(args));

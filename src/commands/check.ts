@@ -3,6 +3,7 @@ import { COOK_TIME_MS, ORDER_TYPES } from "../services/shared/contracts.js";
 import { plannedCount } from "../sim/load/arrivals.js";
 import { formatDuration as fmtDuration } from "../sim/scenario/duration.js";
 import { loadScenario, type ChaosStep, type Scenario, type Thresholds } from "../sim/scenario/scenario.js";
+import { limitOf, THRESHOLDS, type ThresholdUnit } from "../sim/scenario/thresholds.js";
 import { runCommand } from "./common.js";
 
 const formatDuration = (ms: number) => (ms === 0 ? "0s" : fmtDuration(ms));
@@ -18,15 +19,19 @@ function describeStep(step: ChaosStep): string {
   return parts.join(", ");
 }
 
+const UNIT_TEXT: Record<ThresholdUnit, (limit: number) => string> = {
+  count: String,
+  ms: formatDuration,
+  ratio: pct,
+  "orders/s": (n) => `${num(n)} orders/s`,
+};
+
+/** Each limit the scenario sets, as its row in the threshold table says it. */
 function describeThresholds(t: Thresholds): string[] {
-  const lines: string[] = [];
-  for (const k of ["lost", "duplicated", "invalid"] as const) if (t[k] !== undefined) lines.push(`${k} <= ${t[k]}`);
-  for (const k of ["acceptP50Ms", "acceptP95Ms", "acceptP99Ms", "endToEndP50Ms", "endToEndP95Ms", "endToEndP99Ms"] as const) {
-    if (t[k] !== undefined) lines.push(`${k.slice(0, -2)} <= ${formatDuration(t[k])}`);
-  }
-  if (t.errorRate !== undefined) lines.push(`errorRate <= ${pct(t.errorRate)}`);
-  if (t.minThroughput !== undefined) lines.push(`throughput >= ${num(t.minThroughput)} orders/s`);
-  return lines;
+  return THRESHOLDS.flatMap((row) => {
+    const limit = limitOf(t, row);
+    return limit === undefined ? [] : [`${row.checkLabel ?? row.name} ${row.bound === "at most" ? "<=" : ">="} ${UNIT_TEXT[row.unit](limit)}`];
+  });
 }
 
 /** Mean cooking time of the order mix, ms; null when cooking is instant. */

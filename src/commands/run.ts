@@ -1,13 +1,14 @@
 import { writeFileSync } from "node:fs";
 import type { Argv, CommandModule } from "yargs";
 import { ConfigError } from "../services/shared/errors.js";
+import { RUN_MODES, type RunMode } from "../sim/scenario/run-mode.js";
 import { EXIT, natsFromArgs, natsOptions, runCommand, type NatsArgs } from "./common.js";
 
 interface RunArgs extends NatsArgs {
   scenario: string;
   report?: string;
   tui: boolean;
-  mode?: "inprocess" | "processes";
+  mode?: RunMode;
   runDir?: string;
   seed?: number;
   cluster?: number;
@@ -25,7 +26,7 @@ export const runScenarioCommand: CommandModule<object, RunArgs> = {
         ...natsOptions,
         report: { type: "string", describe: "Also write the machine-readable report here (JSON)", normalize: true },
         tui: { type: "boolean", default: true, describe: "Live dashboard when stdout is a terminal (--no-tui: plain lines)" },
-        mode: { type: "string", choices: ["inprocess", "processes"], describe: "Run services in this process or each as its own process (default: the scenario's)" },
+        mode: { type: "string", choices: RUN_MODES, describe: "Run services in this process or each as its own process (default: the scenario's)" },
         "run-dir": { type: "string", describe: "Directory for logs, databases, timeline and report (default runs/<time>-<name>)", normalize: true },
         seed: { type: "number", describe: "Override the scenario's seed" },
         cluster: { type: "number", describe: "Start a local JetStream cluster of this many nodes (streams R3) instead of one server" },

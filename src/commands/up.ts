@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from "yargs";
 import { ConfigError } from "../services/shared/errors.js";
+import { RUN_MODES, type RunMode } from "../sim/scenario/run-mode.js";
 import type { RunStart } from "../sim/telemetry/run-events.js";
 import { durationArg, EXIT, natsFromArgs, natsOptions, runCommand, type NatsArgs } from "./common.js";
 
@@ -12,7 +13,7 @@ interface UpArgs extends NatsArgs {
   logLevel: string;
   proxies: boolean;
   cluster: number;
-  mode: "inprocess" | "processes";
+  mode: RunMode;
   tui: boolean;
 }
 
@@ -45,7 +46,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
         "order-port": { type: "number", default: 3000, describe: "Port of the order API (0: any free port)" },
         "tracking-port": { type: "number", default: 3002, describe: "Port of the tracking API (0: any free port)" },
         "heartbeat-interval": { type: "string", default: "5s", describe: "Kitchen heartbeat period" },
-        mode: { type: "string", choices: ["inprocess", "processes"], default: "inprocess", describe: "Services in this process, or each as its own `pizzeria service` process" },
+        mode: { type: "string", choices: RUN_MODES, default: "inprocess", describe: "Services in this process, or each as its own `pizzeria service` process" },
         cluster: { type: "number", default: 1, describe: "Start a local JetStream cluster of this many nodes (streams R3) instead of one server" },
         proxies: { type: "boolean", default: false, describe: "Put a TCP proxy between each service and NATS, for network faults from `pizzeria chaos`" },
         tui: { type: "boolean", default: true, describe: "Live dashboard when stdout is a terminal (--no-tui: endpoints and events only)" },

@@ -11,6 +11,7 @@ import { ProcessSupervisor } from "./system/process-supervisor.js";
 import { createRunDir } from "./system/run-dir.js";
 import type { SystemSettings } from "./system/settings.js";
 import type { Roster } from "./scenario/roster.js";
+import type { RunMode } from "./scenario/run-mode.js";
 
 export interface SessionOptions {
   /** Use this NATS instead of starting one. */
@@ -30,7 +31,7 @@ export interface SessionOptions {
   /** A TCP proxy between each instance and NATS, so network faults can target one service. */
   proxies?: boolean;
   /** Run each service instance inside this process (default) or as its own `pizzeria service` process. */
-  mode?: "inprocess" | "processes";
+  mode?: RunMode;
 }
 
 export interface Session {

@@ -2,6 +2,7 @@
  * Per-second series as text: a sparkline of unicode blocks and, under it, the fault windows that
  * overlapped each second. One column per second, oldest left.
  */
+import { faultKindRow } from "../sim/scenario/fault-kinds.js";
 import type { FaultRecord, SecondSample } from "../sim/telemetry/run-events.js";
 
 export const BLOCKS = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"] as const;
@@ -39,28 +40,9 @@ export function seriesWindow(
   return out;
 }
 
-/** A glyph per fault kind, printed where its window starts. */
+/** A glyph per fault kind (its mark in the fault table), printed where its window starts. */
 export function faultGlyph(kind: string): string {
-  switch (kind) {
-    case "kill":
-      return "K";
-    case "stop":
-      return "S";
-    case "restart":
-      return "R";
-    case "pause":
-      return "P";
-    case "partition":
-      return "X";
-    case "payment_outage":
-      return "$";
-    case "slow_kitchen":
-      return "C";
-    case "poison":
-      return "!";
-    default:
-      return "N"; // network toxics: latency, bandwidth, timeout, reset_peer, slicer
-  }
+  return faultKindRow(kind)?.dashboard.mark ?? "N"; // not a fault of the table (a resume): the network mark, as ever
 }
 
 /**

@@ -4,6 +4,7 @@
  * prints it in <Static>, so it stays after the dashboard is gone) and the non-TTY printer.
  * Lines stay under 90 columns (paths and finding reasons aside).
  */
+import { thresholdRow, type ThresholdUnit } from "../sim/scenario/thresholds.js";
 import type { LatencySummary, RunReport, ThresholdResult } from "../sim/telemetry/run-events.js";
 import { fit, formatBroker, formatMs, formatOrderTypes, formatPercent, formatRate } from "./format.js";
 import { makePainter, type Painter } from "./theme.js";
@@ -25,22 +26,19 @@ const VERDICT_COUNTS = [
   ["rejectedNot4xx", "rejected without a 4xx"],
 ] as const;
 
-/** How a threshold's numbers read: latencies in ms/s, rates in %, throughput in /s, counts bare. */
+const formatCount = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(2));
+const UNIT_FORMATS: Record<ThresholdUnit, (value: number) => string> = { count: formatCount, ms: formatMs, ratio: formatPercent, "orders/s": formatRate };
+
+/** How a threshold's numbers read, by its unit in the threshold table: latencies in ms/s, rates in %, throughput in /s, counts bare. */
 export function formatThresholdValue(name: string, value: number | null): string {
   if (value === null || !Number.isFinite(value)) return "–";
-  if (/ms$|p\d\d/i.test(name)) return formatMs(value);
-  if (/rate/i.test(name)) return formatPercent(value);
-  if (/throughput/i.test(name)) return formatRate(value);
-  return Number.isInteger(value) ? String(value) : value.toFixed(2);
-}
-
-function isMinimum(name: string): boolean {
-  return /^min/i.test(name);
+  const row = thresholdRow(name);
+  return row ? UNIT_FORMATS[row.unit](value) : formatCount(value);
 }
 
 export function formatThreshold(t: ThresholdResult, paint: Painter = (s) => s): string {
   const mark = t.passed ? paint("✓ pass", "ok") : paint("✗ MISS", "bad");
-  const op = isMinimum(t.name) ? "≥" : "≤";
+  const op = thresholdRow(t.name)?.bound === "at least" ? "≥" : "≤";
   const actual = formatThresholdValue(t.name, t.actual);
   const limit = formatThresholdValue(t.name, t.limit);
   return `  ${mark}  ${fit(t.name, 22)} ${fit(actual, 8, "right")}  (${op} ${limit})`;

@@ -1,7 +1,9 @@
 /**
  * How a live figure compares with the scenario's limits: within (ok), within 80-100% of the
- * limit (warn), over (bad). Absent limit = not judged.
+ * limit (warn), over (bad). Absent limit = not judged. Which rule applies to which limit is the
+ * threshold table's `bound` (scenario/thresholds.ts).
  */
+import { latencyThreshold, limitOf, type LatencyOf, type LatencyPercentile, type ThresholdBound, type ThresholdRow } from "../sim/scenario/thresholds.js";
 import type { LatencySummary, ThresholdLimits } from "../sim/telemetry/run-events.js";
 
 export type Level = "ok" | "warn" | "bad";
@@ -25,15 +27,24 @@ export function levelAgainstMin(value: number | null | undefined, limit: number 
   return "ok";
 }
 
-export type Percentile = "p50" | "p95" | "p99" | "max";
-export type LatencyKind = "accept" | "endToEnd";
+/** The colour rule of each kind of limit. */
+export const LEVEL_RULES: Record<ThresholdBound, (value: number | null | undefined, limit: number | undefined) => Level | null> = {
+  "at most": levelAgainstMax,
+  "at least": levelAgainstMin,
+};
+
+/** A live figure against the limit the scenario set for a row of the threshold table. */
+export function thresholdLevel(row: ThresholdRow, value: number | null | undefined, thresholds: ThresholdLimits): Level | null {
+  return LEVEL_RULES[row.bound](value, limitOf(thresholds, row));
+}
+
+export type Percentile = LatencyPercentile | "max";
+export type LatencyKind = LatencyOf;
 
 /** The limit that applies to one cell of the latency table (max has none). */
 export function latencyLimit(thresholds: ThresholdLimits, kind: LatencyKind, percentile: Percentile): number | undefined {
-  if (percentile === "max") return undefined;
-  const suffix = percentile === "p50" ? "P50Ms" : percentile === "p95" ? "P95Ms" : "P99Ms";
-  const key = `${kind}${suffix}` as keyof ThresholdLimits;
-  return thresholds[key];
+  const row = percentile === "max" ? undefined : latencyThreshold(kind, percentile);
+  return row ? limitOf(thresholds, row) : undefined;
 }
 
 export function latencyLevel(

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { STREAMS } from "../../services/shared/contracts.js";
 import { connectNats } from "../../services/shared/nats.js";
+import type { RunMode } from "../scenario/run-mode.js";
 import { startBroker } from "../system/broker.js";
 import { createBareServer } from "./bare-server.js";
 import { orderBodies, postOrders, type HttpFigures } from "./http-load.js";
@@ -14,7 +15,8 @@ import { spawnBareServer, spawnOrderService, type ChildServer } from "./processe
 import type { Progress } from "./progress.js";
 import { bar } from "./progress.js";
 
-export type BenchMode = "inprocess" | "processes";
+/** The modes a benchmark measures: the run modes. */
+export type BenchMode = RunMode;
 
 export interface AcceptOptions {
   mode: BenchMode;

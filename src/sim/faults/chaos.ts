@@ -1,24 +1,17 @@
-import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { STREAMS, subjects } from "../../services/shared/contracts.js";
+import { STREAMS } from "../../services/shared/contracts.js";
 import { errorMessage } from "../../services/shared/errors.js";
+import { formatDuration } from "../scenario/duration.js";
+import { faultKindRow, isFaultKind, type FaultKind, type FaultKindRow } from "../scenario/fault-kinds.js";
+import { isBrokerTarget, resolveTarget } from "../scenario/fault-targets.js";
 import type { LocalBroker } from "../system/broker.js";
 import type { LocalCluster } from "../system/cluster.js";
-import { control } from "../system/control-client.js";
-import { formatDuration } from "../scenario/duration.js";
 import type { Launcher } from "../system/launcher.js";
-import type { InstanceProxies } from "./instance-proxies.js";
-import type { ToxicSpec } from "./net-proxy.js";
 import type { FaultRecord, FaultSource, RunMode } from "../telemetry/run-events.js";
+import { FAULT_ACTIONS, FaultRefusedError, type FaultEnding, type FaultRequest } from "./fault-actions.js";
+import type { InstanceProxies } from "./instance-proxies.js";
 
-/** A fault to inject: a scenario's chaos step, a key in the dashboard, or `pizzeria chaos`. */
-export interface FaultRequest {
-  kind: string;
-  target: string | null;
-  forMs?: number;
-  restartAfterMs?: number;
-  params?: Record<string, number | string>;
-}
+export { FaultRefusedError, type FaultRequest } from "./fault-actions.js";
 
 export interface ChaosEnv {
   mode: RunMode;
@@ -32,11 +25,6 @@ export interface ChaosEnv {
   /** The load clock: ms since load start, pauses excluded. */
   now(): number;
   inFlight(): number;
-}
-
-/** A fault that cannot be injected here; the reason is shown to the user and recorded. */
-export class FaultRefusedError extends Error {
-  override name = "FaultRefusedError";
 }
 
 /**
@@ -57,8 +45,9 @@ export class Chaos {
 
   async inject(request: FaultRequest, source: FaultSource): Promise<FaultRecord> {
     request = { ...request, target: this.resolveTarget(request.target) };
+    const faultNumber = ++this.counter;
     const record: FaultRecord = {
-      id: `f${++this.counter}`,
+      id: `f${faultNumber}`,
       kind: request.kind,
       target: request.target,
       source,
@@ -69,7 +58,7 @@ export class Chaos {
     };
     this.records.push(record);
     try {
-      const end = await this.apply(request);
+      const end = await this.apply(request, faultNumber);
       record.detail = describe(request); // apply may name what it chose (the leader node)
       if (end) {
         const finish = async () => {
@@ -107,78 +96,24 @@ export class Chaos {
     await Promise.allSettled([...this.endings.values()].map((end) => end()));
   }
 
-  /** Apply a fault; returns how to end it when it has a window. */
-  private async apply(f: FaultRequest): Promise<(() => Promise<void>) | null> {
+  /** Apply a fault as its row in the fault table says; returns how to end it when it has a window. */
+  private async apply(f: FaultRequest, faultNumber: number): Promise<FaultEnding> {
     const { launcher } = this.env;
-    const target = f.target;
-    if (target === "broker" || target?.startsWith("broker/")) return this.brokerFault(f);
-    switch (f.kind) {
-      case "stop":
-      case "kill": {
-        const id = this.instance(target);
-        if (f.kind === "stop") await launcher.stopInstance(id);
-        else await launcher.crashInstance(id);
-        return f.restartAfterMs !== undefined ? () => launcher.restartInstance(id) : null;
-      }
-      case "restart": {
-        const id = this.instance(target);
-        await launcher.stopInstance(id);
-        await launcher.restartInstance(id);
-        return null;
-      }
-      case "pause": {
-        const id = this.instance(target);
-        if (!launcher.handle<{ pause?: unknown }>(id)?.pause) {
-          throw new FaultRefusedError(`pausing ${target} needs its own process: run with --mode processes (in-process services cannot be frozen)`);
-        }
-        launcher.pauseInstance(id);
-        return async () => launcher.resumeInstance(id);
-      }
-      case "resume": {
-        // Not a fault of its own: ends a pause early (the dashboard's `p` on a paused process).
-        launcher.resumeInstance(this.instance(target));
-        return null;
-      }
-      case "payment_outage": {
-        const forMs = f.forMs ?? 5_000;
-        const ids = this.instancesOf("payment", target);
-        await Promise.all(ids.map((id) => control(this.env.nc, "payment", id.split("/")[1], "provider", { outageMs: forMs })));
-        return async () => undefined; // the provider ends the outage itself; the timer closes the record
-      }
-      case "slow_kitchen": {
-        const factor = Number(f.params?.factor ?? 3);
-        const ids = this.instancesOf("kitchen", target);
-        const set = (value: number) => Promise.all(ids.map((id) => control(this.env.nc, "kitchen", id.split("/")[1], "slow", { factor: value })));
-        await set(factor);
-        return f.forMs !== undefined ? async () => void (await set(1)) : null;
-      }
-      case "poison": {
-        const count = Number(f.params?.count ?? 1);
-        const js = jetstream(this.env.nc);
-        for (let i = 0; i < count; i++) {
-          // origin "poison": no order service owns it; every other consumer must dead-letter it.
-          await js.publish(subjects.orderEvent("placed", "takeout", "poison"), `{"poison": ${i}, not json`, { msgID: `poison-${this.counter}-${i}` });
-        }
-        return null;
-      }
-      case "latency":
-      case "bandwidth":
-      case "timeout":
-      case "reset_peer":
-      case "slicer":
-      case "partition": {
-        const id = this.instance(target);
-        const proxies = this.env.proxies?.of(id) ?? [];
-        if (proxies.length === 0) {
-          throw new FaultRefusedError(`network faults need a proxy in front of each service; this run started without them (run with --proxies, or put a network fault in the scenario)`);
-        }
-        const spec = toxicSpec(f.kind, f.params ?? {});
-        const toxicIds = proxies.map((p) => p.addToxic(spec));
-        return async () => proxies.forEach((p, i) => p.removeToxic(toxicIds[i]));
-      }
-      default:
-        throw new FaultRefusedError(`unknown fault ${f.kind}`);
+    if (f.target !== null && isBrokerTarget(f.target)) return this.brokerFault(f);
+    if (f.kind === "resume") {
+      // Not a fault of its own: ends a pause early (the dashboard's `p` on a paused process).
+      launcher.resumeInstance(this.instance(f.target));
+      return null;
     }
+    const row = faultKindRow(f.kind);
+    if (!row) throw new FaultRefusedError(`unknown fault ${f.kind}`);
+    const ids = this.targetIds(row, f.target);
+    if (!row.inProcess.works) {
+      // Only a process of its own can take it; an in-process service's handle cannot be frozen.
+      const { act, reason } = row.inProcess;
+      if (ids.some((id) => !launcher.handle<{ pause?: unknown }>(id)?.pause)) throw new FaultRefusedError(`${act} ${f.target} needs its own process: run with --mode processes (${reason})`);
+    }
+    return FAULT_ACTIONS[f.kind as FaultKind].instances({ launcher, nc: this.env.nc, proxies: this.env.proxies, faultNumber }, f, ids);
   }
 
   /** The node a broker target names: `broker` (one server), `broker/leader` (the ORDERS stream leader), `broker/<n>`. */
@@ -197,40 +132,30 @@ export class Chaos {
     return { node, name: `broker/${index + 1}` };
   }
 
-  private async brokerFault(f: FaultRequest): Promise<(() => Promise<void>) | null> {
-    const { node: broker, name } = await this.brokerNode(f.target!);
+  private async brokerFault(f: FaultRequest): Promise<FaultEnding> {
+    const { node, name } = await this.brokerNode(f.target!);
     if (name !== f.target) f.params = { ...f.params, node: name };
-    switch (f.kind) {
-      case "kill":
-        await broker.kill();
-        return f.restartAfterMs !== undefined ? () => broker.restart() : null;
-      case "stop":
-        await broker.shutdown();
-        return f.restartAfterMs !== undefined ? () => broker.restart() : null;
-      case "restart":
-        await broker.restart();
-        return null;
-      case "pause":
-        broker.pause();
-        return async () => broker.resume();
-      default:
-        throw new FaultRefusedError(`${f.kind} does not apply to the broker`);
-    }
+    const onBroker = isFaultKind(f.kind) ? FAULT_ACTIONS[f.kind].broker : undefined;
+    if (!onBroker) throw new FaultRefusedError(`${f.kind} does not apply to the broker`);
+    return onBroker(node, f);
   }
 
   /**
-   * The canonical target: `order/1` -> `order/order-1`, a bare `payment` -> its only instance;
-   * anything unknown is left as written (and refused when the fault needs it).
+   * The canonical target among what the launcher runs (`order/1` -> `order/order-1`, a bare
+   * `payment` -> its only instance); anything unknown is left as written, and refused when the
+   * fault needs it.
    */
   resolveTarget(target: string | null): string | null {
-    if (!target || target === "broker" || target.startsWith("broker/")) return target;
-    const all = this.env.launcher.list();
-    if (all.some((i) => i.id === target)) return target;
-    const [service, rest] = target.split("/");
-    const ofService = all.filter((i) => i.service === service);
-    if (rest === undefined) return ofService.length === 1 ? ofService[0].id : target;
-    if (/^\d+$/.test(rest)) return ofService.find((i) => i.instance === `${service}-${rest}`)?.id ?? target;
-    return target;
+    if (!target) return target;
+    const resolved = resolveTarget(target, this.env.launcher.list().map((i) => i.id), "instance or broker");
+    return "target" in resolved ? resolved.target : target;
+  }
+
+  /** The instances a (non-broker) target names, by the kind's target rule: none, one, or every one of a service that is up. */
+  private targetIds(row: FaultKindRow, target: string | null): string[] {
+    if (row.target.need === "none") return [];
+    const { of } = row.target;
+    return of === "instance" || of === "instance or broker" ? [this.instance(target)] : this.instancesOf(of, target);
   }
 
   private instance(target: string | null): string {
@@ -245,25 +170,6 @@ export class Chaos {
     const ids = this.env.launcher.list().filter((i) => i.service === service && i.state === "up").map((i) => i.id);
     if (ids.length === 0) throw new FaultRefusedError(`no ${service} instance is up`);
     return ids;
-  }
-}
-
-/** A scenario's network-fault parameters as the proxy's toxic. */
-export function toxicSpec(kind: string, p: Record<string, number | string>): ToxicSpec {
-  const n = (key: string, fallback = 0) => Number(p[key] ?? fallback);
-  switch (kind) {
-    case "latency":
-      return { type: "latency", latencyMs: n("latencyMs", 100), jitterMs: n("jitterMs") };
-    case "bandwidth":
-      return { type: "bandwidth", rateKBps: n("rate", 100) };
-    case "timeout":
-      return { type: "timeout", timeoutMs: n("timeoutMs") };
-    case "reset_peer":
-      return { type: "reset_peer", timeoutMs: n("timeoutMs") };
-    case "slicer":
-      return { type: "slicer", averageSize: n("averageSize", 64), sizeVariation: n("sizeVariation"), delayUs: n("delayMs") * 1000 };
-    default:
-      return { type: "partition" };
   }
 }
 

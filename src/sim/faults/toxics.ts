@@ -1,5 +1,5 @@
 /**
- * Toxics for the loopback TCP proxy (src/sim/net-proxy.ts), after Toxiproxy's: what they are,
+ * Toxics for the loopback TCP proxy (net-proxy.ts), after Toxiproxy's: what they are,
  * how they are validated, and the per-direction pipe that applies them to one connection.
  *
  * A connection has two {@link ToxicLink}s, one per direction. Each reads its source socket,
@@ -11,6 +11,7 @@
  */
 import type { Readable, Writable } from "node:stream";
 import { ConfigError } from "../../services/shared/errors.js";
+import { FAULT_KIND_ROWS, FAULT_KINDS, type ToxicField, type ToxicFieldCheck, type ToxicMapping } from "../scenario/fault-kinds.js";
 
 export type ToxicType = "latency" | "bandwidth" | "timeout" | "reset_peer" | "slicer" | "partition";
 /** upstream = client -> server, downstream = server -> client. */
@@ -27,7 +28,14 @@ export type ToxicSpec =
   /** Drop every open connection and kill new ones until removed. */
   | { type: "partition" };
 
-export const TOXIC_TYPES: readonly ToxicType[] = ["latency", "bandwidth", "timeout", "reset_peer", "slicer", "partition"];
+/** The network rows of the fault table, by the toxic each adds. */
+const TOXIC_MAPPINGS = new Map<string, ToxicMapping>(
+  FAULT_KINDS.flatMap((kind) => {
+    const toxic = FAULT_KIND_ROWS[kind].toxic;
+    return toxic ? [[toxic.type, toxic] as const] : [];
+  }),
+);
+export const TOXIC_TYPES = [...TOXIC_MAPPINGS.keys()] as readonly ToxicType[];
 const DIRECTIONS: readonly Direction[] = ["upstream", "downstream", "both"];
 
 /** A direction a link carries: never "both". */
@@ -40,8 +48,15 @@ function check(ok: boolean, message: string): void {
   if (!ok) throw new ConfigError(`invalid toxic: ${message}`);
 }
 
-function nonNegative(value: unknown, name: string): number {
-  check(typeof value === "number" && Number.isFinite(value) && value >= 0, `${name} must be a finite number >= 0 (got ${String(value)})`);
+const FIELD_CHECKS: Record<ToxicFieldCheck, { ok(value: unknown): boolean; rule: string }> = {
+  "at least 0": { ok: (v) => typeof v === "number" && Number.isFinite(v) && v >= 0, rule: "a finite number >= 0" },
+  "above 0": { ok: (v) => typeof v === "number" && Number.isFinite(v) && v > 0, rule: "a finite number > 0" },
+  "integer from 1": { ok: (v) => typeof v === "number" && Number.isInteger(v) && v >= 1, rule: "an integer >= 1" },
+};
+
+function checkField(field: ToxicField, value: unknown): number {
+  const { ok, rule } = FIELD_CHECKS[field.check];
+  check(ok(value), `${field.field} must be ${rule} (got ${String(value)})${field.hint ? `; ${field.hint}` : ""}`);
   return value as number;
 }
 
@@ -53,42 +68,18 @@ function direction(value: unknown): Direction {
 
 /**
  * Check a spec and fill in its defaults (direction "both", jitter 0, ...): a fresh object.
- * Throws ConfigError for anything that cannot work.
+ * Throws ConfigError for anything that cannot work. The fields and their rules are the fault
+ * table's (scenario/fault-kinds.ts).
  */
 export function normalizeToxic(spec: ToxicSpec): ToxicSpec {
   check(typeof spec === "object" && spec !== null, "a toxic must be an object");
-  check(TOXIC_TYPES.includes(spec.type), `type must be one of ${TOXIC_TYPES.join(", ")} (got ${String((spec as { type?: unknown }).type)})`);
-  switch (spec.type) {
-    case "latency":
-      return {
-        type: "latency",
-        latencyMs: nonNegative(spec.latencyMs, "latencyMs"),
-        jitterMs: nonNegative(spec.jitterMs ?? 0, "jitterMs"),
-        direction: direction(spec.direction),
-      };
-    case "bandwidth": {
-      const rate = spec.rateKBps;
-      check(typeof rate === "number" && Number.isFinite(rate) && rate > 0, `rateKBps must be a finite number > 0 (got ${String(rate)}); use a timeout toxic to stop data`);
-      return { type: "bandwidth", rateKBps: rate, direction: direction(spec.direction) };
-    }
-    case "timeout":
-      return { type: "timeout", timeoutMs: nonNegative(spec.timeoutMs, "timeoutMs"), direction: direction(spec.direction) };
-    case "reset_peer":
-      return { type: "reset_peer", timeoutMs: nonNegative(spec.timeoutMs ?? 0, "timeoutMs") };
-    case "slicer": {
-      const avg = spec.averageSize;
-      check(typeof avg === "number" && Number.isInteger(avg) && avg >= 1, `averageSize must be an integer >= 1 (got ${String(avg)})`);
-      return {
-        type: "slicer",
-        averageSize: avg,
-        sizeVariation: nonNegative(spec.sizeVariation ?? 0, "sizeVariation"),
-        delayUs: nonNegative(spec.delayUs ?? 0, "delayUs"),
-        direction: direction(spec.direction),
-      };
-    }
-    case "partition":
-      return { type: "partition" };
-  }
+  const mapping = TOXIC_MAPPINGS.get(spec.type);
+  check(mapping !== undefined, `type must be one of ${TOXIC_TYPES.join(", ")} (got ${String((spec as { type?: unknown }).type)})`);
+  const given = spec as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = { type: spec.type };
+  for (const field of mapping!.fields) out[field.field] = checkField(field, field.optional ? (given[field.field] ?? 0) : given[field.field]);
+  if (mapping!.directional) out.direction = direction(given.direction);
+  return out as unknown as ToxicSpec;
 }
 
 /** What one direction of every connection currently suffers, combined from all toxics on it. */

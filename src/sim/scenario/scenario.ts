@@ -8,12 +8,20 @@ import { readFileSync } from "node:fs";
 import { INSTANCE_NAME_PATTERN, ORDER_TYPES, SERVICE_NAMES, type OrderType } from "../../services/shared/contracts.js";
 import { errorMessage } from "../../services/shared/errors.js";
 import { formatDuration } from "./duration.js";
-import { given, readChaos, Reader, ScenarioError, type ChaosStep, type PathSeg } from "./reader.js";
+import { readChaos, type ChaosStep } from "./chaos-steps.js";
+import { given, Reader, ScenarioError, type PathSeg } from "./reader.js";
 import { DEFAULT_ROSTER, type Roster, type WorkerSpec } from "./roster.js";
 import { documentValue, parseYaml } from "./yaml-document.js";
+import { RUN_MODES, type RunMode } from "./run-mode.js";
+import { THRESHOLD_UNITS, THRESHOLDS, type ThresholdLimitKey, type Thresholds } from "./thresholds.js";
 
-export { ScenarioError, renderPath, renderFound, rosterInstances, FAULT_KINDS, NETWORK_FAULTS, SHORTHAND_FAULTS } from "./reader.js";
-export type { ChaosStep, FaultKind, PathSeg } from "./reader.js";
+export { ScenarioError, renderPath, renderFound } from "./reader.js";
+export { FAULT_KINDS, NETWORK_FAULTS, SHORTHAND_FAULTS } from "./fault-kinds.js";
+export { rosterInstances } from "./fault-targets.js";
+export type { PathSeg } from "./reader.js";
+export type { ChaosStep } from "./chaos-steps.js";
+export type { FaultKind } from "./fault-kinds.js";
+export type { Thresholds } from "./thresholds.js";
 
 export type ArrivalKind = "constant" | "poisson";
 
@@ -28,21 +36,6 @@ export interface Phase {
   arrival: ArrivalKind;
 }
 
-export interface Thresholds {
-  lost?: number;
-  duplicated?: number;
-  invalid?: number;
-  acceptP50Ms?: number;
-  acceptP95Ms?: number;
-  acceptP99Ms?: number;
-  endToEndP50Ms?: number;
-  endToEndP95Ms?: number;
-  endToEndP99Ms?: number;
-  errorRate?: number;
-  /** Orders per second, at least. */
-  minThroughput?: number;
-}
-
 export interface OrderMix {
   /** Weights normalised to sum to 1. */
   types: Record<OrderType, number>;
@@ -51,7 +44,8 @@ export interface OrderMix {
   invalid: number;
 }
 
-export type Mode = "inprocess" | "processes";
+/** Where the services run (one list of values: run-mode.ts). */
+export type Mode = RunMode;
 
 export interface Scenario {
   file: string;
@@ -111,7 +105,7 @@ export function parseScenario(text: string, file: string): Scenario {
   const timeScale = given(top.timeScale) ? r.number(top.timeScale, ["timeScale"], { min: 0, above: true }) : 1;
   const cookTimeMs = given(top.cookTime) ? r.duration(top.cookTime, ["cookTime"], { min: 0, max: 600_000 }) : undefined;
   const heartbeatIntervalMs = given(top.heartbeatInterval) ? r.duration(top.heartbeatInterval, ["heartbeatInterval"], { min: 50, max: 600_000 }) : DEFAULT_HEARTBEAT_MS;
-  const mode = given(top.mode) ? r.oneOf<Mode>(top.mode, ["mode"], ["inprocess", "processes"]) : "inprocess";
+  const mode = given(top.mode) ? r.oneOf<Mode>(top.mode, ["mode"], RUN_MODES) : "inprocess";
   const cluster = given(top.cluster) ? r.integer(top.cluster, ["cluster"], { min: 1, max: 5 }) : 1;
 
   r.required(top.load, ["load"], "a list of at least 1 load phase");
@@ -269,21 +263,16 @@ function readKitchen(r: Reader, value: unknown): WorkerSpec[] {
 // Thresholds
 // ---------------------------------------------------------------------------------------------
 
-const COUNT_THRESHOLDS = ["lost", "duplicated", "invalid"] as const;
-const LATENCY_THRESHOLDS = ["acceptP50", "acceptP95", "acceptP99", "endToEndP50", "endToEndP95", "endToEndP99"] as const;
-
+/** The limits under `expect:`, each read as its row in the threshold table says. */
 function readExpect(r: Reader, value: unknown): Thresholds {
-  const e = r.mapping(value, ["expect"], [...COUNT_THRESHOLDS, ...LATENCY_THRESHOLDS, "errorRate", "minThroughput"]);
+  const e = r.mapping(value, ["expect"], THRESHOLDS.map((t) => t.name));
   const out: Thresholds = {};
-  for (const k of COUNT_THRESHOLDS) if (given(e[k])) out[k] = r.integer(e[k], ["expect", k], { min: 0 });
-  for (const k of LATENCY_THRESHOLDS) if (given(e[k])) out[`${k}Ms`] = r.duration(e[k], ["expect", k], { min: 0, above: true });
-  if (given(e.errorRate)) out.errorRate = r.number(e.errorRate, ["expect", "errorRate"], { min: 0, max: 1 });
-  if (given(e.minThroughput)) out.minThroughput = r.number(e.minThroughput, ["expect", "minThroughput"], { min: 0 });
+  for (const t of THRESHOLDS) if (given(e[t.name])) out[t.limitKey as ThresholdLimitKey] = THRESHOLD_UNITS[t.unit].parse(r, e[t.name], ["expect", t.name]);
   return out;
 }
 
 /** What `pizzeria up` runs: the default roster, no load of its own, a check of whatever happened at the end. */
-export function upScenario(options: { timeScale: number; heartbeatIntervalMs: number; mode: "inprocess" | "processes"; cluster: number; roster?: Roster }): Scenario {
+export function upScenario(options: { timeScale: number; heartbeatIntervalMs: number; mode: RunMode; cluster: number; roster?: Roster }): Scenario {
   return {
     file: "(up)",
     name: "up",

@@ -1,5 +1,6 @@
 import type { WorkerRecord } from "../../services/shared/contracts.js";
 import type { Verdict } from "../check/checker.js";
+import { limitOf, THRESHOLDS, type RunFigures, type ThresholdRow } from "../scenario/thresholds.js";
 import type { Scenario } from "../scenario/scenario.js";
 import type { Metrics } from "./metrics.js";
 import type { OrderLedger } from "./order-ledger.js";
@@ -26,25 +27,19 @@ export interface ThresholdInputs {
   throughput: number;
 }
 
-/** Each threshold the scenario set, with the figure it was compared to. */
+/** Each threshold the scenario set, with the figure it was compared to, in the threshold table's order. */
 export function evaluateThresholds(limits: ThresholdLimits, x: ThresholdInputs): ThresholdResult[] {
+  const figures: RunFigures = { ...x, lost: x.verdict.lost.length, duplicated: x.verdict.duplicated.length, invalid: x.verdict.invalid.length };
   const results: ThresholdResult[] = [];
-  const atMost = (name: string, limit: number | undefined, actual: number | null) => {
-    if (limit !== undefined) results.push({ name, limit, actual, passed: actual !== null && actual <= limit });
-  };
-  const latency = (s: LatencySummary, p: "p50" | "p95" | "p99") => (s.count > 0 ? s[p] : null);
-  atMost("lost", limits.lost, x.verdict.lost.length);
-  atMost("duplicated", limits.duplicated, x.verdict.duplicated.length);
-  atMost("invalid", limits.invalid, x.verdict.invalid.length);
-  atMost("acceptP50", limits.acceptP50Ms, latency(x.accept, "p50"));
-  atMost("acceptP95", limits.acceptP95Ms, latency(x.accept, "p95"));
-  atMost("acceptP99", limits.acceptP99Ms, latency(x.accept, "p99"));
-  atMost("endToEndP50", limits.endToEndP50Ms, latency(x.endToEnd, "p50"));
-  atMost("endToEndP95", limits.endToEndP95Ms, latency(x.endToEnd, "p95"));
-  atMost("endToEndP99", limits.endToEndP99Ms, latency(x.endToEnd, "p99"));
-  atMost("errorRate", limits.errorRate, round(x.errorRate, 4));
-  if (limits.minThroughput !== undefined) {
-    results.push({ name: "minThroughput", limit: limits.minThroughput, actual: round(x.throughput, 2), passed: x.throughput >= limits.minThroughput });
+  for (const t of THRESHOLDS) {
+    const limit = limitOf(limits, t);
+    if (limit === undefined) continue;
+    const figure = t.figure(figures);
+    const actual = figure !== null && t.digits !== undefined ? round(figure, t.digits) : figure;
+    // A ceiling is judged on the figure as reported; a floor on the exact figure, so that rounding
+    // up never lifts a run over its minimum.
+    const passed = t.bound === "at most" ? actual !== null && actual <= limit : figure !== null && figure >= limit;
+    results.push({ name: t.name, limit, actual, passed });
   }
   return results;
 }

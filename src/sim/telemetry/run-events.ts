@@ -5,8 +5,9 @@
  */
 import type { OrderType, ServiceName, WorkerState } from "../../services/shared/contracts.js";
 import type { Phase, Thresholds } from "../scenario/scenario.js";
+import type { RunMode } from "../scenario/run-mode.js";
 
-export type RunMode = "inprocess" | "processes";
+export type { RunMode } from "../scenario/run-mode.js";
 export type RunState = "starting" | "running" | "paused" | "draining" | "checking" | "done";
 
 export interface BrokerDescription {

@@ -2,6 +2,7 @@ import { isWorkerOnline, type WorkerRecord } from "../../services/shared/contrac
 import type { Launcher } from "../system/launcher.js";
 import type { LogEntry, RunTick, ServiceView, ThresholdLimits, WorkerView } from "./run-events.js";
 import type { Roster } from "../scenario/roster.js";
+import { limitOf, THRESHOLDS, type LatencyOf, type LatencyPercentile, type ThresholdRow } from "../scenario/thresholds.js";
 
 /** One row per kitchen worker: what its heartbeat says, corrected by what the launcher knows. */
 export function workerViews(roster: Roster, records: ReadonlyMap<string, WorkerRecord>, launcher: Launcher | undefined, now: number): WorkerView[] {
@@ -38,6 +39,12 @@ export function serviceViews(launcher: Launcher | undefined): ServiceView[] {
   return (launcher?.list() ?? []).map((i) => ({ id: i.id, service: i.service, instance: i.instance, state: i.state, restarts: i.restarts, ...(i.pid ? { pid: i.pid } : {}), ...(i.url ? { url: i.url } : {}) }));
 }
 
+type WatchedRow = ThresholdRow & { latency: { of: LatencyOf; percentile: LatencyPercentile; watch: { label: string; rank: number } } };
+/** The latencies the threshold table has the live watch follow, in its order. */
+const WATCHED = THRESHOLDS
+  .filter((t): t is WatchedRow => t.latency?.watch !== undefined)
+  .sort((a, b) => a.latency.watch.rank - b.latency.watch.rank);
+
 /** Says when a rolling latency crosses its threshold, and when it comes back (once each way). */
 export class ThresholdWatch {
   private readonly over = new Set<string>();
@@ -48,15 +55,12 @@ export class ThresholdWatch {
   ) {}
 
   update(latency: RunTick["latency"]): void {
-    const e = this.limits;
-    const checks: Array<[string, number | undefined, number, number]> = [
-      ["accept p99", e.acceptP99Ms, latency.accept.p99, latency.accept.count],
-      ["accept p95", e.acceptP95Ms, latency.accept.p95, latency.accept.count],
-      ["end-to-end p95", e.endToEndP95Ms, latency.endToEnd.p95, latency.endToEnd.count],
-      ["end-to-end p99", e.endToEndP99Ms, latency.endToEnd.p99, latency.endToEnd.count],
-    ];
-    for (const [name, limit, actual, count] of checks) {
+    for (const row of WATCHED) {
+      const { latency: watched } = row;
+      const limit = limitOf(this.limits, row);
+      const { count, [watched.percentile]: actual } = latency[watched.of];
       if (limit === undefined || count === 0) continue;
+      const name = watched.watch.label;
       const isOver = actual > limit;
       if (isOver && !this.over.has(name)) this.say("warn", `${name} ${actual} ms is over its threshold of ${limit} ms`);
       if (!isOver && this.over.has(name)) this.say("info", `${name} ${actual} ms is back within ${limit} ms`);

@@ -4,7 +4,10 @@ import { fit } from "../format.js";
 import type { DashboardLayout } from "../layout.js";
 import { SPARK_LABEL } from "../layout.js";
 import { faultMarks, seriesWindow, sparkline } from "../sparkline.js";
-import { levelAgainstMax } from "../thresholds.js";
+import { thresholdRow } from "../../sim/scenario/thresholds.js";
+import { thresholdLevel } from "../thresholds.js";
+
+const ERROR_RATE = thresholdRow("errorRate")!;
 import { usePaint } from "../color-context.js";
 
 const LONG: Record<Stage, string> = {
@@ -39,7 +42,7 @@ export function Throughput({ tick, history, faults, thresholds, layout, width }:
   const labels = cell >= 10 ? LONG : SHORT;
   const t = tick?.totals;
   const errorRate = t && t.sent > 0 ? t.errors / t.sent : null;
-  const errTone = levelAgainstMax(errorRate, thresholds.errorRate) ?? (t && t.errors > 0 ? "warn" : null);
+  const errTone = thresholdLevel(ERROR_RATE, errorRate, thresholds) ?? (t && t.errors > 0 ? "warn" : null);
   const lastT = history.length > 0 ? history[history.length - 1].t : (tick?.lastSecond.t ?? 0);
   const spark = layout.sparkWidth;
   const placed = seriesWindow(history, "placed", lastT, spark);

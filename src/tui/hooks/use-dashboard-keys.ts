@@ -1,5 +1,6 @@
 import { useCallback, useRef } from "react";
 import { useApp, useInput, useStdin, type Key } from "ink";
+import { dashboardFaultKeys } from "../../sim/scenario/fault-kinds.js";
 import type { FaultRecord, RunControl } from "../../sim/telemetry/run-events.js";
 import type { RunStore } from "../run-store.js";
 import { moveSelection, type ProcessTarget } from "../targets.js";
@@ -13,6 +14,9 @@ export interface DashboardKeysOptions {
   toggleHelp: (open?: boolean) => void;
   onQuit?: () => void;
 }
+
+/** The fault keys, from the fault table. */
+const FAULT_KEYS = new Map(dashboardFaultKeys().map((k) => [k.key, k]));
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -99,19 +103,18 @@ export function useDashboardKeys(options: DashboardKeysOptions): void {
         }
         return;
       }
-      if (input === "b") {
-        inject("kill", "broker");
+      const faultKey = FAULT_KEYS.get(input);
+      if (faultKey?.on === "broker") {
+        inject(faultKey.kind, "broker");
         return;
       }
-      if (input === "k" || input === "s" || input === "r" || input === "p") {
+      if (faultKey) {
         const target = targets.find((t) => t.target === selected);
         if (!target) {
           note("warn", "select a worker or service first (↑/↓)");
           return;
         }
-        const kind =
-          input === "k" ? "kill" : input === "s" ? "stop" : input === "r" ? "restart" : target.state === "paused" ? "resume" : "pause";
-        inject(kind, target.target);
+        inject(target.state === "paused" && faultKey.whenPaused ? faultKey.whenPaused : faultKey.kind, target.target);
       }
     },
     [exit],
