@@ -456,7 +456,11 @@ describe("check: unexpected orders", () => {
     const { number } = run.order(COMPLETED_PATH);
     run.request("r-other", 201, { orderNumber: number });
     const v = run.check();
-    expect(reasons(v.unexpected)).toMatch(/named order .* which request req-.* made/);
+    // Issue 13: lost for the request that got it (it never learnt an order of its own), not unexpected.
+    expect(reasons(v.lost)).toMatch(/named order .* which request req-.* made/);
+    expect(v.lost.map((f) => f.requestId)).toEqual(["r-other"]);
+    expect(v.unexpected).toEqual([]);
+    expect(v.valid).toBe(false);
   });
 });
 
@@ -593,16 +597,34 @@ describe("check: indeterminate requests", () => {
 });
 
 describe("check: poison", () => {
-  it("counts poison records and tolerates them", () => {
+  const POISON_SUBJECT = "pizzeria.order.placed.takeout.order-1";
+  it("counts poison records and tolerates them when the run injected them and each was dead-lettered once", () => {
     const run = new Run();
     run.poison();
     run.order(COMPLETED_PATH);
     run.poison();
     run.order(CANCELLED_PATH);
-    const v = run.check();
+    const v = check({
+      ...run.input(),
+      deadLetters: {
+        injected: [{ id: "poison-1-0", seq: 1, subject: POISON_SUBJECT }, { id: "poison-1-1", seq: 7, subject: POISON_SUBJECT }],
+        consumers: [{ name: "payment", filter: "pizzeria.order.placed.>" }],
+        letters: [1, 7].map((seq) => ({ consumer: "payment", subject: POISON_SUBJECT, streamSeq: seq, reason: "poison: body is not JSON" })),
+      },
+    });
     expect(v.valid).toBe(true);
     expect(v.counts.poison).toBe(2);
     expect(v.counts.events).toBe(8);
+  });
+
+  it("fails on poison the run did not inject (issue 13)", () => {
+    const run = new Run();
+    run.poison();
+    run.order(COMPLETED_PATH);
+    const v = run.check();
+    expect(v.valid).toBe(false);
+    expect(v.poisonUnhandled.map((f) => f.streamSeq)).toEqual([1]);
+    onlyFindingsIn(v);
   });
 });
 

@@ -37,6 +37,7 @@ describe("attribution pass", () => {
     expect(a.ordersByRequest).toEqual(new Map([["r1", ["A"]], ["r2", ["B"]]]));
     expect(a.duplicated).toEqual([]);
     expect(a.unexpected).toEqual([]);
+    expect(a.lost).toEqual([]);
     expect(a.indeterminate).toBe(0);
   });
 
@@ -67,9 +68,10 @@ describe("attribution pass", () => {
 
   it("finds a 201 naming an order the stream never carried, and one naming another request's order", () => {
     const a = attributeOrders(inputOf([request("r1", 201, { orderNumber: "Z" }), request("r2", 201, { orderNumber: "A" }), request("r3", 201)], pathOf("A", ["placed"], "r3"), []));
-    expect(a.unexpected.map((f) => [f.requestId, f.reason])).toEqual([
-      ["r1", "a 201 answer named order Z, which never appears on the stream"],
-      ["r2", "a 201 answer to request r2 named order A, which request r3 made"],
+    expect(a.unexpected.map((f) => [f.requestId, f.reason])).toEqual([["r1", "a 201 answer named order Z, which never appears on the stream"]]);
+    // Issue 13: a 201 naming another request's order is lost for the request that got it.
+    expect(a.lost).toEqual([
+      { orderNumber: "A", requestId: "r2", reason: "a 201 answer to request r2 named order A, which request r3 made: request r2 was never given an order of its own", history: ["received"] },
     ]);
     // An order a 201 named is owed an ending whatever else is wrong with it.
     expect([...a.tracked]).toEqual(["A", "Z"]);

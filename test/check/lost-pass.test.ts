@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findLost, type LostInput } from "../../src/sim/check/passes/lost.js";
+import { findLost, findOpenOrders, type LostInput } from "../../src/sim/check/passes/lost.js";
 import { replayStream } from "../../src/sim/check/passes/stream-replay.js";
 import type { OrderRecord, RequestRecord } from "../../src/sim/check/checker-types.js";
 import type { AnyOrderEvent, OrderStatus } from "../../src/services/shared/contracts.js";
@@ -7,7 +7,7 @@ import { CANCELLED_PATH, COMPLETED_PATH, pathOf, streamOf } from "./stream.js";
 
 const record = (number: string, status: OrderStatus, instance = "order-1"): OrderRecord => ({ instance, number, request_id: `req-${number}`, status });
 
-function inputOf(x: { tracked: string[]; events?: AnyOrderEvent[]; records?: OrderRecord[]; requests?: RequestRecord[]; ordersByRequest?: Map<string, string[]>; drained?: boolean }): LostInput {
+function inputOf(x: { tracked: string[]; events?: AnyOrderEvent[]; records?: OrderRecord[]; requests?: RequestRecord[]; ordersByRequest?: Map<string, string[]>; drained?: boolean; stillFinishing?: boolean }): LostInput {
   const recordsByNumber = new Map<string, OrderRecord[]>();
   for (const r of x.records ?? []) recordsByNumber.set(r.number, [...(recordsByNumber.get(r.number) ?? []), r]);
   return {
@@ -17,6 +17,7 @@ function inputOf(x: { tracked: string[]; events?: AnyOrderEvent[]; records?: Ord
     replayed: replayStream(streamOf(x.events ?? [])).orders,
     recordsByNumber,
     drained: x.drained ?? true,
+    ...(x.stillFinishing !== undefined ? { stillFinishing: x.stillFinishing } : {}),
   };
 }
 
@@ -65,5 +66,38 @@ describe("lost pass", () => {
 
   it("looks only at tracked orders", () => {
     expect(findLost(inputOf({ tracked: [], events: pathOf("A", ["placed"]), records: [record("A", "received")] }))).toEqual([]);
+  });
+
+  describe("slow is not lost (issue 13)", () => {
+    const backlog = {
+      tracked: ["A", "B", "C", "D", "E"],
+      // A paid, its record lagging; B done on the stream, its instance behind; C still in its
+      // instance's outbox; D held by nobody; E cancelled by its record while the stream has it paid.
+      events: [...pathOf("A", ["placed", "paid"]), ...pathOf("B", COMPLETED_PATH), ...pathOf("D", ["placed"]), ...pathOf("E", ["placed", "paid"])],
+      records: [record("A", "received"), record("B", "ready"), record("C", "received"), record("E", "cancelled")],
+      drained: false,
+    };
+
+    it("calls orders that can still finish unfinished when the drain timed out while orders were still finishing", () => {
+      const open = findOpenOrders(inputOf({ ...backlog, stillFinishing: true }));
+      expect(open.unfinished.map((f) => f.orderNumber)).toEqual(["A", "B", "C"]);
+      expect(open.unfinished[0].reason).toBe("the stream leaves it at paid; the record at order-1 is still received (still on its way when the drain timed out)");
+      // What cannot finish stays lost: nobody holds D; E's record and the stream went separate ways.
+      expect(open.lost.map((f) => f.orderNumber)).toEqual(["D", "E"]);
+      expect(open.lost[0].reason).toMatch(/no order-service instance holds a record of it \(the system did not drain\)$/);
+    });
+
+    it("calls them all lost when nothing finished in the drain's last stretch", () => {
+      const open = findOpenOrders(inputOf({ ...backlog, stillFinishing: false }));
+      expect(open.unfinished).toEqual([]);
+      expect(open.lost.map((f) => f.orderNumber)).toEqual(["A", "B", "C", "D", "E"]);
+      expect(findLost(inputOf(backlog)).map((f) => f.orderNumber)).toEqual(["A", "B", "C", "D", "E"]);
+    });
+
+    it("ignores stillFinishing when the system drained", () => {
+      const open = findOpenOrders(inputOf({ ...backlog, drained: true, stillFinishing: true }));
+      expect(open.unfinished).toEqual([]);
+      expect(open.lost).toHaveLength(5);
+    });
   });
 });

@@ -38,6 +38,11 @@ describe("records pass", () => {
     ]);
   });
 
+  it("while the system is catching up, lets a record lag the stream on the same path but not one on another path", () => {
+    const pass = checkRecords([record("A", "ready"), record("B", "cancelled")], replayed, { catchingUp: true });
+    expect(pass.invalid.map((f) => f.reason)).toEqual(["the record at order-1 says cancelled but the stream ends at paid"]);
+  });
+
   it("leaves a record of an order the stream never carried to the attribution and lost passes", () => {
     const pass = checkRecords([record("Z", "received")], replayed);
     expect(pass).toEqual({ byNumber: new Map([["Z", [record("Z", "received")]]]), duplicated: [], invalid: [] });

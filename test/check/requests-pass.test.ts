@@ -33,6 +33,14 @@ describe("requests pass", () => {
     expect(checkRequests([valid("r1", 0), valid("r2", 400), valid("r3", -1)]).not4xx).toEqual([]);
   });
 
+  it("finds valid requests answered with a 5xx, apart from those without an answer (issue 13)", () => {
+    const pass = checkRequests([valid("r1", 500), valid("r2", 0), valid("r3", 503), valid("r4", 201, "ORD_4"), invalid("bad", 500)]);
+    expect(pass.serverErrors).toEqual([
+      { requestId: "r1", reason: "valid request was answered 500" },
+      { requestId: "r3", reason: "valid request was answered 503" },
+    ]);
+  });
+
   it("leaves its input as it was", () => {
     const requests = [valid("r1", 201, "ORD_1"), invalid("bad", 201)];
     const copy = structuredClone(requests);

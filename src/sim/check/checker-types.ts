@@ -36,12 +36,71 @@ export interface CheckInput {
   notifications: Record<string, Array<[orderNumber: string, status: string]>>;
   /** Whether the system reached quiescence before the drain timeout. */
   drained: boolean;
+
+  // What the run saw besides the orders (issue 13). Each is optional so a hand-made input can
+  // leave out what did not happen: absent means none of it.
+  /**
+   * When the drain timed out: whether orders were still finishing in its last stretch. Then an
+   * order that is short of its end but can still get there is unfinished, not lost.
+   */
+  stillFinishing?: boolean;
+  /** The dead-letter side of the run: what it injected, who should have dead-lettered it, what was dead-lettered. */
+  deadLetters?: DeadLetterInput;
+  /** Instances that did not answer the harness's questions (their account is missing from `orders` / `notifications`). */
+  silent?: SilentInstance[];
+}
+
+/** A message a consumer gave up on (a dead letter on the DLQ stream). */
+export interface DeadLetterRecord {
+  consumer: string;
+  /** The ORDERS subject and sequence of the message it gave up on. */
+  subject: string;
+  streamSeq: number;
+  reason: string;
+  /** The order the message was about, when its payload names one. */
+  orderNumber?: string;
+}
+
+/** A malformed message the run published on purpose (the `poison` fault). */
+export interface InjectedPoison {
+  /** Its msgID. */
+  id: string;
+  /** Its ORDERS sequence (from the publish ack). */
+  seq: number;
+  subject: string;
+}
+
+/** A durable consumer of ORDERS that belongs to the system under test. */
+export interface ConsumerRecord {
+  name: string;
+  /** Its filter subject, as the broker holds it. */
+  filter: string;
+  /** Set when it takes only the messages of one origin (an order instance skips the others' undecoded). */
+  origin?: string;
+}
+
+export interface DeadLetterInput {
+  letters: DeadLetterRecord[];
+  injected: InjectedPoison[];
+  consumers: ConsumerRecord[];
+}
+
+export interface SilentInstance {
+  service: "order" | "notification";
+  instance: string;
+  /** What went wrong when it was asked. */
+  error: string;
 }
 
 export interface Finding {
   orderNumber?: string;
   requestId?: string;
   subscriber?: string;
+  /** For dead-letter and poison findings: the consumer and the ORDERS sequence concerned. */
+  consumer?: string;
+  streamSeq?: number;
+  /** For an instance that did not answer: which one. */
+  instance?: string;
   reason: string;
   /** The order's history on the stream, e.g. ["received","paid","cooking","cooking"]; for notification findings, what the subscriber announced. */
   history?: string[];
@@ -57,6 +116,21 @@ export interface Verdict {
   rejections: { total: number; not4xx: Finding[] };
   /** Requests with status 0 whose order was nonetheless created (Jepsen's :info ops). */
   indeterminate: number;
+
+  // Issue 13: what a run may not leave unexplained (each fails the verdict).
+  /** Orders short of their end when the drain timed out while orders were still finishing: slow, not lost. */
+  unfinished: Finding[];
+  /** Valid requests answered with a 5xx. */
+  serverErrors: Finding[];
+  /** Dead letters the run did not cause (not of a message it injected as poison). */
+  deadLettered: Finding[];
+  /** Poison on ORDERS nobody injected, or injected poison not dead-lettered exactly once by each consumer that sees it. */
+  poisonUnhandled: Finding[];
+  /** Notification subscribers that did not say what they announced. */
+  subscribersSilent: Finding[];
+  /** Order-service instances that did not say what they hold (their orders show as lost). */
+  orderInstancesSilent: Finding[];
+
   counts: {
     requested: number;
     accepted: number;

@@ -6,24 +6,29 @@
  *
  * A pure function, composed of named passes (each in passes/, each pure and tested alone): the
  * requests, a replay of the stream, the order-service records, which request made which order,
- * the lost orders, and the notifications. The later passes look orders up in what the earlier
+ * the lost (and unfinished) orders, the notifications, the dead letters and poison, and the
+ * instances that did not answer. The later passes look orders up in what the earlier
  * ones built (maps keyed by order number or request id), so the whole check stays linear in the
  * number of events (runs hold up to ~500k).
  */
 import { attributeOrders } from "./passes/attribution.js";
-import { findLost } from "./passes/lost.js";
+import { checkDeadLetters } from "./passes/dead-letters.js";
+import { findOpenOrders } from "./passes/lost.js";
 import { checkNotifications } from "./passes/notifications.js";
 import { checkRecords } from "./passes/records.js";
 import { checkRequests } from "./passes/requests.js";
+import { checkSilent } from "./passes/silent.js";
 import { replayStream } from "./passes/stream-replay.js";
 
-export type { CheckInput, Finding, OrderRecord, RequestRecord, StreamRecord, Verdict } from "./checker-types.js";
+export type { CheckInput, ConsumerRecord, DeadLetterRecord, Finding, InjectedPoison, OrderRecord, RequestRecord, SilentInstance, StreamRecord, Verdict } from "./checker-types.js";
 import type { CheckInput, Verdict } from "./checker-types.js";
 
 export function check(input: CheckInput): Verdict {
   const requests = checkRequests(input.requests);
   const stream = replayStream(input.stream);
-  const records = checkRecords(input.orders, stream.orders);
+  // Not drained but still finishing: records may lag the stream without disagreeing with it.
+  const catchingUp = !input.drained && input.stillFinishing === true;
+  const records = checkRecords(input.orders, stream.orders, { catchingUp });
   const attribution = attributeOrders({
     requests: input.requests,
     requestsById: requests.byId,
@@ -31,22 +36,35 @@ export function check(input: CheckInput): Verdict {
     records: input.orders,
     recordsByNumber: records.byNumber,
   });
-  const lost = findLost({
+  const open = findOpenOrders({
     requests: input.requests,
     ordersByRequest: attribution.ordersByRequest,
     tracked: attribution.tracked,
     replayed: stream.orders,
     recordsByNumber: records.byNumber,
     drained: input.drained,
+    stillFinishing: input.stillFinishing ?? false,
   });
   const notifications = checkNotifications(input.notifications, stream.orders);
+  const deadLetters = checkDeadLetters(input.deadLetters, input.stream);
+  const silent = checkSilent(input.silent);
 
   // A kind of finding that several passes make lists them in pass order: the report keeps the
   // first 50 of each kind, so the order decides which ones a reader sees.
   const duplicated = [...stream.duplicated, ...records.duplicated, ...attribution.duplicated];
   const invalid = [...stream.invalid, ...records.invalid];
+  const lost = [...attribution.lost, ...open.lost];
   const { unexpected } = attribution;
   const { not4xx } = requests;
+  // Issue 13: each of these fails the verdict on its own.
+  const unexplained = {
+    unfinished: open.unfinished,
+    serverErrors: requests.serverErrors,
+    deadLettered: deadLetters.deadLettered,
+    poisonUnhandled: deadLetters.poisonUnhandled,
+    subscribersSilent: silent.subscribersSilent,
+    orderInstancesSilent: silent.orderInstancesSilent,
+  };
 
   const valid =
     input.drained &&
@@ -56,7 +74,8 @@ export function check(input: CheckInput): Verdict {
     unexpected.length === 0 &&
     notifications.missing.length === 0 &&
     notifications.duplicated.length === 0 &&
-    not4xx.length === 0;
+    not4xx.length === 0 &&
+    Object.values(unexplained).every((list) => list.length === 0);
 
   return {
     valid,
@@ -67,6 +86,7 @@ export function check(input: CheckInput): Verdict {
     notifications,
     rejections: { total: requests.invalidRequests, not4xx },
     indeterminate: attribution.indeterminate,
+    ...unexplained,
     counts: {
       requested: input.requests.length,
       accepted: requests.accepted,

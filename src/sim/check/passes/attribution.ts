@@ -3,7 +3,8 @@
  * record) is traced to the request ids it carries and judged against those requests: made by a
  * valid request that was sent and not refused, it is one the system owes an ending (tracked);
  * otherwise it should not exist (unexpected). A request that made two orders is a duplicate, and a
- * 201 must name an order of its own that the stream carried.
+ * 201 must name an order of its own that the stream carried: a 201 naming another request's order
+ * leaves its own request without the order it was promised, so that request's order is lost.
  */
 import type { Finding, OrderRecord, RequestRecord } from "../checker-types.js";
 import { historyOf, type OrderState, type ReplayedOrders } from "./order-state.js";
@@ -26,6 +27,8 @@ export interface Attribution {
   tracked: Set<string>;
   duplicated: Finding[];
   unexpected: Finding[];
+  /** 201s that named another request's order: the request that got it has lost its own. */
+  lost: Finding[];
   /** Requests with status 0 whose order was nonetheless created (Jepsen's :info ops). */
   indeterminate: number;
 }
@@ -49,6 +52,7 @@ export function attributeOrders(x: AttributionInput): Attribution {
   const { replayed, recordsByNumber } = x;
   const duplicated: Finding[] = [];
   const unexpected: Finding[] = [];
+  const lost: Finding[] = [];
 
   const ordersByRequest = new Map<string, string[]>();
   const link = (requestId: string, number: string): void => {
@@ -98,10 +102,16 @@ export function attributeOrders(x: AttributionInput): Attribution {
     for (const rid of replayed.get(number)?.requestIds ?? []) if (rid !== r.requestId && !others.includes(rid)) others.push(rid);
     for (const rec of recordsByNumber.get(number) ?? []) if (rec.request_id !== r.requestId && !others.includes(rec.request_id)) others.push(rec.request_id);
     if (others.length > 0) {
-      unexpected.push({ orderNumber: number, requestId: r.requestId, reason: `a 201 answer to request ${r.requestId} named order ${number}, which request ${others.join(", ")} made` });
+      const st = replayed.get(number);
+      lost.push({
+        orderNumber: number,
+        requestId: r.requestId,
+        reason: `a 201 answer to request ${r.requestId} named order ${number}, which request ${others.join(", ")} made: request ${r.requestId} was never given an order of its own`,
+        ...(st ? { history: historyOf(st) } : {}),
+      });
     }
     tracked.add(number);
   }
 
-  return { ordersByRequest, tracked, duplicated, unexpected, indeterminate };
+  return { ordersByRequest, tracked, duplicated, unexpected, lost, indeterminate };
 }

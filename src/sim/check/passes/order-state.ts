@@ -48,3 +48,13 @@ export function historyOf(st: OrderState): string[] {
   st.historyCache ??= st.events.map((e) => (e.kind === "payment_failed" || e.to === null ? e.kind : e.to));
   return st.historyCache;
 }
+
+/**
+ * Whether two statuses lie on one path through the state machine (either can still lead to the
+ * other): a record behind or ahead of the stream on the same path may yet catch up, while a
+ * record at cancelled for an order the stream has paid disagrees for good.
+ */
+export function onOnePath(a: OrderStatus, b: OrderStatus): boolean {
+  if (a === b || a === "received" || b === "received") return true;
+  return a !== "cancelled" && b !== "cancelled";
+}

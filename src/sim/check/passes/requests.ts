@@ -1,7 +1,8 @@
 /**
  * The requests pass: what the load generator asked for and heard back. It counts the answers,
  * groups the requests by request id (a retried request shares its id) for the attribution pass,
- * and finds the deliberately invalid requests that were not refused with a 4xx.
+ * finds the deliberately invalid requests that were not refused with a 4xx, and the valid
+ * requests the order service failed (a 5xx: an answer, unlike status 0, so not "unknown").
  */
 import type { Finding, RequestRecord } from "../checker-types.js";
 
@@ -16,6 +17,8 @@ export interface RequestsPass {
   invalidRequests: number;
   /** Deliberately invalid requests that did not get a 4xx. */
   not4xx: Finding[];
+  /** Valid requests answered with a 5xx. */
+  serverErrors: Finding[];
 }
 
 export function isAccepted(status: number): boolean {
@@ -24,6 +27,10 @@ export function isAccepted(status: number): boolean {
 
 export function is4xx(status: number): boolean {
   return status >= 400 && status <= 499;
+}
+
+export function is5xx(status: number): boolean {
+  return status >= 500 && status <= 599;
 }
 
 function describeStatus(status: number): string {
@@ -35,6 +42,7 @@ function describeStatus(status: number): string {
 export function checkRequests(requests: readonly RequestRecord[]): RequestsPass {
   const byId = new Map<string, RequestRecord[]>();
   const not4xx: Finding[] = [];
+  const serverErrors: Finding[] = [];
   let accepted = 0;
   let rejected = 0;
   let invalidRequests = 0;
@@ -44,6 +52,9 @@ export function checkRequests(requests: readonly RequestRecord[]): RequestsPass 
     else byId.set(r.requestId, [r]);
     if (isAccepted(r.status)) accepted++;
     if (is4xx(r.status)) rejected++;
+    if (r.intendedValid && is5xx(r.status)) {
+      serverErrors.push({ requestId: r.requestId, reason: `valid request was answered ${r.status}` });
+    }
     if (!r.intendedValid) {
       invalidRequests++;
       if (!is4xx(r.status)) {
@@ -55,5 +66,5 @@ export function checkRequests(requests: readonly RequestRecord[]): RequestsPass 
       }
     }
   }
-  return { byId, accepted, rejected, invalidRequests, not4xx };
+  return { byId, accepted, rejected, invalidRequests, not4xx, serverErrors };
 }
