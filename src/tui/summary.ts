@@ -24,7 +24,17 @@ const VERDICT_COUNTS = [
   ["notificationsMissing", "notifications missing"],
   ["notificationsDuplicated", "notifications duplicated"],
   ["rejectedNot4xx", "rejected without a 4xx"],
+  // Issue 13: what a run may not leave unexplained (named only when there are some).
+  ["unfinished", "unfinished"],
+  ["serverErrors", "server errors"],
+  ["deadLettered", "dead-lettered"],
+  ["poisonUnhandled", "poison unhandled"],
+  ["subscribersSilent", "subscribers silent"],
+  ["orderInstancesSilent", "order instances silent"],
 ] as const;
+
+/** Example order numbers a kind of finding lists (enough to look a few up, few enough to read). */
+const EXAMPLES = 10;
 
 const formatCount = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(2));
 const UNIT_FORMATS: Record<ThresholdUnit, (value: number) => string> = { count: formatCount, ms: formatMs, ratio: formatPercent, "orders/s": formatRate };
@@ -127,10 +137,13 @@ export function formatSummary(report: RunReport, options: SummaryOptions = {}): 
     lines.push(paint("findings", "strong"));
     for (const [kind, list] of kinds) {
       for (const f of list.slice(0, perKind)) {
-        const who = f.orderNumber ?? f.requestId ?? f.subscriber ?? "";
+        const who = whoOf(f);
         lines.push(`  ${paint(fit(kind, 12), "bad")} ${who ? `${who}: ` : ""}${f.reason}`);
       }
-      if (list.length > perKind) lines.push(paint(`  ${fit("", 12)} … ${list.length - perKind} more`, "dim"));
+      const counted = (report.verdict as unknown as Record<string, unknown>)[kind];
+      const total = typeof counted === "number" ? Math.max(counted, list.length) : list.length;
+      const shown = Math.min(perKind, list.length);
+      if (total > shown) for (const l of exampleLines(list, total - shown)) lines.push(paint(l, "dim"));
     }
   }
 
@@ -151,6 +164,30 @@ export function formatSummary(report: RunReport, options: SummaryOptions = {}): 
   );
   lines.push(paint(rule, "dim"));
   return lines.join("\n");
+}
+
+type Finding = RunReport["verdict"]["findings"][string][number];
+
+function whoOf(f: Finding): string {
+  return f.orderNumber ?? f.requestId ?? f.subscriber ?? f.instance ?? f.consumer ?? "";
+}
+
+/** "… N more", then up to ten example order numbers (or request ids) of the kind, wrapped under 90 columns. */
+function exampleLines(list: readonly Finding[], more: number): string[] {
+  const examples = [...new Set(list.map(whoOf).filter((w) => w !== ""))].slice(0, EXAMPLES);
+  const indent = `  ${fit("", 12)} `;
+  const lines = [`${indent}… ${more} more${examples.length > 0 ? "; e.g." : ""}`];
+  let line = indent;
+  for (const [i, who] of examples.entries()) {
+    const piece = `${who}${i < examples.length - 1 ? "," : ""}`;
+    if (line.length > indent.length && line.length + 1 + piece.length > 88) {
+      lines.push(line);
+      line = indent;
+    }
+    line += line.length > indent.length ? ` ${piece}` : piece;
+  }
+  if (line.length > indent.length) lines.push(line);
+  return lines;
 }
 
 /** How a fault's aftermath went, in one line: throughput back, backlog drained, what the checker found. */

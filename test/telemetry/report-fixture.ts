@@ -15,6 +15,12 @@ export function verdictOf(lost: Verdict["lost"] = []): Verdict {
     notifications: { missing: [], duplicated: [] },
     rejections: { total: 1, not4xx: [] },
     indeterminate: 0,
+    unfinished: [],
+    serverErrors: [],
+    deadLettered: [],
+    poisonUnhandled: [],
+    subscribersSilent: [],
+    orderInstancesSilent: [],
     counts: { requested: 4, accepted: 3, rejected: 1, completed: 2, cancelled: 1, inFlight: 0, events: 12, poison: 0 },
   };
 }

@@ -93,4 +93,13 @@ describe("buildReport", () => {
     const r = buildReport(smallRun({ answers: [] }));
     expect(r.thresholds.find((t) => t.name === "errorRate")).toEqual({ name: "errorRate", limit: 0.5, actual: 0, passed: true });
   });
+
+  it("counts each of issue 13's findings in the verdict and keeps their first findings", () => {
+    const unfinished = Array.from({ length: 60 }, (_, i) => ({ orderNumber: `ORD_${i}`, reason: "the stream leaves it at paid (still on its way when the drain timed out)" }));
+    const verdict = { ...verdictOf(), valid: false, unfinished, deadLettered: [{ orderNumber: "ORD_7", consumer: "order_order-1", streamSeq: 9, reason: "dead-lettered" }] };
+    const v = buildReport(smallRun({ verdict })).verdict;
+    expect(v).toMatchObject({ valid: false, unfinished: 60, serverErrors: 0, deadLettered: 1, poisonUnhandled: 0, subscribersSilent: 0, orderInstancesSilent: 0 });
+    expect(v.findings["unfinished"]).toHaveLength(50);
+    expect(v.findings["deadLettered"]).toEqual(verdict.deadLettered);
+  });
 });

@@ -60,6 +60,27 @@ describe("formatSummary", () => {
     expect(line(text, "thresholds")).toBe("thresholds  0 passed, 1 missed");
   });
 
+  test("names issue 13's findings on the verdict line and lists up to ten example order numbers each", () => {
+    const unfinished = Array.from({ length: 12 }, (_, i) => ({ orderNumber: `ORD_20261123_${String(i + 1).padStart(3, "0")}`, reason: "the stream leaves it at paid (still on its way when the drain timed out)" }));
+    const bad: RunReport = {
+      ...REPORT,
+      verdict: { ...REPORT.verdict, valid: false, unfinished: 5864, deadLettered: 48, serverErrors: 2, drained: false, findings: { unfinished, deadLettered: [{ orderNumber: "ORD_20261123_200", consumer: "order_order-1", reason: "order_order-1 dead-lettered ORDERS seq 9" }] } },
+      passed: false,
+      exitCode: 1,
+    };
+    const text = formatSummary(bad);
+    expect(line(text, "verdict")).toBe(
+      "verdict     INVALID  lost 0, duplicated 0, invalid 0, unexpected 0; unfinished 5864, server errors 2, dead-lettered 48, not drained",
+    );
+    expect(text).toMatch(/unfinished\s+ORD_20261123_001: the stream leaves it at paid/);
+    expect(text).toContain("… 5861 more; e.g.");
+    const examples = text.split("\n").filter((l) => /^\s+ORD_20261123_0\d\d,?( |$)/.test(l)).join(" ");
+    expect(examples.match(/ORD_\d+_\d+/g)).toEqual(unfinished.slice(0, 10).map((f) => f.orderNumber));
+    expect(text).toContain("… 47 more; e.g.");
+    // The example lines stay under 90 columns (the verdict line and finding reasons run on, as before).
+    for (const l of text.split("\n").filter((x) => /^\s+(… |ORD_)/.test(x))) expect([...l].length).toBeLessThanOrEqual(90);
+  });
+
   test("passing run, no thresholds, no faults", () => {
     const ok: RunReport = { ...REPORT, thresholds: [], faults: [], passed: true, exitCode: 0 };
     const text = formatSummary(ok);

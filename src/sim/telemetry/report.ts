@@ -58,6 +58,12 @@ export function verdictSection(v: Verdict, drained: boolean): RunReport["verdict
     notificationsMissing: v.notifications.missing.length,
     notificationsDuplicated: v.notifications.duplicated.length,
     rejectedNot4xx: v.rejections.not4xx.length,
+    unfinished: v.unfinished.length,
+    serverErrors: v.serverErrors.length,
+    deadLettered: v.deadLettered.length,
+    poisonUnhandled: v.poisonUnhandled.length,
+    subscribersSilent: v.subscribersSilent.length,
+    orderInstancesSilent: v.orderInstancesSilent.length,
     drained,
     findings: {
       lost: keep(v.lost),
@@ -67,6 +73,12 @@ export function verdictSection(v: Verdict, drained: boolean): RunReport["verdict
       notificationsMissing: keep(v.notifications.missing),
       notificationsDuplicated: keep(v.notifications.duplicated),
       rejectedNot4xx: keep(v.rejections.not4xx),
+      unfinished: keep(v.unfinished),
+      serverErrors: keep(v.serverErrors),
+      deadLettered: keep(v.deadLettered),
+      poisonUnhandled: keep(v.poisonUnhandled),
+      subscribersSilent: keep(v.subscribersSilent),
+      orderInstancesSilent: keep(v.orderInstancesSilent),
     },
   };
 }

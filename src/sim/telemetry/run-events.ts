@@ -210,6 +210,9 @@ export interface FindingSummary {
   orderNumber?: string;
   requestId?: string;
   subscriber?: string;
+  consumer?: string;
+  streamSeq?: number;
+  instance?: string;
   reason: string;
   history?: string[];
 }
@@ -235,6 +238,19 @@ export interface RunReport {
     notificationsMissing: number;
     notificationsDuplicated: number;
     rejectedNot4xx: number;
+    // Issue 13: what a run may not leave unexplained.
+    /** Orders still on their way when the drain timed out (slow, not lost). */
+    unfinished: number;
+    /** Valid requests answered with a 5xx. */
+    serverErrors: number;
+    /** Dead letters the run did not cause. */
+    deadLettered: number;
+    /** Poison nobody injected, or injected poison not dead-lettered exactly once per consumer. */
+    poisonUnhandled: number;
+    /** Notification subscribers that did not say what they announced. */
+    subscribersSilent: number;
+    /** Order instances that did not say what they hold. */
+    orderInstancesSilent: number;
     drained: boolean;
     findings: Record<string, FindingSummary[]>;
   };
