@@ -5,8 +5,9 @@ import { isWorkerOnline, STREAMS } from "../services/shared/contracts.js";
 import { connectNats, type NatsConnection, type NatsOptions } from "../services/shared/nats.js";
 import { arrivalsFor, plannedCount, targetRateAt } from "./load/arrivals.js";
 import { Chaos, type FaultRequest } from "./faults/chaos.js";
-import { check, type RequestRecord, type StreamRecord } from "./check/checker.js";
-import { collectAccounts } from "./check/collect.js";
+import { check, type DeadLetterRecord, type RequestRecord, type StreamRecord } from "./check/checker.js";
+import { collectAccounts, collectConsumers, deadLetterRecord } from "./check/collect.js";
+import { drain, lastStretchMs, type DrainOutcome } from "./telemetry/drain.js";
 import { decodeDeadLetter, decodeTapped, StreamTap } from "./telemetry/event-tap.js";
 import { serveHarnessControl, writeCurrentRun } from "./harness-control.js";
 import type { InstanceInfo } from "./system/launcher.js";
@@ -63,6 +64,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   private chaos: Chaos | null = null;
   private timeline: TimelineFile | null = null;
   private deadLetters = 0;
+  /** Every dead letter of the run, for the checker (it must be explained by an injected poison message). */
+  private readonly deadLetterRecords: DeadLetterRecord[] = [];
   private readonly deadLetterSamples: NonNullable<RunReport["deadLetterSamples"]> = [];
   private finishing = false;
   private lastPhase = -1;
@@ -174,7 +177,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
 
     const tickTimer = setInterval(() => void this.tick(queues, workers), this.options.tickMs ?? 1_000);
     cleanups.push(() => clearInterval(tickTimer));
-    const chaosLoop = this.scheduleChaos();
+    const chaosLoop = this.chaos.schedule(s.chaos);
     let loadFinished = false;
     const loadDone = runner.start().finally(() => (loadFinished = true));
     // The scenario may run on after its last arrival (a quiet tail): wait for both.
@@ -189,26 +192,27 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     this.state = "draining";
     this.log("info", "run", `${this.options.observe ? "stopping" : "load finished"}; draining (up to ${Math.round(s.drainTimeoutMs / 1000)} s)`);
     await this.chaos.endAll();
-    const drainStart = Date.now();
-    let drained = false;
-    while (Date.now() - drainStart < s.drainTimeoutMs) {
-      await queues.poll();
-      await ordersTap.checkProgress();
-      if (this.ledger.inFlight === 0 && queues.idle() && ordersTap.caughtUp) {
-        drained = true;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const drainMs = Date.now() - drainStart;
+    const drainOutcome = await drain({
+      timeoutMs: s.drainTimeoutMs,
+      stretchMs: lastStretchMs(s),
+      poll: async () => {
+        await queues.poll();
+        await ordersTap.checkProgress();
+      },
+      quiet: () => this.ledger.inFlight === 0 && queues.idle() && ordersTap.caughtUp,
+      finished: () => this.ledger.finished,
+      pause: () => new Promise((r) => setTimeout(r, 100)),
+    });
+    const { drained, ms: drainMs } = drainOutcome;
     // The workers' records (their state and counts in the report) catch up a moment after the last order.
     const settleUntil = Date.now() + 2_000;
     while (drained && !workers.idle() && Date.now() < settleUntil) await new Promise((r) => setTimeout(r, 50));
-    this.log(drained ? "info" : "warn", "run", drained ? `drained in ${drainMs} ms` : `not drained after ${drainMs} ms: ${this.ledger.inFlight} orders still in flight`);
+    this.log(drained ? "info" : "warn", "run", drained ? `drained in ${drainMs} ms` : `not drained after ${drainMs} ms: ${this.ledger.inFlight} orders still in flight${drainOutcome.stillFinishing ? ", still finishing" : ", none finished lately"}`);
 
     this.state = "checking";
     await this.tick(queues, workers);
-    const report = await this.check(session, mode, runner.results(), workers, drained, drainMs, startedAt);
+    await dlqTap.catchUp(5_000); // every dead letter is judged: have them all
+    const report = await this.check(session, mode, runner.results(), workers, drainOutcome, startedAt);
     writeFileSync(join(session.runDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
     this.state = "done";
     this.write("done", report);
@@ -217,14 +221,18 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   }
 
   /** Collects each service's own account, checks it, and has the report built. */
-  private async check(session: Session, mode: RunMode, outcomes: RequestOutcome[], workers: WorkerWatch, drained: boolean, drainMs: number, startedAt: number): Promise<RunReport> {
+  private async check(session: Session, mode: RunMode, outcomes: RequestOutcome[], workers: WorkerWatch, drainOutcome: DrainOutcome, startedAt: number): Promise<RunReport> {
     const s = this.scenario;
+    const { drained, ms: drainMs, stillFinishing } = drainOutcome;
     // Each service's own account, asked over NATS (the same in both modes).
-    const { orders, notifications } = await collectAccounts(this.nc!, session.launcher.list(), (message) => this.log("error", "run", message));
+    const instances = session.launcher.list();
+    const { orders, notifications, silent } = await collectAccounts(this.nc!, instances, (message) => this.log("error", "run", message));
+    const consumers = await collectConsumers(this.nc!, instances).catch((err: Error) => (this.log("error", "run", `could not list the consumers: ${err.message}`), []));
     const requests: RequestRecord[] = outcomes.map((o) => ({ requestId: o.requestId, intendedValid: o.valid, status: o.status, ...(o.orderNumber ? { orderNumber: o.orderNumber } : {}) }));
     // Orders others placed (observe mode) are checked as if our own 201s had made them.
     for (const a of this.ledger.adopted) requests.push({ requestId: a.requestId, intendedValid: true, status: 201, orderNumber: a.orderNumber });
-    const verdict = check({ requests, stream: this.stream, orders, notifications, drained });
+    const deadLetters = { letters: this.deadLetterRecords, injected: this.chaos!.injected, consumers };
+    const verdict = check({ requests, stream: this.stream, orders, notifications, drained, stillFinishing, deadLetters, silent });
 
     return buildReport({
       scenario: s,
@@ -306,6 +314,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   private onDeadLetter(data: string): void {
     this.deadLetters++;
     const letter = decodeDeadLetter(data);
+    this.deadLetterRecords.push(letter ? deadLetterRecord(letter) : { consumer: "?", subject: "?", streamSeq: 0, reason: "unreadable dead letter" });
     if (letter && this.deadLetterSamples.length < 50) {
       this.deadLetterSamples.push({ consumer: letter.consumer, subject: letter.subject, reason: letter.reason, at: letter.at });
     }
@@ -337,28 +346,6 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
 
   private write(type: string, data: unknown): void {
     this.timeline?.write(type, data);
-  }
-
-  private scheduleChaos(): { stop(): Promise<void> } {
-    const steps = [...this.scenario.chaos];
-    const started: Array<Promise<unknown>> = [];
-    let running = true;
-    const loop = (async () => {
-      while (running && steps.length > 0) {
-        while (steps.length > 0 && steps[0].at <= this.now()) {
-          const step = steps.shift()!;
-          started.push(this.chaos!.inject({ kind: step.kind, target: step.target, forMs: step.forMs, restartAfterMs: step.restartAfterMs, params: step.params }, "scenario"));
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-    return {
-      async stop() {
-        running = false;
-        await loop;
-        await Promise.allSettled(started);
-      },
-    };
   }
 
   private async tick(queues: QueueWatch, workers: WorkerWatch): Promise<void> {

@@ -1,7 +1,8 @@
+import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { OrderStatus } from "../../services/shared/contracts.js";
+import { CONSUMERS, ORDER_TYPES, STREAMS, subjects, type DeadLetter, type OrderStatus } from "../../services/shared/contracts.js";
 import { ask } from "../system/control-client.js";
-import type { OrderRecord } from "./checker.js";
+import type { ConsumerRecord, DeadLetterRecord, OrderRecord, SilentInstance } from "./checker.js";
 
 /** Every order an order-service instance holds, paged over its control subject. */
 export async function collectOrders(nc: NatsConnection, instance: string): Promise<OrderRecord[]> {
@@ -27,25 +28,69 @@ export async function collectNotifications(nc: NatsConnection, instance: string)
   }
 }
 
+type Instance = { id: string; service: string; instance: string };
+
 /**
  * What every order-service instance holds and every notification subscriber announced, for the
- * checker. An instance that cannot answer is reported through `complain` (its orders then show
- * up as lost: the checker cannot vouch for what it was not told).
+ * checker. An instance that cannot answer is reported through `complain` and named in `silent`
+ * (the checker makes that a finding; a silent order instance's orders also show up as lost: the
+ * checker cannot vouch for what it was not told).
  */
 export async function collectAccounts(
   nc: NatsConnection,
-  instances: ReadonlyArray<{ id: string; service: string; instance: string }>,
+  instances: readonly Instance[],
   complain: (message: string) => void,
-): Promise<{ orders: OrderRecord[]; notifications: Record<string, Array<[string, string]>> }> {
+): Promise<{ orders: OrderRecord[]; notifications: Record<string, Array<[string, string]>>; silent: SilentInstance[] }> {
   const orders: OrderRecord[] = [];
   const notifications: Record<string, Array<[string, string]>> = {};
+  const silent: SilentInstance[] = [];
   for (const i of instances) {
+    if (i.service !== "order" && i.service !== "notification") continue;
     try {
       if (i.service === "order") orders.push(...(await collectOrders(nc, i.instance)));
-      else if (i.service === "notification") notifications[i.instance] = await collectNotifications(nc, i.instance);
+      else notifications[i.instance] = await collectNotifications(nc, i.instance);
     } catch (err) {
-      complain(`could not collect what ${i.id} holds: ${(err as Error).message}`);
+      const error = (err as Error).message;
+      complain(`could not collect what ${i.id} holds: ${error}`);
+      silent.push({ service: i.service, instance: i.instance, error });
     }
   }
-  return { orders, notifications };
+  return { orders, notifications, silent };
+}
+
+/**
+ * The durable consumers of ORDERS that belong to this run's instances, with their filters as the
+ * broker holds them: who is delivered an injected poison message and must dead-letter it. A
+ * shared broker may hold other durables (another run's, a stale one); they are left out.
+ */
+export async function collectConsumers(nc: NatsConnection, instances: readonly Instance[]): Promise<ConsumerRecord[]> {
+  const ours = new Map<string, string | undefined>(); // durable name -> the origin it keeps to
+  for (const i of instances) {
+    if (i.service === "payment") ours.set(CONSUMERS.payment, undefined);
+    else if (i.service === "order") ours.set(CONSUMERS.order(i.instance), i.instance);
+    else if (i.service === "tracking") ours.set(CONSUMERS.tracking(i.instance), undefined);
+    else if (i.service === "notification") ours.set(CONSUMERS.notification(i.instance), undefined);
+    else if (i.service === "kitchen") for (const t of ORDER_TYPES) ours.set(CONSUMERS.kitchen(t), undefined); // the worker's types are its own business
+  }
+  const jsm = await jetstreamManager(nc);
+  const out: ConsumerRecord[] = [];
+  for (const info of await jsm.consumers.list(STREAMS.orders).next()) {
+    const name = info.config.durable_name;
+    if (!name || !ours.has(name)) continue;
+    const origin = ours.get(name);
+    out.push({ name, filter: info.config.filter_subject ?? subjects.allOrderEvents, ...(origin !== undefined ? { origin } : {}) });
+  }
+  return out;
+}
+
+/** A dead letter as the checker takes it: who gave up on which ORDERS message, and the order it was about. */
+export function deadLetterRecord(letter: DeadLetter): DeadLetterRecord {
+  let orderNumber: string | undefined;
+  try {
+    const payload = JSON.parse(letter.payload) as { order_number?: unknown };
+    if (typeof payload?.order_number === "string") orderNumber = payload.order_number;
+  } catch {
+    // poison: no order to name
+  }
+  return { consumer: letter.consumer, subject: letter.subject, streamSeq: letter.stream_seq, reason: letter.reason, ...(orderNumber !== undefined ? { orderNumber } : {}) };
 }

@@ -2,13 +2,14 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { STREAMS } from "../../services/shared/contracts.js";
 import { errorMessage } from "../../services/shared/errors.js";
 import { formatDuration } from "../scenario/duration.js";
+import type { ChaosStep } from "../scenario/chaos-steps.js";
 import { faultKindRow, isFaultKind, type FaultKind, type FaultKindRow } from "../scenario/fault-kinds.js";
 import { isBrokerTarget, resolveTarget } from "../scenario/fault-targets.js";
 import type { LocalBroker } from "../system/broker.js";
 import type { LocalCluster } from "../system/cluster.js";
 import type { Launcher } from "../system/launcher.js";
 import type { FaultRecord, FaultSource, RunMode } from "../telemetry/run-events.js";
-import { FAULT_ACTIONS, FaultRefusedError, type FaultEnding, type FaultRequest } from "./fault-actions.js";
+import { FAULT_ACTIONS, FaultRefusedError, type FaultEnding, type FaultRequest, type InjectedMessage } from "./fault-actions.js";
 import type { InstanceProxies } from "./instance-proxies.js";
 
 export { FaultRefusedError, type FaultRequest } from "./fault-actions.js";
@@ -34,6 +35,8 @@ export interface ChaosEnv {
  */
 export class Chaos {
   readonly records: FaultRecord[] = [];
+  /** What the faults published on ORDERS (poison), in order: the run expects each to be dead-lettered. */
+  readonly injected: InjectedMessage[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly endings = new Map<string, () => Promise<void>>();
   private counter = 0;
@@ -89,6 +92,29 @@ export class Chaos {
     return record;
   }
 
+  /** Inject each step of a scenario's chaos timeline when the load clock reaches it, until stopped. */
+  schedule(timeline: readonly ChaosStep[]): { stop(): Promise<void> } {
+    const steps = [...timeline];
+    const started: Array<Promise<unknown>> = [];
+    let running = true;
+    const loop = (async () => {
+      while (running && steps.length > 0) {
+        while (steps.length > 0 && steps[0].at <= this.env.now()) {
+          const step = steps.shift()!;
+          started.push(this.inject({ kind: step.kind, target: step.target, forMs: step.forMs, restartAfterMs: step.restartAfterMs, params: step.params }, "scenario"));
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    return {
+      async stop() {
+        running = false;
+        await loop;
+        await Promise.allSettled(started);
+      },
+    };
+  }
+
   /** End every open fault now (restart what is down, resume what is paused). */
   async endAll(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
@@ -113,7 +139,7 @@ export class Chaos {
       const { act, reason } = row.inProcess;
       if (ids.some((id) => !launcher.handle<{ pause?: unknown }>(id)?.pause)) throw new FaultRefusedError(`${act} ${f.target} needs its own process: run with --mode processes (${reason})`);
     }
-    return FAULT_ACTIONS[f.kind as FaultKind].instances({ launcher, nc: this.env.nc, proxies: this.env.proxies, faultNumber }, f, ids);
+    return FAULT_ACTIONS[f.kind as FaultKind].instances({ launcher, nc: this.env.nc, proxies: this.env.proxies, faultNumber, published: (m) => void this.injected.push(m) }, f, ids);
   }
 
   /** The node a broker target names: `broker` (one server), `broker/leader` (the ORDERS stream leader), `broker/<n>`. */

@@ -37,6 +37,15 @@ export interface FaultContext {
   proxies: InstanceProxies | null;
   /** The fault's number in the run (keeps the ids of the messages it publishes its own). */
   faultNumber: number;
+  /** A message the fault put on ORDERS (poison), once the stream has stored it: the checker expects its dead letters. */
+  published(message: InjectedMessage): void;
+}
+
+/** A message a fault published on ORDERS: its msgID, its stream sequence and subject. */
+export interface InjectedMessage {
+  id: string;
+  seq: number;
+  subject: string;
 }
 
 export interface FaultAction {
@@ -124,12 +133,15 @@ export const FAULT_ACTIONS: Record<FaultKind, FaultAction> = {
     },
   },
   poison: {
-    async instances({ nc, faultNumber }, f) {
+    async instances({ nc, faultNumber, published }, f) {
       const count = Number(f.params?.count ?? injectDefault("poison", "count"));
       const js = jetstream(nc);
+      // origin "poison": no order service owns it; every other consumer must dead-letter it.
+      const subject = subjects.orderEvent("placed", "takeout", "poison");
       for (let i = 0; i < count; i++) {
-        // origin "poison": no order service owns it; every other consumer must dead-letter it.
-        await js.publish(subjects.orderEvent("placed", "takeout", "poison"), `{"poison": ${i}, not json`, { msgID: `poison-${faultNumber}-${i}` });
+        const id = `poison-${faultNumber}-${i}`;
+        const ack = await js.publish(subject, `{"poison": ${i}, not json`, { msgID: id });
+        published({ id, seq: ack.seq, subject });
       }
       return null;
     },

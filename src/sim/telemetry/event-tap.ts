@@ -68,6 +68,14 @@ export class StreamTap {
     if (stalled) this.messages?.stop();
   }
 
+  /** Wait until every message the stream holds now has been seen, or `timeoutMs` passed (the broker away). */
+  async catchUp(timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    await this.checkProgress(); // learns how far the stream is (asked once: asking restarts a tap that has not moved)
+    while (!this.caughtUp && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    return this.caughtUp;
+  }
+
   private async run(): Promise<void> {
     const { nc, stream } = this.options;
     const js = jetstream(nc);

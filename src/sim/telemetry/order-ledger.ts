@@ -72,6 +72,11 @@ export class OrderLedger {
     return this.open;
   }
 
+  /** Orders of this run completed or cancelled so far (never goes down: what a drain watches for progress). */
+  get finished(): number {
+    return this.orders.size - this.open;
+  }
+
   get known(): number {
     return this.orders.size;
   }
