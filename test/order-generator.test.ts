@@ -154,6 +154,46 @@ describe("invalid requests", () => {
   });
 });
 
+describe("a planned run (issue 13: every validation rule in every run with invalid requests)", () => {
+  const planned = (seed: number, orders: OrderMix, n: number) => new OrderGenerator({ seed, orders }, { planned: n }).take(n);
+
+  it("sends every invalid kind at least once, even when the share would round to one request", () => {
+    const rs = planned(1, mix({ invalid: 0.02 }), 50);
+    const invalid = rs.filter((r) => !r.valid);
+    expect(invalid).toHaveLength(INVALID_KINDS.length);
+    expect(new Set(invalid.map((r) => r.invalidKind))).toEqual(new Set(INVALID_KINDS));
+  });
+
+  it("sends exactly the share asked for, rounded, when that covers every kind, spread over the run", () => {
+    for (const seed of [1, 2, 3]) {
+      const rs = planned(seed, mix({ invalid: 0.1 }), 2000);
+      const invalid = rs.filter((r) => !r.valid);
+      expect(invalid).toHaveLength(200);
+      expect(new Set(invalid.map((r) => r.invalidKind))).toEqual(new Set(INVALID_KINDS));
+      // Spread out, not bunched at one end: some in each half.
+      expect(invalid.filter((r) => r.seq <= 1000).length).toBeGreaterThan(0);
+      expect(invalid.filter((r) => r.seq > 1000).length).toBeGreaterThan(0);
+    }
+  });
+
+  it("is deterministic for a seed, and past the plan goes on drawing at the share", () => {
+    const orders = mix({ invalid: 0.05 });
+    expect(JSON.stringify(planned(42, orders, 500))).toBe(JSON.stringify(planned(42, orders, 500)));
+    const gen = new OrderGenerator({ seed: 42, orders }, { planned: 100 });
+    gen.take(100);
+    expect(gen.take(10).map((r) => r.seq)).toEqual(Array.from({ length: 10 }, (_, i) => 101 + i));
+  });
+
+  it("sends no invalid request at a share of 0, planned or not", () => {
+    expect(planned(11, mix(), 500).every((r) => r.valid)).toBe(true);
+  });
+
+  it("sends every kind in an unplanned stream as soon as it has sent 19 invalid requests", () => {
+    const invalid = take(5, mix({ invalid: 0.2 }), 2000).filter((r) => !r.valid);
+    expect(new Set(invalid.slice(0, INVALID_KINDS.length).map((r) => r.invalidKind))).toEqual(new Set(INVALID_KINDS));
+  });
+});
+
 describe("oversizedRequest", () => {
   it("is valid JSON past the 64 KiB limit and expects 413", () => {
     const r = oversizedRequest(5);

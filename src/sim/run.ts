@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isWorkerOnline, STREAMS } from "../services/shared/contracts.js";
 import { connectNats, type NatsConnection, type NatsOptions } from "../services/shared/nats.js";
-import { arrivalsFor, plannedCount, targetRateAt } from "./load/arrivals.js";
+import { arrivalCount, arrivalsFor, plannedCount, targetRateAt } from "./load/arrivals.js";
 import { Chaos, type FaultRequest } from "./faults/chaos.js";
 import { check, type DeadLetterRecord, type RequestRecord, type StreamRecord } from "./check/checker.js";
 import { collectAccounts, collectConsumers, deadLetterRecord } from "./check/collect.js";
@@ -141,7 +141,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     cleanups.push(() => workers.stop());
     const queues = await QueueWatch.create(nc);
 
-    const generator = new OrderGenerator(s);
+    // Told the exact count, the generator sends every invalid kind and an exact invalid share.
+    const generator = new OrderGenerator(s, { planned: arrivalCount(s) });
     const startedAt = Date.now();
     const runner = new LoadRunner({
       targets: () => launcher.urls("order"),

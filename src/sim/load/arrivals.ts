@@ -92,3 +92,10 @@ export function* arrivals(phases: readonly PhaseShape[], rng: Rng): Generator<nu
 export function arrivalsFor(scenario: Pick<Scenario, "seed" | "load">): Generator<number, void, undefined> {
   return arrivals(scenario.load, Rng.derive(scenario.seed, "arrivals"));
 }
+
+/** How many requests the scenario's arrival schedule holds, exactly (poisson phases drawn from the seed, as the run will). */
+export function arrivalCount(scenario: Pick<Scenario, "seed" | "load">): number {
+  let n = 0;
+  for (const _ of arrivalsFor(scenario)) n++;
+  return n;
+}

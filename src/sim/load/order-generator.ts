@@ -2,6 +2,12 @@
  * Deterministic order requests: the same seed gives the same bodies, byte for byte. Valid bodies
  * follow src/services/order/validation.ts exactly; invalid ones each break exactly one rule and
  * say which field the 400 (or 415) must name, so the harness can check the rejection.
+ *
+ * Every validation rule is exercised in every run that asks for invalid requests at all: until
+ * each invalid kind has been sent once, an invalid request takes one of the kinds not sent yet.
+ * Told how many requests the run will send (`planned`), the generator also makes the invalid
+ * ones an exact count, spread at random over the run: the share asked for, rounded, or one of
+ * each kind when that is more (a run of 50 requests at 2% sends 19 invalid, not 1).
  */
 import { ORDER_TYPES, type OrderItem, type OrderType } from "../../services/shared/contracts.js";
 import { MENU } from "../../services/order/menu.js";
@@ -94,8 +100,18 @@ export function oversizedRequest(seq: number): PlannedRequest {
   };
 }
 
+export interface GeneratorOptions {
+  /** How many requests the run will send (its arrival schedule's count). */
+  planned?: number;
+}
+
 export class OrderGenerator {
   private seq = 0;
+  /** Invalid kinds not sent yet, in the table's order. */
+  private readonly unsent: InvalidKind[] = [...INVALID_KINDS];
+  /** With `planned`: invalid requests still to send among the planned ones. */
+  private invalidLeft: number | null = null;
+  private readonly planned: number | null;
   private readonly seed: number;
   private readonly orders: Scenario["orders"];
   /** Decides valid vs invalid and which rule to break. */
@@ -103,9 +119,14 @@ export class OrderGenerator {
   /** Draws the contents of the bodies. */
   private readonly draw: Rng;
 
-  constructor(scenario: Pick<Scenario, "seed" | "orders">) {
+  constructor(scenario: Pick<Scenario, "seed" | "orders">, options: GeneratorOptions = {}) {
     this.seed = scenario.seed;
     this.orders = scenario.orders;
+    this.planned = options.planned ?? null;
+    if (this.planned !== null && scenario.orders.invalid > 0) {
+      const asked = Math.round(this.planned * scenario.orders.invalid);
+      this.invalidLeft = Math.min(this.planned, Math.max(asked, INVALID_KINDS.length));
+    }
     if (!ORDER_TYPES.some((t) => scenario.orders.types[t] > 0)) throw new RangeError("OrderGenerator: no order type has a weight above 0");
     const { min, max } = scenario.orders.items;
     if (!(Number.isInteger(min) && Number.isInteger(max) && 1 <= min && min <= max && max <= 20)) throw new RangeError(`OrderGenerator: items must satisfy 1 <= min <= max <= 20, got ${min}..${max}`);
@@ -116,13 +137,41 @@ export class OrderGenerator {
   next(): PlannedRequest {
     const seq = ++this.seq;
     const requestId = `req-${this.seed}-${seq}`;
-    const invalid = this.orders.invalid > 0 && this.mix.next() < this.orders.invalid;
-    if (!invalid) {
+    if (!this.isInvalid(seq)) {
       const type = this.draw.weighted(this.orders.types);
       return { seq, requestId, valid: true, expectedStatus: 201, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(this.validBody(type)), orderType: type };
     }
-    const kind = this.mix.pick(INVALID_KINDS);
+    const kind = this.invalidKind();
     return { seq, requestId, valid: false, invalidKind: kind, ...this.invalid(kind) };
+  }
+
+  /**
+   * Whether request `seq` is invalid. Among the planned requests: selection sampling (Knuth's
+   * algorithm S), so exactly `invalidLeft` of them are, each position equally likely; past them
+   * (or unplanned) each request independently with the share's probability.
+   */
+  private isInvalid(seq: number): boolean {
+    if (this.orders.invalid <= 0) return false;
+    if (this.invalidLeft === null || this.planned === null || seq > this.planned) return this.mix.next() < this.orders.invalid;
+    const positionsLeft = this.planned - seq + 1;
+    const invalid = this.mix.next() * positionsLeft < this.invalidLeft;
+    if (invalid) this.invalidLeft--;
+    return invalid;
+  }
+
+  /**
+   * The rule the next invalid request breaks: a kind not sent yet while there are some (with a
+   * plan, with the chance that keeps the rest spread out and still sends each in time), then any.
+   */
+  private invalidKind(): InvalidKind {
+    if (this.unsent.length === 0) return this.mix.pick(INVALID_KINDS);
+    // invalidLeft has already counted this request off; the kinds still to send fit in what is left.
+    const left = this.invalidLeft === null ? null : this.invalidLeft + 1;
+    const fromUnsent = left === null || this.mix.next() * left < this.unsent.length;
+    const kind = this.mix.pick(fromUnsent ? this.unsent : INVALID_KINDS);
+    const i = this.unsent.indexOf(kind);
+    if (i >= 0) this.unsent.splice(i, 1);
+    return kind;
   }
 
   /** The next `n` requests. */
