@@ -15,6 +15,11 @@ export function verdictOf(lost: Verdict["lost"] = []): Verdict {
     notifications: { missing: [], duplicated: [] },
     rejections: { total: 1, not4xx: [] },
     indeterminate: 0,
+    readModels: { stale: [], wrong: [] },
+    printed: { missing: [], duplicated: [], wrong: [] },
+    payments: { chargedTwice: [], chargedUnknown: [], chargeWrong: [], refundUnmatched: [] },
+    payloadsWrong: [],
+    collected: { readModelOrders: 0, printedLines: 0, ledgerEntries: 0, requestBodies: 0 },
     counts: { requested: 4, accepted: 3, rejected: 1, completed: 2, cancelled: 1, inFlight: 0, events: 12, poison: 0 },
   };
 }
