@@ -1,12 +1,13 @@
 import { EventEmitter } from "node:events";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isWorkerOnline, STREAMS } from "../services/shared/contracts.js";
+import { isWorkerOnline, ORDER_TYPES, STREAMS } from "../services/shared/contracts.js";
 import { connectNats, type NatsConnection, type NatsOptions } from "../services/shared/nats.js";
 import { arrivalsFor, plannedCount, targetRateAt } from "./load/arrivals.js";
 import { Chaos, type FaultRequest } from "./faults/chaos.js";
-import { check, type RequestRecord, type StreamRecord } from "./check/checker.js";
+import type { RequestRecord, StreamRecord } from "./check/checker.js";
 import { collectAccounts } from "./check/collect.js";
+import { checkOnceSettled, collectEvidence } from "./check/collect-evidence.js";
 import { decodeDeadLetter, decodeTapped, StreamTap } from "./telemetry/event-tap.js";
 import { serveHarnessControl, writeCurrentRun } from "./harness-control.js";
 import type { InstanceInfo } from "./system/launcher.js";
@@ -221,10 +222,13 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     const s = this.scenario;
     // Each service's own account, asked over NATS (the same in both modes).
     const { orders, notifications } = await collectAccounts(this.nc!, session.launcher.list(), (message) => this.log("error", "run", message));
-    const requests: RequestRecord[] = outcomes.map((o) => ({ requestId: o.requestId, intendedValid: o.valid, status: o.status, ...(o.orderNumber ? { orderNumber: o.orderNumber } : {}) }));
+    // Read models, printed lines, payment ledgers: what else the services say, checked against the stream too.
+    const evidence = await collectEvidence(this.nc!, session.launcher.list(), session.runDir, (message) => this.log("error", "run", message));
+    const requests: RequestRecord[] = outcomes.map((o) => ({ requestId: o.requestId, intendedValid: o.valid, status: o.status, ...(o.orderNumber ? { orderNumber: o.orderNumber } : {}), ...(o.body ? { body: o.body } : {}) }));
     // Orders others placed (observe mode) are checked as if our own 201s had made them.
     for (const a of this.ledger.adopted) requests.push({ requestId: a.requestId, intendedValid: true, status: 201, orderNumber: a.orderNumber });
-    const verdict = check({ requests, stream: this.stream, orders, notifications, drained });
+    const roster = s.roster.kitchen.map((w) => ({ name: w.name, types: w.orderTypes?.length ? w.orderTypes : ORDER_TYPES }));
+    const verdict = await checkOnceSettled(this.nc!, session.launcher.list(), { requests, stream: this.stream, orders, notifications, drained, ...evidence, roster });
 
     return buildReport({
       scenario: s,
