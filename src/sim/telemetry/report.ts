@@ -58,6 +58,8 @@ export function verdictSection(v: Verdict, drained: boolean): RunReport["verdict
     notificationsMissing: v.notifications.missing.length,
     notificationsDuplicated: v.notifications.duplicated.length,
     rejectedNot4xx: v.rejections.not4xx.length,
+    ...moreCounts(v),
+    collected: v.collected,
     drained,
     findings: {
       lost: keep(v.lost),
@@ -67,8 +69,30 @@ export function verdictSection(v: Verdict, drained: boolean): RunReport["verdict
       notificationsMissing: keep(v.notifications.missing),
       notificationsDuplicated: keep(v.notifications.duplicated),
       rejectedNot4xx: keep(v.rejections.not4xx),
+      ...Object.fromEntries(Object.entries(moreFindings(v)).map(([k, list]) => [k, keep(list)])),
     },
   };
+}
+
+/** The read-model, printed-line, ledger and payload findings under their report names. */
+function moreFindings(v: Verdict) {
+  return {
+    readModelsStale: v.readModels.stale,
+    readModelsWrong: v.readModels.wrong,
+    printedMissing: v.printed.missing,
+    printedDuplicated: v.printed.duplicated,
+    printedWrong: v.printed.wrong,
+    chargedTwice: v.payments.chargedTwice,
+    chargedUnknown: v.payments.chargedUnknown,
+    chargeWrong: v.payments.chargeWrong,
+    refundUnmatched: v.payments.refundUnmatched,
+    payloadsWrong: v.payloadsWrong,
+  };
+}
+
+function moreCounts(v: Verdict): { [K in keyof ReturnType<typeof moreFindings>]: number } {
+  const f = moreFindings(v);
+  return Object.fromEntries(Object.entries(f).map(([k, list]) => [k, list.length])) as { [K in keyof typeof f]: number };
 }
 
 export function round(n: number, digits: number): number {
