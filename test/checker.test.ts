@@ -636,7 +636,7 @@ describe("check: scale", () => {
     const stream: StreamRecord[] = [];
     const records: OrderRecord[] = [];
     const notifications: Record<string, Array<[string, string]>> = { "notification-1": [], "notification-2": [] };
-    const header = { order_type: "delivery" as const, priority: 5, origin: "order-1" };
+    const header = { order_type: "delivery" as const, priority: 1, origin: "order-1" };
     let seq = 0;
     // Interleave orders the way a busy stream does: placements of many orders, then their progress.
     const numbers: string[] = [];
@@ -670,6 +670,7 @@ describe("check: scale", () => {
     expect(v.invalid).toEqual([]);
     expect(v.unexpected).toEqual([]);
     expect(v.notifications).toEqual({ missing: [], duplicated: [] });
+    expect(v.payloadsWrong).toEqual([]);
     expect(v.rejections.total).toBe(1000);
     expect(v.counts).toEqual({
       requested: 101_000,

@@ -1,12 +1,13 @@
 import { EventEmitter } from "node:events";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isWorkerOnline, STREAMS } from "../services/shared/contracts.js";
+import { isWorkerOnline, ORDER_TYPES, STREAMS } from "../services/shared/contracts.js";
 import { connectNats, type NatsConnection, type NatsOptions } from "../services/shared/nats.js";
 import { arrivalCount, arrivalsFor, plannedCount, targetRateAt } from "./load/arrivals.js";
 import { Chaos, type FaultRequest } from "./faults/chaos.js";
-import { check, type DeadLetterRecord, type RequestRecord, type StreamRecord } from "./check/checker.js";
+import type { DeadLetterRecord, RequestRecord, StreamRecord } from "./check/checker.js";
 import { collectAccounts, collectConsumers, deadLetterRecord } from "./check/collect.js";
+import { checkOnceSettled, collectEvidence } from "./check/collect-evidence.js";
 import { drain, lastStretchMs, type DrainOutcome } from "./telemetry/drain.js";
 import { decodeDeadLetter, decodeTapped, StreamTap } from "./telemetry/event-tap.js";
 import { serveHarnessControl, writeCurrentRun } from "./harness-control.js";
@@ -229,11 +230,14 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     const instances = session.launcher.list();
     const { orders, notifications, silent } = await collectAccounts(this.nc!, instances, (message) => this.log("error", "run", message));
     const consumers = await collectConsumers(this.nc!, instances).catch((err: Error) => (this.log("error", "run", `could not list the consumers: ${err.message}`), []));
-    const requests: RequestRecord[] = outcomes.map((o) => ({ requestId: o.requestId, intendedValid: o.valid, status: o.status, ...(o.orderNumber ? { orderNumber: o.orderNumber } : {}) }));
+    // Read models, printed lines, payment ledgers: what else the services say, checked against the stream too.
+    const evidence = await collectEvidence(this.nc!, instances, session.runDir, (message) => this.log("error", "run", message));
+    const requests: RequestRecord[] = outcomes.map((o) => ({ requestId: o.requestId, intendedValid: o.valid, status: o.status, ...(o.orderNumber ? { orderNumber: o.orderNumber } : {}), ...(o.body ? { body: o.body } : {}) }));
     // Orders others placed (observe mode) are checked as if our own 201s had made them.
     for (const a of this.ledger.adopted) requests.push({ requestId: a.requestId, intendedValid: true, status: 201, orderNumber: a.orderNumber });
     const deadLetters = { letters: this.deadLetterRecords, injected: this.chaos!.injected, consumers };
-    const verdict = check({ requests, stream: this.stream, orders, notifications, drained, stillFinishing, deadLetters, silent });
+    const roster = s.roster.kitchen.map((w) => ({ name: w.name, types: w.orderTypes?.length ? w.orderTypes : ORDER_TYPES }));
+    const verdict = await checkOnceSettled(this.nc!, instances, { requests, stream: this.stream, orders, notifications, drained, stillFinishing, deadLetters, silent, ...evidence, roster });
 
     return buildReport({
       scenario: s,

@@ -31,6 +31,16 @@ const VERDICT_COUNTS = [
   ["poisonUnhandled", "poison unhandled"],
   ["subscribersSilent", "subscribers silent"],
   ["orderInstancesSilent", "order instances silent"],
+  ["readModelsStale", "read models stale"],
+  ["readModelsWrong", "read models wrong"],
+  ["printedMissing", "printed missing"],
+  ["printedDuplicated", "printed twice"],
+  ["printedWrong", "printed wrong"],
+  ["chargedTwice", "charged twice"],
+  ["chargedUnknown", "charged unknown"],
+  ["chargeWrong", "charge wrong"],
+  ["refundUnmatched", "refund unmatched"],
+  ["payloadsWrong", "payloads wrong"],
 ] as const;
 
 /** Example order numbers a kind of finding lists (enough to look a few up, few enough to read). */
@@ -72,6 +82,16 @@ export function verdictLine(report: RunReport, paint: Painter = (s) => s): strin
   return `verdict     ${head}  ${detail}${problems.length > 0 ? `; ${problems.join(", ")}` : ""}`;
 }
 
+/** The read models, printed lines, ledger and payloads: what was compared and what disagreed. */
+function moreChecksLines(v: RunReport["verdict"]): string[] {
+  const c = v.collected;
+  return [
+    `            read models ${c.readModelOrders} orders: stale ${v.readModelsStale}, wrong ${v.readModelsWrong}  payloads wrong ${v.payloadsWrong}`,
+    `            printed ${c.printedLines} lines: missing ${v.printedMissing}, twice ${v.printedDuplicated}, wrong ${v.printedWrong}`,
+    `            ledger ${c.ledgerEntries}: charged twice ${v.chargedTwice}, unknown ${v.chargedUnknown}, wrong ${v.chargeWrong}; refunds unmatched ${v.refundUnmatched}`,
+  ];
+}
+
 export function formatSummary(report: RunReport, options: SummaryOptions = {}): string {
   const paint = makePainter(options.color ?? false);
   const perKind = options.findings ?? 3;
@@ -90,6 +110,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions = {}): 
   lines.push(
     `checks      notifications missing ${report.verdict.notificationsMissing} / duplicated ${report.verdict.notificationsDuplicated}  rejected not 4xx ${report.verdict.rejectedNot4xx}  dead letters ${report.deadLetters}`,
   );
+  lines.push(...moreChecksLines(report.verdict));
   lines.push("");
   lines.push(
     `orders      planned ${o.planned}  sent ${o.sent}  accepted ${o.accepted}  rejected ${o.rejected}  errors ${o.errors}  late ${o.late}${o.placedElsewhere > 0 ? `  placed elsewhere ${o.placedElsewhere}` : ""}`,

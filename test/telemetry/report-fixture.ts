@@ -21,6 +21,11 @@ export function verdictOf(lost: Verdict["lost"] = []): Verdict {
     poisonUnhandled: [],
     subscribersSilent: [],
     orderInstancesSilent: [],
+    readModels: { stale: [], wrong: [] },
+    printed: { missing: [], duplicated: [], wrong: [] },
+    payments: { chargedTwice: [], chargedUnknown: [], chargeWrong: [], refundUnmatched: [] },
+    payloadsWrong: [],
+    collected: { readModelOrders: 0, printedLines: 0, ledgerEntries: 0, requestBodies: 0 },
     counts: { requested: 4, accepted: 3, rejected: 1, completed: 2, cancelled: 1, inFlight: 0, events: 12, poison: 0 },
   };
 }

@@ -9,7 +9,7 @@ import { ServiceLifecycle } from "../shared/service-lifecycle.js";
 
 export interface NotificationServiceOptions extends CommonServiceOptions {
   instance?: string;
-  /** Where notification lines go besides the log (the CLI prints them when the service runs alone). */
+  /** Where notification lines are printed besides the log: stdout when it runs as a process, a file the harness reads in-process. */
   print?: (line: string) => void;
 }
 
@@ -58,6 +58,8 @@ async function startNotificationService(life: ServiceLifecycle, options: Notific
   const byOrder = db.prepare("SELECT to_status FROM notifications WHERE order_number = ? ORDER BY seq");
   const page = db.prepare("SELECT seq, order_number, to_status FROM notifications WHERE seq > ? ORDER BY seq LIMIT ?");
   const count = db.prepare("SELECT COUNT(*) AS n FROM notifications");
+  /** Lines handed to `print` by this incarnation: how long a reader of the output must wait for them. */
+  let printed = 0;
 
   await ensureConsumer(jsm, { durable: CONSUMERS.notification(instance), filter: subjects.allOrderEvents, ordered: true }, topology, log);
   forwardMaxDeliveries(nc, js, CONSUMERS.notification(instance), log); // ends with the connection
@@ -76,7 +78,10 @@ async function startNotificationService(life: ServiceLifecycle, options: Notific
       if (changes === 0) return; // announced before: a redelivery
       const line = notificationLine(event);
       log.info({ action: "notification_sent", order_number: event.order_number, from: event.from, to: event.to, by: event.by }, line);
-      options.print?.(line);
+      if (options.print) {
+        options.print(line);
+        printed++;
+      }
     },
   });
 
@@ -86,7 +91,7 @@ async function startNotificationService(life: ServiceLifecycle, options: Notific
       const rows = page.all(req.after ?? 0, Math.min(req.limit ?? 5000, 20_000)) as Array<{ seq: number; order_number: string; to_status: string }>;
       return { rows: rows.map((r) => [r.order_number, r.to_status]), next: rows.length > 0 ? rows[rows.length - 1].seq : null };
     },
-    stats: () => ({ sent: (count.get() as { n: number }).n }),
+    stats: () => ({ sent: (count.get() as { n: number }).n, printed }),
   });
   log.info({ action: "service_started" }, `Notification subscriber ${instance} started`);
 

@@ -10,6 +10,7 @@ import { ServiceLifecycle } from "../shared/service-lifecycle.js";
 import { ProviderUnavailableError } from "../shared/errors.js";
 import { serveControl } from "../shared/control.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
+import { LEDGER_SCHEMA, PaymentLedger } from "./payment-ledger.js";
 import { PaymentProvider, type ProviderSettings } from "./payment-provider.js";
 
 export interface PaymentServiceOptions extends CommonServiceOptions {
@@ -38,6 +39,7 @@ CREATE TABLE IF NOT EXISTS payments (
   decided_at   TEXT NOT NULL
 ) WITHOUT ROWID; -- one b-tree (the key) instead of a rowid table and an index on it: a page less per commit
 ${OUTBOX_SCHEMA}
+${LEDGER_SCHEMA}
 `;
 
 export const PROVIDER_DEFAULTS: ProviderSettings = { latencyMs: 20, failureRate: 0.05, seed: 1 };
@@ -55,7 +57,8 @@ export async function start(options: PaymentServiceOptions): Promise<PaymentServ
 
 async function startPaymentService(life: ServiceLifecycle, options: PaymentServiceOptions, instance: string): Promise<PaymentService> {
   const { log, js, jsm, nc, db, topology } = life.rt;
-  const provider = new PaymentProvider({ ...PROVIDER_DEFAULTS, ...options.provider });
+  const ledger = new PaymentLedger(db);
+  const provider = new PaymentProvider({ ...PROVIDER_DEFAULTS, ...options.provider }, ledger);
   const breaker = new CircuitBreaker(5, 2_000, (state) =>
     log.warn({ action: "circuit_breaker_changed", state }, `Payment provider circuit is ${state}`),
   );
@@ -130,6 +133,11 @@ async function startPaymentService(life: ServiceLifecycle, options: PaymentServi
       if (outageMs !== undefined) provider.outage(outageMs);
       log.warn({ action: "provider_reconfigured", ...req }, `Payment provider changed: ${JSON.stringify(req)}`);
       return { ...provider.configure(settings), inOutage: provider.inOutage };
+    },
+    /** Page through the provider's ledger: `{after, limit}` -> `{entries: [{seq, kind, payment_id, order_number, amount, at}], next}`. */
+    ledger(req: { after?: number; limit?: number }) {
+      const entries = ledger.page(Number(req.after) || 0, Math.max(1, Math.min(Number(req.limit) || 5000, 5000)));
+      return { entries, next: entries.length > 0 ? entries[entries.length - 1].seq : null };
     },
     stats: () => ({ charged, breaker: breaker.state, outbox_pending: outbox.pending(), in_outage: provider.inOutage, provider: provider.current }),
   });

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { ProviderUnavailableError } from "../shared/errors.js";
+import type { PaymentLedger } from "./payment-ledger.js";
 
 export interface ProviderSettings {
   /** Mean time the provider takes to answer. */
@@ -21,7 +22,11 @@ export type ChargeResult = { approved: true; payment_id: string } | { approved: 
 export class PaymentProvider {
   private outageUntil = 0;
 
-  constructor(private settings: ProviderSettings) {}
+  /** `ledger`: where it books each charge and refund (none: it keeps no books). */
+  constructor(
+    private settings: ProviderSettings,
+    private readonly ledger?: PaymentLedger,
+  ) {}
 
   configure(changes: Partial<ProviderSettings>): ProviderSettings {
     this.settings = { ...this.settings, ...changes };
@@ -41,13 +46,21 @@ export class PaymentProvider {
     return Date.now() < this.outageUntil;
   }
 
+  /** Charge `amount` under `idempotencyKey` (the order number): an approval is booked before it is answered. */
   async charge(idempotencyKey: string, amount: number): Promise<ChargeResult> {
     if (this.settings.latencyMs > 0) await new Promise((r) => setTimeout(r, this.settings.latencyMs));
     if (this.inOutage) throw new ProviderUnavailableError("payment provider unavailable (outage)");
     if (this.unitDraw(idempotencyKey) < this.settings.failureRate) {
       return { approved: false, reason: "card declined" };
     }
-    return { approved: true, payment_id: `pay_${this.hash(idempotencyKey).slice(0, 16)}` };
+    const paymentId = `pay_${this.hash(idempotencyKey).slice(0, 16)}`;
+    this.ledger?.charge(paymentId, idempotencyKey, amount);
+    return { approved: true, payment_id: paymentId };
+  }
+
+  /** Give back what a charge took; booked once per payment id. */
+  refund(paymentId: string, orderNumber: string, amount: number): void {
+    this.ledger?.refund(paymentId, orderNumber, amount);
   }
 
   /** A number in [0, 1) fixed by the key and the seed. */

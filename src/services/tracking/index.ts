@@ -133,6 +133,10 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
   const url = `http://${host}:${port}`;
   const control = serveControl(nc, "tracking", instance, log, {
     stats: () => ({ by_status: model.countsByStatus(), refused: model.refusedCount(), handled: consumer.handled }),
+    /** Page through the read model: `{after, limit}` -> `{orders: [{number, status, history: [[from, to, by]]}]}`, by number. */
+    orders: (req: { after?: string | null; limit?: number }) => ({ orders: model.page(typeof req.after === "string" ? req.after : null, Math.max(1, Math.min(Number(req.limit) || 1000, 2000))) }),
+    /** Each kitchen worker as the read model knows it: name, types, orders cooked. */
+    workers: () => ({ workers: model.workers().map((w) => ({ name: w.name, order_types: w.order_types, orders_cooked: w.orders_cooked })) }),
   });
   log.info({ action: "service_started", url }, `Tracking service listening on ${url}`);
 

@@ -83,6 +83,10 @@ export class ReadModel {
       upsertWorker: db.prepare("INSERT INTO workers (name, record) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET record = excluded.record"),
       workers: db.prepare("SELECT record FROM workers ORDER BY name"),
       counts: db.prepare("SELECT status, COUNT(*) AS n FROM orders GROUP BY status"),
+      page: db.prepare("SELECT number, status FROM orders WHERE number > ? ORDER BY number LIMIT ?"),
+      pageHistory: db.prepare(
+        "SELECT order_number, from_status, status, changed_by FROM history WHERE order_number > ? AND order_number <= ? ORDER BY order_number, id",
+      ),
     };
   }
 
@@ -124,6 +128,19 @@ export class ReadModel {
 
   countsByStatus(): Record<string, number> {
     return Object.fromEntries((this.q.counts.all() as Array<{ status: string; n: number }>).map((r) => [r.status, r.n]));
+  }
+
+  /**
+   * A page of orders after `after` (by number), each with its status and history: what the
+   * checker compares with the stream. Two range queries per page, not one per order.
+   */
+  page(after: string | null, limit: number): Array<{ number: string; status: OrderStatus; history: Array<[OrderStatus | null, OrderStatus, string]> }> {
+    const orders = this.q.page.all(after ?? "", limit) as Array<{ number: string; status: OrderStatus }>;
+    if (orders.length === 0) return [];
+    const byNumber = new Map(orders.map((o) => [o.number, { ...o, history: [] as Array<[OrderStatus | null, OrderStatus, string]> }]));
+    const rows = this.q.pageHistory.all(after ?? "", orders[orders.length - 1].number) as Array<{ order_number: string; from_status: OrderStatus | null; status: OrderStatus; changed_by: string }>;
+    for (const r of rows) byNumber.get(r.order_number)?.history.push([r.from_status, r.status, r.changed_by]);
+    return [...byNumber.values()];
   }
 
   saveWorker(record: WorkerRecord): void {

@@ -1,5 +1,5 @@
 /** What the checker takes (what the run recorded) and what it returns (the verdict). */
-import type { AnyOrderEvent, OrderStatus } from "../../services/shared/contracts.js";
+import type { AnyOrderEvent, OrderStatus, OrderType } from "../../services/shared/contracts.js";
 
 /** One HTTP request the load generator planned. */
 export interface RequestRecord {
@@ -10,6 +10,8 @@ export interface RequestRecord {
   status: number;
   /** From a 201 body. */
   orderNumber?: string;
+  /** The JSON body the request sent (valid requests): what its OrderPlaced must carry. */
+  body?: string;
 }
 
 /** A message on the ORDERS stream, in stream order. */
@@ -48,6 +50,15 @@ export interface CheckInput {
   deadLetters?: DeadLetterInput;
   /** Instances that did not answer the harness's questions (their account is missing from `orders` / `notifications`). */
   silent?: SilentInstance[];
+  // ---- what else the services said, each checked against the stream (absent: not collected) ----
+  /** One input per read model (tracking today; restaurant, customer, reporting can plug in). */
+  readModels?: ReadModelInput[];
+  /** What each notification subscriber printed (its output, not its table), line by line. */
+  printed?: Record<string, PrintedLine[]>;
+  /** Every charge and refund the payment provider recorded, from every payment instance. */
+  ledger?: LedgerEntry[];
+  /** The kitchen roster: the order types each worker handles. */
+  roster?: ReadonlyArray<{ name: string; types: readonly OrderType[] }>;
 }
 
 /** A message a consumer gave up on (a dead letter on the DLQ stream). */
@@ -92,6 +103,36 @@ export interface SilentInstance {
   error: string;
 }
 
+/** One order as a read model holds it: its status and its history of changes. */
+export interface ReadModelOrder {
+  number: string;
+  status: OrderStatus;
+  history: Array<{ from: OrderStatus | null; to: OrderStatus; by: string }>;
+}
+
+/** What one read model instance holds, as it answered its control verbs. */
+export interface ReadModelInput {
+  /** `<service>/<instance>`, e.g. `tracking/tracking-1`. */
+  source: string;
+  orders?: ReadModelOrder[];
+  /** Each kitchen worker's count of orders cooked, as the read model reports it. */
+  workers?: Array<{ name: string; ordersCooked: number }>;
+}
+
+/** One line a subscriber printed: the seed's line, parsed; `line` alone when it could not be read. */
+export type PrintedLine = { orderNumber: string; from: string; to: string; by: string } | { line: string };
+
+/** One entry of the payment provider's ledger. */
+export interface LedgerEntry {
+  /** The payment instance whose provider recorded it. */
+  instance: string;
+  kind: "charge" | "refund";
+  paymentId: string;
+  orderNumber: string;
+  amount: number;
+  at: string;
+}
+
 export interface Finding {
   orderNumber?: string;
   requestId?: string;
@@ -102,6 +143,8 @@ export interface Finding {
   /** For an instance that did not answer: which one. */
   instance?: string;
   reason: string;
+  /** Which read model, ledger or subscriber output a finding is about, e.g. `tracking/tracking-1`. */
+  source?: string;
   /** The order's history on the stream, e.g. ["received","paid","cooking","cooking"]; for notification findings, what the subscriber announced. */
   history?: string[];
 }
@@ -131,6 +174,15 @@ export interface Verdict {
   /** Order-service instances that did not say what they hold (their orders show as lost). */
   orderInstancesSilent: Finding[];
 
+  // ---- read models, printed lines, the payment ledger, payloads ----
+  readModels: { stale: Finding[]; wrong: Finding[] };
+  /** The notifications pass again, on what each subscriber printed; `wrong`: lines that misstate the change or cannot be read. */
+  printed: { missing: Finding[]; duplicated: Finding[]; wrong: Finding[] };
+  payments: { chargedTwice: Finding[]; chargedUnknown: Finding[]; chargeWrong: Finding[]; refundUnmatched: Finding[] };
+  /** Events whose payload disagrees with the request that made the order or with the order itself. */
+  payloadsWrong: Finding[];
+  /** How much of each input there was (0: not collected or empty). */
+  collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number };
   counts: {
     requested: number;
     accepted: number;

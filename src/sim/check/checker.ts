@@ -15,12 +15,16 @@ import { attributeOrders } from "./passes/attribution.js";
 import { checkDeadLetters } from "./passes/dead-letters.js";
 import { findOpenOrders } from "./passes/lost.js";
 import { checkNotifications } from "./passes/notifications.js";
+import { checkPayloads } from "./passes/payloads.js";
+import { checkPayments } from "./passes/payments.js";
+import { checkPrinted } from "./passes/printed.js";
+import { checkReadModels } from "./passes/read-models.js";
 import { checkRecords } from "./passes/records.js";
 import { checkRequests } from "./passes/requests.js";
 import { checkSilent } from "./passes/silent.js";
 import { replayStream } from "./passes/stream-replay.js";
 
-export type { CheckInput, ConsumerRecord, DeadLetterRecord, Finding, InjectedPoison, OrderRecord, RequestRecord, SilentInstance, StreamRecord, Verdict } from "./checker-types.js";
+export type { CheckInput, ConsumerRecord, DeadLetterRecord, Finding, InjectedPoison, LedgerEntry, OrderRecord, PrintedLine, ReadModelInput, RequestRecord, SilentInstance, StreamRecord, Verdict } from "./checker-types.js";
 import type { CheckInput, Verdict } from "./checker-types.js";
 
 export function check(input: CheckInput): Verdict {
@@ -48,6 +52,25 @@ export function check(input: CheckInput): Verdict {
   const notifications = checkNotifications(input.notifications, stream.orders);
   const deadLetters = checkDeadLetters(input.deadLetters, input.stream);
   const silent = checkSilent(input.silent);
+  // What else the services say, each against the stream: read models, printed lines, the ledger, payloads.
+  const fromStart = input.stream.length === 0 || input.stream[0].seq === 1;
+  const readModels = checkReadModels(input.readModels ?? [], stream.orders, fromStart);
+  const printed = checkPrinted(input.printed ?? {}, stream.orders);
+  // No ledger (not collected) says nothing; an empty one says nothing was charged.
+  const payments = input.ledger ? checkPayments(input.ledger, stream.orders) : checkPayments([], new Map());
+  const payloadsWrong = checkPayloads({ requestsById: requests.byId, replayed: stream.orders, roster: input.roster });
+  const moreFindings = [
+    readModels.stale,
+    readModels.wrong,
+    printed.missing,
+    printed.duplicated,
+    printed.wrong,
+    payments.chargedTwice,
+    payments.chargedUnknown,
+    payments.chargeWrong,
+    payments.refundUnmatched,
+    payloadsWrong,
+  ].reduce((n, list) => n + list.length, 0);
 
   // A kind of finding that several passes make lists them in pass order: the report keeps the
   // first 50 of each kind, so the order decides which ones a reader sees.
@@ -75,7 +98,8 @@ export function check(input: CheckInput): Verdict {
     notifications.missing.length === 0 &&
     notifications.duplicated.length === 0 &&
     not4xx.length === 0 &&
-    Object.values(unexplained).every((list) => list.length === 0);
+    Object.values(unexplained).every((list) => list.length === 0) &&
+    moreFindings === 0;
 
   return {
     valid,
@@ -87,6 +111,16 @@ export function check(input: CheckInput): Verdict {
     rejections: { total: requests.invalidRequests, not4xx },
     indeterminate: attribution.indeterminate,
     ...unexplained,
+    readModels: { stale: readModels.stale, wrong: readModels.wrong },
+    printed: { missing: printed.missing, duplicated: printed.duplicated, wrong: printed.wrong },
+    payments,
+    payloadsWrong,
+    collected: {
+      readModelOrders: readModels.orders,
+      printedLines: printed.lines,
+      ledgerEntries: input.ledger?.length ?? 0,
+      requestBodies: input.requests.reduce((n, r) => n + (r.body !== undefined ? 1 : 0), 0),
+    },
     counts: {
       requested: input.requests.length,
       accepted: requests.accepted,

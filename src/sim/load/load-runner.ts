@@ -13,6 +13,8 @@ export interface RequestOutcome {
   /** HTTP status; 0 when no answer came (refused, reset, timed out); -1 when never sent. */
   status: number;
   orderNumber?: string;
+  /** What a valid request sent (its JSON body): the checker compares its OrderPlaced with it. */
+  body?: string;
   /** From the scheduled time (not the send time): a stalled system shows up here. */
   latencyMs: number;
   error?: string;
@@ -143,6 +145,7 @@ export class LoadRunner {
         status,
         latencyMs: this.now() - scheduledMs,
         ...(orderNumber ? { orderNumber } : {}),
+        ...(planned.valid ? { body: planned.body } : {}),
         ...(error ? { error } : {}),
       };
       this.outcomes.push(outcome);

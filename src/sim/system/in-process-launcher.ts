@@ -5,7 +5,8 @@ import { start as startKitchen } from "../../services/kitchen/index.js";
 import { start as startTracking } from "../../services/tracking/index.js";
 import { start as startNotification } from "../../services/notification/index.js";
 import { Launcher, type InstanceHandle, type InstanceSpec } from "./launcher.js";
-import { instanceFiles } from "./settings.js";
+import { printToFile } from "./printed-output.js";
+import { instanceFiles, outputFile } from "./settings.js";
 
 /**
  * Runs every instance inside this process. Each still has its own NATS connection and SQLite
@@ -36,7 +37,8 @@ export class InProcessLauncher extends Launcher {
       case "tracking":
         return startTracking({ ...common, instance: spec.instance, port: spec.port, timeScale: s.timeScale });
       case "notification":
-        return startNotification({ ...common, instance: spec.instance });
+        // What it prints goes to the file a process's stdout would go to: the checker reads it.
+        return startNotification({ ...common, instance: spec.instance, print: printToFile(outputFile(s.runDir, spec.service, spec.instance)) });
     }
   }
 }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { appendFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COOK_TIME_MS, subjects } from "../../services/shared/contracts.js";
@@ -10,7 +10,7 @@ import { freePort } from "./broker.js";
 import { formatDuration } from "../scenario/duration.js";
 import { Launcher, type InstanceHandle, type InstanceSpec, type NatsRoute } from "./launcher.js";
 import { forget, reapOnExit } from "./reaper.js";
-import { instanceFiles, type SystemSettings } from "./settings.js";
+import { instanceFiles, outputFile, type SystemSettings } from "./settings.js";
 
 export interface ProcessSupervisorOptions {
   /** The `pizzeria` CLI to run (default: dist/cli.js, found with `locateCli()`). */
@@ -105,6 +105,15 @@ export function serviceArgs(spec: InstanceSpec, nats: NatsOptions, settings: Sys
       break;
   }
   return args;
+}
+
+/** A child's stdout, appended to its output file as it comes (the checker reads what the subscribers printed). */
+function keepOutput(file: string, chunk: Buffer): void {
+  try {
+    appendFileSync(file, chunk);
+  } catch {
+    // A run directory that cannot take it: the checker finds the lines missing.
+  }
 }
 
 /** The last `limit` bytes of a stream of output. */
@@ -211,7 +220,11 @@ export class ProcessSupervisor extends Launcher {
     const pid = child.pid;
     const stdout = new Tail(TAIL_BYTES);
     const stderr = new Tail(TAIL_BYTES);
-    child.stdout!.on("data", (c: Buffer) => stdout.push(c));
+    const printed = outputFile(this.settings.runDir, spec.service, spec.instance);
+    child.stdout!.on("data", (c: Buffer) => {
+      stdout.push(c);
+      keepOutput(printed, c);
+    });
     child.stderr!.on("data", (c: Buffer) => stderr.push(c));
     if (pid !== undefined) reapOnExit(pid);
     child.unref();

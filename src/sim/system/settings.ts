@@ -23,3 +23,12 @@ export function instanceFiles(runDir: string, service: string, instance: string)
     logFile: join(runDir, "logs", `${service}-${instance}.log`),
   };
 }
+
+/**
+ * What an instance printed (its stdout as a process; in-process, the lines a notification
+ * subscriber prints), beside its log: `logs/<service>-<instance>.out`. The checker reads the
+ * subscribers' files: what they announced, not what their tables say they did.
+ */
+export function outputFile(runDir: string, service: string, instance: string): string {
+  return join(runDir, "logs", `${service}-${instance}.out`);
+}

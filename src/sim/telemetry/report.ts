@@ -64,6 +64,8 @@ export function verdictSection(v: Verdict, drained: boolean): RunReport["verdict
     poisonUnhandled: v.poisonUnhandled.length,
     subscribersSilent: v.subscribersSilent.length,
     orderInstancesSilent: v.orderInstancesSilent.length,
+    ...moreCounts(v),
+    collected: v.collected,
     drained,
     findings: {
       lost: keep(v.lost),
@@ -79,8 +81,30 @@ export function verdictSection(v: Verdict, drained: boolean): RunReport["verdict
       poisonUnhandled: keep(v.poisonUnhandled),
       subscribersSilent: keep(v.subscribersSilent),
       orderInstancesSilent: keep(v.orderInstancesSilent),
+      ...Object.fromEntries(Object.entries(moreFindings(v)).map(([k, list]) => [k, keep(list)])),
     },
   };
+}
+
+/** The read-model, printed-line, ledger and payload findings under their report names. */
+function moreFindings(v: Verdict) {
+  return {
+    readModelsStale: v.readModels.stale,
+    readModelsWrong: v.readModels.wrong,
+    printedMissing: v.printed.missing,
+    printedDuplicated: v.printed.duplicated,
+    printedWrong: v.printed.wrong,
+    chargedTwice: v.payments.chargedTwice,
+    chargedUnknown: v.payments.chargedUnknown,
+    chargeWrong: v.payments.chargeWrong,
+    refundUnmatched: v.payments.refundUnmatched,
+    payloadsWrong: v.payloadsWrong,
+  };
+}
+
+function moreCounts(v: Verdict): { [K in keyof ReturnType<typeof moreFindings>]: number } {
+  const f = moreFindings(v);
+  return Object.fromEntries(Object.entries(f).map(([k, list]) => [k, list.length])) as { [K in keyof typeof f]: number };
 }
 
 export function round(n: number, digits: number): number {

@@ -251,6 +251,19 @@ export interface RunReport {
     subscribersSilent: number;
     /** Order instances that did not say what they hold. */
     orderInstancesSilent: number;
+    // What else the services said (read models, printed lines, the payment ledger, payloads).
+    readModelsStale: number;
+    readModelsWrong: number;
+    printedMissing: number;
+    printedDuplicated: number;
+    printedWrong: number;
+    chargedTwice: number;
+    chargedUnknown: number;
+    chargeWrong: number;
+    refundUnmatched: number;
+    payloadsWrong: number;
+    /** How much of each was collected: read-model orders, printed lines, ledger entries, request bodies. */
+    collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number };
     drained: boolean;
     findings: Record<string, FindingSummary[]>;
   };
