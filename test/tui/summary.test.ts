@@ -16,7 +16,10 @@ describe("formatSummary", () => {
     const up = formatSummary({ ...REPORT, orders: { ...REPORT.orders, planned: 0, sent: 0, accepted: 0, rejected: 0, placedElsewhere: 3 } });
     expect(line(up, "orders")).toBe("orders      planned 0  sent 0  accepted 0  rejected 0  errors 0  late 0  placed elsewhere 3");
     expect(line(text, "throughput")).toBe("throughput  accepted 3.5/s  completed 3.4/s");
-    expect(line(text, "  accept")).toMatch(/accept\s+69\s+4ms\s+30ms\s+320ms\s+410ms/);
+    // accept counts every answer (the 69 accepted and the 1 rejected); accept 201 the 201s alone.
+    expect(line(text, "  accept ")).toMatch(/^  accept\s+70\s+4ms\s+30ms\s+320ms\s+410ms/);
+    expect(line(text, "  accept 201")).toMatch(/accept 201\s+69\s+4ms\s+30ms\s+320ms\s+410ms/);
+    expect(line(text, "  to failure")).toBeUndefined();
     expect(line(text, "  end-to-end")).toMatch(/end-to-end\s+68\s+1\.10s\s+1\.90s\s+2\.30s\s+2\.80s/);
     expect(text).toMatch(/chef_mario\s+all\s+40\s+12\.0s\s+49%\s+idle/);
     expect(text).toMatch(/10\.0s\s+kill kitchen\/chef_mario\s+scenario 4\.00s, 3 in flight/);
