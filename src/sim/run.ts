@@ -142,10 +142,12 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     const generator = new OrderGenerator(s);
     const startedAt = Date.now();
     const runner = new LoadRunner({
-      targets: () => launcher.urls("order"),
+      // A frozen order service still gets its share: the stall then shows in the latency figures.
+      targets: () => launcher.urls("order", { paused: true }),
       arrivals: arrivalsFor(s),
       next: () => generator.next(),
       startedAt,
+      timeoutMs: s.requestTimeoutMs,
       onSent: (planned, due, sentMs, late) => {
         this.ledger.planned(planned.requestId, due);
         this.metrics.sent(sentMs, late);
