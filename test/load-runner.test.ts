@@ -1,3 +1,4 @@
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { LoadRunner, type RequestOutcome } from "../src/sim/load/load-runner.js";
@@ -61,5 +62,69 @@ describe("LoadRunner on kept-alive sockets", () => {
     // The retry went out on a new connection, with the same Idempotency-Key.
     expect(target.requests).toEqual(["req-1-1", "req-1-2"]);
     expect(target.connections()).toBe(2);
+  });
+});
+
+// Each outcome is classified as it comes, by status or by what the socket said, with its latency
+// from the scheduled time whatever it was: against real sockets that refuse, reset, hang, or answer.
+describe("LoadRunner outcomes by cause", () => {
+  const servers: Array<Server | HttpServer> = [];
+  const sockets = new Set<Socket>();
+  afterEach(async () => {
+    // A server's close waits for its connections: the hanging one's would never end by itself.
+    for (const socket of sockets) socket.destroy();
+    await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
+  });
+
+  const listen = (s: Server | HttpServer): Promise<string> => {
+    servers.push(s);
+    s.on("connection", (socket: Socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+    });
+    return new Promise((resolve) => s.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(s.address() as { port: number }).port}`)));
+  };
+
+  async function outcomeAt(target: string | null, valid = true, timeoutMs?: number): Promise<RequestOutcome> {
+    const outcomes: RequestOutcome[] = [];
+    const next = (): PlannedRequest => ({ seq: 1, requestId: "req-1", valid, expectedStatus: valid ? 201 : 400, contentType: "application/json", body: "{}" });
+    const runner = new LoadRunner({ targets: () => (target ? [target] : []), arrivals: [0][Symbol.iterator](), next, startedAt: Date.now(), timeoutMs, onOutcome: (o) => outcomes.push(o) });
+    await runner.start();
+    expect(outcomes).toHaveLength(1);
+    return outcomes[0];
+  }
+
+  it("refused, reset, timed out, no service: no answer, each by its cause", async () => {
+    const closed = createServer();
+    const closedUrl = await listen(closed);
+    servers.pop();
+    await new Promise<void>((r) => closed.close(() => r()));
+    expect(await outcomeAt(closedUrl)).toMatchObject({ status: 0, cause: "refused" });
+
+    const resetting = createServer((socket) => socket.once("data", () => socket.resetAndDestroy()));
+    expect(await outcomeAt(await listen(resetting))).toMatchObject({ status: 0, cause: "reset" });
+
+    const hanging = createServer((socket) => socket.on("error", () => undefined));
+    const hung = await outcomeAt(await listen(hanging), true, 150);
+    expect(hung).toMatchObject({ status: 0, cause: "timedOut", error: "timed out" });
+    // Measured from the scheduled time: at least the timeout it waited.
+    expect(hung.latencyMs).toBeGreaterThanOrEqual(150);
+
+    expect(await outcomeAt(null)).toMatchObject({ status: 0, cause: "noService", error: "no order service is up" });
+  });
+
+  it("answers: a 503 keeps its Retry-After, a 4xx is an error only for a valid request, a 201 none", async () => {
+    const answering = createHttpServer((req, res) => {
+      req.resume();
+      const status = statusFor.shift()!;
+      res.writeHead(status, status === 503 ? { "retry-after": "1" } : {}).end(status === 201 ? '{"order_number":"ORD_20261123_001"}' : "{}");
+    });
+    const statusFor = [503, 409, 409, 201, 500];
+    const url = await listen(answering);
+    expect(await outcomeAt(url)).toMatchObject({ status: 503, cause: "status503", retryAfter: "1" });
+    expect(await outcomeAt(url)).toMatchObject({ status: 409, cause: "status4xx" });
+    expect((await outcomeAt(url, false)).cause).toBeNull();
+    expect(await outcomeAt(url)).toMatchObject({ status: 201, cause: null, orderNumber: "ORD_20261123_001" });
+    expect(await outcomeAt(url)).toMatchObject({ status: 500, cause: "status5xx" });
   });
 });

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { recoveryOf } from "../src/sim/telemetry/recovery.js";
 import type { FaultRecord, SecondSample } from "../src/sim/telemetry/run-events.js";
+import { emptyCauseCounts } from "../src/sim/load/error-causes.js";
 
 const second = (t: number, completed: number): SecondSample => ({
   t, placed: 10, paid: 10, cooking: 10, ready: completed, completed, cancelled: 0,
-  sent: 10, accepted: 10, rejected: 0, errors: 0, late: 0, acceptP99: 1, endToEndP99: 1,
+  sent: 10, accepted: 10, rejected: 0, errors: 0, late: 0, errorCauses: emptyCauseCounts(), acceptP99: 1, accept201P99: 1, failedMax: null, endToEndP99: 1,
 });
 
 const fault = (startedAtMs: number, endedAtMs: number, inFlightAtStart: number): FaultRecord => ({

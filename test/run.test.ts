@@ -28,7 +28,12 @@ describe("pizzeria run", () => {
     expect(report.orders.accepted + report.orders.rejected).toBe(50);
     expect(report.orders.rejected).toBeGreaterThan(0); // the scenario's deliberately invalid share
     expect(report.orders.completed + report.orders.cancelled).toBe(report.orders.accepted);
-    expect(report.latency.accept.count).toBe(report.orders.accepted);
+    // Every request was answered (201 or its 4xx): the all-answers accept latency counts all 50,
+    // the 201-only one the accepted, and no request failed.
+    expect(report.errors).toMatchObject({ count: 0 });
+    expect(report.latency.accept.count).toBe(50);
+    expect(report.latency.accept201.count).toBe(report.orders.accepted);
+    expect(report.latency.failed.count).toBe(0);
     expect(report.latency.endToEnd.count).toBe(report.orders.completed);
     expect(report.throughput.perSecond.length).toBeGreaterThanOrEqual(6);
     expect(report.workers.map((w) => w.name).sort()).toEqual(["chef_anna", "chef_luigi", "chef_mario"]);

@@ -433,3 +433,12 @@ describe("describeScenario (pizzeria check)", () => {
     expect(text).toContain("planned orders: 50");
   });
 });
+
+describe("parseScenario: requestTimeout", () => {
+  it("reads how long a request may wait for an answer, and leaves the load runner's default when absent", () => {
+    expect(parseScenario(withExtra("requestTimeout: 2s\n"), "x.yaml").requestTimeoutMs).toBe(2_000);
+    expect(parseScenario(MINIMAL, "x.yaml").requestTimeoutMs).toBeUndefined();
+    const e = errorOf(withExtra("requestTimeout: 0ms\n"));
+    expect(e.path).toBe("requestTimeout");
+  });
+});

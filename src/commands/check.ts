@@ -45,7 +45,7 @@ export function describeScenario(s: Scenario): string {
   const out: string[] = [];
   out.push(`scenario ${s.name} (${s.file})`);
   if (s.description) out.push(`  ${s.description.trim().replace(/\s*\n\s*/g, " ")}`);
-  out.push(`  seed ${s.seed}, mode ${s.mode}, broker ${s.cluster > 1 ? `a ${s.cluster}-node cluster (streams R${Math.min(3, s.cluster)})` : "one server"}, duration ${formatDuration(s.durationMs)}, drain timeout ${formatDuration(s.drainTimeoutMs)}`);
+  out.push(`  seed ${s.seed}, mode ${s.mode}, broker ${s.cluster > 1 ? `a ${s.cluster}-node cluster (streams R${Math.min(3, s.cluster)})` : "one server"}, duration ${formatDuration(s.durationMs)}, drain timeout ${formatDuration(s.drainTimeoutMs)}${s.requestTimeoutMs !== undefined ? `, request timeout ${formatDuration(s.requestTimeoutMs)}` : ""}`);
   const cook = s.cookTimeMs !== undefined ? `fixed cook time ${formatDuration(s.cookTimeMs)}` : `time scale ${num(s.timeScale)} (cook ${ORDER_TYPES.map((t) => formatDuration(COOK_TIME_MS[t] / s.timeScale)).join("/")})`;
   out.push(`  ${cook}, heartbeat ${formatDuration(s.heartbeatIntervalMs)}`);
 

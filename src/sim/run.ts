@@ -13,6 +13,7 @@ import { decodeDeadLetter, decodeTapped, StreamTap } from "./telemetry/event-tap
 import { serveHarnessControl, writeCurrentRun } from "./harness-control.js";
 import type { InstanceInfo } from "./system/launcher.js";
 import { LoadRunner, type RequestOutcome } from "./load/load-runner.js";
+import { causeLabel } from "./load/error-causes.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { QueueWatch, WorkerWatch } from "./telemetry/observers.js";
 import { OrderGenerator } from "./load/order-generator.js";
@@ -146,10 +147,12 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     const generator = new OrderGenerator(s, { planned: arrivalCount(s) });
     const startedAt = Date.now();
     const runner = new LoadRunner({
-      targets: () => launcher.urls("order"),
+      // A frozen order service still gets its share: the stall then shows in the latency figures.
+      targets: () => launcher.urls("order", { paused: true }),
       arrivals: arrivalsFor(s),
       next: () => generator.next(),
       startedAt,
+      timeoutMs: s.requestTimeoutMs,
       onSent: (planned, due, sentMs, late) => {
         this.ledger.planned(planned.requestId, due);
         this.metrics.sent(sentMs, late);
@@ -327,7 +330,9 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   }
 
   private onOutcome(o: RequestOutcome): void {
-    this.metrics.answered(o.sentMs, o.status, o.latencyMs);
+    this.metrics.outcome(o.sentMs, o);
+    // The first failure of each cause is told with what it said; the rest are counted.
+    if (o.cause && this.metrics.requests.errorCauses[o.cause] === 1) this.log("warn", "run", `first request ${causeLabel(o.cause)}: ${o.error ?? `HTTP ${o.status}`} (the rest are counted)`);
     if (o.status === 201 && o.orderNumber) this.ledger.accepted(o.orderNumber, o.requestId, o.sentMs);
   }
 
@@ -373,7 +378,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       state: this.state,
       phaseIndex,
       targetRate: this.state === "running" ? round(targetRateAt(s.load, now), 2) : 0,
-      totals: { ...this.metrics.requests, inFlight: this.ledger.inFlight, stages: { ...this.metrics.stages } },
+      totals: { ...this.metrics.requests, errorCauses: { ...this.metrics.requests.errorCauses }, inFlight: this.ledger.inFlight, stages: { ...this.metrics.stages } },
       lastSecond: this.metrics.sample(second),
       latency,
       queues: queues.latest,

@@ -61,7 +61,8 @@ export function throughputHeight(l: Pick<DashboardLayout, "stageTotals" | "spark
 
 function heights(l: DashboardLayout): { middle: number; total: number } {
   const thr = throughputHeight(l);
-  const lat = l.showLatency ? 3 : 0;
+  // Header, accept (every answer), 201 only, time to failure, end to end.
+  const lat = l.showLatency ? 5 : 0;
   const kit = l.showKitchen ? 1 + Math.max(1, l.workerRows) : 0;
   const que = l.showQueues ? 1 + Math.max(1, l.queueRows) : 0;
   const svc = l.showServices ? 1 + Math.max(1, l.serviceRows) : 0;

@@ -3,6 +3,7 @@
  * time, plus one whenever the run state changes), fault and log lines as they happen, and the
  * summary at `done`. No ANSI unless colour is on, and never with NO_COLOR set.
  */
+import { describeCausesShort } from "../sim/load/error-causes.js";
 import type { FaultRecord, LogEntry, RunReport, RunStart, RunTick } from "../sim/telemetry/run-events.js";
 import { formatBroker, formatMs, formatRate, formatStamp } from "./format.js";
 import type { RunEventSource } from "./run-source.js";
@@ -43,7 +44,7 @@ export function formatTickLine(tick: RunTick, paint: Painter = (t) => t): string
     `sent ${t.sent}`,
     `ok ${t.accepted}`,
     `rej ${t.rejected}`,
-    `err ${t.errors > 0 ? paint(String(t.errors), "bad") : "0"}`,
+    `err ${t.errors > 0 ? paint(`${t.errors}${t.errorCauses ? ` (${describeCausesShort(t.errorCauses)})` : ""}`, "bad") : "0"}`,
     `done ${t.stages.completed}`,
     `inflight ${t.inFlight}`,
     `p99 accept ${acc.count > 0 ? formatMs(acc.p99) : "–"}`,

@@ -4,6 +4,7 @@
  * prints it in <Static>, so it stays after the dashboard is gone) and the non-TTY printer.
  * Lines stay under 90 columns (paths and finding reasons aside).
  */
+import { describeCauses } from "../sim/load/error-causes.js";
 import { thresholdRow, type ThresholdUnit } from "../sim/scenario/thresholds.js";
 import type { LatencySummary, RunReport, ThresholdResult } from "../sim/telemetry/run-events.js";
 import { fit, formatBroker, formatMs, formatOrderTypes, formatPercent, formatRate } from "./format.js";
@@ -69,6 +70,33 @@ function latencyRow(label: string, s: LatencySummary): string {
   return `  ${fit(label, 11)}${fit(String(s.count), 8, "right")}${cell(s.p50)}${cell(s.p95)}${cell(s.p99)}${cell(s.max)}${cell(s.mean)}`;
 }
 
+/**
+ * "101 of 500 requests failed (98 refused, 3 timed out)", or null when none did: said next to the
+ * verdict and the pass, which are about correctness and thresholds and would otherwise read clean.
+ */
+export function failedRequestsNote(report: RunReport, withCauses = true): string | null {
+  const { errors, sent } = report.orders;
+  if (errors === 0) return null;
+  const causes = report.errors ? describeCauses(report.errors.byCause) : "";
+  return `${errors} of ${sent} requests failed${withCauses && causes ? ` (${causes})` : ""}`;
+}
+
+/** `prefix` and the failed-requests note, with its causes when they fit in 90 columns; null when nothing failed. */
+function failedRequestsFitting(report: RunReport, prefix: string): string | null {
+  const full = failedRequestsNote(report);
+  if (full === null) return null;
+  return [...`${prefix}${full}`].length <= 90 ? `${prefix}${full}` : `${prefix}${failedRequestsNote(report, false)}`;
+}
+
+/** The errors by cause, then the Retry-After the 503s carried; none when nothing failed. */
+function errorsLines(report: RunReport): string[] {
+  if (!report.errors || report.errors.count === 0) return [];
+  const retry = Object.entries(report.errors.retryAfter)
+    .map(([value, n]) => (value === "none" ? `${n} without Retry-After` : `Retry-After ${value} s on ${n}`))
+    .join(", ");
+  return [`errors      ${describeCauses(report.errors.byCause)}`, ...(retry ? [`            503s: ${retry}`] : [])];
+}
+
 export function verdictLine(report: RunReport, paint: Painter = (s) => s): string {
   const v = report.verdict;
   const problems = VERDICT_COUNTS.slice(4)
@@ -107,6 +135,8 @@ export function formatSummary(report: RunReport, options: SummaryOptions = {}): 
   lines.push(paint(`run dir ${report.runDir}`, "dim"));
   lines.push("");
   lines.push(verdictLine(report, paint));
+  const failedNote = failedRequestsFitting(report, "            but ");
+  if (failedNote) lines.push(paint(failedNote, "warn"));
   lines.push(
     `checks      notifications missing ${report.verdict.notificationsMissing} / duplicated ${report.verdict.notificationsDuplicated}  rejected not 4xx ${report.verdict.rejectedNot4xx}  dead letters ${report.deadLetters}`,
   );
@@ -116,6 +146,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions = {}): 
     `orders      planned ${o.planned}  sent ${o.sent}  accepted ${o.accepted}  rejected ${o.rejected}  errors ${o.errors}  late ${o.late}${o.placedElsewhere > 0 ? `  placed elsewhere ${o.placedElsewhere}` : ""}`,
   );
   lines.push(`            completed ${o.completed}  cancelled ${o.cancelled}  indeterminate ${o.indeterminate}`);
+  for (const l of errorsLines(report)) lines.push(paint(l, "warn"));
   lines.push(
     `throughput  accepted ${formatRate(report.throughput.acceptedPerSecond)}  completed ${formatRate(report.throughput.completedPerSecond)}`,
   );
@@ -125,7 +156,11 @@ export function formatSummary(report: RunReport, options: SummaryOptions = {}): 
   );
   lines.push("");
   lines.push(paint(`latency     ${fit("count", 8, "right")}${["p50", "p95", "p99", "max", "mean"].map((h) => fit(h, 7, "right")).join("")}`, "strong"));
+  // From the scheduled time: accept to any answer (the headline), accept 201 to 201s only, to
+  // failure for the requests that got none. Older reports have only the first.
   lines.push(latencyRow("accept", report.latency.accept));
+  if (report.latency.accept201) lines.push(latencyRow("accept 201", report.latency.accept201));
+  if (report.latency.failed && report.latency.failed.count > 0) lines.push(latencyRow("to failure", report.latency.failed));
   lines.push(latencyRow("ready", report.latency.ready));
   lines.push(latencyRow("end-to-end", report.latency.endToEnd));
 
@@ -178,11 +213,10 @@ export function formatSummary(report: RunReport, options: SummaryOptions = {}): 
     for (const t of report.thresholds) lines.push(formatThreshold(t, paint));
   }
   lines.push("");
-  lines.push(
-    report.passed
-      ? paint(`PASSED (exit ${report.exitCode})`, "ok")
-      : paint(`FAILED (exit ${report.exitCode})`, "bad"),
-  );
+  const outcome = `${report.passed ? "PASSED" : "FAILED"} (exit ${report.exitCode})`;
+  // The last line says it too (a reader of CI logs sees that one first).
+  const outcomeNote = failedRequestsFitting(report, `${outcome} — ${report.passed ? "but " : ""}`);
+  lines.push(paint(outcome, report.passed ? "ok" : "bad") + (outcomeNote ? paint(outcomeNote.slice(outcome.length), "warn") : ""));
   lines.push(paint(rule, "dim"));
   return lines.join("\n");
 }

@@ -1,6 +1,7 @@
 /** Hand-made inputs of a small finished run, for the report builder. */
 import type { WorkerRecord } from "../../src/services/shared/contracts.js";
 import type { Verdict } from "../../src/sim/check/checker-types.js";
+import { errorCauseOf } from "../../src/sim/load/error-causes.js";
 import { Metrics } from "../../src/sim/telemetry/metrics.js";
 import { OrderLedger } from "../../src/sim/telemetry/order-ledger.js";
 import type { ReportInputs } from "../../src/sim/telemetry/report.js";
@@ -65,7 +66,7 @@ export function smallRun(overrides: Partial<ReportInputs> = {}): ReportInputs {
   for (const a of answers) {
     ledger.planned(a.requestId, a.sentMs);
     metrics.sent(a.sentMs, false);
-    metrics.answered(a.sentMs, a.status, a.latencyMs);
+    metrics.outcome(a.sentMs, { status: a.status, cause: errorCauseOf(a.valid, a.status), latencyMs: a.latencyMs, ...(a.status === 503 ? { retryAfter: "1" } : {}) });
     if (a.orderNumber) ledger.accepted(a.orderNumber, a.requestId, a.sentMs);
   }
   metrics.stage(1_200, "completed");

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { emptyCauseCounts } from "../../src/sim/load/error-causes.js";
 import { buildReport } from "../../src/sim/telemetry/report.js";
 import { smallRun, verdictOf } from "./report-fixture.js";
 
@@ -15,6 +16,7 @@ describe("buildReport", () => {
       "durationMs",
       "verdict",
       "orders",
+      "errors",
       "latency",
       "throughput",
       "drain",
@@ -33,7 +35,12 @@ describe("buildReport", () => {
     const r = buildReport(smallRun());
     expect(r.startedAt).toBe("2025-01-02T03:04:05.000Z");
     expect(r.orders).toEqual({ planned: 4, sent: 4, accepted: 2, rejected: 1, errors: 1, late: 0, placedElsewhere: 0, indeterminate: 0, completed: 2, cancelled: 1 });
-    expect(r.latency.accept).toMatchObject({ count: 2, max: 40 });
+    // The 503 is an error by its cause, with the Retry-After it carried.
+    expect(r.errors).toEqual({ count: 1, byCause: { ...emptyCauseCounts(), status503: 1 }, retryAfter: { "1": 1 } });
+    // accept is every answer (the two 201s, the 503 and the 400); accept201 the 201s alone; nothing went unanswered.
+    expect(r.latency.accept).toMatchObject({ count: 4, max: 40 });
+    expect(r.latency.accept201).toMatchObject({ count: 2, max: 40 });
+    expect(r.latency.failed).toMatchObject({ count: 0 });
     expect(r.latency.endToEnd).toMatchObject({ count: 2, max: 3100 });
     expect(r.drain).toEqual({ drained: true, ms: 900, timeoutMs: 30_000 });
     expect(r.verdict).toMatchObject({ valid: true, lost: 0, drained: true });

@@ -10,6 +10,7 @@
  *  - `done` with a report whose verdict is valid but which missed the accept p99 threshold.
  */
 import { EventEmitter } from "node:events";
+import { emptyCauseCounts } from "../../src/sim/load/error-causes.js";
 import type {
   FaultRecord,
   LatencySummary,
@@ -66,7 +67,10 @@ function second(t: number, rate: number): SecondSample {
     rejected: t === 7 ? 1 : 0,
     errors: 0,
     late: 0,
+    errorCauses: emptyCauseCounts(),
     acceptP99: 12,
+    accept201P99: 12,
+    failedMax: null,
     endToEndP99: 1_400,
   };
 }
@@ -164,12 +168,15 @@ export function tick(t: number): RunTick {
       rejected: t >= 7 ? 1 : 0,
       errors: 0,
       late: 0,
+      errorCauses: emptyCauseCounts(),
       inFlight: 3,
       stages: { placed: sent - 1, paid: sent - 1, cooking: sent - 2, ready: sent - 3, completed: sent - 4, cancelled: t >= 15 ? 1 : 0 },
     },
     lastSecond: second(t - 1, rate),
     latency: {
       accept: slow ? latency(40, 210, 320, 410) : latency(4, 9, 12, 30),
+      accept201: slow ? latency(40, 210, 320, 410) : latency(4, 9, 12, 30),
+      failed: latency(0, 0, 0, 0, 0),
       endToEnd: latency(1_100, 1_900, 2_300, 2_800),
     },
     queues: queues(t),
@@ -242,7 +249,8 @@ export const REPORT: RunReport = {
     findings: {},
   },
   orders: { planned: 110, sent: 70, accepted: 69, rejected: 1, errors: 0, late: 0, placedElsewhere: 0, indeterminate: 0, completed: 68, cancelled: 1 },
-  latency: { accept: latency(4, 30, 320, 410, 69), endToEnd: latency(1_100, 1_900, 2_300, 2_800, 68), ready: latency(900, 1_700, 2_100, 2_600, 68) },
+  errors: { count: 0, byCause: emptyCauseCounts(), retryAfter: {} },
+  latency: { accept: latency(4, 30, 320, 410, 70), accept201: latency(4, 30, 320, 410, 69), failed: latency(0, 0, 0, 0, 0), endToEnd: latency(1_100, 1_900, 2_300, 2_800, 68), ready: latency(900, 1_700, 2_100, 2_600, 68) },
   throughput: { acceptedPerSecond: 3.45, completedPerSecond: 3.4, perSecond: [] },
   drain: { drained: true, ms: 1_800, timeoutMs: 40_000 },
   workers: [

@@ -1,6 +1,7 @@
 import chalk from "chalk";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { attachPlainReporter } from "../../src/tui/plain-reporter.js";
+import { emptyCauseCounts } from "../../src/sim/load/error-causes.js";
+import { attachPlainReporter, formatTickLine } from "../../src/tui/plain-reporter.js";
 import { FakeRun, recordedRun, tick } from "./fixtures.js";
 import { ANSI } from "./frame.js";
 
@@ -88,4 +89,11 @@ describe("plain reporter", () => {
     expect(lines).toHaveLength(1);
     expect(run.listenerCount("tick")).toBe(0);
   });
+});
+
+test("the tick line gives the errors by cause", () => {
+  const t = tick(12);
+  const failing = { ...t, totals: { ...t.totals, errors: 5, errorCauses: { ...emptyCauseCounts(), timedOut: 3, status503: 2 } } };
+  expect(formatTickLine(failing)).toContain("  err 5 (503 2 timeout 3)  ");
+  expect(formatTickLine(t)).toContain("  err 0  ");
 });

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "vitest";
 import type { RunReport } from "../../src/sim/telemetry/run-events.js";
 import { formatSummary, formatThresholdValue, recoveryLine } from "../../src/tui/summary.js";
-import { REPORT } from "./fixtures.js";
+import { emptyCauseCounts } from "../../src/sim/load/error-causes.js";
+import { latency, REPORT } from "./fixtures.js";
 import { ANSI } from "./frame.js";
 
 function line(text: string, start: string): string | undefined {
@@ -16,7 +17,10 @@ describe("formatSummary", () => {
     const up = formatSummary({ ...REPORT, orders: { ...REPORT.orders, planned: 0, sent: 0, accepted: 0, rejected: 0, placedElsewhere: 3 } });
     expect(line(up, "orders")).toBe("orders      planned 0  sent 0  accepted 0  rejected 0  errors 0  late 0  placed elsewhere 3");
     expect(line(text, "throughput")).toBe("throughput  accepted 3.5/s  completed 3.4/s");
-    expect(line(text, "  accept")).toMatch(/accept\s+69\s+4ms\s+30ms\s+320ms\s+410ms/);
+    // accept counts every answer (the 69 accepted and the 1 rejected); accept 201 the 201s alone.
+    expect(line(text, "  accept ")).toMatch(/^  accept\s+70\s+4ms\s+30ms\s+320ms\s+410ms/);
+    expect(line(text, "  accept 201")).toMatch(/accept 201\s+69\s+4ms\s+30ms\s+320ms\s+410ms/);
+    expect(line(text, "  to failure")).toBeUndefined();
     expect(line(text, "  end-to-end")).toMatch(/end-to-end\s+68\s+1\.10s\s+1\.90s\s+2\.30s\s+2\.80s/);
     expect(text).toMatch(/chef_mario\s+all\s+40\s+12\.0s\s+49%\s+idle/);
     expect(text).toMatch(/10\.0s\s+kill kitchen\/chef_mario\s+scenario 4\.00s, 3 in flight/);
@@ -110,6 +114,50 @@ describe("formatSummary", () => {
     expect(formatThresholdValue("minThroughput", 12)).toBe("12.0/s");
     expect(formatThresholdValue("lost", 0)).toBe("0");
     expect(formatThresholdValue("lost", null)).toBe("–");
+  });
+});
+
+describe("failed requests beside the verdict", () => {
+  const failing: RunReport = {
+    ...REPORT,
+    orders: { ...REPORT.orders, sent: 500, accepted: 399, rejected: 0, errors: 101 },
+    errors: { count: 101, byCause: { ...emptyCauseCounts(), refused: 98, timedOut: 3 }, retryAfter: {} },
+    latency: { ...REPORT.latency, failed: latency(900, 2_000, 2_010, 2_020, 101) },
+    thresholds: [],
+    passed: true,
+    exitCode: 0,
+  };
+
+  test("a passing run with failed requests does not read as a clean pass", () => {
+    const text = formatSummary(failing);
+    const lines = text.split("\n");
+    const verdictAt = lines.findIndex((l) => l.startsWith("verdict"));
+    expect(lines[verdictAt]).toBe("verdict     VALID  lost 0, duplicated 0, invalid 0, unexpected 0");
+    expect(lines[verdictAt + 1]).toBe("            but 101 of 500 requests failed (98 refused, 3 timed out)");
+    expect(line(text, "errors")).toBe("errors      98 refused, 3 timed out");
+    expect(line(text, "  to failure")).toMatch(/to failure\s+101\s+900ms\s+2\.00s\s+2\.01s\s+2\.02s/);
+    expect(line(text, "PASSED")).toBe("PASSED (exit 0) — but 101 of 500 requests failed (98 refused, 3 timed out)");
+    for (const l of lines) expect([...l].length).toBeLessThanOrEqual(90);
+  });
+
+  test("a failed run says it too, the 503s with their Retry-After; the causes drop out of lines they would overrun", () => {
+    const many: RunReport = {
+      ...failing,
+      errors: { count: 101, byCause: { ...emptyCauseCounts(), status503: 40, status5xx: 1, status4xx: 1, refused: 50, reset: 4, timedOut: 3, noService: 2 }, retryAfter: { "1": 39, none: 1 } },
+      passed: false,
+      exitCode: 1,
+    };
+    const text = formatSummary(many);
+    expect(line(text, "            503s")).toBe("            503s: Retry-After 1 s on 39, 1 without Retry-After");
+    expect(line(text, "FAILED")).toBe("FAILED (exit 1) — 101 of 500 requests failed");
+    expect(line(text, "            but")).toBe("            but 101 of 500 requests failed");
+  });
+
+  test("nothing is added when nothing failed", () => {
+    const text = formatSummary({ ...REPORT, passed: true, exitCode: 0 });
+    expect(text).not.toContain("requests failed");
+    expect(line(text, "errors")).toBeUndefined();
+    expect(line(text, "PASSED")).toBe("PASSED (exit 0)");
   });
 });
 

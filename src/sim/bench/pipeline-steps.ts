@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import hdr from "hdr-histogram-js";
 import { arrivalsFor } from "../load/arrivals.js";
+import { describeCauses, emptyCauseCounts, ERROR_CAUSES } from "../load/error-causes.js";
 import type { Scenario } from "../scenario/scenario.js";
 import { summarise } from "../telemetry/metrics.js";
 import type { LatencySummary, RunReport, SecondSample } from "../telemetry/run-events.js";
@@ -132,7 +133,11 @@ export async function judgePhases(out: RunOutcome, indices: number[], p99LimitMs
     const reasons: string[] = [];
     if (!report.verdict.valid) reasons.push(`verdict invalid (lost ${report.verdict.lost}, duplicated ${report.verdict.duplicated}, invalid ${report.verdict.invalid})`);
     if (out.stoppedInPhase !== null && out.stoppedInPhase <= index) reasons.push("the load was stopped in this step: the system fell behind");
-    if (errors > 0) reasons.push(`${errors} requests failed (5xx or no answer)`);
+    if (errors > 0) {
+      const causes = emptyCauseCounts();
+      for (const sec of seconds) for (const c of ERROR_CAUSES) causes[c.key] += sec.errorCauses?.[c.key] ?? 0;
+      reasons.push(`${errors} requests failed (${describeCauses(causes)})`);
+    }
     // A late request's latency still counts from its scheduled time; many late ones mean the rate was not really offered.
     if (late > 0.05 * Math.max(1, sent)) reasons.push(`${late} of ${sent} requests sent late: the load generator could not keep the schedule`);
     if (e2e.count === 0) reasons.push("no order completed");

@@ -1,4 +1,5 @@
 import { Agent, request } from "node:http";
+import { errorCauseOf, RUNNER_CODES, type ErrorCause } from "./error-causes.js";
 import type { PlannedRequest } from "./order-generator.js";
 
 /** What happened to one planned request. */
@@ -18,6 +19,10 @@ export interface RequestOutcome {
   /** From the scheduled time (not the send time): a stalled system shows up here. */
   latencyMs: number;
   error?: string;
+  /** Why it did not get the answer it should have (null: it did, or a 201 the checker judges). */
+  cause: ErrorCause | null;
+  /** The Retry-After header of a 503, as sent. */
+  retryAfter?: string;
 }
 
 export interface LoadRunnerOptions {
@@ -30,6 +35,7 @@ export interface LoadRunnerOptions {
   startedAt: number;
   /** A request sent later than this after its time counts as late. */
   lateAfterMs?: number;
+  /** A request with nothing on its socket for this long is given up as timed out (default 30 s). */
   timeoutMs?: number;
   onSent?: (planned: PlannedRequest, scheduledMs: number, sentMs: number, late: boolean) => void;
   onOutcome?: (outcome: RequestOutcome) => void;
@@ -134,7 +140,7 @@ export class LoadRunner {
   private send(planned: PlannedRequest, scheduledMs: number, sentMs: number): Promise<void> {
     const targets = this.options.targets();
     const base = targets[this.rr++ % Math.max(1, targets.length)];
-    const record = (status: number, orderNumber?: string, error?: string) => {
+    const record = (status: number, orderNumber?: string, error?: { message: string; code?: string }, retryAfter?: string) => {
       const outcome: RequestOutcome = {
         seq: planned.seq,
         requestId: planned.requestId,
@@ -146,22 +152,24 @@ export class LoadRunner {
         latencyMs: this.now() - scheduledMs,
         ...(orderNumber ? { orderNumber } : {}),
         ...(planned.valid ? { body: planned.body } : {}),
-        ...(error ? { error } : {}),
+        ...(error ? { error: error.message } : {}),
+        cause: errorCauseOf(planned.valid, status, error?.code),
+        ...(retryAfter !== undefined ? { retryAfter } : {}),
       };
       this.outcomes.push(outcome);
       this.options.onOutcome?.(outcome);
     };
     if (!base) {
-      record(0, undefined, "no order service is up");
+      record(0, undefined, { message: "no order service is up", code: RUNNER_CODES.noService });
       return Promise.resolve();
     }
     return new Promise<void>((resolve) => {
       const body = Buffer.from(planned.body, "utf8");
       let settled = false;
-      const finish = (status: number, orderNumber?: string, error?: string) => {
+      const finish = (status: number, orderNumber?: string, error?: { message: string; code?: string }, retryAfter?: string) => {
         if (settled) return;
         settled = true;
-        record(status, orderNumber, error);
+        record(status, orderNumber, error, retryAfter);
         resolve();
       };
       const attempt = (mayRetry: boolean) => {
@@ -183,17 +191,18 @@ export class LoadRunner {
                 // A 201 without a readable body: the checker will look for the order by request id.
               }
             }
-            finish(res.statusCode ?? 0, number);
+            const retryAfter = res.statusCode === 503 ? res.headers["retry-after"] : undefined;
+            finish(res.statusCode ?? 0, number, undefined, retryAfter);
           });
-          res.on("error", (err) => finish(0, undefined, err.message));
+          res.on("error", (err: NodeJS.ErrnoException) => finish(0, undefined, { message: err.message, code: err.code }));
         });
-        req.on("timeout", () => req.destroy(new Error("timed out")));
+        req.on("timeout", () => req.destroy(Object.assign(new Error("timed out"), { code: RUNNER_CODES.timedOut })));
         req.on("error", (err: NodeJS.ErrnoException) => {
           // A kept-alive socket the server closed (idle) just as this request went out on it: the
           // request most likely never reached the service. Sent again once on a new socket (what
           // Node's docs advise; if it did arrive, its Idempotency-Key makes the second the same order).
           if (mayRetry && req.reusedSocket && (err.code === "ECONNRESET" || err.code === "EPIPE")) return attempt(false);
-          finish(0, undefined, err.message);
+          finish(0, undefined, { message: err.message, code: err.code });
         });
         req.end(body);
       };

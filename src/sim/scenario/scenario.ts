@@ -67,6 +67,8 @@ export interface Scenario {
   chaos: ChaosStep[];
   expect: Thresholds;
   drainTimeoutMs: number;
+  /** How long a request may wait with nothing on its socket before it counts as timed out (default: the load runner's 30 s). */
+  requestTimeoutMs?: number;
 }
 
 export const DEFAULT_EXPECT: Readonly<Thresholds> = { lost: 0, duplicated: 0, invalid: 0 };
@@ -75,7 +77,7 @@ export const DEFAULT_HEARTBEAT_MS = 1_000;
 export const MAX_INSTANCES = 16;
 export const MAX_RATE = 100_000;
 
-const TOP_KEYS = ["name", "description", "seed", "duration", "timeScale", "cookTime", "heartbeatInterval", "mode", "cluster", "load", "orders", "services", "chaos", "expect", "drainTimeout"];
+const TOP_KEYS = ["name", "description", "seed", "duration", "timeScale", "cookTime", "heartbeatInterval", "mode", "cluster", "load", "orders", "services", "chaos", "expect", "requestTimeout", "drainTimeout"];
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Read and check a scenario file; an unreadable file is a ScenarioError too. */
@@ -134,6 +136,7 @@ export function parseScenario(text: string, file: string): Scenario {
   });
   const expect = given(top.expect) ? readExpect(r, top.expect) : { ...DEFAULT_EXPECT };
   const drainTimeoutMs = given(top.drainTimeout) ? r.duration(top.drainTimeout, ["drainTimeout"], { min: 0, above: true, max: 3_600_000 }) : DEFAULT_DRAIN_TIMEOUT_MS;
+  const requestTimeoutMs = given(top.requestTimeout) ? r.duration(top.requestTimeout, ["requestTimeout"], { min: 1, max: 600_000 }) : undefined;
 
   return {
     file,
@@ -152,6 +155,7 @@ export function parseScenario(text: string, file: string): Scenario {
     chaos,
     expect,
     drainTimeoutMs,
+    ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
   };
 }
 

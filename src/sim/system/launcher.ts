@@ -116,8 +116,13 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
     return (this.slots.get(id)?.handle as T | null) ?? null;
   }
 
-  urls(service: "order" | "tracking"): string[] {
-    return [...this.slots.values()].filter((s) => s.info.service === service && s.info.state === "up" && s.info.url).map((s) => s.info.url!);
+  /**
+   * The base URLs of the instances that are up; with `paused`, also of those frozen by a pause
+   * fault (a client cannot tell a frozen process from a slow one, so the load still sends to it).
+   */
+  urls(service: "order" | "tracking", options: { paused?: boolean } = {}): string[] {
+    const reachable = (state: InstanceState) => state === "up" || (options.paused === true && state === "paused");
+    return [...this.slots.values()].filter((s) => s.info.service === service && reachable(s.info.state) && s.info.url).map((s) => s.info.url!);
   }
 
   async startInstance(id: string): Promise<void> {

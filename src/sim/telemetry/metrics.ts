@@ -1,5 +1,6 @@
 import hdr from "hdr-histogram-js";
-import { STAGES, type LatencySummary, type SecondSample, type Stage, type StageCounts } from "./run-events.js";
+import { emptyCauseCounts, UNANSWERED_CAUSES, type ErrorCause, type ErrorCauseCounts } from "../load/error-causes.js";
+import { STAGES, type LatencySummary, type RollingLatency, type SecondSample, type Stage, type StageCounts } from "./run-events.js";
 
 type Histogram = ReturnType<typeof hdr.build>;
 
@@ -38,11 +39,30 @@ interface Second extends StageCounts {
   rejected: number;
   errors: number;
   late: number;
+  errorCauses: ErrorCauseCounts;
   accept: Histogram;
+  accept201: Histogram;
+  failed: Histogram;
   endToEnd: Histogram;
 }
 
-export type LatencyKind = "accept" | "endToEnd" | "ready";
+/**
+ * accept: scheduled time to any answer (any status: the headline, what thresholds judge);
+ * accept201: to a 201 only; failed: to the failure of a request that got no answer (refused,
+ * reset, timed out); endToEnd and ready: to the order's completion and to its `ready`.
+ */
+export type LatencyKind = "accept" | "accept201" | "failed" | "endToEnd" | "ready";
+
+/** What the metrics take from one request's outcome. */
+export interface OutcomeFigures {
+  status: number;
+  cause: ErrorCause | null;
+  /** From its scheduled time to its answer or failure. */
+  latencyMs: number;
+  retryAfter?: string;
+}
+
+const toMicros = (ms: number) => Math.max(1, Math.round(ms * 1000));
 
 /**
  * Every figure of a run: HDR histograms over the whole run, per-second buckets (counts per stage,
@@ -50,9 +70,12 @@ export type LatencyKind = "accept" | "endToEnd" | "ready";
  * Time is the offset from load start, in ms; seconds are `floor(offset / 1000)`.
  */
 export class Metrics {
-  readonly total: Record<LatencyKind, Histogram> = { accept: newHistogram(), endToEnd: newHistogram(), ready: newHistogram() };
+  readonly total: Record<LatencyKind, Histogram> = { accept: newHistogram(), accept201: newHistogram(), failed: newHistogram(), endToEnd: newHistogram(), ready: newHistogram() };
   readonly stages: StageCounts = emptyStages();
-  readonly requests = { sent: 0, accepted: 0, rejected: 0, errors: 0, late: 0 };
+  /** Requests sent, answered 201, rejected as meant (4xx to an invalid one), failed (by cause), sent late. */
+  readonly requests = { sent: 0, accepted: 0, rejected: 0, errors: 0, late: 0, errorCauses: emptyCauseCounts() };
+  /** The Retry-After values the 503s carried, by value ("none" when absent). */
+  readonly retryAfter: Record<string, number> = {};
   private readonly seconds: Second[] = [];
 
   constructor(private readonly windowSeconds = 10) {}
@@ -60,7 +83,19 @@ export class Metrics {
   private second(offsetMs: number): Second {
     const t = Math.max(0, Math.floor(offsetMs / 1000));
     while (this.seconds.length <= t) {
-      this.seconds.push({ ...emptyStages(), sent: 0, accepted: 0, rejected: 0, errors: 0, late: 0, accept: newHistogram(true), endToEnd: newHistogram(true) });
+      this.seconds.push({
+        ...emptyStages(),
+        sent: 0,
+        accepted: 0,
+        rejected: 0,
+        errors: 0,
+        late: 0,
+        errorCauses: emptyCauseCounts(),
+        accept: newHistogram(true),
+        accept201: newHistogram(true),
+        failed: newHistogram(true),
+        endToEnd: newHistogram(true),
+      });
     }
     return this.seconds[t];
   }
@@ -75,21 +110,39 @@ export class Metrics {
     }
   }
 
-  /** An answer: 201 accepted (with its latency from the scheduled time), 4xx rejected, else an error. */
-  answered(offsetMs: number, status: number, latencyMs: number): void {
+  /**
+   * One request's outcome, whatever it was: its latency from the scheduled time goes into the
+   * all-answers histogram when it got any answer (and the 201 one for a 201), or into the
+   * time-to-failure one when it got none; a failure is counted by its cause.
+   */
+  outcome(offsetMs: number, o: OutcomeFigures): void {
     const s = this.second(offsetMs);
-    if (status === 201) {
-      s.accepted++;
-      this.requests.accepted++;
-      const us = Math.max(1, Math.round(latencyMs * 1000));
+    const us = toMicros(o.latencyMs);
+    const answered = o.cause === null || !UNANSWERED_CAUSES.has(o.cause);
+    if (answered) {
       this.total.accept.recordValue(us);
       s.accept.recordValue(us);
-    } else if (status >= 400 && status < 500) {
+    } else {
+      this.total.failed.recordValue(us);
+      s.failed.recordValue(us);
+    }
+    if (o.cause !== null) {
+      s.errors++;
+      s.errorCauses[o.cause]++;
+      this.requests.errors++;
+      this.requests.errorCauses[o.cause]++;
+      if (o.cause === "status503") {
+        const value = o.retryAfter ?? "none";
+        this.retryAfter[value] = (this.retryAfter[value] ?? 0) + 1;
+      }
+    } else if (o.status === 201) {
+      s.accepted++;
+      this.requests.accepted++;
+      this.total.accept201.recordValue(us);
+      s.accept201.recordValue(us);
+    } else {
       s.rejected++;
       this.requests.rejected++;
-    } else {
-      s.errors++;
-      this.requests.errors++;
     }
   }
 
@@ -100,29 +153,41 @@ export class Metrics {
 
   /** End-to-end: scheduled time to ready (kitchen done) or to completed (the order's whole life). */
   latency(offsetMs: number, kind: "ready" | "endToEnd", latencyMs: number): void {
-    const us = Math.max(1, Math.round(latencyMs * 1000));
+    const us = toMicros(latencyMs);
     this.total[kind].recordValue(us);
     if (kind === "endToEnd") this.second(offsetMs).endToEnd.recordValue(us);
   }
 
   /** The rolling window ending before second `t` (exclusive of the second still filling). */
-  rolling(nowMs: number): { accept: LatencySummary; endToEnd: LatencySummary } {
+  rolling(nowMs: number): RollingLatency {
     const end = Math.floor(nowMs / 1000);
-    const accept = newHistogram();
-    const endToEnd = newHistogram();
+    const merged = { accept: newHistogram(), accept201: newHistogram(), failed: newHistogram(), endToEnd: newHistogram() };
+    const kinds = Object.keys(merged) as Array<keyof RollingLatency>;
     for (let t = Math.max(0, end - this.windowSeconds); t <= end && t < this.seconds.length; t++) {
-      accept.add(this.seconds[t].accept);
-      endToEnd.add(this.seconds[t].endToEnd);
+      for (const k of kinds) merged[k].add(this.seconds[t][k]);
     }
-    return { accept: summarise(accept), endToEnd: summarise(endToEnd) };
+    return { accept: summarise(merged.accept), accept201: summarise(merged.accept201), failed: summarise(merged.failed), endToEnd: summarise(merged.endToEnd) };
   }
 
   sample(t: number): SecondSample {
     const s = this.seconds[t];
-    if (!s) return { t, ...emptyStages(), sent: 0, accepted: 0, rejected: 0, errors: 0, late: 0, acceptP99: null, endToEndP99: null };
+    if (!s) return { t, ...emptyStages(), sent: 0, accepted: 0, rejected: 0, errors: 0, late: 0, errorCauses: emptyCauseCounts(), acceptP99: null, accept201P99: null, failedMax: null, endToEndP99: null };
     const p99 = (h: Histogram) => (h.totalCount > 0 ? Math.round(h.getValueAtPercentile(99)) / 1000 : null);
     const stages = Object.fromEntries(STAGES.map((k) => [k, s[k]])) as StageCounts;
-    return { t, ...stages, sent: s.sent, accepted: s.accepted, rejected: s.rejected, errors: s.errors, late: s.late, acceptP99: p99(s.accept), endToEndP99: p99(s.endToEnd) };
+    return {
+      t,
+      ...stages,
+      sent: s.sent,
+      accepted: s.accepted,
+      rejected: s.rejected,
+      errors: s.errors,
+      late: s.late,
+      errorCauses: { ...s.errorCauses },
+      acceptP99: p99(s.accept),
+      accept201P99: p99(s.accept201),
+      failedMax: s.failed.totalCount > 0 ? Math.round(s.failed.maxValue) / 1000 : null,
+      endToEndP99: p99(s.endToEnd),
+    };
   }
 
   /** Every second from load start to the last one with data. */

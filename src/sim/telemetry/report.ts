@@ -127,11 +127,11 @@ export interface ReportInputs {
   /** `up` (following orders, offering no load). */
   observe: boolean;
   plannedOrders: number;
-  /** Every request the load sent: whether it was meant to be valid, and its HTTP status. */
+  /** Every request the load sent: whether it was meant to be valid, and its HTTP status (0: no answer). */
   answers: ReadonlyArray<{ valid: boolean; status: number }>;
   verdict: Verdict;
   drain: { drained: boolean; ms: number };
-  metrics: Pick<Metrics, "requests" | "summary" | "series">;
+  metrics: Pick<Metrics, "requests" | "retryAfter" | "summary" | "series">;
   ledger: Pick<OrderLedger, "adopted" | "aliveDuring">;
   /** Each kitchen worker's last record, with its state as the launcher corrects it. */
   workers: ReadonlyArray<{ record: WorkerRecord; state: WorkerViewState }>;
@@ -182,7 +182,8 @@ export function buildReport(x: ReportInputs): RunReport {
       completed,
       cancelled: verdict.counts.cancelled,
     },
-    latency: { accept, endToEnd, ready: metrics.summary("ready") },
+    errors: { count: metrics.requests.errors, byCause: { ...metrics.requests.errorCauses }, retryAfter: { ...metrics.retryAfter } },
+    latency: { accept, accept201: metrics.summary("accept201"), failed: metrics.summary("failed"), endToEnd, ready: metrics.summary("ready") },
     throughput: { acceptedPerSecond: round(metrics.requests.accepted / loadSeconds, 2), completedPerSecond: round(completed / loadSeconds, 2), perSecond: metrics.series() },
     drain: { drained: x.drain.drained, ms: x.drain.ms, timeoutMs: s.drainTimeoutMs },
     workers: x.workers.map(({ record: w, state }) => ({

@@ -4,6 +4,7 @@
  * run's ndjson timeline), so a recorded run can be replayed into a view.
  */
 import type { OrderType, ServiceName, WorkerState } from "../../services/shared/contracts.js";
+import type { ErrorCauseCounts } from "../load/error-causes.js";
 import type { Phase, Thresholds } from "../scenario/scenario.js";
 import type { RunMode } from "../scenario/run-mode.js";
 
@@ -59,14 +60,33 @@ export type StageCounts = Record<Stage, number>;
 /** What happened in one second of the run (second `t` counts from load start). */
 export interface SecondSample extends StageCounts {
   t: number;
-  /** Requests sent, answered 201, answered 4xx, failed (5xx or no answer), sent late. */
+  /**
+   * Requests sent that second, answered 201, rejected as meant (4xx to an invalid request),
+   * failed (any other answer, or none: `errorCauses` says which), sent late.
+   */
   sent: number;
   accepted: number;
   rejected: number;
   errors: number;
   late: number;
+  errorCauses: ErrorCauseCounts;
+  /** Accept p99 over every answer (any status), and over 201s only (ms). */
   acceptP99: number | null;
+  accept201P99: number | null;
+  /** The longest time to failure of the requests that got no answer (ms). */
+  failedMax: number | null;
   endToEndP99: number | null;
+}
+
+/**
+ * Latency from the scheduled time: to any answer (the headline), to a 201 only, to the failure of
+ * a request that got no answer, and end to end.
+ */
+export interface RollingLatency {
+  accept: LatencySummary;
+  accept201: LatencySummary;
+  failed: LatencySummary;
+  endToEnd: LatencySummary;
 }
 
 export interface QueueView {
@@ -117,6 +137,7 @@ export interface RunTick {
     rejected: number;
     errors: number;
     late: number;
+    errorCauses: ErrorCauseCounts;
     /** Accepted (or created without an answer) and not yet completed or cancelled. */
     inFlight: number;
     stages: StageCounts;
@@ -124,7 +145,7 @@ export interface RunTick {
   /** The most recent complete second. */
   lastSecond: SecondSample;
   /** Over the rolling window (the last 10 s). */
-  latency: { accept: LatencySummary; endToEnd: LatencySummary };
+  latency: RollingLatency;
   queues: QueueView[];
   workers: WorkerView[];
   services: ServiceView[];
@@ -280,7 +301,20 @@ export interface RunReport {
     completed: number;
     cancelled: number;
   };
-  latency: { accept: LatencySummary; endToEnd: LatencySummary; ready: LatencySummary };
+  /** Errors by cause; `byCause` sums to `orders.errors`. */
+  errors: {
+    count: number;
+    byCause: ErrorCauseCounts;
+    /** The Retry-After values the 503s carried, by value ("none": without one). */
+    retryAfter: Record<string, number>;
+  };
+  /**
+   * From each request's scheduled time (ms): `accept` to any answer, whatever its status (the
+   * headline, judged by acceptP50/95/99); `accept201` to 201s only; `failed` to the failure of a
+   * request that got no answer (refused, reset, timed out, no service up); then `ready` and
+   * `endToEnd` (to `completed`).
+   */
+  latency: { accept: LatencySummary; accept201: LatencySummary; failed: LatencySummary; endToEnd: LatencySummary; ready: LatencySummary };
   throughput: { acceptedPerSecond: number; completedPerSecond: number; perSecond: SecondSample[] };
   drain: { drained: boolean; ms: number; timeoutMs: number };
   workers: WorkerSummary[];

@@ -54,7 +54,7 @@ export class ThresholdWatch {
     private readonly say: (level: LogEntry["level"], message: string) => void,
   ) {}
 
-  update(latency: RunTick["latency"]): void {
+  update(latency: Pick<RunTick["latency"], LatencyOf>): void {
     for (const row of WATCHED) {
       const { latency: watched } = row;
       const limit = limitOf(this.limits, row);

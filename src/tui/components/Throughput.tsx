@@ -7,8 +7,13 @@ import { faultMarks, seriesWindow, sparkline } from "../sparkline.js";
 import { thresholdRow } from "../../sim/scenario/thresholds.js";
 import { thresholdLevel } from "../thresholds.js";
 
-const ERROR_RATE = thresholdRow("errorRate")!;
 import { usePaint } from "../color-context.js";
+import { describeCausesShort } from "../../sim/load/error-causes.js";
+
+const ERROR_RATE = thresholdRow("errorRate")!;
+
+/** " (timeout 98 refused 3)" after the error count, when there are any. */
+const errorCauses = (t: RunTick["totals"]) => (t.errors > 0 && t.errorCauses ? ` (${describeCausesShort(t.errorCauses)})` : "");
 
 const LONG: Record<Stage, string> = {
   placed: "placed",
@@ -58,7 +63,7 @@ export function Throughput({ tick, history, faults, thresholds, layout, width }:
     </Text>
   );
   const totals = t
-    ? `  sent ${t.sent}  ok ${t.accepted}  rej ${t.rejected}  err ${paint(String(t.errors), errTone)}  late ${t.late}  inflight ${t.inFlight}  dlq ${paint(String(tick?.deadLetters ?? 0), tick && tick.deadLetters > 0 ? "bad" : null)}`
+    ? `  sent ${t.sent}  ok ${t.accepted}  rej ${t.rejected}  err ${paint(String(t.errors) + errorCauses(t), errTone)}  late ${t.late}  inflight ${t.inFlight}  dlq ${paint(String(tick?.deadLetters ?? 0), tick && tick.deadLetters > 0 ? "bad" : null)}`
     : paint("  no data yet", "dim");
   return (
     <Box flexDirection="column" width={width}>
