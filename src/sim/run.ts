@@ -232,6 +232,9 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     // Each service's own account, asked over NATS (the same in both modes).
     const instances = session.launcher.list();
     const { orders, notifications, silent } = await collectAccounts(this.nc!, instances, (message) => this.log("error", "run", message));
+    // The stream as it stood when the records were taken: a system still working (not drained)
+    // goes on adding to it while the rest is collected, and records must not look behind it.
+    const stream = this.stream.slice();
     const consumers = await collectConsumers(this.nc!, instances).catch((err: Error) => (this.log("error", "run", `could not list the consumers: ${err.message}`), []));
     // Read models, printed lines, payment ledgers: what else the services say, checked against the stream too.
     const evidence = await collectEvidence(this.nc!, instances, session.runDir, (message) => this.log("error", "run", message));
@@ -240,7 +243,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     for (const a of this.ledger.adopted) requests.push({ requestId: a.requestId, intendedValid: true, status: 201, orderNumber: a.orderNumber });
     const deadLetters = { letters: this.deadLetterRecords, injected: this.chaos!.injected, consumers };
     const roster = s.roster.kitchen.map((w) => ({ name: w.name, types: w.orderTypes?.length ? w.orderTypes : ORDER_TYPES }));
-    const verdict = await checkOnceSettled(this.nc!, instances, { requests, stream: this.stream, orders, notifications, drained, stillFinishing, deadLetters, silent, ...evidence, roster });
+    const verdict = await checkOnceSettled(this.nc!, instances, { requests, stream, orders, notifications, drained, stillFinishing, deadLetters, silent, ...evidence, roster });
 
     return buildReport({
       scenario: s,
