@@ -27,6 +27,8 @@ export interface SelftestResult {
   expected: readonly MutantFinding[];
   /** The findings it named. */
   named: string[];
+  /** The mutant the run's report says was on (`report.mutant`): the one asked for, or null. */
+  reported: string | null;
   valid: boolean;
   drained: boolean;
   /** Caught (a mutant: invalid and every expected finding named) or clean (no mutant: valid). */
@@ -93,11 +95,14 @@ export async function runSelftestCase(mutant: MutantName | null, options: Selfte
     const report = await run.run();
     const named = namedFindings(report.verdict);
     const valid = report.verdict.valid;
-    const passed = mutant === null ? valid : !valid && expected.every((f) => named.includes(f));
+    const reported = report.mutant ?? null;
+    // A mutant the run did not know it had on would be a test of nothing.
+    const passed = reported === mutant && (mutant === null ? valid : !valid && expected.every((f) => named.includes(f)));
     return {
       mutant,
       expected,
       named,
+      reported,
       valid,
       drained: report.verdict.drained,
       passed,
@@ -107,7 +112,7 @@ export async function runSelftestCase(mutant: MutantName | null, options: Selfte
     };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
-    return { mutant, expected, named: [], valid: false, drained: false, passed: false, orders: { accepted: 0, completed: 0, cancelled: 0 }, durationMs: Date.now() - startedAt, runDir: options.runDir ?? "", error };
+    return { mutant, expected, named: [], reported: null, valid: false, drained: false, passed: false, orders: { accepted: 0, completed: 0, cancelled: 0 }, durationMs: Date.now() - startedAt, runDir: options.runDir ?? "", error };
   } finally {
     if (before === undefined) delete process.env[MUTANT_ENV];
     else process.env[MUTANT_ENV] = before;
