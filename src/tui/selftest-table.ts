@@ -22,7 +22,7 @@ export function selftestProgressLine(r: SelftestResult, index: number, total: nu
   const named = r.named.length > 0 ? r.named.join(", ") : "no findings";
   const missing = r.expected.filter((f) => !r.named.includes(f));
   const why = !r.passed && r.mutant !== null && !r.error ? `; expected ${missing.length > 0 ? missing.join(", ") : "an invalid verdict"}` : "";
-  return `[${index}/${total}] ${col(label(r.mutant), 24)}${col(outcome(r), 8)} (${named}${why})  ${formatMs(r.durationMs)}`;
+  return `[${String(index).padStart(String(total).length)}/${total}] ${col(label(r.mutant), 24)}${col(outcome(r), 8)} (${named}${why})  ${formatMs(r.durationMs)}`;
 }
 
 export function formatSelftestTable(results: readonly SelftestResult[]): string {
