@@ -133,6 +133,7 @@ describe("pizzeria CLI errors", () => {
     [["service", "kitchen", "--name", "bad name"], /worker name "bad name" must be 1-64 letters/],
     [["service", "payment", "--failure-rate", "2"], /--failure-rate must be between 0 and 1/],
     [["service", "kitchen", "--name", "x", "--heartbeat-interval", "soon"], /--heartbeat-interval must be a duration/],
+    [["selftest", "--mutant", "no-such-bug"], /Invalid values:.*Argument: mutant, Given: "no-such-bug"/],
   ])("pizzeria %j exits 2 with a clear message", async (args, message) => {
     const p = runCli(args as string[]);
     const { code } = await p.exited;
@@ -145,6 +146,12 @@ describe("pizzeria CLI errors", () => {
     const p = runCli(["up", "--order-port", "0", "--tracking-port", "0"], { PIZZERIA_NATS_SERVER: "/nonexistent/nats-server" });
     expect((await p.exited).code).toBe(2);
     expect(p.stderr()).toMatch(/nats-server is not installed\. On Debian\/Ubuntu: `sudo apt-get install -y nats-server`/);
+  });
+
+  it("does not take PIZZERIA_MUTANT (the self-test's, for the services to read) for an unknown option", async () => {
+    const p = runCli(["service", "tracking", "--nats", "nats://127.0.0.1:1", "--port", "0", "--connect-timeout", "1s", "--data-dir", scratchDir("mutant-env")], { PIZZERIA_MUTANT: "tracking-regress" });
+    expect((await p.exited).code).toBe(1);
+    expect(p.stderr()).toMatch(/pizzeria: cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/);
   });
 
   it("cannot reach a NATS URL: exit 1 with the URL in the message", async () => {

@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isWorkerOnline, ORDER_TYPES, STREAMS } from "../services/shared/contracts.js";
 import { connectNats, type NatsConnection, type NatsOptions } from "../services/shared/nats.js";
+import { activeMutant } from "../services/shared/mutants.js";
 import { arrivalCount, arrivalsFor, plannedCount, targetRateAt } from "./load/arrivals.js";
 import { Chaos, type FaultRequest } from "./faults/chaos.js";
 import type { DeadLetterRecord, RequestRecord, StreamRecord } from "./check/checker.js";
@@ -266,6 +267,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       backlog: this.backlog,
       deadLetters: this.deadLetters,
       deadLetterSamples: this.deadLetterSamples,
+      mutant: activeMutant(),
     });
   }
 

@@ -131,6 +131,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions = {}): 
   lines.push(
     `${paint(`${report.scenario}`, "strong")} (seed ${report.seed})  ${report.mode}  broker ${formatBroker(report.broker)}  ${formatMs(report.durationMs)}`,
   );
+  if (report.mutant) lines.push(paint(`mutant      ${report.mutant} (a deliberate bug, PIZZERIA_MUTANT: test-only)`, "warn"));
   if (report.file) lines.push(paint(`file ${report.file}`, "dim"));
   lines.push(paint(`run dir ${report.runDir}`, "dim"));
   lines.push("");

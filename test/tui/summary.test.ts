@@ -32,6 +32,12 @@ describe("formatSummary", () => {
     for (const l of text.split("\n")) expect([...l].length).toBeLessThanOrEqual(90);
   });
 
+  test("a run with a mutant on says so under its header; one without has no such line", () => {
+    const text = formatSummary({ ...REPORT, mutant: "payment-double-charge" });
+    expect(line(text, "mutant")).toBe("mutant      payment-double-charge (a deliberate bug, PIZZERIA_MUTANT: test-only)");
+    expect(line(formatSummary(REPORT), "mutant")).toBeUndefined();
+  });
+
   test("an invalid run names what was wrong and lists findings", () => {
     const bad: RunReport = {
       ...REPORT,

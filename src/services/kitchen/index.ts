@@ -5,6 +5,7 @@ import { errorField, errorMessage } from "../shared/errors.js";
 import { openBucket } from "../shared/kv.js";
 import { ServiceLifecycle, type Stoppable } from "../shared/service-lifecycle.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
+import { activeMutant } from "../shared/mutants.js";
 import { ensureConsumer } from "../shared/nats.js";
 import { OUTBOX_SCHEMA, Outbox } from "../shared/outbox.js";
 import { checkInstanceName, type CommonServiceOptions } from "../shared/runtime.js";
@@ -109,7 +110,9 @@ async function startWorker(
   const hand = new Hand();
   const abortable = new Abortable();
   let running = true;
-  const stove = new Stove({ name, db, outbox, log, hand, registration, abortable, cookTimeFor, running: () => running });
+  // TEST-ONLY: the self-test's deliberate bug (PIZZERIA_MUTANT), read here once; null in every real run.
+  const mutant = activeMutant();
+  const stove = new Stove({ name, db, outbox, log, hand, registration, abortable, cookTimeFor, running: () => running, mutant });
   const fetches = new Set<ConsumerMessages>();
 
   // Held orders must not be redelivered to someone else while they wait or cook.

@@ -3,7 +3,8 @@ import { immediate, type Db } from "../shared/db.js";
 import { errorField } from "../shared/errors.js";
 import { orderEvent } from "../shared/events.js";
 import type { Logger } from "../shared/logger.js";
-import type { Outbox } from "../shared/outbox.js";
+import { mutantPicks, type MutantName } from "../shared/mutants.js";
+import type { Outbox, OutboxMessage } from "../shared/outbox.js";
 import { Aborted, type Abortable } from "./abortable.js";
 import type { Hand, HeldOrder } from "./hand.js";
 import type { WorkerRegistration } from "./worker-registry.js";
@@ -23,6 +24,8 @@ export interface StoveOptions {
   cookTimeFor(type: OrderType): number;
   /** False once the worker stops taking work. */
   running(): boolean;
+  /** TEST-ONLY (PIZZERIA_MUTANT, see shared/mutants.ts): the self-test's deliberate kitchen bug, null in every real run. */
+  mutant?: MutantName | null;
 }
 
 /**
@@ -175,7 +178,7 @@ export class Stove {
     const startedAt = new Date();
     immediate(db, () => {
       this.q.begin.run(number, event.order_type, startedAt.toISOString());
-      outbox.add(orderEvent("cooking", header, "paid", name, { worker: name }, startedAt));
+      this.announce(orderEvent("cooking", header, "paid", name, { worker: name }, startedAt));
     });
     outbox.wake();
     registration.update({ state: "cooking", current_order: number, current_since: startedAt.toISOString(), held: hand.size });
@@ -186,7 +189,7 @@ export class Stove {
     const took = finishedAt.getTime() - startedAt.getTime();
     immediate(db, () => {
       this.q.finish.run(finishedAt.toISOString(), took, number);
-      outbox.add(orderEvent("ready", header, "cooking", name, { worker: name, cook_ms: took }, finishedAt));
+      this.announce(orderEvent("ready", header, "cooking", name, { worker: name, cook_ms: took }, finishedAt));
     });
     outbox.wake();
     registration.update({ current_order: null, current_since: null });
@@ -213,9 +216,9 @@ export class Stove {
         }
         const header = { order_number: number, order_type: event.order_type, priority: event.priority, origin: event.origin };
         this.q.begin.run(number, event.order_type, iso);
-        outbox.add(orderEvent("cooking", header, "paid", name, { worker: name }, at));
+        this.announce(orderEvent("cooking", header, "paid", name, { worker: name }, at));
         this.q.finish.run(iso, 0, number);
-        outbox.add(orderEvent("ready", header, "cooking", name, { worker: name, cook_ms: 0 }, at));
+        this.announce(orderEvent("ready", header, "cooking", name, { worker: name, cook_ms: 0 }, at));
         cookedNow.push(order);
       }
     });
@@ -226,5 +229,18 @@ export class Stove {
       this.handOver(order, 0);
     }
     for (const order of before) this.handOver(order, null);
+  }
+
+  /** Write an event's outbox row (inside the caller's transaction). */
+  private announce(message: OutboxMessage & { payload: { kind: string; order_number: string } }): void {
+    const { outbox, mutant } = this.o;
+    const { kind, order_number: number } = message.payload;
+    // TEST-ONLY mutants (never set in production): a skipped state, an event republished under a new id.
+    if (mutant === "skip-state" && kind === "cooking" && mutantPicks(number)) return;
+    outbox.add(message);
+    if (mutant === "kitchen-republish" && kind === "ready" && mutantPicks(number)) {
+      const id = `${message.id}.again`;
+      outbox.add({ ...message, id, payload: { ...message.payload, id } });
+    }
   }
 }

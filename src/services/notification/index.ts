@@ -3,6 +3,7 @@ import { runConsumer } from "../shared/consumer.js";
 import { serveControl } from "../shared/control.js";
 import { decodeOrderEvent } from "../shared/events.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
+import { activeMutant } from "../shared/mutants.js";
 import { ensureConsumer } from "../shared/nats.js";
 import type { CommonServiceOptions } from "../shared/runtime.js";
 import { ServiceLifecycle } from "../shared/service-lifecycle.js";
@@ -60,6 +61,14 @@ async function startNotificationService(life: ServiceLifecycle, options: Notific
   const count = db.prepare("SELECT COUNT(*) AS n FROM notifications");
   /** Lines handed to `print` by this incarnation: how long a reader of the output must wait for them. */
   let printed = 0;
+  // TEST-ONLY: the self-test's deliberate bug (PIZZERIA_MUTANT), read here once; null in every real run.
+  const mutant = activeMutant();
+  let changes = 0;
+  /** How often a change is printed: once, except under the TEST-ONLY mutants (every fifth change never, or twice). */
+  const printings = () => {
+    if (mutant === null || ++changes % 5 !== 0) return 1;
+    return mutant === "notification-silent" ? 0 : mutant === "notification-double" ? 2 : 1;
+  };
 
   await ensureConsumer(jsm, { durable: CONSUMERS.notification(instance), filter: subjects.allOrderEvents, ordered: true }, topology, log);
   forwardMaxDeliveries(nc, js, CONSUMERS.notification(instance), log); // ends with the connection
@@ -79,8 +88,10 @@ async function startNotificationService(life: ServiceLifecycle, options: Notific
       const line = notificationLine(event);
       log.info({ action: "notification_sent", order_number: event.order_number, from: event.from, to: event.to, by: event.by }, line);
       if (options.print) {
-        options.print(line);
-        printed++;
+        for (let n = printings(); n > 0; n--) {
+          options.print(line);
+          printed++;
+        }
       }
     },
   });

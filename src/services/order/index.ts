@@ -6,6 +6,7 @@ import { decodeOrderEvent } from "../shared/events.js";
 import { createJsonServer, decodePathSegment, HttpError, listen, readJsonBody, sendJson } from "../shared/http.js";
 import { openBucket } from "../shared/kv.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
+import { activeMutant } from "../shared/mutants.js";
 import { ensureConsumer, retryWhileSettling } from "../shared/nats.js";
 import { Outbox } from "../shared/outbox.js";
 import { GroupCommit } from "../shared/group-commit.js";
@@ -62,7 +63,10 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
   // Orders that arrive together are committed together (one transaction, a savepoint each).
   const group = new GroupCommit(rt.db, () => outbox.wake());
   const kv = await openBucket(nc, BUCKETS.orderSequence, { replicas: topology.replicas, ttlMs: 3 * 24 * 3600_000 });
-  const numbers = new OrderNumbers(kv, cfg.numberBlockSize, (day) => store.localMax(day), log);
+  // TEST-ONLY: the self-test's deliberate bugs (PIZZERIA_MUTANT), read here once; off in every real run.
+  const mutant = activeMutant();
+  const rules = { maxQuantity: mutant === "validator-quantity-11" ? 11 : 10 };
+  const numbers = new OrderNumbers(kv, cfg.numberBlockSize, (day) => store.localMax(day), log, { ignoreSharedCounter: mutant === "order-number-reuse" });
   // The first block of numbers; a read that times out while the broker is busy creating the bucket is tried again.
   await retryWhileSettling("reserve order numbers", () => numbers.ensure(utcDay(new Date())));
   outbox.start();
@@ -113,7 +117,7 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
   async function handlePlaceOrder(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readJsonBody(req, cfg.bodyLimitBytes);
     const clientKey = header(req, "idempotency-key") ?? header(req, "x-request-id");
-    const validation = validateOrder(body);
+    const validation = validateOrder(body, rules);
     if (!validation.ok) {
       log.info({ action: "validation_failed", request_id: clientKey, errors: validation.errors }, `Order refused: ${validation.errors[0].field} ${validation.errors[0].reason}`);
       throw new HttpError(400, "validation_failed", "The order is not valid", validation.errors);

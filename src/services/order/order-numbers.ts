@@ -65,6 +65,12 @@ export class OrderNumbers {
     private readonly blockSize: number,
     private readonly localMax: (day: string) => number,
     private readonly log: Logger,
+    /**
+     * TEST-ONLY (PIZZERIA_MUTANT=order-number-reuse, see shared/mutants.ts; never in production):
+     * start each block from this instance's own database, as if the shared counter were not there,
+     * so two instances hand out the same numbers.
+     */
+    private readonly options: { ignoreSharedCounter?: boolean } = {},
   ) {}
 
   /** A number for this day, or null when none is reserved (call `ensure` and try again). */
@@ -101,7 +107,7 @@ export class OrderNumbers {
       try {
         const entry = await this.kv.get(key);
         const current = entry && entry.operation === "PUT" ? Number(entry.string()) : 0;
-        const start = Math.max(current, this.localMax(day)) + 1;
+        const start = Math.max(this.options.ignoreSharedCounter ? 0 : current, this.localMax(day)) + 1;
         const end = start + this.blockSize - 1;
         if (entry && entry.operation === "PUT") await this.kv.update(key, String(end), entry.revision);
         else await this.kv.create(key, String(end));

@@ -13,6 +13,14 @@ export interface ValidOrder {
   priority: number;
 }
 
+/**
+ * `maxQuantity` is 10 (the seed's rule); only the TEST-ONLY mutant `validator-quantity-11`
+ * (PIZZERIA_MUTANT, see shared/mutants.ts; never in production) raises it, a bug the self-test must catch.
+ */
+export interface ValidationRules {
+  maxQuantity?: number;
+}
+
 export type Validation = { ok: true; order: ValidOrder } | { ok: false; errors: FieldError[] };
 
 const KNOWN_FIELDS = new Set(["customer_name", "order_type", "items", "table_number", "delivery_address"]);
@@ -25,7 +33,8 @@ const NAME_PATTERN = /^[\p{L}\p{M} '\-]+$/u;
  * dine_in needs table_number 1-100 and no address; delivery needs an address of 10+ chars and no
  * table. Every broken rule is reported, each with its field and reason.
  */
-export function validateOrder(body: unknown): Validation {
+export function validateOrder(body: unknown, rules: ValidationRules = {}): Validation {
+  const maxQuantity = rules.maxQuantity ?? 10;
   const errors: FieldError[] = [];
   const fail = (field: string, reason: string) => errors.push({ field, reason });
   if (!body || typeof body !== "object" || Array.isArray(body)) {
@@ -58,7 +67,7 @@ export function validateOrder(body: unknown): Validation {
       const before = errors.length;
       if (typeof item.name !== "string") fail(`${at}.name`, item.name === undefined ? "is required" : "must be a string");
       else if (item.name.trim().length === 0 || item.name.length > 50) fail(`${at}.name`, "must be 1-50 characters");
-      if (!Number.isInteger(item.quantity) || (item.quantity as number) < 1 || (item.quantity as number) > 10) {
+      if (!Number.isInteger(item.quantity) || (item.quantity as number) < 1 || (item.quantity as number) > maxQuantity) {
         fail(`${at}.quantity`, item.quantity === undefined ? "is required" : "must be an integer from 1 to 10");
       }
       const price = item.price;

@@ -3,8 +3,9 @@ import { exponentialBackoff, runConsumer } from "../shared/consumer.js";
 import { GroupCommit } from "../shared/group-commit.js";
 import { decodeOrderEvent, orderEvent } from "../shared/events.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
+import { activeMutant, mutantPicks } from "../shared/mutants.js";
 import { ensureConsumer } from "../shared/nats.js";
-import { OUTBOX_SCHEMA, Outbox } from "../shared/outbox.js";
+import { OUTBOX_SCHEMA, Outbox, type OutboxMessage } from "../shared/outbox.js";
 import type { CommonServiceOptions } from "../shared/runtime.js";
 import { ServiceLifecycle } from "../shared/service-lifecycle.js";
 import { ProviderUnavailableError } from "../shared/errors.js";
@@ -71,6 +72,8 @@ async function startPaymentService(life: ServiceLifecycle, options: PaymentServi
     "INSERT OR IGNORE INTO payments (order_number, outcome, amount, payment_id, reason, attempts, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
   );
   let charged = 0;
+  // TEST-ONLY: the self-test's deliberate bug (PIZZERIA_MUTANT), read here once; null in every real run.
+  const mutant = activeMutant();
 
   async function pay(event: OrderEvent<"placed">, deliveries: number) {
     if (decided.get(event.order_number)) return; // decided before: its event is in the outbox or already out
@@ -103,11 +106,27 @@ async function startPaymentService(life: ServiceLifecycle, options: PaymentServi
         deliveries,
         now.toISOString(),
       );
-      if (inserted.changes === 1) outbox.add(message);
+      if (inserted.changes !== 1) return;
+      // TEST-ONLY mutant (never set in production): the decision is recorded, its event never written.
+      if (mutant === "outbox-drop" && mutantPicks(event.order_number)) return;
+      outbox.add(message);
+      if (result.approved && (mutant === "payment-double-charge" || mutant === "payment-double-paid") && mutantPicks(event.order_number)) {
+        chargeTwiceMutant(mutant, message as OutboxMessage & { payload: OrderEvent<"paid"> });
+      }
     });
     charged++;
     if (result.approved) log.info({ action: "payment_approved", order_number: event.order_number, amount }, `Payment approved for ${event.order_number}`);
     else log.info({ action: "payment_declined", order_number: event.order_number, amount, reason: result.reason }, `Payment declined for ${event.order_number}: ${result.reason}`);
+  }
+
+  /**
+   * TEST-ONLY mutants (never set in production): the card is charged a second time under a fresh
+   * payment id, and with `payment-double-paid` a second OrderPaid names it, under a new msgID.
+   */
+  function chargeTwiceMutant(which: "payment-double-charge" | "payment-double-paid", paid: OutboxMessage & { payload: OrderEvent<"paid"> }): void {
+    const again = `${paid.payload.data.payment_id}_again`;
+    ledger.charge(again, paid.payload.order_number, paid.payload.data.amount);
+    if (which === "payment-double-paid") outbox.add({ ...paid, id: `${paid.id}.again`, payload: { ...paid.payload, data: { ...paid.payload.data, payment_id: again } } });
   }
 
   await ensureConsumer(jsm, { durable: CONSUMERS.payment, filter: subjects.placed }, topology, log);

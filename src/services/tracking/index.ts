@@ -6,6 +6,7 @@ import { decodeOrderEvent } from "../shared/events.js";
 import { createJsonServer, decodePathSegment, HttpError, listen, sendJson } from "../shared/http.js";
 import { openBucket } from "../shared/kv.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
+import { activeMutant } from "../shared/mutants.js";
 import { ensureConsumer } from "../shared/nats.js";
 import type { CommonServiceOptions } from "../shared/runtime.js";
 import { ServiceLifecycle } from "../shared/service-lifecycle.js";
@@ -43,7 +44,8 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
   const host = options.host ?? "127.0.0.1";
   const timeScale = options.timeScale && options.timeScale > 0 ? options.timeScale : 1;
   const { log, js, jsm, nc, db, topology } = life.rt;
-  const model = new ReadModel(db);
+  // TEST-ONLY: the self-test's deliberate bug (PIZZERIA_MUTANT), read here once; off in every real run.
+  const model = new ReadModel(db, { regressEveryFourth: activeMutant() === "tracking-regress" });
 
   await ensureConsumer(jsm, { durable: CONSUMERS.tracking(instance), filter: subjects.allOrderEvents, ordered: true }, topology, log);
   forwardMaxDeliveries(nc, js, CONSUMERS.tracking(instance), log); // ends with the connection

@@ -66,8 +66,17 @@ export type TrackResult = "applied" | "duplicate" | "ignored" | "refused";
  */
 export class ReadModel {
   private readonly q;
+  /** Completed orders applied (counted only for the TEST-ONLY mutant below). */
+  private completedApplied = 0;
 
-  constructor(private readonly db: Db) {
+  /**
+   * `regressEveryFourth`: TEST-ONLY (PIZZERIA_MUTANT=tracking-regress, see shared/mutants.ts): move every
+   * fourth completed order back to cooking, a bug the self-test's checker must catch. Never in production.
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly options: { regressEveryFourth?: boolean } = {},
+  ) {
     this.q = {
       order: db.prepare("SELECT * FROM orders WHERE number = ?"),
       insertOrder: db.prepare(
@@ -108,6 +117,9 @@ export class ReadModel {
       } else {
         const worker = event.kind === "cooking" || event.kind === "ready" ? event.data.worker : null;
         this.q.setStatus.run(to, event.at, worker, event.order_number);
+        if (to === "completed" && this.options.regressEveryFourth && ++this.completedApplied % 4 === 0) {
+          this.q.setStatus.run("cooking", event.at, null, event.order_number);
+        }
       }
       this.q.insertHistory.run(event.order_number, event.id, from, to, event.by, event.at);
       return { result: "applied" as const };

@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COOK_TIME_MS, subjects } from "../../services/shared/contracts.js";
 import { errorMessage, PizzeriaError } from "../../services/shared/errors.js";
+import { MUTANT_ENV } from "../../services/shared/mutants.js";
 import type { Msg } from "@nats-io/transport-node";
 import { connectNats, resolveTopology, type NatsConnection, type NatsOptions } from "../../services/shared/nats.js";
 import { freePort } from "./broker.js";
@@ -25,8 +26,8 @@ const DEFAULT_READY_TIMEOUT_MS = 20_000;
 const DEFAULT_STOP_GRACE_MS = 30_000;
 /** How much of each child's stdout and stderr is kept for error messages. */
 const TAIL_BYTES = 4_096;
-/** Environment variables of the harness that children keep; other PIZZERIA_* would set their options behind our back. */
-const KEPT_ENV = new Set(["PIZZERIA_DEBUG", "PIZZERIA_LOG_LEVEL", "PIZZERIA_NATS_SERVER"]);
+/** Environment variables of the harness that children keep (a self-test's mutant too); other PIZZERIA_* would set their options behind our back. */
+const KEPT_ENV = new Set(["PIZZERIA_DEBUG", "PIZZERIA_LOG_LEVEL", "PIZZERIA_NATS_SERVER", MUTANT_ENV]);
 
 /**
  * Where the compiled `pizzeria` CLI is: two folders up when it runs from dist/sim/system, or

@@ -140,6 +140,8 @@ export interface ReportInputs {
   backlog: BacklogSample[];
   deadLetters: number;
   deadLetterSamples: NonNullable<RunReport["deadLetterSamples"]>;
+  /** The TEST-ONLY deliberate bug switched on for this run (PIZZERIA_MUTANT), if any. */
+  mutant?: string | null;
 }
 
 /** The run's report (report.json), from what the run measured and what the checker found. */
@@ -162,6 +164,7 @@ export function buildReport(x: ReportInputs): RunReport {
   const passed = verdict.valid && thresholds.every((t) => t.passed);
   return {
     scenario: s.name,
+    ...(x.mutant ? { mutant: x.mutant } : {}),
     seed: s.seed,
     file: s.file,
     runDir: x.runDir,

@@ -241,6 +241,8 @@ export interface FindingSummary {
 /** The machine-readable report (`--report file.json`), also what the summary shows. */
 export interface RunReport {
   scenario: string;
+  /** Set when the run had a TEST-ONLY deliberate bug switched on (PIZZERIA_MUTANT, `pizzeria selftest`): its name. */
+  mutant?: string;
   seed: number;
   file?: string;
   runDir: string;
