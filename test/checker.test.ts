@@ -2,45 +2,11 @@ import { describe, expect, it } from "vitest";
 import { check, type CheckInput, type RequestRecord, type StreamRecord, type OrderRecord, type Verdict } from "../src/sim/check/checker.js";
 import type { AnyOrderEvent, EventData, EventKind, OrderStatus, OrderType } from "../src/services/shared/contracts.js";
 import { orderEvent } from "../src/services/shared/events.js";
+import { AT, CANCELLED_PATH, COMPLETED_PATH, dataFor, NATURAL_FROM } from "./check/stream.js";
 
 // ---------------------------------------------------------------------------------------------
 // A small builder of hand-made runs, with the real event envelope
 // ---------------------------------------------------------------------------------------------
-
-const AT = new Date("2025-01-02T03:04:05.000Z");
-
-/** The `from` each event kind has when the services emit it. */
-const NATURAL_FROM: Record<EventKind, OrderStatus | null> = {
-  placed: null,
-  paid: "received",
-  payment_failed: "received",
-  cooking: "paid",
-  ready: "cooking",
-  completed: "ready",
-  cancelled: "received",
-};
-
-const COMPLETED_PATH: EventKind[] = ["placed", "paid", "cooking", "ready", "completed"];
-const CANCELLED_PATH: EventKind[] = ["placed", "payment_failed", "cancelled"];
-
-function dataFor(kind: EventKind, requestId: string): EventData[EventKind] {
-  switch (kind) {
-    case "placed":
-      return { customer_name: "Jane", items: [{ name: "Margherita Pizza", quantity: 1, price: 12.99 }], total_amount: 12.99, request_id: requestId };
-    case "paid":
-      return { amount: 12.99, payment_id: "pay_1" };
-    case "payment_failed":
-      return { amount: 12.99, reason: "card declined" };
-    case "cooking":
-      return { worker: "w1" };
-    case "ready":
-      return { worker: "w1", cook_ms: 10 };
-    case "completed":
-      return {};
-    case "cancelled":
-      return { reason: "payment failed: card declined" };
-  }
-}
 
 class Run {
   readonly requests: RequestRecord[] = [];

@@ -3,10 +3,10 @@ import type { AnyOrderEvent, EventData, EventKind, OrderStatus } from "../../src
 import { orderEvent } from "../../src/services/shared/events.js";
 import type { StreamRecord } from "../../src/sim/check/checker-types.js";
 
-const AT = new Date("2025-01-02T03:04:05.000Z");
+export const AT = new Date("2025-01-02T03:04:05.000Z");
 
 /** The `from` each event kind has when the services emit it. */
-const NATURAL_FROM: Record<EventKind, OrderStatus | null> = {
+export const NATURAL_FROM: Record<EventKind, OrderStatus | null> = {
   placed: null,
   paid: "received",
   payment_failed: "received",
@@ -19,7 +19,8 @@ const NATURAL_FROM: Record<EventKind, OrderStatus | null> = {
 export const COMPLETED_PATH: EventKind[] = ["placed", "paid", "cooking", "ready", "completed"];
 export const CANCELLED_PATH: EventKind[] = ["placed", "payment_failed", "cancelled"];
 
-function dataFor(kind: EventKind, requestId: string): EventData[EventKind] {
+/** The payload each event kind carries in these hand-made runs. */
+export function dataFor(kind: EventKind, requestId: string): EventData[EventKind] {
   switch (kind) {
     case "placed":
       return { customer_name: "Jane", items: [{ name: "Margherita Pizza", quantity: 1, price: 12.99 }], total_amount: 12.99, request_id: requestId };
