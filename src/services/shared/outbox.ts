@@ -73,6 +73,7 @@ export class Outbox {
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
   private woken = false;
+  private idleWaiting = false;
   private failing = false;
   private readonly options: Required<Omit<OutboxOptions, "nc">>;
   /**
@@ -170,7 +171,7 @@ export class Outbox {
     let cycleStartedAt = 0;
     while (this.running) {
       const since = performance.now() - cycleStartedAt;
-      if (since < this.options.minIntervalMs) await this.sleep(this.options.minIntervalMs - since, false);
+      if (since < this.options.minIntervalMs) await this.sleep(this.options.minIntervalMs - since);
       if (!this.running) break;
       cycleStartedAt = performance.now();
       this.woken = false;
@@ -180,12 +181,16 @@ export class Outbox {
       } catch (err) {
         if (!this.running) break;
         this.log.error({ action: "outbox_read_failed", error: errorField(err) }, "Outbox relay cannot read its table");
-        await this.sleep(this.options.maxBackoffMs, false);
+        await this.sleep(this.options.maxBackoffMs);
         continue;
       }
       if (rows.length === 0) {
         this.deletePublished();
-        await this.sleep(1_000);
+        // Nothing to publish: wait for the next commit's wake(), with no timer. Every row is added
+        // inside a transaction of this process, whose writer calls wake() once it committed (rows
+        // left by a crash are found by the first cycle after start), so a poll would find nothing
+        // the wake-up did not already bring; it only cost an idle service a SQLite read a second.
+        await this.untilWoken();
         continue;
       }
       const ok = await this.publishBatch(rows);
@@ -198,7 +203,7 @@ export class Outbox {
         }
       } else {
         // Not cut short by new rows: during an outage every order would otherwise wake a retry.
-        await this.sleep(backoff, false);
+        await this.sleep(backoff);
         backoff = Math.min(backoff * 2, this.options.maxBackoffMs);
       }
     }
@@ -275,19 +280,26 @@ export class Outbox {
     for (const resolve of list) resolve();
   }
 
-  private sleep(ms: number, interruptible = true): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    if (!interruptible) return new Promise((resolve) => setTimeout(resolve, ms));
-    if (this.woken) return Promise.resolve();
+  /** Resolves at the next wake() (at once if one came since the cycle began) or stop; no timer. */
+  private untilWoken(): Promise<void> {
+    if (!this.running || this.woken) return Promise.resolve();
+    this.idleWaiting = true;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeUp = null;
-        resolve();
-      }, ms);
       this.wakeUp = () => {
-        clearTimeout(timer);
+        this.idleWaiting = false;
         resolve();
       };
     });
+  }
+
+  /** True while the relay has nothing to do and waits for a wake() with no timer armed (tests of the wake-up path). */
+  get waitingForWake(): boolean {
+    return this.idleWaiting;
+  }
+
+  /** A pause that new rows do not cut short (the least gap between cycles, a backoff). */
+  private sleep(ms: number): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => setTimeout(resolve, ms));
   }
 }
