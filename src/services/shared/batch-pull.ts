@@ -21,11 +21,20 @@ export interface BatchPullOptions {
   durable: string;
   /** Messages asked for per pull. */
   max: number;
-  /** How long a pull waits on the server for the first message when the consumer has nothing. */
+  /**
+   * How long a pull waits on the server for the first message when the consumer has nothing
+   * (default 30 s). Long: an idle consumer then costs a pull this often, not every few seconds;
+   * a pull lost with its server is noticed by its missing heartbeats, or at once on reconnect.
+   */
   expiresMs?: number;
+  /** The server says a waiting pull is alive this often (default 5 s; 0: not at all, and a lost pull is noticed only after its expiry). */
+  idleHeartbeatMs?: number;
   /** ack_wait of the durable (what the client's JsMsg uses for its own timers). */
   ackTimeoutMs?: number;
 }
+
+/** `lastStatus` of a pull with heartbeats that heard nothing where a heartbeat was due. */
+const NO_ANSWER = -1;
 
 /** The durable is gone, or nothing answers for it: the caller looks it up again. */
 export class PullRefusedError extends PizzeriaError {
@@ -70,12 +79,22 @@ export class BatchPuller {
   /** The status that ended the last pull (0: none, it ended with its messages or its timer). */
   private lastStatus = 0;
   private stopped_ = false;
+  /** Re-arms the timer of the waiting pull (an idle heartbeat came); null when none waits. */
+  private heartbeat: (() => void) | null = null;
+  private readonly statuses: AsyncIterable<{ type: string }> & { stop?: () => void };
 
   constructor(private readonly options: BatchPullOptions) {
     // The connection's own inbox prefix, if it was given one (permissions may allow only that).
     this.inbox = createInbox((options.nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
     this.api = `${options.apiPrefix}.CONSUMER.MSG.NEXT.${options.stream}.${options.durable}`;
     this.sub = options.nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => this.arrived(err, msg) });
+    // A pull waiting on a server that went away (a restart, a reconnect elsewhere) went with it:
+    // on reconnect the waiting pull ends at once and the caller pulls again on the new connection.
+    const statuses = options.nc.status() as BatchPuller["statuses"];
+    this.statuses = statuses;
+    void (async () => {
+      for await (const status of statuses) if (status.type === "reconnect" && this.heartbeat) this.wake?.();
+    })().catch(() => undefined);
   }
 
   /**
@@ -85,14 +104,16 @@ export class BatchPuller {
    */
   async next(): Promise<JsMsg[]> {
     if (!this.stopped_ && this.buffer.length === 0) {
-      await this.pull({ batch: this.options.max, no_wait: true }, 5_000);
-      const expiresMs = this.options.expiresMs ?? 5_000;
+      await this.pull({ batch: this.options.max, no_wait: true }, 0, 5_000);
+      const expiresMs = this.options.expiresMs ?? 30_000;
+      const heartbeatMs = Math.min(this.options.idleHeartbeatMs ?? 5_000, expiresMs / 2);
       // Nothing there: wait on the server for the first one.
       if (!this.stopped_ && this.buffer.length === 0 && !this.failure) {
-        await this.pull({ batch: 1, expires: expiresMs * 1e6 }, expiresMs + 5_000);
-        // Turned away at once (409: too many waiting pulls, too many unacked, a leader change):
-        // not again at once, or the caller's loop would spin.
-        if (this.buffer.length === 0 && this.lastStatus === 409) await this.linger(250);
+        const request = heartbeatMs > 0 ? { batch: 1, expires: expiresMs * 1e6, idle_heartbeat: heartbeatMs * 1e6 } : { batch: 1, expires: expiresMs * 1e6 };
+        await this.pull(request, heartbeatMs, expiresMs + 5_000);
+        // Turned away (409: too many waiting pulls, too many unacked, a leader change; or silence
+        // where a heartbeat was due): not again at once, or the caller's loop would spin.
+        if (this.buffer.length === 0 && (this.lastStatus === 409 || this.lastStatus === NO_ANSWER)) await this.linger(250);
       }
     }
     if (this.failure) {
@@ -134,9 +155,17 @@ export class BatchPuller {
     this.stopped_ = true;
     this.wake?.();
     this.sub.unsubscribe();
+    this.statuses.stop?.();
   }
 
-  private pull(request: { batch: number; no_wait?: boolean; expires?: number }, clientTimeoutMs: number): Promise<void> {
+  /**
+   * One pull request. Without heartbeats (`heartbeatMs` 0) no answer within `clientTimeoutMs` is a
+   * failure (JetStream 2.9 says nothing to a pull from a durable that does not exist). With them,
+   * silence where a heartbeat was due ends the pull with NO_ANSWER: it is not waiting on the server
+   * (turned away without a word, as 2.10 and newer do past max_waiting to a pull with heartbeats,
+   * or lost with a server or a leader), and the next pull finds out why.
+   */
+  private pull(request: { batch: number; no_wait?: boolean; expires?: number; idle_heartbeat?: number }, heartbeatMs: number, clientTimeoutMs: number): Promise<void> {
     const id = ++this.request;
     this.received = 0;
     this.wanted = request.batch;
@@ -145,16 +174,23 @@ export class BatchPuller {
       const done = () => {
         clearTimeout(timer);
         if (this.wake === done) this.wake = null;
+        if (this.heartbeat === alive) this.heartbeat = null;
         resolve();
       };
-      // No answer at all: JetStream 2.9 says nothing to a pull from a durable that does not exist
-      // (and a pull can be lost with a server restart or a leader moving).
-      const timer = setTimeout(() => {
-        if (this.received === 0 && !this.stopped_) {
+      const giveUp = () => {
+        if (heartbeatMs > 0) this.lastStatus = NO_ANSWER;
+        else if (this.received === 0 && !this.stopped_) {
           this.failure ??= new PullRefusedError(`no answer to a pull from ${this.options.durable} within ${clientTimeoutMs} ms`, null);
         }
         done();
-      }, clientTimeoutMs);
+      };
+      // The first heartbeat is due after one interval; after that, two in a row may be missed.
+      let timer = setTimeout(giveUp, heartbeatMs > 0 ? heartbeatMs + 1_000 : clientTimeoutMs);
+      const alive = () => {
+        clearTimeout(timer);
+        timer = setTimeout(giveUp, 2 * heartbeatMs + 1_000);
+      };
+      if (heartbeatMs > 0) this.heartbeat = alive;
       this.wake = done;
       try {
         this.options.nc.publish(this.api, JSON.stringify(request), { reply: `${this.inbox}.${id}` });
@@ -171,6 +207,10 @@ export class BatchPuller {
     const code = msg.headers?.code ?? 0;
     if (!msg.reply && code >= 100) {
       if (msg.subject !== `${this.inbox}.${this.request}`) return; // the end of a request given up on
+      if (code === 100) {
+        this.heartbeat?.(); // an idle heartbeat: the waiting pull is alive, not over
+        return;
+      }
       // 404 no messages, 408 expired, 409 (max waiting, leadership change, ...): this pull is over.
       // A consumer that is gone, or no JetStream to answer (503), is for the caller to look up again.
       this.lastStatus = code;
