@@ -136,7 +136,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     cleanups.push(() => ordersTap.stop(), () => dlqTap.stop());
     const workers = await WorkerWatch.start(nc, session.settings.topology?.replicas ?? 1);
     cleanups.push(() => workers.stop());
-    const queues = await QueueWatch.create(nc);
+    const queues = await QueueWatch.create(nc, () => ordersTap.lastSeq);
 
     const generator = new OrderGenerator(s);
     const startedAt = Date.now();
