@@ -1,8 +1,9 @@
 import { createInbox } from "@nats-io/transport-node";
-import { AckPolicy, jetstream } from "@nats-io/jetstream";
+import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connectNats } from "../src/services/shared/nats.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BatchPuller, PullRefusedError } from "../src/services/shared/batch-pull.js";
-import { useTestNats } from "./helpers/nats.js";
+import { startTestBroker, useTestNats } from "./helpers/nats.js";
 import { waitFor } from "./helpers/wait.js";
 import { atLeast } from "../src/sim/system/nats-binary.js";
 
@@ -19,7 +20,7 @@ describe("BatchPuller", () => {
   });
 
   /** A durable of its own on a subject of its own. */
-  async function fixture(options: { max?: number; expiresMs?: number; maxWaiting?: number } = {}) {
+  async function fixture(options: { max?: number; expiresMs?: number; idleHeartbeatMs?: number; maxWaiting?: number } = {}) {
     const durable = `bp_${++n}`;
     const subject = `bp.${n}`;
     await t.jsm.consumers.add(stream, { durable_name: durable, filter_subject: subject, ack_policy: AckPolicy.All, ...(options.maxWaiting ? { max_waiting: options.maxWaiting } : {}) });
@@ -27,7 +28,7 @@ describe("BatchPuller", () => {
     const publish = async (count: number) => {
       for (let i = 0; i < count; i++) await js.publish(subject, String(i));
     };
-    const puller = new BatchPuller({ nc: t.nc, apiPrefix: js.apiPrefix, stream, durable, max: options.max ?? 256, expiresMs: options.expiresMs });
+    const puller = new BatchPuller({ nc: t.nc, apiPrefix: js.apiPrefix, stream, durable, max: options.max ?? 256, expiresMs: options.expiresMs, idleHeartbeatMs: options.idleHeartbeatMs });
     const waiting = async () => ((await t.jsm.consumers.info(stream, durable)).num_waiting >= 1 ? true : null);
     return { durable, publish, puller, waiting };
   }
@@ -67,6 +68,18 @@ describe("BatchPuller", () => {
     f.puller.stop();
   });
 
+  it("idle across several expiries, with heartbeats in between, still takes the next message as it comes", async () => {
+    const f = await fixture({ expiresMs: 3_000, idleHeartbeatMs: 500 });
+    // Two whole waits with nothing: each ends at its expiry (the heartbeats in between do not end it).
+    expect(await f.puller.next()).toEqual([]);
+    expect(await f.puller.next()).toEqual([]);
+    const next = f.puller.next();
+    await waitFor(f.waiting, "the pull request to be waiting on the server");
+    await f.publish(1);
+    expect((await next).map((m) => m.string())).toEqual(["0"]);
+    f.puller.stop();
+  });
+
   it("ends a waiting next() and a linger at once when stopped", async () => {
     const f = await fixture({ expiresMs: 120_000 });
     const next = f.puller.next();
@@ -94,8 +107,8 @@ describe("BatchPuller", () => {
     }
   });
 
-  it("does not pull again at once when the server turns its wait away (409), so its caller's loop cannot spin", async () => {
-    const f = await fixture({ maxWaiting: 1, expiresMs: 120_000 });
+  it("does not pull again at once when the server turns its wait away (409; 2.10 and newer say nothing to a pull with heartbeats), so its caller's loop cannot spin", async () => {
+    const f = await fixture({ maxWaiting: 1, expiresMs: 120_000, idleHeartbeatMs: 1_000 });
     // Someone else's pull takes the one waiting place.
     const inbox = createInbox();
     const other = t.nc.subscribe(inbox);
@@ -118,5 +131,40 @@ describe("BatchPuller", () => {
     f.puller.stop();
     expect(err).toBeInstanceOf(PullRefusedError);
     expect((err as PullRefusedError).code).toBe(409);
+  });
+});
+
+// A pull waits on one server: when the connection moves (a broker restart), the wait is gone with
+// it, and the puller must pull again on the new connection instead of waiting out its expiry.
+describe("BatchPuller across a broker restart", () => {
+  it("an idle puller resumes after the broker restarts, and takes what is published then", async () => {
+    const broker = await startTestBroker();
+    const nc = await connectNats({ servers: broker.url }, "batch-pull-restart");
+    try {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: "BPRESTART", subjects: ["bpr.>"] });
+      await jsm.consumers.add("BPRESTART", { durable_name: "bpr", ack_policy: AckPolicy.All });
+      const js = jetstream(nc);
+      // The defaults a deployment runs with: long pulls, heartbeats every few seconds.
+      const puller = new BatchPuller({ nc, apiPrefix: js.apiPrefix, stream: "BPRESTART", durable: "bpr", max: 16 });
+      const waiting = async () => ((await jsm.consumers.info("BPRESTART", "bpr")).num_waiting >= 1 ? true : null);
+      const first = puller.next();
+      await waitFor(waiting, "the pull request to be waiting on the server");
+      await broker.restart();
+      expect(await first).toEqual([]); // the wait that went with the old connection
+      const taken: string[] = [];
+      const pulling = (async () => {
+        while (taken.length === 0) {
+          for (const m of await puller.next().catch(() => [])) taken.push(m.string());
+        }
+      })();
+      await waitFor(async () => ((await js.publish("bpr.1", "after-restart").catch(() => null)) ? true : null), "a publish to the restarted broker");
+      await pulling;
+      expect(taken).toEqual(["after-restart"]);
+      puller.stop();
+    } finally {
+      await nc.close();
+      await broker.cleanup();
+    }
   });
 });

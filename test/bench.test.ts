@@ -68,7 +68,23 @@ describe("pizzeria bench (quick mode)", () => {
     expect(step.cpuMicrosPerOrder!.harness).toBeGreaterThan(0);
     expect(step.cpuMicrosPerOrder!.system).toBeGreaterThan(0);
     if (p.atHalf) expect(p.atHalf.verdictValid).toBe(true);
+    // The same messages, paced at the step's rate on the raw topology: the baseline of CPU per order there.
+    const [paced] = result.baselines.jetstreamPaced!;
+    expect(paced.rate).toBe(50);
+    expect(paced.cpuMicrosPerOrder).toBeGreaterThan(0);
+    expect(step.cpuRatioToRawJetStream).toBeGreaterThan(0);
+    expect(result.targets.map((t) => t.name)).toContain("pipeline[inprocess] CPU per order at 50/s over the raw JetStream topology's at that rate");
   }, 90_000);
+
+  it("measures the roster standing by, per process", async () => {
+    const { result } = await runBench({ what: "idle", modes: ["processes"], quick: true, outDir: dir, name: "idle-test" });
+    const [idle] = result.idle!;
+    expect(idle.mode).toBe("processes");
+    expect(Object.keys(idle.cpu)).toEqual(expect.arrayContaining(["harness", "nats-server", "order/order-1", "kitchen/chef_mario", "notification/notification-2"]));
+    expect(idle.total).toBeGreaterThan(0);
+    expect(result.targets.map((t) => t.name)).toContain("idle[processes] roster with nothing ordered");
+    expect(renderTables([{ file: "idle-test.json", result }])).toContain("#### Cheap to run");
+  }, 60_000);
 
   it("renders the results as README tables between markers, keeping the rest of the README", () => {
     const entries = readResults(dir);

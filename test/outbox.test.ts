@@ -49,4 +49,25 @@ describe("outbox relay", () => {
     expect((await readStream(t.broker.url)).filter((m) => m.subject === subject).map((m) => JSON.parse(m.data).i)).toEqual([0, 1, 2, 3, 4]);
     db.close();
   });
+
+  it("idle, it waits for the committing writer's wake() with no timer armed, and publishes at once when woken", async () => {
+    const file = `${scratchDir("outbox-wake")}/outbox.db`;
+    const db = openDatabase(file, OUTBOX_SCHEMA);
+    const outbox = new Outbox(db, jetstream(t.nc), silentLogger(), { nc: t.nc });
+    const subject = subjects.orderEvent("placed", "takeout", "wake-test");
+    outbox.start();
+    // Nothing to publish: the relay parks on wake() alone (no poll of the table).
+    await waitFor(() => outbox.waitingForWake, "the relay idle, waiting for a wake-up");
+    // The wake-up path, as a writer uses it: the row in a transaction, wake() after the commit.
+    db.transaction(() => outbox.add({ id: "wake-1", subject, payload: { n: 1 } }))();
+    expect(outbox.waitingForWake).toBe(true); // a commit alone does not publish: the writer's wake() does
+    outbox.wake();
+    expect(outbox.waitingForWake).toBe(false);
+    await outbox.published("wake-1");
+    expect((await readStream(t.broker.url)).filter((m) => m.subject === subject).map((m) => JSON.parse(m.data).n)).toEqual([1]);
+    await waitFor(() => outbox.waitingForWake, "the relay idle again");
+    await outbox.stop();
+    expect(outbox.waitingForWake).toBe(false);
+    db.close();
+  });
 });

@@ -4,7 +4,7 @@ import type { BenchResult } from "../sim/bench/results.js";
 import { RUN_MODES } from "../sim/scenario/run-mode.js";
 import { durationArg, EXIT, runCommand } from "./common.js";
 
-const WHAT = ["accept", "pipeline", "all"] as const;
+const WHAT = ["accept", "pipeline", "idle", "all"] as const;
 const MODES = [...RUN_MODES, "both"] as const;
 
 const options = {
@@ -17,6 +17,8 @@ const options = {
   step: { type: "number", describe: "pipeline: seconds of load per step (default 10; quick 2)" },
   "p99-limit": { type: "string", default: "1s", describe: "pipeline: a step is not held when the end-to-end p99 is above this" },
   warmup: { type: "number", describe: "Seconds of warm-up load before measuring (default 2 for accept, 5 for pipeline; quick 0/1)" },
+  "idle-seconds": { type: "number", describe: "idle: seconds the roster is measured standing by with nothing ordered (default 20; quick 2)" },
+  "paced-baseline-up-to": { type: "number", default: 500, describe: "pipeline: rates up to this also get the raw JetStream topology paced at that rate, the baseline of CPU per order" },
   "jetstream-orders": { type: "number", describe: "Orders' worth of messages for the raw JetStream ceiling (default 20000)" },
   "out-dir": { type: "string", default: "bench/results", normalize: true, describe: "Where the result JSON goes" },
   save: { type: "boolean", default: true, describe: "Write the result JSON (--no-save: print only)" },
@@ -41,6 +43,8 @@ interface BenchArgs {
   p99Limit: string;
   warmup?: number;
   jetstreamOrders?: number;
+  idleSeconds?: number;
+  pacedBaselineUpTo: number;
   outDir: string;
   save: boolean;
   name?: string;
@@ -77,12 +81,14 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
   describe: "Benchmark the order API (autocannon vs bare node:http) and the whole pipeline (vs raw JetStream), baselines measured in the same run",
   builder: (y: Argv) =>
     y
-      .positional("what", { choices: WHAT, default: "all", describe: "accept: POST /orders; pipeline: order to completed; all: both" })
+      .positional("what", { choices: WHAT, default: "all", describe: "accept: POST /orders; pipeline: order to completed; idle: the roster with nothing ordered; all: every one" })
       .options(options)
       .example("$0 bench", "everything, both modes; writes bench/results/<date>-all.json")
       .example("$0 bench accept --mode processes --duration 20", "only the order API, longer runs")
       .example("$0 bench pipeline --rates 500,1000,2000 --profile prof", "chosen steps, with CPU profiles of every process")
       .example("$0 bench --quick --no-save", "a few seconds: does the bench work here?")
+      .example("$0 bench idle --mode processes", "CPU of every process of the roster standing by")
+      .example("$0 bench pipeline --mode processes --rates 50,100,250 --step 10", "CPU per order at low paced rates, beside the raw JetStream topology paced the same")
       .example("$0 bench pipeline --nats-server /usr/sbin/nats-server --nats-server .cache/nats-server/2.15.1/nats-server", "the same bench on two brokers, one after the other") as unknown as Argv<BenchArgs>,
   handler: (args) =>
     runCommand(async () => {
@@ -116,6 +122,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
           accept: { durationSeconds: positive("duration", args.duration), connections: positive("connections", args.connections), maxConcurrent: positive("max-concurrent", args.maxConcurrent), warmupSeconds: args.warmup },
           pipeline: { rates: parseRates(args.rates), stepSeconds: positive("step", args.step), p99LimitMs, warmupSeconds: args.warmup },
           jetstreamOrders: positive("jetstream-orders", args.jetstreamOrders),
+          idle: { seconds: positive("idle-seconds", args.idleSeconds) },
+          pacedBaselineUpTo: args.pacedBaselineUpTo,
           profileDir: args.profile,
           keepWorkDir: args.keep,
           progress: stderrProgress(),

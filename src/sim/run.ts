@@ -142,7 +142,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     cleanups.push(() => ordersTap.stop(), () => dlqTap.stop());
     const workers = await WorkerWatch.start(nc, session.settings.topology?.replicas ?? 1);
     cleanups.push(() => workers.stop());
-    const queues = await QueueWatch.create(nc);
+    const queues = await QueueWatch.create(nc, () => ordersTap.lastSeq);
 
     // Told the exact count, the generator sends every invalid kind and an exact invalid share.
     const generator = new OrderGenerator(s, { planned: arrivalCount(s) });

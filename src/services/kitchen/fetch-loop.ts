@@ -41,7 +41,10 @@ export async function fetchPaidOrders(o: FetchLoopOptions, type: OrderType): Pro
         await hand.spaceFreed();
         continue;
       }
-      const batch = await consumer.fetch({ max_messages: free, expires: 2_000 });
+      // A long fetch (an idle worker pulls every 30 s, not every 2 s: six wake-ups of the broker and the
+      // worker a second across the default roster otherwise), with idle heartbeats so that a fetch lost
+      // with the server is noticed within two of them.
+      const batch = await consumer.fetch({ max_messages: free, expires: 30_000, idle_heartbeat: 5_000 });
       o.fetches.add(batch);
       try {
         for await (const msg of batch) {

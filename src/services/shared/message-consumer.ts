@@ -54,9 +54,10 @@ export function runMessageConsumer<T>(options: ConsumerRunnerOptions<T>): Consum
     while (running) {
       try {
         const consumer = await js.consumers.get(STREAMS.orders, durable);
-        // Short pulls: when a consumer's leader moves (cluster failover) the pending pull is lost,
-        // and the client only notices by missed heartbeats (half the expiry): 5 s, not 30 s.
-        const iterator = await consumer.consume({ max_messages: Math.max(concurrency * 2, 16), expires: 5_000 });
+        // Long pulls (an idle consumer re-pulls every 30 s, not every 5 s) with idle heartbeats every
+        // 5 s: when a consumer's leader moves (cluster failover) the pending pull is lost, and the
+        // client notices by two missed heartbeats, ~10 s, as with the 5 s pulls this replaces.
+        const iterator = await consumer.consume({ max_messages: Math.max(concurrency * 2, 16), expires: 30_000, idle_heartbeat: 5_000 });
         messages = iterator;
         if (!running) iterator.stop();
         for await (const msg of iterator) {

@@ -55,6 +55,9 @@ interface Row {
   payload: string;
 }
 
+/** How long published rows may wait to be deleted together (a crash republishes them with the same msgID: stored once). */
+const DELETE_AFTER_MS = 1_000;
+
 /**
  * Transactional outbox. `add` writes a row inside the caller's SQLite transaction; the relay
  * publishes rows in order with msgID = row id and deletes them once JetStream acknowledged them.
@@ -73,19 +76,22 @@ export class Outbox {
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
   private woken = false;
+  private idleWaiting = false;
   private failing = false;
   private readonly options: Required<Omit<OutboxOptions, "nc">>;
   /**
-   * Rows up to this seq were published in fully acknowledged batches and are deleted in bulk, at
-   * most every 100 ms (or 1,024 seqs, or when the relay is idle or stops), not after every batch: a
-   * delete is a commit of its own, and at a few hundred orders a second every batch was one. What a
+   * Rows up to this seq were published in fully acknowledged batches and are deleted in bulk, a
+   * second after the first of them was (DELETE_AFTER_MS), at 1,024 seqs, or when the relay stops,
+   * not after every batch: a delete is a commit of its own (its WAL pages written, its locks), and
+   * at low rates, when every batch is one row and the relay is idle after each, every published
+   * row was one: two extra commits per order in the order service. What a
    * crash leaves undeleted is published again at the next start with the same msgID: JetStream
    * stores it once within its duplicate window (5 minutes); after a longer outage it is stored
    * twice, which every consumer, being idempotent, shrugs off (and the checker reports).
    */
   private publishedUpTo = 0;
   private deletedUpTo = 0;
-  private deletedAt = 0;
+  private deleteTimer: NodeJS.Timeout | null = null;
   /** Publishes acknowledged since start (for telemetry). */
   publishedCount = 0;
 
@@ -160,6 +166,8 @@ export class Outbox {
    */
   halt(): Promise<void> {
     this.running = false;
+    if (this.deleteTimer !== null) clearTimeout(this.deleteTimer);
+    this.deleteTimer = null;
     this.wake();
     this.publisher?.close();
     return this.loop ?? Promise.resolve();
@@ -170,7 +178,7 @@ export class Outbox {
     let cycleStartedAt = 0;
     while (this.running) {
       const since = performance.now() - cycleStartedAt;
-      if (since < this.options.minIntervalMs) await this.sleep(this.options.minIntervalMs - since, false);
+      if (since < this.options.minIntervalMs) await this.sleep(this.options.minIntervalMs - since);
       if (!this.running) break;
       cycleStartedAt = performance.now();
       this.woken = false;
@@ -180,12 +188,15 @@ export class Outbox {
       } catch (err) {
         if (!this.running) break;
         this.log.error({ action: "outbox_read_failed", error: errorField(err) }, "Outbox relay cannot read its table");
-        await this.sleep(this.options.maxBackoffMs, false);
+        await this.sleep(this.options.maxBackoffMs);
         continue;
       }
       if (rows.length === 0) {
-        this.deletePublished();
-        await this.sleep(1_000);
+        // Nothing to publish: wait for the next commit's wake(), with no timer. Every row is added
+        // inside a transaction of this process, whose writer calls wake() once it committed (rows
+        // left by a crash are found by the first cycle after start), so a poll would find nothing
+        // the wake-up did not already bring; it only cost an idle service a SQLite read a second.
+        await this.untilWoken();
         continue;
       }
       const ok = await this.publishBatch(rows);
@@ -196,9 +207,12 @@ export class Outbox {
           this.failing = false;
           this.log.info({ action: "outbox_recovered", pending: this.pending() }, "Outbox relay publishing again");
         }
+        // The batch took all there was and no commit woke us meanwhile: the table holds nothing
+        // newer, so wait for the next wake() without reading it again (a read and its lock per cycle).
+        if (rows.length < this.options.batchSize && !this.woken) await this.untilWoken();
       } else {
         // Not cut short by new rows: during an outage every order would otherwise wake a retry.
-        await this.sleep(backoff, false);
+        await this.sleep(backoff);
         backoff = Math.min(backoff * 2, this.options.maxBackoffMs);
       }
     }
@@ -236,7 +250,7 @@ export class Outbox {
       // one range delete later. Otherwise the acknowledged rows are deleted one by one now.
       if (done.length === rows.length) {
         this.publishedUpTo = rows[rows.length - 1].seq;
-        if (this.publishedUpTo - this.deletedUpTo >= 1024 || performance.now() - this.deletedAt >= 100) this.deletePublished();
+        this.deleteSoon();
       } else {
         this.db.transaction(() => {
           for (const row of done) this.deleteOne.run(row.seq);
@@ -255,9 +269,22 @@ export class Outbox {
     return firstError === null;
   }
 
+  /** Delete what was published once 1,024 rows are waiting, or DELETE_AFTER_MS after the first of them (one timer, armed only then). */
+  private deleteSoon(): void {
+    if (this.publishedUpTo - this.deletedUpTo >= 1024) this.deletePublished();
+    else if (this.deleteTimer === null && this.deletedUpTo !== this.publishedUpTo) {
+      this.deleteTimer = setTimeout(() => {
+        this.deleteTimer = null;
+        if (this.running) this.deletePublished();
+      }, DELETE_AFTER_MS);
+      this.deleteTimer.unref();
+    }
+  }
+
   /** Delete the rows of fully acknowledged batches (kept meanwhile as `seq <= publishedUpTo`). */
   private deletePublished(): void {
-    this.deletedAt = performance.now();
+    if (this.deleteTimer !== null) clearTimeout(this.deleteTimer);
+    this.deleteTimer = null;
     if (this.deletedUpTo === this.publishedUpTo) return;
     try {
       this.deleteUpTo.run(this.publishedUpTo);
@@ -275,19 +302,26 @@ export class Outbox {
     for (const resolve of list) resolve();
   }
 
-  private sleep(ms: number, interruptible = true): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    if (!interruptible) return new Promise((resolve) => setTimeout(resolve, ms));
-    if (this.woken) return Promise.resolve();
+  /** Resolves at the next wake() (at once if one came since the cycle began) or stop; no timer. */
+  private untilWoken(): Promise<void> {
+    if (!this.running || this.woken) return Promise.resolve();
+    this.idleWaiting = true;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeUp = null;
-        resolve();
-      }, ms);
       this.wakeUp = () => {
-        clearTimeout(timer);
+        this.idleWaiting = false;
         resolve();
       };
     });
+  }
+
+  /** True while the relay has nothing to do and waits for a wake() with no timer armed (tests of the wake-up path). */
+  get waitingForWake(): boolean {
+    return this.idleWaiting;
+  }
+
+  /** A pause that new rows do not cut short (the least gap between cycles, a backoff). */
+  private sleep(ms: number): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => setTimeout(resolve, ms));
   }
 }

@@ -44,7 +44,8 @@ export function measureCpu(pids: Record<string, number | undefined>): { stop(): 
   };
 }
 
-const round = (x: number) => Math.round(x * 1000) / 1000;
+// Four places: an idle process uses a few tenths of a percent of a core.
+const round = (x: number) => Math.round(x * 10_000) / 10_000;
 
 /** A CPU share (CPU seconds over wall seconds) held for `seconds`, as whole microseconds per one of `count` items; null without items. */
 export function cpuMicrosPer(share: number, seconds: number, count: number): number | null {

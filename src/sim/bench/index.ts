@@ -12,8 +12,10 @@ import { bar, silentProgress, type Progress } from "./progress.js";
 import { checkTargets, writeResult, type BenchResult } from "./results.js";
 import { measureSqliteCeiling } from "./sqlite-ceiling.js";
 import { withCpuProfile } from "./cpu-profile.js";
+import { benchIdle, idleLine } from "./idle.js";
+import { compareWithRawJetStream, measurePacedBaselines } from "./jetstream-paced.js";
 
-export type BenchWhat = "accept" | "pipeline" | "all";
+export type BenchWhat = "accept" | "pipeline" | "idle" | "all";
 
 export interface BenchOptions {
   what: BenchWhat;
@@ -28,6 +30,9 @@ export interface BenchOptions {
   logLevel?: string;
   accept?: { durationSeconds?: number; warmupSeconds?: number; connections?: number; maxConcurrent?: number };
   pipeline?: { rates?: number[]; stepSeconds?: number; warmupSeconds?: number; p99LimitMs?: number; drainTimeoutSeconds?: number; roster?: Partial<BenchRoster> };
+  idle?: { seconds?: number; settleSeconds?: number };
+  /** Pipeline rates up to this also get the raw JetStream topology paced at that rate (default 500). */
+  pacedBaselineUpTo?: number;
   /** Orders' worth of messages for the raw JetStream ceiling. */
   jetstreamOrders?: number;
   /** Write CPU profiles here (accept: the order service; pipeline: the staircase, every process). */
@@ -52,26 +57,20 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
   const logLevel = options.logLevel ?? "info";
   const started = Date.now();
   const workDir = mkdtempSync(join(tmpdir(), "pizzeria-bench-"));
-  const result: BenchResult = {
-    name: options.name ?? `${options.what}${quick ? "-quick" : ""}`,
-    date: new Date(started).toISOString(),
-    command: options.command ?? `pizzeria bench ${options.what}`,
-    git: gitVersion(),
-    quick,
-    durationSeconds: 0,
-    machine: await describeMachine(),
-    loadAverage: { start: loadAverage(), end: [0, 0, 0] },
-    baselines: {},
-    accept: [],
-    pipeline: [],
-    targets: [],
-    profiles: [],
-    notes: [],
-  };
+  const result = await emptyResult(options, quick, started);
   progress.step(`bench ${options.what}${quick ? " (quick)" : ""}: ${result.machine.cpus} x ${result.machine.cpuModel}, Node ${result.machine.node}, nats-server ${result.machine.natsServer}; load average ${result.loadAverage.start.join(" ")}`);
   if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
   try {
-    if (options.what !== "pipeline") {
+    if (options.what === "idle" || options.what === "all") {
+      const i = options.idle ?? {};
+      for (const mode of options.modes) {
+        const idle = await benchIdle({ mode, seconds: i.seconds ?? (quick ? 2 : 20), settleSeconds: i.settleSeconds ?? (quick ? 1 : 5), workDir, logLevel, progress });
+        (result.idle ??= []).push(idle);
+        progress.step(idleLine(idle));
+      }
+    }
+
+    if (options.what === "accept" || options.what === "all") {
       const a = options.accept ?? {};
       result.baselines.sqlite = measureSqliteCeiling(quick ? 0.2 : 2);
       progress.step(`baseline SQLite (WAL, synchronous=NORMAL) order + outbox: ${fmt(result.baselines.sqlite.perTransaction)} tx/s one per transaction, ${fmt(result.baselines.sqlite.grouped)} orders/s ${result.baselines.sqlite.batch} per transaction`);
@@ -102,7 +101,7 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
       );
     }
 
-    if (options.what !== "accept") {
+    if (options.what === "pipeline" || options.what === "all") {
       const p = options.pipeline ?? {};
       const roster = { ...BENCH_ROSTER, ...p.roster };
       const broker = await startBroker({ logFile: join(workDir, "nats-server-jetstream-ceiling.log") });
@@ -126,11 +125,15 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
       } finally {
         await broker.stop();
       }
+      const rates = p.rates ?? (quick ? [50] : FULL_RATES);
+      const stepSeconds = p.stepSeconds ?? (quick ? 2 : 10);
+      const pacedBaselines = await measurePacedBaselines(rates.filter((r) => r <= (options.pacedBaselineUpTo ?? 500)), stepSeconds, workDir, progress);
+      result.baselines.jetstreamPaced = pacedBaselines;
       for (const mode of options.modes) {
         const pipeline: PipelineResult = await benchPipeline({
           mode,
-          rates: p.rates ?? (quick ? [50] : FULL_RATES),
-          stepSeconds: p.stepSeconds ?? (quick ? 2 : 10),
+          rates,
+          stepSeconds,
           warmupSeconds: p.warmupSeconds ?? (quick ? 1 : 5),
           p99LimitMs: p.p99LimitMs ?? 1_000,
           drainTimeoutSeconds: p.drainTimeoutSeconds ?? (quick ? 15 : 60),
@@ -141,6 +144,7 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
           profileDir: options.profileDir,
           progress,
         });
+        compareWithRawJetStream(pipeline, pacedBaselines, result.baselines.jetstream?.cpuMicrosPerOrder, progress);
         const ceiling = result.baselines.jetstream?.ordersPerSecond;
         result.pipeline.push({ ...pipeline, ratioToJetStream: pipeline.maxHeldRate !== null && ceiling ? Math.round((pipeline.maxHeldRate / ceiling) * 1000) / 1000 : null });
         if (!pipeline.skipped) {
@@ -174,4 +178,25 @@ function listProfiles(dir: string): string[] {
   };
   walk(dir);
   return out.sort();
+}
+
+/** A result with nothing measured yet. */
+async function emptyResult(options: BenchOptions, quick: boolean, started: number): Promise<BenchResult> {
+  return {
+    name: options.name ?? `${options.what}${quick ? "-quick" : ""}`,
+    date: new Date(started).toISOString(),
+    command: options.command ?? `pizzeria bench ${options.what}`,
+    git: gitVersion(),
+    quick,
+    durationSeconds: 0,
+    machine: await describeMachine(),
+    loadAverage: { start: loadAverage(), end: [0, 0, 0] },
+    baselines: {},
+    accept: [],
+    pipeline: [],
+    idle: [],
+    targets: [],
+    profiles: [],
+    notes: [],
+  };
 }

@@ -72,6 +72,15 @@ export interface JetStreamCeilingOptions {
   /** Ordered durables: acks at least this far apart (the services' commit gap), each settling what came before. */
   ackGapMs?: number;
   timeoutMs?: number;
+  /**
+   * Paced instead of flat out: this many orders a second, each of an order's events at its own
+   * time (the events of all orders evenly spaced), as the pipeline bench's load offers them. What
+   * the same messages cost the broker and its clients at that rate: the baseline of the
+   * pipeline's CPU per order at low rates, where every message is a wake-up of its own.
+   */
+  pacedRate?: number;
+  /** Called once everything is set up, just before the first publish (to measure the load alone). */
+  onLoadStart?: () => void;
   onProgress?: (delivered: number, expected: number) => void;
 }
 
@@ -173,9 +182,15 @@ export async function measureJetStreamCeiling(options: JetStreamCeilingOptions):
     const pubNc = await open("bench:publisher");
     const js = jetstream(pubNc);
     const progress = options.onProgress ? setInterval(() => options.onProgress!(delivered, totalExpected), 1_000) : null;
+    options.onLoadStart?.();
     const started = performance.now();
     const inFlight = new Set<Promise<unknown>>();
-    for (const e of events) {
+    const gapMs = options.pacedRate ? 1000 / (options.pacedRate * EVENTS_PER_ORDER.length) : 0;
+    for (const [i, e] of events.entries()) {
+      if (gapMs > 0) {
+        const wait = started + i * gapMs - performance.now();
+        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      }
       const p = js.publish(e.subject, JSON.stringify(e.payload), { msgID: e.id, timeout: 30_000 }).finally(() => inFlight.delete(p));
       inFlight.add(p);
       if (inFlight.size >= window) await Promise.race(inFlight);

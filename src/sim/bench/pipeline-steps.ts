@@ -46,6 +46,11 @@ export interface PipelineStep {
    * machine was doing: the figure to compare across runs. Absent in results from before it was kept.
    */
   cpuMicrosPerOrder?: { system: number | null; harness: number | null };
+  /**
+   * CPU per order (system + harness) over that of the raw JetStream topology paced at the same
+   * rate in the same run (`baselines.jetstreamPaced`); absent when no paced baseline ran for the rate.
+   */
+  cpuRatioToRawJetStream?: number;
   loadAverage: [number, number, number];
 }
 

@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import type { AcceptResult } from "./accept.js";
 import type { JetStreamCeiling } from "./jetstream-raw.js";
+import type { IdleResult } from "./idle.js";
+import type { PacedJetStreamCost } from "./jetstream-paced.js";
 import type { MachineInfo } from "./machine.js";
 import type { PipelineResult } from "./pipeline.js";
 import type { SqliteCeiling } from "./sqlite-ceiling.js";
@@ -30,17 +32,32 @@ export interface BenchResult {
     /** perOrder.acks: acks actually sent per order (absent in results from before the ordered durables used AckPolicy.All: one per delivery). */
     /** cpuMicrosPerOrder: CPU of the clients and the broker per order (absent in older results). */
     jetstream?: JetStreamCeiling & { cpuMicrosPerOrder?: number; perOrder: { publishes: number; deliveries: number; acks?: number } };
+    /** The same topology paced at the pipeline's lower rates: the baseline of CPU per order there (absent in older results). */
+    jetstreamPaced?: PacedJetStreamCost[];
   };
   accept: AcceptResult[];
   pipeline: Array<PipelineResult & { ratioToJetStream: number | null }>;
+  /** The roster standing by with nothing ordered (absent in older results). */
+  idle?: IdleResult[];
   targets: TargetCheck[];
   profiles: string[];
   notes: string[];
 }
 
 /** The brief's targets, checked against what was measured (never a pass/fail of the bench itself). */
-export function checkTargets(r: Pick<BenchResult, "accept" | "pipeline">): TargetCheck[] {
+export function checkTargets(r: Pick<BenchResult, "accept" | "pipeline" | "idle">): TargetCheck[] {
   const out: TargetCheck[] = [];
+  for (const i of r.idle ?? []) {
+    out.push({ name: `idle[${i.mode}] roster with nothing ordered`, target: "< 3% of one core", actual: `${(i.total * 100).toFixed(1)}%`, met: i.total < 0.03 });
+  }
+  for (const p of r.pipeline) {
+    for (const s of p.staircase?.steps ?? []) {
+      if (s.cpuRatioToRawJetStream === undefined) continue;
+      const own = (s.cpuMicrosPerOrder?.system ?? 0) + (s.cpuMicrosPerOrder?.harness ?? 0);
+      out.push({ name: `pipeline[${p.mode}] CPU per order at ${s.rate.toLocaleString("en-US")}/s over the raw JetStream topology's at that rate`, target: "<= 2x", actual: `${s.cpuRatioToRawJetStream}x (${n(own)} us)`, met: s.cpuRatioToRawJetStream <= 2 });
+      if (s.rate === 100) out.push({ name: `pipeline[${p.mode}] end-to-end p99 at 100 orders/s`, target: "< 100 ms", actual: `${s.endToEnd.p99} ms${s.held ? "" : " (not held)"}`, met: s.held && s.endToEnd.p99 < 100 });
+    }
+  }
   for (const a of r.accept) {
     out.push({ name: `accept[${a.mode}] share of bare node:http`, target: ">= 50%", actual: `${(a.ratio * 100).toFixed(1)}%`, met: a.ratio >= 0.5 });
     out.push({ name: `accept[${a.mode}] p99 at half the maximum rate`, target: "< 10 ms", actual: `${a.half.latencyMs.p99} ms${a.bareHalf ? ` (bare node:http at the same rate: ${a.bareHalf.latencyMs.p99} ms)` : ""}`, met: a.half.latencyMs.p99 < 10 && a.half.ok > 0 });
@@ -117,6 +134,20 @@ export function renderTables(entries: Array<{ file: string; result: BenchResult 
       out.push(
         `| ${file}${result.quick ? " (quick)" : ""} | ${p.mode} | ${n(p.maxHeldRate)} | ${n(result.baselines.jetstream?.ordersPerSecond)} | ${p.ratioToJetStream === null ? "-" : `${(p.ratioToJetStream * 100).toFixed(0)}%`} | ${half} | ${p.at1000 ? `${p.at1000.endToEnd.p99}${p.at1000.held ? "" : " (not held)"}` : "-"} | ${h?.cpuMicrosPerOrder?.system ? `${n(h.cpuMicrosPerOrder.system)} + ${n(h.cpuMicrosPerOrder.harness)}` : "-"} | ${valid}/${runs.length} valid | ${Math.min(...loads).toFixed(2)}-${Math.max(...loads).toFixed(2)} |`,
       );
+    }
+  }
+  out.push("", "#### Cheap to run: idle roster, and CPU per order at paced rates", "");
+  out.push("| result | mode | idle, % of one core (all processes) | biggest idle processes | CPU per order at paced rates (us, system + harness; x the raw JetStream topology paced at that rate) | e2e p99 at those rates (ms) |");
+  out.push("|---|---|---:|---|---|---|");
+  for (const { file, result } of entries) {
+    for (const mode of ["inprocess", "processes"] as const) {
+      const idle = result.idle?.find((i) => i.mode === mode);
+      const steps = (result.pipeline.find((p) => p.mode === mode)?.staircase?.steps ?? []).filter((s) => s.cpuRatioToRawJetStream !== undefined);
+      if (!idle && steps.length === 0) continue;
+      const top = idle ? Object.entries(idle.cpu).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`).join(", ") : "-";
+      const perOrder = steps.map((s) => `${n(s.rate)}/s: ${n((s.cpuMicrosPerOrder?.system ?? 0) + (s.cpuMicrosPerOrder?.harness ?? 0))} (${s.cpuRatioToRawJetStream}x)`).join("; ") || "-";
+      const p99 = steps.map((s) => `${n(s.rate)}/s: ${s.endToEnd.p99}`).join("; ") || "-";
+      out.push(`| ${file}${result.quick ? " (quick)" : ""} | ${mode} | ${idle ? `${(idle.total * 100).toFixed(1)}%` : "-"} | ${top} | ${perOrder} | ${p99} |`);
     }
   }
   out.push("", "#### Baselines measured in the same run", "");

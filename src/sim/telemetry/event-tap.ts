@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import { BatchPuller } from "../../services/shared/batch-pull.js";
 import type { AnyOrderEvent, DeadLetter } from "../../services/shared/contracts.js";
@@ -39,6 +39,7 @@ export class StreamTap {
   private loop: Promise<void>;
   private readonly watchdog: NodeJS.Timeout;
   private seenAtLastCheck = -1;
+  private jsm: Promise<JetStreamManager> | null = null;
   /** The stream's last sequence when last asked (0 until known). */
   streamLastSeq = 0;
   lastSeq = 0;
@@ -46,8 +47,9 @@ export class StreamTap {
   constructor(private readonly options: EventTapOptions) {
     this.loop = this.run();
     // A consumer whose leader moved (cluster failover) can go quiet without an error: if the
-    // stream has moved on and we have not, start again from where we are.
-    this.watchdog = setInterval(() => void this.checkProgress(), 2_000);
+    // stream has moved on and we have not, start again from where we are. (The puller's idle
+    // heartbeats notice a lost pull too; this is for a consumer that answers but delivers nothing.)
+    this.watchdog = setInterval(() => void this.checkProgress(), 5_000);
   }
 
   /** True when every message the stream held at the last check has been seen. */
@@ -58,7 +60,12 @@ export class StreamTap {
   /** Ask the stream how far it is; restart the consumer if we are behind and not moving. */
   async checkProgress(): Promise<void> {
     try {
-      const jsm = await jetstreamManager(this.options.nc);
+      // One manager for the tap's life: making one asks the server for the account's info each time.
+      this.jsm ??= jetstreamManager(this.options.nc);
+      const jsm = await this.jsm.catch((err: unknown) => {
+        this.jsm = null;
+        throw err;
+      });
       this.streamLastSeq = (await jsm.streams.info(this.options.stream)).state.last_seq;
     } catch {
       return; // broker away: nothing to compare with

@@ -53,16 +53,35 @@ export class WorkerWatch {
   }
 }
 
+/** Even with nothing new in the stream, the consumers are listed at least this often (a durable added meanwhile). */
+const FULL_POLL_MS = 10_000;
+
 /** Pending and in-flight messages of every durable consumer on ORDERS (JetStream consumer info). */
 export class QueueWatch {
-  private constructor(private readonly jsm: JetStreamManager) {}
+  private polledAtSeq: number | null = null;
+  private polledAt = 0;
+
+  private constructor(
+    private readonly jsm: JetStreamManager,
+    private readonly streamPosition?: () => number,
+  ) {}
   latest: QueueView[] = [];
 
-  static async create(nc: NatsConnection): Promise<QueueWatch> {
-    return new QueueWatch(await jetstreamManager(nc));
+  /**
+   * `streamPosition`: the last ORDERS sequence the harness has seen (its stream tap). When every
+   * durable was settled at the last poll and the stream has not moved since, nothing can have
+   * changed (a durable's pending and unacked counts only grow with new messages), so the poll
+   * answers from the last figures instead of listing every consumer: an idle harness asked the
+   * broker for all of them every second.
+   */
+  static async create(nc: NatsConnection, streamPosition?: () => number): Promise<QueueWatch> {
+    return new QueueWatch(await jetstreamManager(nc), streamPosition);
   }
 
   async poll(): Promise<QueueView[]> {
+    const seq = this.streamPosition?.() ?? null;
+    const now = Date.now();
+    if (seq !== null && seq === this.polledAtSeq && this.latest.length > 0 && this.idle() && now - this.polledAt < FULL_POLL_MS) return this.latest;
     try {
       const views: QueueView[] = [];
       for await (const info of this.jsm.consumers.list(STREAMS.orders)) {
@@ -71,6 +90,8 @@ export class QueueWatch {
       }
       views.sort((a, b) => a.consumer.localeCompare(b.consumer));
       this.latest = views;
+      this.polledAtSeq = seq;
+      this.polledAt = now;
     } catch {
       // Broker away: keep the last known figures.
     }

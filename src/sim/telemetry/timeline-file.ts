@@ -3,15 +3,16 @@ import { createWriteStream, type WriteStream } from "node:fs";
 /**
  * The run's timeline, `timeline.ndjson`: one JSON line per thing the harness saw (every order
  * event, fault, tick, log line), read afterwards by the bench and by replays. Lines are gathered
- * and written in chunks (every 200 ms or 64 KB): a write per event, several thousand a second
- * under load, was a tenth of the harness's CPU, and the harness shares the machine with the
- * system it measures.
+ * and written in chunks (200 ms after the first line of a chunk, or at 64 KB): a write per event,
+ * several thousand a second under load, was a tenth of the harness's CPU, and the harness shares
+ * the machine with the system it measures. The timer is armed by a write, not kept running: an
+ * idle harness has nothing to flush five times a second.
  */
 export class TimelineFile {
   private readonly stream: WriteStream;
   private lines: string[] = [];
   private bytes = 0;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | null = null;
   private failed = false;
 
   /** `onError` hears once that the file cannot be written (disk full, directory gone); the run goes on without it. */
@@ -23,8 +24,6 @@ export class TimelineFile {
       this.lines = [];
       onError?.(err);
     });
-    this.timer = setInterval(() => this.flush(), 200);
-    this.timer.unref();
   }
 
   write(type: string, data: unknown): void {
@@ -37,9 +36,15 @@ export class TimelineFile {
     this.lines.push(line);
     this.bytes += line.length;
     if (this.bytes >= 64 * 1024) this.flush();
+    else if (this.timer === null) {
+      this.timer = setTimeout(() => this.flush(), 200);
+      this.timer.unref();
+    }
   }
 
   flush(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
     if (this.failed) this.lines = [];
     if (this.lines.length === 0) return;
     this.stream.write(this.lines.join(""));
@@ -49,7 +54,6 @@ export class TimelineFile {
 
   /** Write what is gathered and close the file. */
   end(): Promise<void> {
-    clearInterval(this.timer);
     this.flush();
     if (this.stream.destroyed) return Promise.resolve();
     return new Promise<void>((resolve) => this.stream.end(resolve));
