@@ -1,6 +1,6 @@
 import hdr from "hdr-histogram-js";
-import { emptyCauseCounts, UNANSWERED_CAUSES, type ErrorCause, type ErrorCauseCounts } from "../load/error-causes.js";
-import { STAGES, type LatencySummary, type RollingLatency, type SecondSample, type Stage, type StageCounts } from "./run-events.js";
+import { emptyCauseCounts, UNANSWERED_CAUSES, type ErrorCause } from "../load/error-causes.js";
+import { STAGES, type LatencySummary, type RequestCounts, type RollingLatency, type SecondSample, type Stage, type StageCounts } from "./run-events.js";
 
 type Histogram = ReturnType<typeof hdr.build>;
 
@@ -33,13 +33,7 @@ export function summarise(h: Histogram): LatencySummary {
 
 const emptyStages = (): StageCounts => ({ placed: 0, paid: 0, cooking: 0, ready: 0, completed: 0, cancelled: 0 });
 
-interface Second extends StageCounts {
-  sent: number;
-  accepted: number;
-  rejected: number;
-  errors: number;
-  late: number;
-  errorCauses: ErrorCauseCounts;
+interface Second extends StageCounts, RequestCounts {
   accept: Histogram;
   accept201: Histogram;
   failed: Histogram;

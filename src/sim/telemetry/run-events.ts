@@ -57,19 +57,22 @@ export const STAGES = ["placed", "paid", "cooking", "ready", "completed", "cance
 export type Stage = (typeof STAGES)[number];
 export type StageCounts = Record<Stage, number>;
 
-/** What happened in one second of the run (second `t` counts from load start). */
-export interface SecondSample extends StageCounts {
-  t: number;
-  /**
-   * Requests sent that second, answered 201, rejected as meant (4xx to an invalid request),
-   * failed (any other answer, or none: `errorCauses` says which), sent late.
-   */
+/**
+ * Requests sent, answered 201, rejected as meant (4xx to an invalid request), failed (any other
+ * answer, or none: `errorCauses` says which), sent late: in one second, or since the start.
+ */
+export interface RequestCounts {
   sent: number;
   accepted: number;
   rejected: number;
   errors: number;
   late: number;
   errorCauses: ErrorCauseCounts;
+}
+
+/** What happened in one second of the run (second `t` counts from load start). */
+export interface SecondSample extends StageCounts, RequestCounts {
+  t: number;
   /** Accept p99 over every answer (any status), and over 201s only (ms). */
   acceptP99: number | null;
   accept201P99: number | null;
@@ -131,13 +134,7 @@ export interface RunTick {
   state: RunState;
   phaseIndex: number;
   targetRate: number;
-  totals: {
-    sent: number;
-    accepted: number;
-    rejected: number;
-    errors: number;
-    late: number;
-    errorCauses: ErrorCauseCounts;
+  totals: RequestCounts & {
     /** Accepted (or created without an answer) and not yet completed or cancelled. */
     inFlight: number;
     stages: StageCounts;
