@@ -7,6 +7,7 @@ import type { OrderType, ServiceName, WorkerState } from "../../services/shared/
 import type { ErrorCauseCounts } from "../load/error-causes.js";
 import type { Phase, Thresholds } from "../scenario/scenario.js";
 import type { RunMode } from "../scenario/run-mode.js";
+import type { Finding } from "../check/checker-types.js";
 
 export type { RunMode } from "../scenario/run-mode.js";
 export type RunState = "starting" | "running" | "paused" | "draining" | "checking" | "done";
@@ -224,16 +225,8 @@ export interface WorkerSummary {
   state: WorkerViewState;
 }
 
-export interface FindingSummary {
-  orderNumber?: string;
-  requestId?: string;
-  subscriber?: string;
-  consumer?: string;
-  streamSeq?: number;
-  instance?: string;
-  reason: string;
-  history?: string[];
-}
+/** A finding as the report keeps it: the checker's own (its `source` included), not a copy of its fields. */
+export type FindingSummary = Finding;
 
 /** The machine-readable report (`--report file.json`), also what the summary shows. */
 export interface RunReport {
