@@ -190,6 +190,8 @@ export const subjects = {
   /** Periodic figures of one instance (core NATS, not stored): `pizzeria.telemetry.<service>.<instance>`. */
   telemetry: (service: ServiceName, instance: string) => `${SUBJECT_ROOT}.telemetry.${service}.${instance}`,
   allTelemetry: `${SUBJECT_ROOT}.telemetry.>`,
+  /** Request/reply: the customer service asks the order service to turn a checked-out cart into an order (CheckoutCommand -> CheckoutReply). */
+  checkoutCommand: `${SUBJECT_ROOT}.cmd.order.checkout`,
 } as const;
 
 /** NATS subject matching, as the server does for a consumer's filter: `*` one token, `>` the rest. */
@@ -227,6 +229,8 @@ export const BUCKETS = {
   orderSequence: "pizzeria_order_seq",
   /** Which service instances are online (every service but the kitchen, whose workers have their own), keyed `<service>.<instance>`. */
   instances: "pizzeria_instances",
+  /** Every restaurant's definition (RestaurantDefinition from menus.ts: name, open state, menu), keyed by id, written by the restaurant service. */
+  restaurants: "pizzeria_restaurants",
 } as const;
 
 export const SERVICE_NAMES = ["order", "payment", "kitchen", "tracking", "notification"] as const;
@@ -234,6 +238,32 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** A name that is safe as one NATS subject token and as a consumer or KV key. */
 export const INSTANCE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+// ---------------------------------------------------------------------------------------------
+// Checkout: a cart becomes an order
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What the customer service sends on `subjects.checkoutCommand`. The order service makes at most
+ * one order per `idempotency_key` (the cart's checkout), so a retried or raced checkout, or one
+ * resent after the customer service crashed, answers with the same order.
+ */
+export interface CheckoutCommand {
+  idempotency_key: string;
+  customer_id: string;
+  customer_name: string;
+  restaurant_id: string;
+  order_type: OrderType;
+  table_number?: number;
+  delivery_address?: string;
+  /** Lines priced from the restaurant's menu at checkout (menus.ts `priceLine`). */
+  lines: import("./menus.js").PricedLine[];
+  total_amount: number;
+}
+
+export type CheckoutReply =
+  | { ok: true; order_number: string; total_amount: number; status: OrderStatus }
+  | { ok: false; status: number; field?: string; reason: string };
 
 // ---------------------------------------------------------------------------------------------
 // Kitchen worker registry
