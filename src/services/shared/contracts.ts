@@ -4,6 +4,8 @@
  * harness and the README's event catalogue read from here.
  */
 
+import type { PricedLine } from "./menus.js";
+
 export const ORDER_TYPES = ["dine_in", "takeout", "delivery"] as const;
 export type OrderType = (typeof ORDER_TYPES)[number];
 
@@ -257,7 +259,7 @@ export interface CheckoutCommand {
   table_number?: number;
   delivery_address?: string;
   /** Lines priced from the restaurant's menu at checkout (menus.ts `priceLine`). */
-  lines: import("./menus.js").PricedLine[];
+  lines: PricedLine[];
   total_amount: number;
 }
 
