@@ -26,6 +26,9 @@ import { buildReport, round } from "./telemetry/report.js";
 import type { FaultRecord, LogEntry, RunControl, RunEventMap, RunMode, RunReport, RunStart, RunState, RunTick } from "./telemetry/run-events.js";
 import type { Scenario } from "./scenario/scenario.js";
 import { openSession, type Session } from "./session.js";
+import { gitCommit } from "./system/git-commit.js";
+import { attachOutputs, type RunOutput } from "./outputs/output.js";
+import { HtmlReportOutput } from "./outputs/html-report.js";
 
 export interface RunOptions {
   scenario: Scenario;
@@ -48,6 +51,12 @@ export interface RunOptions {
   /** HTTP ports of the first order and tracking instances (default: any free port). */
   orderPort?: number;
   trackingPort?: number;
+  /**
+   * Where the run's figures go besides report.json, k6 style: each output listens to the run's
+   * events and writes when it ends. report.html in the run directory is always written; these
+   * come on top (another HTML file, JUnit XML, the live web dashboard).
+   */
+  outputs?: RunOutput[];
 }
 
 /**
@@ -112,9 +121,14 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     });
     this.session = session;
     const cleanups: Array<() => Promise<void> | void> = [];
+    const outputs = await attachOutputs(this, [new HtmlReportOutput(), ...(this.options.outputs ?? [])], (message) => this.log("error", "run", message));
+    let report: RunReport | null = null;
     try {
-      return await this.drive(session, mode, cleanups);
+      report = await this.drive(session, mode, cleanups);
+      return report;
     } finally {
+      // A run that failed still gets its pictures, of what it saw until then.
+      await outputs.stop(report);
       for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
       await session.close();
       await this.timeline?.end();
@@ -171,7 +185,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     cleanups.push(forgetCurrent, () => harnessControl.stop());
 
     this.state = "running";
-    this.emit("start", {
+    const commit = gitCommit();
+    const start: RunStart = {
       scenario: { name: s.name, description: s.description, seed: s.seed, durationMs: s.durationMs, phases: s.load, thresholds: s.expect },
       mode,
       broker: this.brokerDescription(session),
@@ -179,7 +194,10 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       plannedOrders: Math.round(plannedCount(s.load)),
       startedAt,
       endpoints: { order: launcher.urls("order"), tracking: launcher.urls("tracking") },
-    });
+      ...(commit ? { commit } : {}),
+    };
+    this.write("start", start);
+    this.emit("start", start);
 
     const tickTimer = setInterval(() => void this.tick(queues, workers), this.options.tickMs ?? 1_000);
     cleanups.push(() => clearInterval(tickTimer));
@@ -316,6 +334,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     if (!tapped.event) return;
     const e = tapped.event;
     const { stage, sinceScheduledMs } = this.ledger.event(e, at);
+    if (this.ledger.has(e.order_number)) this.emit("order", { atMs: Math.round(at), orderNumber: e.order_number, kind: e.kind, by: e.by });
     if (!stage) return;
     this.metrics.stage(at, stage);
     if (sinceScheduledMs !== null) this.metrics.latency(at, e.kind === "ready" ? "ready" : "endToEnd", sinceScheduledMs);

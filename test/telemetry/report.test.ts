@@ -18,6 +18,7 @@ describe("buildReport", () => {
       "orders",
       "errors",
       "latency",
+      "distribution",
       "throughput",
       "drain",
       "workers",

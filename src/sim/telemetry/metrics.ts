@@ -1,6 +1,6 @@
 import hdr from "hdr-histogram-js";
 import { emptyCauseCounts, UNANSWERED_CAUSES, type ErrorCause } from "../load/error-causes.js";
-import { STAGES, type LatencySummary, type RequestCounts, type RollingLatency, type SecondSample, type Stage, type StageCounts } from "./run-events.js";
+import { STAGES, type LatencyHistogram, type LatencySummary, type RequestCounts, type RollingLatency, type SecondSample, type Stage, type StageCounts } from "./run-events.js";
 
 type Histogram = ReturnType<typeof hdr.build>;
 
@@ -16,6 +16,19 @@ function newHistogram(packed = false): Histogram {
     bitBucketSize: packed ? "packed" : 32,
     useWebAssembly: false,
   });
+}
+
+/** The recorded values and their counts (the whole-run histograms are plain JS ones: they have the iterator). */
+function recordedValues(h: Histogram): Array<{ us: number; count: number }> {
+  const it = (h as unknown as { recordedValuesIterator?: { reset(): void; hasNext(): boolean; next(): { valueIteratedTo: number; countAtValueIteratedTo: number } } }).recordedValuesIterator;
+  if (!it) return [];
+  const out: Array<{ us: number; count: number }> = [];
+  it.reset();
+  while (it.hasNext()) {
+    const v = it.next();
+    out.push({ us: v.valueIteratedTo, count: v.countAtValueIteratedTo });
+  }
+  return out;
 }
 
 export function summarise(h: Histogram): LatencySummary {
@@ -165,8 +178,9 @@ export class Metrics {
 
   sample(t: number): SecondSample {
     const s = this.seconds[t];
-    if (!s) return { t, ...emptyStages(), sent: 0, accepted: 0, rejected: 0, errors: 0, late: 0, errorCauses: emptyCauseCounts(), acceptP99: null, accept201P99: null, failedMax: null, endToEndP99: null };
-    const p99 = (h: Histogram) => (h.totalCount > 0 ? Math.round(h.getValueAtPercentile(99)) / 1000 : null);
+    if (!s) return { t, ...emptyStages(), sent: 0, accepted: 0, rejected: 0, errors: 0, late: 0, errorCauses: emptyCauseCounts(), acceptP99: null, accept201P99: null, failedMax: null, endToEndP99: null, acceptP50: null, acceptP95: null, endToEndP50: null, endToEndP95: null };
+    const at = (h: Histogram, p: number) => (h.totalCount > 0 ? Math.round(h.getValueAtPercentile(p)) / 1000 : null);
+    const p99 = (h: Histogram) => at(h, 99);
     const stages = Object.fromEntries(STAGES.map((k) => [k, s[k]])) as StageCounts;
     return {
       t,
@@ -181,7 +195,30 @@ export class Metrics {
       accept201P99: p99(s.accept201),
       failedMax: s.failed.totalCount > 0 ? Math.round(s.failed.maxValue) / 1000 : null,
       endToEndP99: p99(s.endToEnd),
+      acceptP50: at(s.accept, 50),
+      acceptP95: at(s.accept, 95),
+      endToEndP50: at(s.endToEnd, 50),
+      endToEndP95: at(s.endToEnd, 95),
     };
+  }
+
+  /**
+   * The run's latencies of one kind as a histogram with buckets growing by a quarter (about ten per
+   * decade: fine enough to see two humps, few enough to read); empty buckets are left out.
+   */
+  distribution(kind: LatencyKind): LatencyHistogram {
+    const out: LatencyHistogram = { upToMs: [], counts: [] };
+    let upUs = 0;
+    for (const { us, count } of recordedValues(this.total[kind])) {
+      if (out.counts.length === 0 || us > upUs) {
+        upUs = Math.max(1, out.counts.length === 0 ? us : upUs);
+        while (upUs < us) upUs = Math.ceil(upUs * 1.25);
+        out.upToMs.push(upUs / 1000);
+        out.counts.push(0);
+      }
+      out.counts[out.counts.length - 1] += count;
+    }
+    return out;
   }
 
   /** Every second from load start to the last one with data. */

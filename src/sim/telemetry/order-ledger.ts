@@ -68,6 +68,11 @@ export class OrderLedger {
   }
 
   /** Orders accepted or created by this run and not yet completed or cancelled. */
+  /** An order of this run (or adopted by it). */
+  has(orderNumber: string): boolean {
+    return this.orders.has(orderNumber);
+  }
+
   get inFlight(): number {
     return this.open;
   }

@@ -131,7 +131,7 @@ export interface ReportInputs {
   answers: ReadonlyArray<{ valid: boolean; status: number }>;
   verdict: Verdict;
   drain: { drained: boolean; ms: number };
-  metrics: Pick<Metrics, "requests" | "retryAfter" | "summary" | "series">;
+  metrics: Pick<Metrics, "requests" | "retryAfter" | "summary" | "series" | "distribution">;
   ledger: Pick<OrderLedger, "adopted" | "aliveDuring">;
   /** Each kitchen worker's last record, with its state as the launcher corrects it. */
   workers: ReadonlyArray<{ record: WorkerRecord; state: WorkerViewState }>;
@@ -187,6 +187,7 @@ export function buildReport(x: ReportInputs): RunReport {
     },
     errors: { count: metrics.requests.errors, byCause: { ...metrics.requests.errorCauses }, retryAfter: { ...metrics.retryAfter } },
     latency: { accept, accept201: metrics.summary("accept201"), failed: metrics.summary("failed"), endToEnd, ready: metrics.summary("ready") },
+    distribution: { accept: metrics.distribution("accept"), endToEnd: metrics.distribution("endToEnd") },
     throughput: { acceptedPerSecond: round(metrics.requests.accepted / loadSeconds, 2), completedPerSecond: round(completed / loadSeconds, 2), perSecond: metrics.series() },
     drain: { drained: x.drain.drained, ms: x.drain.ms, timeoutMs: s.drainTimeoutMs },
     workers: x.workers.map(({ record: w, state }) => ({

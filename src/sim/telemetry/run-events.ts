@@ -43,6 +43,19 @@ export interface RunStart {
   startedAt: number;
   /** Base URLs of the order and tracking APIs. */
   endpoints?: { order: string[]; tracking: string[] };
+  /** The git commit the harness was built from (short), when it runs from a git checkout. */
+  commit?: string;
+}
+
+/** One order event of this run's orders as the harness saw it (the kitchen timeline's bars are made of these). */
+export interface OrderEventSample {
+  /** Load offset at which the stream stored it. */
+  atMs: number;
+  orderNumber: string;
+  /** The contract's event kind (contracts.ts EVENT_KINDS). */
+  kind: string;
+  /** Who decided it: a kitchen worker's name for cooking and ready. */
+  by: string;
 }
 
 export interface LatencySummary {
@@ -80,6 +93,17 @@ export interface SecondSample extends StageCounts, RequestCounts {
   /** The longest time to failure of the requests that got no answer (ms). */
   failedMax: number | null;
   endToEndP99: number | null;
+  /** Accept (any answer) and end-to-end p50 and p95 of the second, for the latency-over-time charts (absent in older reports). */
+  acceptP50?: number | null;
+  acceptP95?: number | null;
+  endToEndP50?: number | null;
+  endToEndP95?: number | null;
+}
+
+/** A latency distribution as counts in buckets: `counts[i]` latencies were at most `upToMs[i]` (and above the bucket before). */
+export interface LatencyHistogram {
+  upToMs: number[];
+  counts: number[];
 }
 
 /**
@@ -307,6 +331,8 @@ export interface RunReport {
    * `endToEnd` (to `completed`).
    */
   latency: { accept: LatencySummary; accept201: LatencySummary; failed: LatencySummary; endToEnd: LatencySummary; ready: LatencySummary };
+  /** The accept and end-to-end latencies of the whole run as histograms (for the HTML report; absent in older reports). */
+  distribution?: { accept: LatencyHistogram; endToEnd: LatencyHistogram };
   throughput: { acceptedPerSecond: number; completedPerSecond: number; perSecond: SecondSample[] };
   drain: { drained: boolean; ms: number; timeoutMs: number };
   workers: WorkerSummary[];
@@ -327,5 +353,6 @@ export interface RunEventMap {
   fault: [FaultRecord];
   log: [LogEntry];
   notification: [NotificationSample];
+  order: [OrderEventSample];
   done: [RunReport];
 }
