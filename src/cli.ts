@@ -4,6 +4,8 @@ import { hideBin } from "yargs/helpers";
 import { chaosCommand } from "./commands/chaos.js";
 import { benchCommand } from "./commands/bench.js";
 import { checkCommand } from "./commands/check.js";
+import { compareCommand } from "./commands/compare.js";
+import { reportCommand } from "./commands/report.js";
 import { dlqCommand } from "./commands/dlq.js";
 import { EXIT } from "./commands/common.js";
 import { MUTANT_ENV } from "./services/shared/mutants.js";
@@ -31,6 +33,8 @@ await yargs(hideBin(process.argv))
   .command(chaosCommand)
   .command(dlqCommand)
   .command(selftestCommand)
+  .command(reportCommand)
+  .command(compareCommand)
   // PIZZERIA_<OPTION> sets any option; these two are read from the environment elsewhere.
   .env("PIZZERIA")
   .option("debug", { type: "boolean", hidden: true, describe: "PIZZERIA_DEBUG=1: print stack traces" })

@@ -3,8 +3,12 @@ import type { Argv, CommandModule } from "yargs";
 import { ConfigError } from "../services/shared/errors.js";
 import { RUN_MODES, type RunMode } from "../sim/scenario/run-mode.js";
 import { EXIT, natsFromArgs, natsOptions, runCommand, type NatsArgs } from "./common.js";
+import { startWeb, webOptions, type WebArgs } from "./outputs.js";
+import type { RunOutput } from "../sim/outputs/output.js";
 
-interface RunArgs extends NatsArgs {
+interface RunArgs extends NatsArgs, WebArgs {
+  html?: string;
+  junit?: string;
   scenario: string;
   report?: string;
   tui: boolean;
@@ -25,6 +29,9 @@ export const runScenarioCommand: CommandModule<object, RunArgs> = {
       .options({
         ...natsOptions,
         report: { type: "string", describe: "Also write the machine-readable report here (JSON)", normalize: true },
+        html: { type: "string", describe: "Also write the HTML report here (self-contained, offline; every run directory has report.html anyway)", normalize: true },
+        junit: { type: "string", describe: "Write JUnit XML here: each threshold and each checker check a test case, for CI", normalize: true },
+        ...webOptions,
         tui: { type: "boolean", default: true, describe: "Live dashboard when stdout is a terminal (--no-tui: plain lines)" },
         mode: { type: "string", choices: RUN_MODES, describe: "Run services in this process or each as its own process (default: the scenario's)" },
         "run-dir": { type: "string", describe: "Directory for logs, databases, timeline and report (default runs/<time>-<name>)", normalize: true },
@@ -34,13 +41,17 @@ export const runScenarioCommand: CommandModule<object, RunArgs> = {
         proxies: { type: "boolean", default: false, describe: "Put a TCP proxy in front of each service even without network faults in the scenario (for `pizzeria chaos`)" },
       })
       .example("$0 run scenarios/smoke.yaml", "a quick run with the live view")
-      .example("$0 run scenarios/kitchen-crash.yaml --no-tui --report out.json", "for CI: plain lines, a JSON report, exit code 0/1") as unknown as Argv<RunArgs>,
+      .example("$0 run scenarios/kitchen-crash.yaml --no-tui --report out.json", "for CI: plain lines, a JSON report, exit code 0/1")
+      .example("$0 run scenarios/smoke.yaml --no-tui --junit junit.xml --html report.html", "for CI: JUnit XML and the HTML report as artefacts")
+      .example("$0 run scenarios/lunch-rush.yaml --web", "the live web dashboard beside the terminal one") as unknown as Argv<RunArgs>,
   handler: (args) =>
     runCommand(async () => {
-      const [{ loadScenario, NETWORK_FAULTS }, { ScenarioRun }, { attachPlainReporter }] = await Promise.all([
+      const [{ loadScenario, NETWORK_FAULTS }, { ScenarioRun }, { attachPlainReporter }, { HtmlReportOutput }, { JUnitOutput }] = await Promise.all([
         import("../sim/scenario/scenario.js"),
         import("../sim/run.js"),
         import("../tui/plain-reporter.js"),
+        import("../sim/outputs/html-report.js"),
+        import("../sim/outputs/junit.js"),
       ]);
       const scenario = loadScenario(args.scenario);
       if (args.cluster !== undefined && !(Number.isInteger(args.cluster) && args.cluster >= 1 && args.cluster <= 5)) {
@@ -50,7 +61,10 @@ export const runScenarioCommand: CommandModule<object, RunArgs> = {
         if (!Number.isSafeInteger(args.seed) || args.seed < 0) throw new ConfigError(`--seed must be a whole number >= 0; got ${args.seed}`);
         scenario.seed = args.seed;
       }
+      // report.html in the run directory is always written; these come on top.
+      const outputs: RunOutput[] = [...(args.html ? [new HtmlReportOutput(args.html)] : []), ...(args.junit ? [new JUnitOutput(args.junit)] : [])];
       const run = new ScenarioRun({
+        outputs,
         scenario,
         nats: natsFromArgs(args) ?? undefined,
         runDir: args.runDir,
@@ -60,6 +74,7 @@ export const runScenarioCommand: CommandModule<object, RunArgs> = {
         cluster: args.cluster,
       });
 
+      await startWeb(args, run, outputs, (line) => process.stdout.write(`${line}\n`));
       // The live dashboard in a terminal; plain lines for pipes and CI (where Ink would print only the last frame).
       const live = args.tui && process.stdout.isTTY && !process.env.CI;
       const dashboard = live ? (await import("../tui/dashboard.js")).renderDashboard(run) : null;

@@ -3,8 +3,10 @@ import { ConfigError } from "../services/shared/errors.js";
 import { RUN_MODES, type RunMode } from "../sim/scenario/run-mode.js";
 import type { RunStart } from "../sim/telemetry/run-events.js";
 import { durationArg, EXIT, natsFromArgs, natsOptions, runCommand, type NatsArgs } from "./common.js";
+import { startWeb, webOptions, type WebArgs } from "./outputs.js";
+import type { RunOutput } from "../sim/outputs/output.js";
 
-interface UpArgs extends NatsArgs {
+interface UpArgs extends NatsArgs, WebArgs {
   timeScale: number;
   orderPort: number;
   trackingPort: number;
@@ -52,6 +54,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
         tui: { type: "boolean", default: true, describe: "Live dashboard when stdout is a terminal (--no-tui: endpoints and events only)" },
         "run-dir": { type: "string", describe: "Directory for logs and databases (default runs/<time>-up)", normalize: true },
         "log-level": { type: "string", choices: ["debug", "info", "warn", "error"], default: "info" },
+        ...webOptions,
       })
       .example("$0 up --time-scale 10", "cook ten times faster than the seed")
       .example("$0 up --mode processes --proxies", "every service its own process, network faults possible")
@@ -67,7 +70,9 @@ export const upCommand: CommandModule<object, UpArgs> = {
         import("../tui/summary.js"),
       ]);
       const heartbeatIntervalMs = durationArg("heartbeat-interval", "s")(args.heartbeatInterval) ?? 5_000;
+      const outputs: RunOutput[] = [];
       const run = new ScenarioRun({
+        outputs,
         scenario: upScenario({ timeScale: args.timeScale, heartbeatIntervalMs, mode: args.mode, cluster: args.cluster }),
         observe: true,
         nats: natsFromArgs(args) ?? undefined,
@@ -79,6 +84,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
       });
       const live = args.tui && process.stdout.isTTY && !process.env.CI;
       const write = (line: string) => process.stdout.write(`${line}\n`);
+      await startWeb(args, run, outputs, write);
       let dashboard: { waitUntilExit(): Promise<void>; unmount(): void } | null = null;
       if (live) {
         // The dashboard owns the terminal and its header shows the endpoints: anything printed

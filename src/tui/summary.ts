@@ -134,6 +134,8 @@ export function formatSummary(report: RunReport, options: SummaryOptions = {}): 
   if (report.mutant) lines.push(paint(`mutant      ${report.mutant} (a deliberate bug, PIZZERIA_MUTANT: test-only)`, "warn"));
   if (report.file) lines.push(paint(`file ${report.file}`, "dim"));
   lines.push(paint(`run dir ${report.runDir}`, "dim"));
+  // Every run directory has the pictures too (the HTML output writes it when the run ends).
+  lines.push(paint(`report  ${report.runDir.replace(/\/$/, "")}/report.html`, "dim"));
   lines.push("");
   lines.push(verdictLine(report, paint));
   const failedNote = failedRequestsFitting(report, "            but ");

@@ -11,6 +11,8 @@ export interface PageConfig {
   title: string;
   runs: RunPage[];
   live?: boolean;
+  /** Two runs compared: the table of their figures (the page draws it as a panel). */
+  comparison?: Array<{ figure: string; better: string; a: number | null; b: number | null; changePercent: number | null; regressed: string | null }>;
 }
 
 let uplotAssets: { js: string; css: string } | null = null;

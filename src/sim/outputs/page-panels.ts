@@ -134,6 +134,12 @@ function controlsPanel(host: any, config: any, run: any): void {
   el.appendChild(say);
 }
 
+/** Two runs' figures side by side, regressions marked. */
+function comparisonPanel(host: any, config: any, runs: any[]): void {
+  const rows = config.comparison.map((r: any) => [r.figure, r.a ?? "n/a", r.b ?? "n/a", r.changePercent === null ? "" : `${r.changePercent > 0 ? "+" : ""}${r.changePercent}%`, `${r.better} is better`, r.regressed ? `REGRESSED (${r.regressed})` : ""]);
+  panel(host, "comparison", `${runs[0].label} (baseline) vs ${runs[1].label}`, table(["figure", runs[0].label, runs[1].label, "change", "", ""], rows, "comparison"));
+}
+
 /** Draws the whole page for these runs (one, or two compared). */
 function renderRuns(config: any, runs: any[]): void {
   const host = document.getElementById("app");
@@ -142,6 +148,7 @@ function renderRuns(config: any, runs: any[]): void {
   title.textContent = config.title;
   host.appendChild(title);
   headerPanels(host, runs);
+  if (config.comparison) comparisonPanel(host, config, runs);
   if (config.live) controlsPanel(host, config, runs[0]);
   const charts = panel(host, "charts", "Over time (shaded: faults)", "");
   drawCharts(charts, runs);
@@ -169,4 +176,4 @@ function startPage(config: any): void {
 }
 
 /** The page functions html-page.ts inlines, in this order (startPage last: it is called). */
-export const PANEL_FUNCTIONS: ReadonlyArray<(...args: never[]) => unknown> = [esc, panel, table, headerPanels, ms, faultsPanel, findingsPanel, deadLettersPanel, workersPanel, controlsPanel, renderRuns, startPage];
+export const PANEL_FUNCTIONS: ReadonlyArray<(...args: never[]) => unknown> = [esc, panel, table, headerPanels, ms, faultsPanel, findingsPanel, deadLettersPanel, workersPanel, controlsPanel, comparisonPanel, renderRuns, startPage];
