@@ -53,11 +53,11 @@ describe("pizzeria run", () => {
     expect(ticks.at(-1)!.totals.sent).toBe(50);
     expect(ticks.some((t) => t.workers.some((w) => w.state === "offline" || w.state === "restarting"))).toBe(true);
 
-    for (const f of ["timeline.ndjson", "report.json", "logs/order-order-1.log", "logs/nats-server.log", "db/kitchen-chef_mario.db"]) {
+    for (const f of ["timeline.ndjson", "report.json", "report.html", "logs/order-order-1.log", "logs/nats-server.log", "db/kitchen-chef_mario.db"]) {
       expect(existsSync(join(dir, f)), f).toBe(true);
     }
     const timeline = readFileSync(join(dir, "timeline.ndjson"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { type: string });
-    expect(new Set(timeline.map((l) => l.type))).toEqual(new Set(["log", "tick", "order_event", "fault", "done"]));
+    expect(new Set(timeline.map((l) => l.type))).toEqual(new Set(["start", "log", "tick", "order_event", "fault", "done"]));
     expect((JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as RunReport).verdict.valid).toBe(true);
     rmSync(dir, { recursive: true, force: true });
   });

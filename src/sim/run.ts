@@ -26,9 +26,8 @@ import { buildReport, round } from "./telemetry/report.js";
 import type { FaultRecord, LogEntry, RunControl, RunEventMap, RunMode, RunReport, RunStart, RunState, RunTick } from "./telemetry/run-events.js";
 import type { Scenario } from "./scenario/scenario.js";
 import { openSession, type Session } from "./session.js";
-import { gitCommit } from "./system/git-commit.js";
-import { attachOutputs, type RunOutput } from "./outputs/output.js";
-import { HtmlReportOutput } from "./outputs/html-report.js";
+import { runStartOf } from "./telemetry/run-start.js";
+import { openRunOutputs, type RunOutput } from "./outputs/run-outputs.js";
 
 export interface RunOptions {
   scenario: Scenario;
@@ -51,11 +50,7 @@ export interface RunOptions {
   /** HTTP ports of the first order and tracking instances (default: any free port). */
   orderPort?: number;
   trackingPort?: number;
-  /**
-   * Where the run's figures go besides report.json, k6 style: each output listens to the run's
-   * events and writes when it ends. report.html in the run directory is always written; these
-   * come on top (another HTML file, JUnit XML, the live web dashboard).
-   */
+  /** Outputs (k6 style: they listen, then write at the end) on top of report.html, which every run writes. */
   outputs?: RunOutput[];
 }
 
@@ -121,14 +116,12 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     });
     this.session = session;
     const cleanups: Array<() => Promise<void> | void> = [];
-    const outputs = await attachOutputs(this, [new HtmlReportOutput(), ...(this.options.outputs ?? [])], (message) => this.log("error", "run", message));
+    const outputs = await openRunOutputs(this, this.options.outputs, (message) => this.log("error", "run", message));
     let report: RunReport | null = null;
     try {
-      report = await this.drive(session, mode, cleanups);
-      return report;
+      return (report = await this.drive(session, mode, cleanups));
     } finally {
-      // A run that failed still gets its pictures, of what it saw until then.
-      await outputs.stop(report);
+      await outputs.stop(report); // a run that failed still gets its pictures, of what it saw
       for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
       await session.close();
       await this.timeline?.end();
@@ -185,17 +178,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     cleanups.push(forgetCurrent, () => harnessControl.stop());
 
     this.state = "running";
-    const commit = gitCommit();
-    const start: RunStart = {
-      scenario: { name: s.name, description: s.description, seed: s.seed, durationMs: s.durationMs, phases: s.load, thresholds: s.expect },
-      mode,
-      broker: this.brokerDescription(session),
-      runDir: session.runDir,
-      plannedOrders: Math.round(plannedCount(s.load)),
-      startedAt,
-      endpoints: { order: launcher.urls("order"), tracking: launcher.urls("tracking") },
-      ...(commit ? { commit } : {}),
-    };
+    const start = runStartOf(s, { mode, broker: this.brokerDescription(session), runDir: session.runDir, startedAt, endpoints: { order: launcher.urls("order"), tracking: launcher.urls("tracking") } });
     this.write("start", start);
     this.emit("start", start);
 

@@ -125,8 +125,11 @@ function header(record: RunRecord): Array<[string, string]> {
   return rows.filter((x): x is [string, string] => typeof x[1] === "string" && x[1] !== "");
 }
 
-/** The picture of one run, from its record. `label` names it beside another run in a comparison. */
-export function pageOf(record: RunRecord, label?: string): RunPage {
+/**
+ * The picture of one run, from its record. `label` names it beside another run in a comparison;
+ * `live`: the run is still going (no report yet is then RUNNING, not UNFINISHED).
+ */
+export function pageOf(record: RunRecord, label?: string, live = false): RunPage {
   const r = record.report;
   const series = perSecond(record);
   const phases = record.start?.scenario.phases ?? [];
@@ -137,7 +140,7 @@ export function pageOf(record: RunRecord, label?: string): RunPage {
     label: label ?? basename(r?.runDir ?? record.start?.runDir ?? "run"),
     scenario: r?.scenario ?? record.start?.scenario.name ?? "run",
     header: header(record),
-    verdict: r ? (r.verdict.valid ? "VALID" : "INVALID") : record.ticks.at(-1)?.state === "done" || !record.start ? "UNFINISHED" : "RUNNING",
+    verdict: r ? (r.verdict.valid ? "VALID" : "INVALID") : live ? "RUNNING" : "UNFINISHED",
     passed: r ? r.passed : null,
     thresholds: r?.thresholds ?? [],
     totals: r ? (Object.entries(r.orders) as Array<[string, number]>) : totalsOfTicks(record),

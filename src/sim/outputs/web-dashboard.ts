@@ -89,7 +89,7 @@ export class WebDashboard implements RunOutput {
   }
 
   private page(): RunPage & { targets: Target[] } {
-    return { ...pageOf(this.recorder.record), targets: targetsOf(this.lastTick) };
+    return { ...pageOf(this.recorder.record, undefined, !this.finished), targets: targetsOf(this.lastTick) };
   }
 
   private broadcast(event: string, data: unknown): void {
