@@ -102,5 +102,12 @@ if [ "${1:-}" = "--tests" ] && ! command -v tmux >/dev/null 2>&1; then
   apt_install tmux || { say "tmux is needed by the dashboard's end-to-end test: sudo apt-get install -y tmux"; exit 1; }
 fi
 
+# The tests open the HTML report and the live web dashboard in a real headless browser: Debian's
+# chromium, driven by playwright-core (which downloads no browser of its own). PIZZERIA_CHROMIUM
+# points the tests at another binary.
+if [ "${1:-}" = "--tests" ] && [ ! -x "${PIZZERIA_CHROMIUM:-/usr/bin/chromium}" ]; then
+  apt_install chromium || { say "chromium is needed by the browser tests (report.html, the web dashboard): sudo apt-get install -y chromium, or point PIZZERIA_CHROMIUM at a Chromium binary"; exit 1; }
+fi
+
 # 3. The CLI, compiled to dist/.
 npx --no-install tsc -p tsconfig.json

@@ -1,0 +1,91 @@
+import { rmSync } from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import { ScenarioRun } from "../src/sim/run.js";
+import { WebDashboard } from "../src/sim/outputs/web-dashboard.js";
+import { parseScenario } from "../src/sim/scenario/scenario.js";
+import type { FaultRecord, LogEntry } from "../src/sim/telemetry/run-events.js";
+import { launchBrowser } from "./helpers/browser.js";
+import { watchedPage } from "./helpers/browser.js";
+import { scratchDir } from "./helpers/nats.js";
+import { waitFor } from "./helpers/wait.js";
+
+declare const window: any;
+
+// Long enough to be driven from the page; the page's finish button ends it early.
+const SCENARIO = `name: web
+seed: 3
+timeScale: 100
+heartbeatInterval: 500ms
+load:
+  - { duration: 60s, rate: 5 }
+expect: { lost: 0, duplicated: 0 }
+drainTimeout: 8s
+`;
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe("the live web dashboard (--web)", () => {
+  it("serves the charts live over server-sent events, and its buttons drive the run through RunControl", async () => {
+    const dir = scratchDir("web");
+    dirs.push(dir);
+    const outputs: WebDashboard[] = [];
+    const run = new ScenarioRun({ scenario: parseScenario(SCENARIO, "web.yaml"), runDir: dir, outputs });
+    const web = new WebDashboard(run);
+    outputs.push(web);
+    const url = await web.listen();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const logs: LogEntry[] = [];
+    const faults: FaultRecord[] = [];
+    run.on("log", (l) => logs.push(l));
+    run.on("fault", (f) => faults.push(f));
+    const browser = await launchBrowser();
+    try {
+      const done = run.run();
+      const { page, requests, problems } = await watchedPage(browser, (u) => u.startsWith(url));
+      await page.goto(url);
+      // Updates arrive by themselves: the page redraws on each `page` event with more seconds in it.
+      await page.waitForFunction(() => (window as any).__updates >= 3, null, { timeout: 20_000 });
+      expect(await page.locator("[data-verdict]").textContent()).toContain("RUNNING");
+      const sent = await page.evaluate(() => {
+        const c = (window as any).__charts.stages;
+        return c.data[c.series.findIndex((s: any) => s.label === "sent")].reduce((a: number, b: number | null) => a + (b ?? 0), 0);
+      });
+      expect(sent).toBeGreaterThan(0);
+
+      await page.click('button[data-action="pause"]');
+      await waitFor(() => logs.find((l) => l.message === "load paused"), "the load paused from the page");
+      await page.click('button[data-action="resume"]');
+      await waitFor(() => logs.find((l) => l.message === "load resumed"), "the load resumed from the page");
+
+      // A fault on the selected process, as the dashboard's keys do; it comes back as a lane.
+      await page.selectOption("select", "kitchen/chef_luigi");
+      await page.click('button[data-action="inject:stop"]');
+      const stop = await waitFor(() => faults.find((f) => f.kind === "stop" && f.source === "manual"), "a manual stop");
+      expect(stop.target).toBe("kitchen/chef_luigi");
+      await page.waitForSelector(`[data-chart="stages"] .fault-lane[data-fault-id="${stop.id}"]`, { timeout: 10_000 });
+
+      // A wrong command is a 400 that names the field.
+      const bad = await fetch(`${url}control`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "inject", kind: "stop" }) });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { message: string }).message).toContain("target must name a process");
+      const notJson = await fetch(`${url}control`, { method: "POST", headers: { "content-type": "text/plain" }, body: "pause" });
+      expect(notJson.status).toBe(400);
+
+      await page.click('button[data-action="finish"]');
+      const report = await done;
+      // The last update carries the verdict, then `done`.
+      await page.waitForFunction(() => (window as any).__done === true, null, { timeout: 10_000 });
+      expect(await page.locator("[data-verdict]").textContent()).toContain(report.verdict.valid ? "VALID" : "INVALID");
+      expect(report.faults.map((f) => f.id)).toContain(stop.id);
+      expect(requests.every((u) => u.startsWith(url))).toBe(true);
+      expect(requests.filter((u) => u.endsWith("/events")).length).toBeGreaterThan(0);
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
+});
