@@ -183,6 +183,17 @@ describe("report.html", () => {
 });
 
 describe("pizzeria report <run-dir>", () => {
+  it("rebuilds report.html, and report.json when gone, of a finished run from its timeline", async () => {
+    const json = readFileSync(join(run.dir, "report.json"), "utf8");
+    rmSync(join(run.dir, "report.json"));
+    rmSync(join(run.dir, "report.html"));
+    const p = runCli(["report", run.dir]);
+    expect((await p.exited).code).toBe(0);
+    expect(p.stdout().trim()).toBe(join(run.dir, "report.html"));
+    expect(JSON.parse(readFileSync(join(run.dir, "report.json"), "utf8"))).toEqual(JSON.parse(json));
+    expect(pageData(readFileSync(join(run.dir, "report.html"), "utf8"))).toEqual(pageData(html));
+  });
+
   it("rebuilds the page of a run killed before its end, from its timeline", async () => {
     const dir = scratchDir("html-killed");
     const runDir = join(dir, "run");

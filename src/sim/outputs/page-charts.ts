@@ -197,13 +197,18 @@ function drawCharts(host: any, runs: any[]): void {
     const series = runs.flatMap((r: any, run: number) => ["p50", "p95", "p99"].map((p) => ({ run, label: tag(r, p), values: r[key][p], dash: dash(run) })));
     timeChart(host, { name, title, unit: "ms", runs, xs, series, endS });
   }
-  const queues = runs.flatMap((r: any, run: number) => [
-    { run, label: tag(r, "orders in flight"), values: r.inFlight, dash: dash(run) },
-    ...r.queues.flatMap((q: any) => [
-      { run, label: tag(r, `${q.consumer} pending`), values: q.pending, dash: dash(run) },
-      { run, label: tag(r, `${q.consumer} ack pending`), values: q.ackPending, dash: [1, 2] },
-    ]),
-  ]);
+  // One run: every consumer's own lines; two: each run's sums (a line per consumer per run is unreadable).
+  const sum = (r: any, key: string) => r.tickSeconds.map((_: any, i: number) => r.queues.reduce((n: number, q: any) => n + q[key][i], 0));
+  const perConsumer = (r: any, run: number) =>
+    r.queues.flatMap((q: any) => [
+      { run, label: `${q.consumer} pending`, values: q.pending },
+      { run, label: `${q.consumer} ack pending`, values: q.ackPending, dash: [1, 2] },
+    ]);
+  const summed = (r: any, run: number) => [
+    { run, label: tag(r, "pending, all consumers"), values: sum(r, "pending"), dash: dash(run) },
+    { run, label: tag(r, "ack pending, all consumers"), values: sum(r, "ackPending"), dash: dash(run) },
+  ];
+  const queues = runs.flatMap((r: any, run: number) => [{ run, label: tag(r, "orders in flight"), values: r.inFlight, dash: dash(run) }, ...(many ? summed(r, run) : perConsumer(r, run))]);
   timeChart(host, { name: "queues", title: "Orders in flight; pending and ack-pending messages per consumer", unit: "messages", runs, xs: runs.map((r: any) => r.tickSeconds), series: queues, endS });
   const hist = document.createElement("div");
   hist.className = "row";
