@@ -49,6 +49,8 @@ describe("the live web dashboard (--web)", () => {
       // Updates arrive by themselves: the page redraws on each `page` event with more seconds in it.
       await page.waitForFunction(() => (window as any).__updates >= 3, null, { timeout: 20_000 });
       expect(await page.locator("[data-verdict]").textContent()).toContain("RUNNING");
+      // The scenario's thresholds are shown with their limits, judged only at the end.
+      expect(await page.locator("table.thresholds tbody tr").allTextContents()).toEqual(["lost0n/anot judged", "duplicated0n/anot judged"]);
       const sent = await page.evaluate(() => {
         const c = (window as any).__charts.stages;
         return c.data[c.series.findIndex((s: any) => s.label === "sent")].reduce((a: number, b: number | null) => a + (b ?? 0), 0);
@@ -79,6 +81,7 @@ describe("the live web dashboard (--web)", () => {
       // The last update carries the verdict, then `done`.
       await page.waitForFunction(() => (window as any).__done === true, null, { timeout: 10_000 });
       expect(await page.locator("[data-verdict]").textContent()).toContain(report.verdict.valid ? "VALID" : "INVALID");
+      expect(await page.locator("table.thresholds tbody tr").allTextContents()).toEqual(report.thresholds.map((t) => `${t.name}${t.limit}${t.actual}${t.passed ? "PASS" : "MISS"}`));
       expect(report.faults.map((f) => f.id)).toContain(stop.id);
       expect(requests.every((u) => u.startsWith(url))).toBe(true);
       expect(requests.filter((u) => u.endsWith("/events")).length).toBeGreaterThan(0);

@@ -2,6 +2,7 @@ import { basename } from "node:path";
 import { EVENT_KINDS } from "../../services/shared/contracts.js";
 import type { Finding } from "../check/checker-types.js";
 import { targetRateAt } from "../load/arrivals.js";
+import { limitOf, THRESHOLDS } from "../scenario/thresholds.js";
 import type { RunRecord } from "../telemetry/run-record.js";
 import { STAGES, type FaultRecord, type LatencyHistogram, type RunReport, type SecondSample, type ThresholdResult, type WorkerSummary } from "../telemetry/run-events.js";
 
@@ -142,7 +143,7 @@ export function pageOf(record: RunRecord, label?: string, live = false): RunPage
     header: header(record),
     verdict: r ? (r.verdict.valid ? "VALID" : "INVALID") : live ? "RUNNING" : "UNFINISHED",
     passed: r ? r.passed : null,
-    thresholds: r?.thresholds ?? [],
+    thresholds: r?.thresholds ?? limitsOf(record),
     totals: r ? (Object.entries(r.orders) as Array<[string, number]>) : totalsOfTicks(record),
     seconds: series.map((s) => s.t),
     offered: series.map((s) => (phases.length ? Math.round(targetRateAt(phases, s.t * 1000 + 500) * 100) / 100 : null)),
@@ -161,6 +162,16 @@ export function pageOf(record: RunRecord, label?: string, live = false): RunPage
     workers: r?.workers ?? [],
     endMs: Math.max(series.length * 1000, lastTick, lastFault),
   };
+}
+
+/** A run without a report: the thresholds its scenario set, not judged (no figure yet). */
+function limitsOf(record: RunRecord): ThresholdResult[] {
+  const limits = record.start?.scenario.thresholds;
+  if (!limits) return [];
+  return THRESHOLDS.flatMap((t) => {
+    const limit = limitOf(limits, t);
+    return limit === undefined ? [] : [{ name: t.name, limit, actual: null, passed: false }];
+  });
 }
 
 /** A run without a report: its totals as the last tick counted them. */

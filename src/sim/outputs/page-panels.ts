@@ -38,10 +38,13 @@ function headerPanels(host: any, runs: any[]): void {
   for (const r of runs) {
     const verdictClass = r.verdict === "VALID" && r.passed ? "pass" : r.verdict === "RUNNING" ? "live" : "fail";
     const passed = r.thresholds.filter((t: any) => t.passed).length;
+    // A run without its report (live, or cut short) has its thresholds' limits but no judgement.
+    const judged = r.verdict === "VALID" || r.verdict === "INVALID";
+    const status = (t: any) => (judged ? (t.passed ? "PASS" : "MISS") : "not judged");
     const html = `<p class="verdict ${verdictClass}" data-verdict="${esc(r.verdict)}">${esc(r.verdict)}${r.passed === null ? "" : r.passed ? " · PASSED" : " · FAILED"}</p>
       ${table(["", ""], r.header, "kv")}
-      <h3>thresholds: ${passed} passed, ${r.thresholds.length - passed} missed</h3>
-      ${table(["threshold", "limit", "actual", ""], r.thresholds.map((t: any) => [t.name, t.limit, t.actual ?? "n/a", t.passed ? "PASS" : "MISS"]), "thresholds")}
+      <h3>thresholds: ${judged ? `${passed} passed, ${r.thresholds.length - passed} missed` : `${r.thresholds.length} set, judged at the end`}</h3>
+      ${table(["threshold", "limit", "actual", ""], r.thresholds.map((t: any) => [t.name, t.limit, t.actual ?? "n/a", status(t)]), "thresholds")}
       <h3>orders</h3>${table(["", ""], r.totals, "kv totals")}`;
     panel(row, "header", `${runs.length > 1 ? `${r.label}: ` : ""}${r.scenario}`, html);
   }
@@ -143,6 +146,8 @@ function comparisonPanel(host: any, config: any, runs: any[]): void {
 /** Draws the whole page for these runs (one, or two compared). */
 function renderRuns(config: any, runs: any[]): void {
   const host = document.getElementById("app");
+  // A live redraw keeps the reader where they were (emptying the page would scroll it to the top).
+  const scrolled = window.scrollY;
   host.innerHTML = "";
   const title = document.createElement("h1");
   title.textContent = config.title;
@@ -156,6 +161,7 @@ function renderRuns(config: any, runs: any[]): void {
   findingsPanel(host, runs);
   deadLettersPanel(host, runs);
   workersPanel(host, runs);
+  window.scrollTo(0, scrolled);
   window.__rendered = (window.__rendered ?? 0) + 1;
 }
 
