@@ -1,4 +1,5 @@
 import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ScenarioRun } from "../src/sim/run.js";
 import { WebDashboard } from "../src/sim/outputs/web-dashboard.js";
@@ -6,6 +7,7 @@ import { parseScenario } from "../src/sim/scenario/scenario.js";
 import type { FaultRecord, LogEntry } from "../src/sim/telemetry/run-events.js";
 import { launchBrowser } from "./helpers/browser.js";
 import { watchedPage } from "./helpers/browser.js";
+import { runCli } from "./helpers/cli.js";
 import { scratchDir } from "./helpers/nats.js";
 import { waitFor } from "./helpers/wait.js";
 
@@ -91,4 +93,27 @@ describe("the live web dashboard (--web)", () => {
       await browser.close();
     }
   }, 90_000);
+
+  it("is started by `pizzeria run --web`, which prints its address; its event stream sends pages, then done", async () => {
+    const dir = scratchDir("web-cli");
+    dirs.push(dir);
+    const p = runCli(["run", "scenarios/smoke.yaml", "--no-tui", "--web", "--run-dir", join(dir, "run")]);
+    const url = (await waitFor(() => /live web dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(p.stdout())?.[1], "the printed address"))!;
+    // Read the stream as a client would, until the run is over.
+    const res = await fetch(`${url}events`);
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    let text = "";
+    for await (const chunk of res.body!) text += Buffer.from(chunk).toString("utf8");
+    const events = [...text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+    expect(events.filter((e) => e === "page").length).toBeGreaterThanOrEqual(3);
+    expect(events.at(-1)).toBe("done");
+    const pages = [...text.matchAll(/^data: (\{"label".*)$/gm)].map((m) => JSON.parse(m[1]) as { verdict: string; sent: number[] });
+    expect(pages.at(-1)!.verdict).toBe("VALID");
+    expect(pages.at(-1)!.sent.reduce((a, b) => a + b, 0)).toBe(50);
+    expect((await p.exited).code).toBe(0);
+
+    const taken = runCli(["run", "scenarios/smoke.yaml", "--no-tui", "--web", "--web-port", "70000"]);
+    expect((await taken.exited).code).toBe(2);
+    expect(taken.stderr()).toContain("--web-port must be a port number");
+  }, 60_000);
 });

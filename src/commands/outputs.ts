@@ -6,7 +6,7 @@ import { ConfigError } from "../services/shared/errors.js";
 /** The live web dashboard's flags, for `run` and `up`. */
 export const webOptions = {
   web: { type: "boolean", default: false, describe: "Serve a live web dashboard (the report's charts, updated over server-sent events, with the dashboard's keys as buttons); its address is printed" },
-  "web-host": { type: "string", default: "127.0.0.1", describe: "Address the web dashboard binds to" },
+  "web-host": { type: "string", default: "127.0.0.1", describe: "Address the web dashboard binds to (anyone who can reach it can press its buttons)" },
   "web-port": { type: "number", default: 0, describe: "Port of the web dashboard (0: any free port)" },
 } satisfies Record<string, Options>;
 
