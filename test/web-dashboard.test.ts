@@ -1,4 +1,5 @@
 import { rmSync } from "node:fs";
+import http from "node:http";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ScenarioRun } from "../src/sim/run.js";
@@ -75,6 +76,12 @@ describe("the live web dashboard (--web)", () => {
       const bad = await fetch(`${url}control`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "inject", kind: "stop" }) });
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { message: string }).message).toContain("target must name a process");
+      // Another name for this address (DNS rebinding) is refused.
+      const rebound = await new Promise<number>((resolve, reject) => {
+        const u = new URL(url);
+        http.get({ host: u.hostname, port: u.port, path: "/", headers: { host: `evil.example:${u.port}` } }, (r) => (r.resume(), resolve(r.statusCode ?? 0))).on("error", reject);
+      });
+      expect(rebound).toBe(403);
       const notJson = await fetch(`${url}control`, { method: "POST", headers: { "content-type": "text/plain" }, body: "pause" });
       expect(notJson.status).toBe(400);
 

@@ -21,6 +21,7 @@ function targetsOf(tick: RunTick | undefined): Target[] {
 }
 
 const MAX_BODY = 16 * 1024;
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 class BadRequest extends Error {}
 
@@ -99,6 +100,7 @@ export class WebDashboard implements RunOutput {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? "/", "http://x").pathname;
+    if (!this.hostAllowed(req.headers.host)) return this.send(res, 403, "application/json", JSON.stringify({ error: "this dashboard answers to its loopback address only" }));
     try {
       if (req.method === "GET" && path === "/") return this.send(res, 200, "text/html; charset=utf-8", renderHtml({ title: `pizzeria live: ${this.page().scenario}`, runs: [this.page()], live: true }));
       if (req.method === "GET" && path === "/events") return this.subscribe(res);
@@ -108,6 +110,17 @@ export class WebDashboard implements RunOutput {
       const status = err instanceof BadRequest ? 400 : 409;
       this.send(res, status, "application/json", JSON.stringify({ ok: false, message: err instanceof Error ? err.message : String(err) }));
     }
+  }
+
+  /**
+   * Bound to loopback, it answers only requests addressed to loopback: a page of another site whose
+   * name was made to resolve to 127.0.0.1 (DNS rebinding) would otherwise be its "same origin".
+   */
+  private hostAllowed(host: string | undefined): boolean {
+    const bound = this.options.host ?? "127.0.0.1";
+    if (!LOOPBACK.has(bound)) return true;
+    const name = (host ?? "").replace(/:\d+$/, "");
+    return LOOPBACK.has(name);
   }
 
   private send(res: ServerResponse, status: number, type: string, body: string): void {
