@@ -85,8 +85,13 @@ export class WebDashboard implements RunOutput {
     this.broadcast("done", {});
     for (const c of this.clients) c.end();
     this.clients.clear();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server?.closeAllConnections?.();
+    const server = this.server;
+    if (!server) return;
+    // Idle keep-alive connections are closed by close(); one still busy after a second is cut, so
+    // the run's end never waits on a browser tab (the frames above are flushed by then).
+    const cut = setTimeout(() => server.closeAllConnections(), 1_000);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    clearTimeout(cut);
   }
 
   private page(): RunPage & { targets: Target[] } {
@@ -102,7 +107,10 @@ export class WebDashboard implements RunOutput {
     const path = new URL(req.url ?? "/", "http://x").pathname;
     if (!this.hostAllowed(req.headers.host)) return this.send(res, 403, "application/json", JSON.stringify({ error: "this dashboard answers to its loopback address only" }));
     try {
-      if (req.method === "GET" && path === "/") return this.send(res, 200, "text/html; charset=utf-8", renderHtml({ title: `pizzeria live: ${this.page().scenario}`, runs: [this.page()], live: true }));
+      if (req.method === "GET" && path === "/") {
+        const page = this.page();
+        return this.send(res, 200, "text/html; charset=utf-8", renderHtml({ title: `pizzeria live: ${page.scenario}`, runs: [page], live: true }));
+      }
       if (req.method === "GET" && path === "/events") return this.subscribe(res);
       if (req.method === "POST" && path === "/control") return this.send(res, 200, "application/json", JSON.stringify(await this.command(req)));
       return this.send(res, 404, "application/json", JSON.stringify({ error: `no ${req.method} ${path}: the page is at /, its updates at /events, its buttons post to /control` }));
