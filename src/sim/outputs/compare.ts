@@ -113,7 +113,9 @@ export function loadRun(path: string): RunRecord & { report: RunReport } {
     throw new ConfigError(`${reportFile}: not a run's report (${err instanceof Error ? err.message : String(err)})${statSync(path).isDirectory() ? "; a run killed before its end has none: `pizzeria report` rebuilds its HTML" : ""}`);
   }
   if (!report || typeof report !== "object" || !report.orders || !report.latency || !report.verdict) throw new ConfigError(`${reportFile}: not a run's report (no orders, latency or verdict)`);
-  const record = statSync(path).isDirectory() && existsSync(timeline) ? recordFromTimeline(readFileSync(timeline, "utf8")) : emptyRecord();
+  // A report.json in its run directory has the timeline beside it; another report file stands alone.
+  const inRunDir = statSync(path).isDirectory() || basename(path) === "report.json";
+  const record = inRunDir && existsSync(timeline) ? recordFromTimeline(readFileSync(timeline, "utf8")) : emptyRecord();
   return { ...record, report, faults: report.faults };
 }
 
