@@ -4,7 +4,6 @@
  * its arguments, the browser's globals, uPlot and the other page functions, never an import.
  * Every time chart shares the same x (seconds of load) and has every fault of its runs as a lane.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 declare const document: any;
 declare const uPlot: any;
 declare const window: any;

@@ -3,7 +3,6 @@
  * checker's findings, dead letters, workers, the live page's buttons) and its entry point. Like
  * page-charts.ts, these run in the browser: inlined by source, no imports, only page functions.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 declare const document: any;
 declare const window: any;
 declare const EventSource: any;
