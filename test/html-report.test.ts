@@ -81,6 +81,7 @@ describe("report.html", () => {
     }
     // Every event kind of the contracts has its series, PaymentFailed included.
     expect(page.stages.map((s: any) => s.name)).toContain("payment_failed");
+    expect(page.errors).toEqual(perSecond.map((s) => s.errors));
     expect(page.acceptLatency.p99).toEqual(perSecond.map((s) => s.acceptP99));
     expect(page.endToEndLatency.p95).toEqual(perSecond.map((s) => s.endToEndP95));
     expect(page.histograms).toEqual(run.distribution);

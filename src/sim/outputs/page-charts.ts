@@ -189,6 +189,7 @@ function drawCharts(host: any, runs: any[]): void {
   const stages = runs.flatMap((r: any, run: number) => [
     { run, label: tag(r, "offered"), values: r.offered, dash: [2, 3], colour: "#6b7280" },
     { run, label: tag(r, "sent"), values: r.sent, dash: dash(run) },
+    { run, label: tag(r, "failed requests"), values: r.errors, dash: dash(run), colour: "#b91c1c" },
     ...r.stages.filter((s: any) => stageNames.includes(s.name)).map((s: any) => ({ run, label: tag(r, s.name), values: s.values, dash: dash(run) })),
   ]);
   timeChart(host, { name: "stages", title: "Orders per second by stage, against the offered rate", unit: "orders/s", runs, xs, series: stages, endS });

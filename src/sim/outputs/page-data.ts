@@ -32,6 +32,8 @@ export interface RunPage {
   seconds: number[];
   offered: Num[];
   sent: number[];
+  /** Requests per second that failed (no answer, or not the one they should have had), by the second they were sent. */
+  errors: number[];
   stages: Array<{ name: string; values: number[] }>;
   acceptLatency: { p50: Num[]; p95: Num[]; p99: Num[] };
   endToEndLatency: { p50: Num[]; p95: Num[]; p99: Num[] };
@@ -148,6 +150,7 @@ export function pageOf(record: RunRecord, label?: string, live = false): RunPage
     seconds: series.map((s) => s.t),
     offered: series.map((s) => (phases.length ? Math.round(targetRateAt(phases, s.t * 1000 + 500) * 100) / 100 : null)),
     sent: series.map((s) => s.sent),
+    errors: series.map((s) => s.errors),
     stages: stageSeries(record, series),
     acceptLatency: { p50: lat("P50", "accept"), p95: lat("P95", "accept"), p99: lat("P99", "accept") },
     endToEndLatency: { p50: lat("P50", "endToEnd"), p95: lat("P95", "endToEnd"), p99: lat("P99", "endToEnd") },
