@@ -69,8 +69,10 @@ export class RunRecorder {
     order: (o) => this.order(o),
     done: (r) => {
       this.record.report = r;
-      // The report's faults carry their recovery figures.
-      for (const f of r.faults) this.fault(f);
+      // The report's faults carry their recovery figures, and its order (fault events arrive as
+      // faults begin and end, so an instant fault can be seen before a longer one that began first).
+      const reported = new Set(r.faults.map((f) => f.id));
+      this.record.faults = [...r.faults, ...this.record.faults.filter((f) => !reported.has(f.id))];
     },
   };
 
