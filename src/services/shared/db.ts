@@ -1,12 +1,16 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { DISK_PROBE_SCHEMA, DiskGuard } from "./disk.js";
 
 export type Db = Database.Database;
 
+const guards = new WeakMap<Db, DiskGuard>();
+
 /**
  * Open a service's own SQLite file: WAL, synchronous=NORMAL (survives a process crash, which is
- * the failure we simulate), a busy timeout in case a tool reads it, and the schema applied.
+ * the failure we simulate), a busy timeout in case a tool reads it, and the schema applied. Its
+ * DiskGuard (diskGuard) says whether its disk takes writes.
  */
 export function openDatabase(file: string, schema: string): Db {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
@@ -15,8 +19,47 @@ export function openDatabase(file: string, schema: string): Db {
   db.pragma("synchronous = NORMAL");
   db.pragma("busy_timeout = 5000");
   db.pragma("foreign_keys = ON");
+  db.exec(DISK_PROBE_SCHEMA);
   db.exec(schema);
+  guards.set(db, new DiskGuard(db, file));
   return db;
+}
+
+/** The guard of a database opened by openDatabase (one made on first use for any other). */
+export function diskGuard(db: Db): DiskGuard {
+  let guard = guards.get(db);
+  if (!guard) {
+    db.exec(DISK_PROBE_SCHEMA);
+    guard = new DiskGuard(db, db.name);
+    guards.set(db, guard);
+  }
+  return guard;
+}
+
+/**
+ * Run a transaction function (`run`: commits, or throws having stored nothing) and tell the
+ * database's guard how it went: after a commit, committed(); an error the disk caused becomes a
+ * StorageFullError (the guard says once that the disk is full), any other is thrown as it is.
+ */
+export function guardedCommit<T>(db: Db, run: () => T): T {
+  const guard = diskGuard(db);
+  let result: T;
+  try {
+    result = run();
+  } catch (err) {
+    throw guard.refusal(err) ?? err;
+  }
+  guard.committed();
+  return result;
+}
+
+/**
+ * Inside a group transaction, a savepoint's error: when SQLite rolled the whole transaction back
+ * (SQLITE_FULL, an I/O error do that), nothing of the group is left to commit, and a write after
+ * it would run outside any transaction, committed on its own: the group must stop, with it.
+ */
+export function rethrowIfTransactionLost(db: Db, err: unknown): void {
+  if (!db.inTransaction) throw err;
 }
 
 const runners = new WeakMap<Db, Database.Transaction<(fn: () => unknown) => unknown>>();
@@ -24,7 +67,8 @@ const runners = new WeakMap<Db, Database.Transaction<(fn: () => unknown) => unkn
 /**
  * Run `fn` in a BEGIN IMMEDIATE transaction (take the write lock up front, never upgrade); inside
  * another transaction (a batch), in a savepoint of it. One wrapper per database: building a
- * transaction function per call showed in the profiles of the busy consumers.
+ * transaction function per call showed in the profiles of the busy consumers. A write the disk
+ * refuses throws StorageFullError (see guardedCommit).
  */
 export function immediate<T>(db: Db, fn: () => T): T {
   let run = runners.get(db);
@@ -32,5 +76,8 @@ export function immediate<T>(db: Db, fn: () => T): T {
     run = db.transaction((f: () => unknown) => f());
     runners.set(db, run);
   }
-  return run.immediate(fn) as T;
+  const tx = run;
+  // A savepoint of a batch: the batch's commit is the one to report.
+  if (db.inTransaction) return tx(fn) as T;
+  return guardedCommit(db, () => tx.immediate(fn) as T);
 }

@@ -1,0 +1,71 @@
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { RunReport } from "../src/sim/telemetry/run-events.js";
+import { runScenarioText } from "./helpers/scenario-run.js";
+
+/** A steady load with quick cooking, long enough for a disk fault in the middle and a tail after it. */
+const scenario = (chaos: string, extra = "") => `cookTime: 40ms
+heartbeatInterval: 300ms
+${extra}load:
+  - { duration: 7s, rate: 25 }
+orders:
+  types: { dine_in: 1, takeout: 1, delivery: 1 }
+  items: { min: 3, max: 5 }
+services:
+  payment: { failureRate: 0, latency: 2ms }
+expect: { lost: 0, duplicated: 0, invalid: 0 }
+drainTimeout: 30s
+chaos:
+${chaos}`;
+
+/** The messages of the run's log (its timeline's `log` lines). */
+function runLog(dir: string): string[] {
+  return readFileSync(join(dir, "timeline.ndjson"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { type: string; data: { message?: string } })
+    .filter((e) => e.type === "log")
+    .map((e) => e.data.message ?? "");
+}
+
+const findings = (r: RunReport) => JSON.stringify(r.verdict.findings).slice(0, 2000);
+
+describe("disk faults during load", () => {
+  it("disk_full on the order service: 503 storage_full while full, nothing accepted is lost, accepting again after (checker valid)", async () => {
+    const report = await runScenarioText("disk-full-order", scenario("  - { at: 2s, fault: disk_full, target: order/1, for: 2s }"));
+    expect(report.verdict, findings(report)).toMatchObject({ valid: true, lost: 0, duplicated: 0, invalid: 0, unexpected: 0, serverErrors: 0, drained: true });
+    const fault = report.faults.find((f) => f.kind === "disk_full")!;
+    expect(fault, JSON.stringify(report.faults)).toMatchObject({ target: "order/order-1", endedAtMs: expect.any(Number) });
+    expect(fault.error).toBeUndefined();
+    // Refused while full: answered 503, never 201 for what could not be stored, and no 500.
+    expect(report.errors.byCause.status503).toBeGreaterThan(0);
+    expect(report.errors.byCause.status5xx).toBe(0);
+    const seconds = report.throughput.perSecond;
+    const refusedIn = (from: number, to: number) => seconds.filter((s) => s.t >= from && s.t < to).reduce((n, s) => n + s.errorCauses.status503, 0);
+    const acceptedIn = (from: number, to: number) => seconds.filter((s) => s.t >= from && s.t < to).reduce((n, s) => n + s.accepted, 0);
+    const [start, end] = [Math.floor(fault.startedAtMs / 1000), Math.ceil(fault.endedAtMs! / 1000)];
+    expect(refusedIn(start, end + 1)).toBe(report.errors.byCause.status503); // every refusal inside the window
+    expect(acceptedIn(0, start)).toBeGreaterThan(0);
+    expect(acceptedIn(end + 1, 7)).toBeGreaterThan(20); // taking orders again once it may grow
+    // Every order that was answered 201 finished.
+    expect(report.orders.completed + report.orders.cancelled).toBe(report.orders.accepted);
+    expect(fault.recovery).toMatchObject({ findings: { lost: 0, duplicated: 0, invalid: 0 } });
+    expect(fault.recovery!.touchedOrders).toBeGreaterThan(0);
+  });
+
+  it("disk_full on a consumer (tracking): its messages are handed back, not acked nor dead-lettered, and applied once it may grow", async () => {
+    const report = await runScenarioText("disk-full-tracking", scenario("  - { at: 1500ms, fault: disk_full, target: tracking/1, for: 2500ms }"), { keepDir: true });
+    try {
+      expect(report.verdict, findings(report)).toMatchObject({ valid: true, lost: 0, duplicated: 0, deadLettered: 0, readModelsStale: 0, drained: true });
+      expect(report.deadLetters).toBe(0);
+      expect(report.faults.find((f) => f.kind === "disk_full")).toMatchObject({ target: "tracking/tracking-1", endedAtMs: expect.any(Number) });
+      // The service said once that its database was full (naming the file), and once that it took writes again.
+      const said = runLog(report.dir).filter((m) => m.startsWith("tracking/tracking-1: database "));
+      expect(said.filter((m) => /tracking-tracking-1\.db is full \(SQLITE_FULL/.test(m)), said.join("\n")).toHaveLength(1);
+      expect(said.filter((m) => /takes writes again after/.test(m)), said.join("\n")).toHaveLength(1);
+    } finally {
+      rmSync(report.dir, { recursive: true, force: true });
+    }
+  });
+});
