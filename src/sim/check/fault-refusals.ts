@@ -2,7 +2,7 @@ import type { RequestOutcome } from "../load/load-runner.js";
 import type { FaultRecord } from "../telemetry/run-events.js";
 import type { RequestRecord } from "./checker-types.js";
 
-/** A request sent this long after a disk_full window closed may still have met the full disk (its group was committing). */
+/** A request sent this long after a disk_full window closed may still have met the full disk (its group was committing when it was let go). */
 const SLACK_MS = 500;
 
 /**
@@ -17,7 +17,9 @@ export function requestRecords(outcomes: readonly RequestOutcome[], faults: read
     .filter((f) => f.kind === "disk_full" && !f.error && (f.target ?? "").startsWith("order/"))
     .map((f) => ({ id: f.id, from: f.startedAtMs, to: (f.endedAtMs ?? Number.POSITIVE_INFINITY) + SLACK_MS }));
   return outcomes.map((o) => {
-    const window = o.status === 503 && o.refusal === "storage_full" ? windows.find((w) => o.sentMs >= w.from && o.sentMs <= w.to) : undefined;
+    // In flight while the database was held: answered after the window opened, sent before it closed.
+    const answeredMs = o.scheduledMs + o.latencyMs;
+    const window = o.status === 503 && o.refusal === "storage_full" ? windows.find((w) => answeredMs >= w.from && o.sentMs <= w.to) : undefined;
     return {
       requestId: o.requestId,
       intendedValid: o.valid,
