@@ -124,8 +124,11 @@ export class LogFile {
       this.writing = false;
       if (err) this.failed(err, lines);
       else this.succeeded();
-      if (this.closed) this.closeFd();
-      else if (this.length >= this.minLength) this.flush();
+      if (this.closed) {
+        // end() came while this write was out: what was gathered meanwhile goes now, then the file closes.
+        this.flushSync();
+        this.closeFd();
+      } else if (this.length >= this.minLength) this.flush();
       else if (this.length > 0) this.arm();
       cb?.(err ?? undefined);
     });
