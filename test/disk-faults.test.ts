@@ -59,8 +59,13 @@ describe("disk faults during load", () => {
   });
 
   it("slow_disk on the order service (its own process): every commit in the window waits, which the latency figures and the fault's recovery figures show", async () => {
-    const report = await runScenarioText("slow-disk-order", scenario("  - { at: 2s, fault: slow_disk, target: order/1, delay: 150ms, for: 2s }", "mode: processes\n"));
+    const report = await runScenarioText("slow-disk-order", scenario("  - { at: 2s, fault: slow_disk, target: order/1, delay: 150ms, for: 2s }", "mode: processes\n"), { keepDir: true });
+    const said = runLog(report.dir);
+    rmSync(report.dir, { recursive: true, force: true });
     expect(report.mode).toBe("processes");
+    // The service process said it (on its stderr, read by the harness into the run's log), once each way.
+    expect(said.filter((m) => /^order\/order-1: slow_disk: every commit of \S+order-order-1\.db takes 150 ms longer$/.test(m)), said.join("\n")).toHaveLength(1);
+    expect(said.filter((m) => /^order\/order-1: slow_disk over: /.test(m)), said.join("\n")).toHaveLength(1);
     expect(report.verdict, findings(report)).toMatchObject({ valid: true, lost: 0, duplicated: 0, drained: true });
     const fault = report.faults.find((f) => f.kind === "slow_disk")!;
     expect(fault, JSON.stringify(report.faults)).toMatchObject({ target: "order/order-1", endedAtMs: expect.any(Number) });

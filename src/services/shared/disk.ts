@@ -154,7 +154,7 @@ export class DiskGuard {
   slow(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0 || ms > 10_000) throw new Error(`commitDelayMs must be from 0 to 10000; got ${ms}`);
     this.commitDelayMs = ms;
-    this.owner?.log.warn({ action: "slow_disk", commit_delay_ms: ms }, ms > 0 ? `Every commit of ${this.file} takes ${ms} ms longer` : `Commits of ${this.file} take their own time again`);
+    this.say(ms > 0 ? "warn" : "info", "slow_disk", ms > 0 ? `slow_disk: every commit of ${this.file} takes ${ms} ms longer` : `slow_disk over: commits of ${this.file} take their own time again`);
   }
 
   state(): DiskState {
