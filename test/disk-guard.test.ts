@@ -131,9 +131,9 @@ describe("a log file that cannot be written", () => {
     const file = new LogFile(join(dir, "logs", "a.log"), { minLength: 64, flushAfterMs: 5 });
     for (let i = 0; i < 100; i++) file.write(`${i}\n`);
     file.end();
-    const lines = await waitFor(() => {
+    const lines = await waitFor((): string | null => {
       const text = readFileSync(join(dir, "logs", "a.log"), "utf8");
-      return text.endsWith("99\n") && text;
+      return text.endsWith("99\n") ? text : null;
     }, "every line in the file");
     expect(lines.trim().split("\n").map(Number)).toEqual(Array.from({ length: 100 }, (_, i) => i));
   });
