@@ -91,7 +91,9 @@ export class DiskGuard {
 
   /** A commit succeeded: a full database is writable again (said once). Then the slow disk's delay. */
   committed(): void {
-    if (this.fullSince !== null) {
+    // Held by disk_full, a commit that found a free page does not make it writable: it stays full
+    // (said once) until the fault lets it grow, rather than flapping with every page freed and taken.
+    if (this.fullSince !== null && this.heldFrom === null) {
       const ms = Date.now() - this.fullSince;
       const refused = this.refused;
       this.fullSince = null;
@@ -105,10 +107,7 @@ export class DiskGuard {
   /** Whether a commit goes through now: a probe's write of one row (refused while the database cannot grow). */
   writable(): boolean {
     if (this.db.inTransaction) return !this.full;
-    const pages = Number(this.db.pragma("page_count", { simple: true }));
-    const max = Number(this.db.pragma("max_page_count", { simple: true }));
-    const free = Number(this.db.pragma("freelist_count", { simple: true }));
-    if (pages >= max && free === 0 && this.heldFrom !== null) return false;
+    if (this.heldFrom !== null && this.full) return false; // until disk_full lets it grow
     try {
       this.probe.immediate();
     } catch (err) {
