@@ -165,7 +165,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     this.runner = runner;
     this.chaos = new Chaos({ mode, launcher, proxies: session.proxies, broker: session.broker, cluster: session.cluster, nc, now: () => this.now(), inFlight: () => this.ledger.inFlight }, (f) => this.onFault(f));
 
-    const forgetCurrent = writeCurrentRun({ nats: [session.nats.servers].flat(), runDir: session.runDir, pid: process.pid, label: s.name, startedAt: new Date(startedAt).toISOString() });
+    const forgetCurrent = writeCurrentRun({ nats: [session.nats.servers].flat(), runDir: session.runDir, pid: process.pid, label: s.name, startedAt: new Date(startedAt).toISOString() }, undefined, (m) => this.log("warn", "run", m));
     const harnessControl = serveHarnessControl(nc, {
       inject: (req) => this.inject(req),
       status: () => ({ label: s.name, state: this.state, elapsedMs: Math.round(this.now()), runDir: session.runDir, services: serviceViews(this.session?.launcher) }),
