@@ -89,6 +89,22 @@ describe("disk faults during load", () => {
     expect(report.orders.completed + report.orders.cancelled).toBe(report.orders.accepted);
   });
 
+  it("disk_full on the payment service, a kitchen worker and a notification subscriber at once: nothing lost, charged or printed twice", async () => {
+    const chaos = [
+      "  - { at: 1500ms, fault: disk_full, target: payment/1, for: 2s }",
+      "  - { at: 2s, fault: disk_full, target: kitchen/chef_mario, for: 2500ms }",
+      "  - { at: 2500ms, fault: disk_full, target: notification/1, for: 2s }",
+    ].join("\n");
+    const report = await runScenarioText("disk-full-consumers", scenario(chaos), { keepDir: true });
+    const said = runLog(report.dir);
+    rmSync(report.dir, { recursive: true, force: true });
+    // A line printed inside a batch that was not stored would be printed again when the batch comes back.
+    expect(report.verdict, findings(report)).toMatchObject({ valid: true, lost: 0, duplicated: 0, deadLettered: 0, printedDuplicated: 0, chargedTwice: 0, drained: true });
+    expect(report.faults.filter((f) => f.kind === "disk_full" && f.endedAtMs !== null && !f.error)).toHaveLength(3);
+    expect(said.some((m) => / is full \(SQLITE_FULL/.test(m)), said.join("\n")).toBe(true);
+    expect(report.orders.completed + report.orders.cancelled).toBe(report.orders.accepted);
+  });
+
   it("disk_full on a consumer (tracking): its messages are handed back, not acked nor dead-lettered, and applied once it may grow", async () => {
     const report = await runScenarioText("disk-full-tracking", scenario("  - { at: 1500ms, fault: disk_full, target: tracking/1, for: 2500ms }"), { keepDir: true });
     try {

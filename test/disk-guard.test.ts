@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { diskGuard, immediate, openDatabase, type Db } from "../src/services/shared/db.js";
+import { afterCommit, diskGuard, immediate, openDatabase, type Db } from "../src/services/shared/db.js";
 import { StorageFullError } from "../src/services/shared/errors.js";
 import { GroupCommit } from "../src/services/shared/group-commit.js";
 import { createJsonServer, listen } from "../src/services/shared/http.js";
@@ -85,6 +85,29 @@ describe("a database whose disk is full (max_page_count held at its size)", () =
     diskGuard(db).release();
     await group.run(() => insert.run(row));
     expect(count(db)).toBe(before + 1);
+  });
+
+  it("effects after a commit (afterCommit) happen once it is stored, never for a write rolled back", async () => {
+    const { db } = database();
+    const insert = db.prepare("INSERT INTO t (v) VALUES (?)");
+    const printed: string[] = [];
+    const group = new GroupCommit(db);
+    const write = (name: string, fail = false) =>
+      group.run(() => {
+        insert.run(row);
+        afterCommit(db, () => printed.push(name));
+        if (fail) throw new Error("this one fails alone");
+      });
+    const outcomes = await Promise.allSettled([write("a"), write("b", true), write("c")]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(printed).toEqual(["a", "c"]);
+    diskGuard(db).hold();
+    const refused = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => write(`full-${i}`)));
+    expect(refused.every((o) => o.status === "rejected")).toBe(true);
+    expect(printed).toEqual(["a", "c"]); // nothing of the refused group was announced
+    diskGuard(db).release();
+    await write("d");
+    expect(printed).toEqual(["a", "c", "d"]);
   });
 
   it("the HTTP layer answers a write the disk refused with 503 storage_full and Retry-After, not 500", async () => {

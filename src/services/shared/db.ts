@@ -47,10 +47,51 @@ export function guardedCommit<T>(db: Db, run: () => T): T {
   try {
     result = run();
   } catch (err) {
+    effects.delete(db); // rolled back: what was to follow the commit never happens
     throw guard.refusal(err) ?? err;
   }
   guard.committed();
+  runEffects(db);
   return result;
+}
+
+const effects = new WeakMap<Db, Array<() => void>>();
+
+/**
+ * Do `fn` once the transaction open on `db` now has committed (at once when none is open), and
+ * never if it rolls back: a side effect outside the database (a line printed, a message to a
+ * person) must not happen for a write that was not stored, or it happens again when the message
+ * that caused it comes back. Run by guardedCommit (immediate, the group commit, the batch consumer).
+ */
+export function afterCommit(db: Db, fn: () => void): void {
+  if (!db.inTransaction) return fn();
+  const list = effects.get(db);
+  if (list) list.push(fn);
+  else effects.set(db, [fn]);
+}
+
+/** Inside a transaction: run `fn` in a savepoint (`savepoint`); when it throws, its afterCommit effects are dropped with its writes. */
+export function withEffects<T>(db: Db, fn: () => T): T {
+  const mark = effects.get(db)?.length ?? 0;
+  try {
+    return fn();
+  } catch (err) {
+    effects.get(db)?.splice(mark);
+    throw err;
+  }
+}
+
+function runEffects(db: Db): void {
+  const list = effects.get(db);
+  if (!list) return;
+  effects.delete(db);
+  for (const fn of list) {
+    try {
+      fn();
+    } catch {
+      // an effect's own failure is its own (a print to a closed stream): the commit stands
+    }
+  }
 }
 
 /**
@@ -78,6 +119,6 @@ export function immediate<T>(db: Db, fn: () => T): T {
   }
   const tx = run;
   // A savepoint of a batch: the batch's commit is the one to report.
-  if (db.inTransaction) return tx(fn) as T;
+  if (db.inTransaction) return withEffects(db, () => tx(fn) as T);
   return guardedCommit(db, () => tx.immediate(fn) as T);
 }

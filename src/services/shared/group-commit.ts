@@ -1,4 +1,4 @@
-import { guardedCommit, rethrowIfTransactionLost, type Db } from "./db.js";
+import { guardedCommit, rethrowIfTransactionLost, withEffects, type Db } from "./db.js";
 
 interface Pending {
   fn: () => unknown;
@@ -32,7 +32,7 @@ export class GroupCommit {
     this.group = db.transaction((batch: Pending[], outcomes: Array<{ ok: boolean; value: unknown }>) => {
       for (const p of batch) {
         try {
-          outcomes.push({ ok: true, value: this.savepoint(p.fn) });
+          outcomes.push({ ok: true, value: withEffects(db, () => this.savepoint(p.fn)) });
         } catch (err) {
           rethrowIfTransactionLost(db, err);
           outcomes.push({ ok: false, value: err });

@@ -1,6 +1,6 @@
 import { AckPolicy, type Consumer, type JsMsg } from "@nats-io/jetstream";
 import { BatchPuller } from "./batch-pull.js";
-import { diskGuard, guardedCommit, rethrowIfTransactionLost } from "./db.js";
+import { diskGuard, guardedCommit, rethrowIfTransactionLost, withEffects } from "./db.js";
 import { STREAMS } from "./contracts.js";
 import { publishDeadLetter } from "./dead-letter.js";
 import { storageErrorCode } from "./disk.js";
@@ -108,7 +108,7 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
   const group = db.transaction((items: Array<{ msg: JsMsg; value: T }>, outcomes: Outcome[]) => {
     for (const item of items) {
       try {
-        outcomes.push({ ok: true, value: savepoint(item.value, item.msg) });
+        outcomes.push({ ok: true, value: withEffects(db, () => savepoint(item.value, item.msg)) });
       } catch (err) {
         rethrowIfTransactionLost(db, err);
         outcomes.push({ ok: false, value: err });
