@@ -46,9 +46,10 @@ function mountTmpfs(dir: string, size: string): boolean {
 }
 
 describe("the harness on a disk that fills", () => {
-  it("with its run directory on a too-small file system: says which files could not be written, ends on SIGTERM with a verdict and exit code 1", async (ctx) => {
+  it("with its run directory on a too-small file system: says which files could not be written, ends on SIGTERM with its verdict and exit code", async (ctx) => {
     const mnt = scratchDir("disk-tmpfs");
-    if (!mountTmpfs(mnt, "1m")) {
+    // Room for the services to start (their databases and logs), little more: it fills within a second or two of load.
+    if (!mountTmpfs(mnt, "2m")) {
       rmSync(mnt, { recursive: true, force: true });
       // No mount here (not root): the next test covers the same ground with /dev/full.
       ctx.annotate?.("no tmpfs mount possible here; covered by the /dev/full test");
@@ -64,12 +65,14 @@ describe("the harness on a disk that fills", () => {
       cli.child.kill("SIGTERM");
       const { code } = await endsWithin(cli, 90_000);
       const out = cli.stdout();
-      expect(code, cli.stderr()).toBe(1);
+      // The verdict depends on which file filled first (a full order database refuses orders: invalid);
+      // what must hold is that the run ended with one, and with the exit code it states.
+      expect([0, 1], cli.stderr()).toContain(code);
       // Told once each, naming the file: a database that is full, a log or the timeline that cannot be written.
       expect(out).toMatch(/database \S+\/run\/db\/\S+\.db is full \(SQLITE_FULL/);
       expect(out).toMatch(/cannot write (its log \S+\/run\/logs\/\S+\.log|the run's timeline \S+\/run\/timeline\.ndjson): ENOSPC/);
       // The verdict is on stdout all the same.
-      expect(out).toMatch(/FAILED \(exit 1\)/);
+      expect(out).toContain(code === 0 ? "PASSED (exit 0)" : "FAILED (exit 1)");
       // The report is somewhere: in the run directory, or where the run said it put it instead.
       const moved = /written to (\S+-report\.json) instead/.exec(out);
       expect(moved ? existsSync(moved[1]) : existsSync(join(mnt, "run", "report.json")) || /"verdict"/.test(out)).toBe(true);
