@@ -15,6 +15,18 @@ export interface LogFileOptions {
 
 const MAX_BUFFERED = 1 << 20;
 
+/** Open log files: what they gathered is written when the process exits (once each, never retried). */
+const openFiles = new Set<LogFile>();
+let exitHook = false;
+function flushOnExit(file: LogFile): void {
+  openFiles.add(file);
+  if (exitHook) return;
+  exitHook = true;
+  process.on("exit", () => {
+    for (const f of openFiles) f.flushSync();
+  });
+}
+
 /**
  * A service's log file as a pino destination: lines gathered and written in chunks (8 KB, or what
  * a quarter of a second brought) with asynchronous writes, as sonic-boom did, but a write that
@@ -46,6 +58,7 @@ export class LogFile {
     this.flushAfterMs = options.flushAfterMs ?? 250;
     this.retryAfterMs = options.retryAfterMs ?? 5_000;
     this.open();
+    flushOnExit(this);
   }
 
   /** True while lines cannot be written (they are being dropped). */
@@ -113,6 +126,7 @@ export class LogFile {
     if (this.closed) return;
     this.flushSync();
     this.closed = true;
+    openFiles.delete(this);
     if (this.timer !== null) clearTimeout(this.timer);
     // An asynchronous write still under way closes the file when it is done.
     if (!this.writing) this.closeFd();
