@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import type { Argv, CommandModule } from "yargs";
-import { ConfigError } from "../services/shared/errors.js";
+import { ConfigError, errorMessage } from "../services/shared/errors.js";
 import { RUN_MODES, type RunMode } from "../sim/scenario/run-mode.js";
 import { EXIT, natsFromArgs, natsOptions, runCommand, type NatsArgs } from "./common.js";
 import { startWeb, webOptions, type WebArgs } from "./outputs.js";
@@ -92,6 +92,12 @@ export const runScenarioCommand: CommandModule<object, RunArgs> = {
         // With the dashboard live, a stray line would garble its frame; it shows FINISHING itself.
         if (!dashboard) process.stderr.write("pizzeria: interrupted: finishing early (draining, checking, reporting); press Ctrl-C again to quit at once\n");
         run.finish();
+        // Whatever the finish waits on (a drain, a service that does not answer), a signal ends the run.
+        const graceMs = scenario.drainTimeoutMs + 30_000;
+        setTimeout(() => {
+          process.stderr.write(`pizzeria: not finished ${Math.round(graceMs / 1000)} s after the interrupt; exiting without the report\n`);
+          process.exit(130);
+        }, graceMs).unref();
       };
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);
@@ -100,7 +106,14 @@ export const runScenarioCommand: CommandModule<object, RunArgs> = {
         await dashboard?.waitUntilExit();
         // Left the dashboard before the end (q twice): the summary still belongs on the screen.
         if (dashboardLeftEarly) process.stdout.write(`${(await import("../tui/summary.js")).formatSummary(report, { color: true })}\n`);
-        if (args.report) writeFileSync(args.report, `${JSON.stringify(report, null, 2)}\n`);
+        if (args.report) {
+          try {
+            writeFileSync(args.report, `${JSON.stringify(report, null, 2)}\n`);
+          } catch (err) {
+            // The verdict is out already; the exit code still says it, and this says where the file is not.
+            process.stderr.write(`pizzeria: cannot write the report ${args.report}: ${errorMessage(err)}\n`);
+          }
+        }
         return report.exitCode === 0 ? EXIT.ok : EXIT.failed;
       } catch (err) {
         dashboard?.unmount();

@@ -18,9 +18,16 @@ export interface CurrentRun {
 
 export const CURRENT_RUN_FILE = join("runs", "current.json");
 
-export function writeCurrentRun(info: CurrentRun, file = CURRENT_RUN_FILE): () => void {
-  mkdirSync(dirname(resolve(file)), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(info, null, 2)}\n`);
+/** Written for `pizzeria chaos`; a file that cannot be written (a full disk) is told through `onError` and the run goes on without it. */
+export function writeCurrentRun(info: CurrentRun, file = CURRENT_RUN_FILE, onError?: (message: string) => void): () => void {
+  try {
+    mkdirSync(dirname(resolve(file)), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(info, null, 2)}\n`);
+  } catch (err) {
+    if (!onError) throw err;
+    onError(`cannot write ${resolve(file)}: ${errorMessage(err)}; \`pizzeria chaos\` will need --nats ${info.nats.join(",")}`);
+    return () => undefined;
+  }
   return () => {
     try {
       const now = JSON.parse(readFileSync(file, "utf8")) as CurrentRun;

@@ -1,18 +1,18 @@
 import { EventEmitter } from "node:events";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isWorkerOnline, ORDER_TYPES, STREAMS } from "../services/shared/contracts.js";
 import { connectNats, type NatsConnection, type NatsOptions } from "../services/shared/nats.js";
 import { activeMutant } from "../services/shared/mutants.js";
 import { arrivalCount, arrivalsFor, plannedCount, targetRateAt } from "./load/arrivals.js";
 import { Chaos, type FaultRequest } from "./faults/chaos.js";
-import type { DeadLetterRecord, RequestRecord, StreamRecord } from "./check/checker.js";
+import type { DeadLetterRecord, StreamRecord } from "./check/checker.js";
+import { requestRecords } from "./check/fault-refusals.js";
 import { collectAccounts, collectConsumers, deadLetterRecord } from "./check/collect.js";
 import { checkOnceSettled, collectEvidence } from "./check/collect-evidence.js";
 import { drain, lastStretchMs, type DrainOutcome } from "./telemetry/drain.js";
 import { decodeDeadLetter, decodeTapped, StreamTap } from "./telemetry/event-tap.js";
 import { serveHarnessControl, writeCurrentRun } from "./harness-control.js";
-import type { InstanceInfo } from "./system/launcher.js";
+import type { InstanceInfo, InstanceNotice } from "./system/launcher.js";
 import { LoadRunner, type RequestOutcome } from "./load/load-runner.js";
 import { causeLabel } from "./load/error-causes.js";
 import { Metrics } from "./telemetry/metrics.js";
@@ -22,6 +22,7 @@ import { OrderLedger } from "./telemetry/order-ledger.js";
 import type { BacklogSample } from "./telemetry/recovery.js";
 import { serviceViews, ThresholdWatch, workerState, workerViews } from "./telemetry/run-views.js";
 import { TimelineFile } from "./telemetry/timeline-file.js";
+import { writeReportFile } from "./telemetry/report-file.js";
 import { buildReport, round } from "./telemetry/report.js";
 import type { FaultRecord, LogEntry, RunControl, RunEventMap, RunMode, RunReport, RunStart, RunState, RunTick } from "./telemetry/run-events.js";
 import type { Scenario } from "./scenario/scenario.js";
@@ -130,14 +131,15 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
 
   private async drive(session: Session, mode: RunMode, cleanups: Array<() => Promise<void> | void>): Promise<RunReport> {
     const s = this.scenario;
-    this.timeline = new TimelineFile(join(session.runDir, "timeline.ndjson"), (err) => this.log("error", "run", `cannot write the run's timeline: ${err.message}`));
+    this.timeline = new TimelineFile(join(session.runDir, "timeline.ndjson"), (err, path) => this.log("error", "run", `cannot write the run's timeline ${path}: ${err.message}; the run goes on without it`));
     const nc = await connectNats(session.nats, "harness");
     this.nc = nc;
     cleanups.push(() => nc.close());
     const launcher = session.launcher;
     const onInstance = (i: InstanceInfo) => this.serviceChanged(i);
-    launcher.on("instance", onInstance);
-    cleanups.push(() => void launcher.off("instance", onInstance));
+    const onNotice = (n: InstanceNotice) => this.log(n.level, "service", `${n.id}: ${n.message}`);
+    launcher.on("instance", onInstance).on("notice", onNotice);
+    cleanups.push(() => void launcher.off("instance", onInstance).off("notice", onNotice));
 
     const ownBroker = this.ownBroker;
     const since = ownBroker ? undefined : new Date();
@@ -170,7 +172,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     this.runner = runner;
     this.chaos = new Chaos({ mode, launcher, proxies: session.proxies, broker: session.broker, cluster: session.cluster, nc, now: () => this.now(), inFlight: () => this.ledger.inFlight }, (f) => this.onFault(f));
 
-    const forgetCurrent = writeCurrentRun({ nats: [session.nats.servers].flat(), runDir: session.runDir, pid: process.pid, label: s.name, startedAt: new Date(startedAt).toISOString() });
+    const forgetCurrent = writeCurrentRun({ nats: [session.nats.servers].flat(), runDir: session.runDir, pid: process.pid, label: s.name, startedAt: new Date(startedAt).toISOString() }, undefined, (m) => this.log("warn", "run", m));
     const harnessControl = serveHarnessControl(nc, {
       inject: (req) => this.inject(req),
       status: () => ({ label: s.name, state: this.state, elapsedMs: Math.round(this.now()), runDir: session.runDir, services: serviceViews(this.session?.launcher) }),
@@ -220,7 +222,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     await this.tick(queues, workers);
     await dlqTap.catchUp(5_000); // every dead letter is judged: have them all
     const report = await this.check(session, mode, runner.results(), workers, drainOutcome, startedAt);
-    writeFileSync(join(session.runDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+    writeReportFile(session.runDir, report, (m) => this.log("error", "run", m), (text) => process.stdout.write(text));
     this.state = "done";
     this.write("done", report);
     this.emit("done", report);
@@ -240,7 +242,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     const consumers = await collectConsumers(this.nc!, instances).catch((err: Error) => (this.log("error", "run", `could not list the consumers: ${err.message}`), []));
     // Read models, printed lines, payment ledgers: what else the services say, checked against the stream too.
     const evidence = await collectEvidence(this.nc!, instances, session.runDir, (message) => this.log("error", "run", message));
-    const requests: RequestRecord[] = outcomes.map((o) => ({ requestId: o.requestId, intendedValid: o.valid, status: o.status, ...(o.orderNumber ? { orderNumber: o.orderNumber } : {}), ...(o.body ? { body: o.body } : {}) }));
+    const requests = requestRecords(outcomes, this.chaos!.records);
     // Orders others placed (observe mode) are checked as if our own 201s had made them.
     for (const a of this.ledger.adopted) requests.push({ requestId: a.requestId, intendedValid: true, status: 201, orderNumber: a.orderNumber });
     const deadLetters = { letters: this.deadLetterRecords, injected: this.chaos!.injected, consumers };

@@ -1,6 +1,6 @@
 import { eventId, type OrderType } from "../shared/contracts.js";
 import { immediate, type Db } from "../shared/db.js";
-import { errorField } from "../shared/errors.js";
+import { errorField, StorageFullError } from "../shared/errors.js";
 import { orderEvent } from "../shared/events.js";
 import type { Logger } from "../shared/logger.js";
 import { mutantPicks, type MutantName } from "../shared/mutants.js";
@@ -91,6 +91,8 @@ export class Stove {
         log.error({ action: "cooking_failed", order_number: order.event.order_number, error: errorField(err) }, "Cooking failed; handing the order back");
         order.msg.nak(1_000);
         hand.release(order);
+        // A full disk (said once by the database's guard): cook nothing more until it takes writes.
+        if (err instanceof StorageFullError) await err.untilWritable?.(() => this.o.running());
       } finally {
         this.current = null;
       }
@@ -122,6 +124,7 @@ export class Stove {
         o.msg.nak(1_000);
         hand.release(o);
       }
+      if (err instanceof StorageFullError) await err.untilWritable?.(() => this.o.running());
     }
     return true;
   }

@@ -7,6 +7,7 @@ import { activeMutant } from "../shared/mutants.js";
 import { ensureConsumer } from "../shared/nats.js";
 import type { CommonServiceOptions } from "../shared/runtime.js";
 import { ServiceLifecycle } from "../shared/service-lifecycle.js";
+import { afterCommit } from "../shared/db.js";
 
 export interface NotificationServiceOptions extends CommonServiceOptions {
   instance?: string;
@@ -87,11 +88,15 @@ async function startNotificationService(life: ServiceLifecycle, options: Notific
       if (changes === 0) return; // announced before: a redelivery
       const line = notificationLine(event);
       log.info({ action: "notification_sent", order_number: event.order_number, from: event.from, to: event.to, by: event.by }, line);
-      if (options.print) {
-        for (let n = printings(); n > 0; n--) {
-          options.print(line);
-          printed++;
-        }
+      // Printed once the batch is stored: a batch that is not (a full disk) comes back, and would print again.
+      const print = options.print;
+      if (print) {
+        afterCommit(db, () => {
+          for (let n = printings(); n > 0; n--) {
+            print(line);
+            printed++;
+          }
+        });
       }
     },
   });

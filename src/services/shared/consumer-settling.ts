@@ -1,6 +1,7 @@
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Db } from "./db.js";
+import { storageErrorCode } from "./disk.js";
 import { errorField, errorMessage, PoisonMessageError } from "./errors.js";
 import type { Logger } from "./logger.js";
 
@@ -90,6 +91,12 @@ export async function settleFailure<T>(s: Settlement, msg: JsMsg, err: unknown, 
     return;
   }
   const deliveries = msg.info.deliveryCount;
+  if (storageErrorCode(err) !== null) {
+    // The disk refused the write (said once by the database's guard): nothing was stored, so it
+    // is not acked, and not dead-lettered either (the message is fine): handed back for later.
+    s.nak(msg, (options.backoffMs ?? exponentialBackoff)(deliveries));
+    return;
+  }
   if (deliveries >= options.maxDeliver) {
     await s.deadLetter(msg, `failed ${deliveries} times: ${errorMessage(err)}`);
     return;

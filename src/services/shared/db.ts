@@ -1,12 +1,16 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { DISK_PROBE_SCHEMA, DiskGuard } from "./disk.js";
 
 export type Db = Database.Database;
 
+const guards = new WeakMap<Db, DiskGuard>();
+
 /**
  * Open a service's own SQLite file: WAL, synchronous=NORMAL (survives a process crash, which is
- * the failure we simulate), a busy timeout in case a tool reads it, and the schema applied.
+ * the failure we simulate), a busy timeout in case a tool reads it, and the schema applied. Its
+ * DiskGuard (diskGuard) says whether its disk takes writes.
  */
 export function openDatabase(file: string, schema: string): Db {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
@@ -15,8 +19,88 @@ export function openDatabase(file: string, schema: string): Db {
   db.pragma("synchronous = NORMAL");
   db.pragma("busy_timeout = 5000");
   db.pragma("foreign_keys = ON");
+  db.exec(DISK_PROBE_SCHEMA);
   db.exec(schema);
+  guards.set(db, new DiskGuard(db, file));
   return db;
+}
+
+/** The guard of a database opened by openDatabase (one made on first use for any other). */
+export function diskGuard(db: Db): DiskGuard {
+  let guard = guards.get(db);
+  if (!guard) {
+    db.exec(DISK_PROBE_SCHEMA);
+    guard = new DiskGuard(db, db.name);
+    guards.set(db, guard);
+  }
+  return guard;
+}
+
+/**
+ * Run a transaction function (`run`: commits, or throws having stored nothing) and tell the
+ * database's guard how it went: after a commit, committed(); an error the disk caused becomes a
+ * StorageFullError (the guard says once that the disk is full), any other is thrown as it is.
+ */
+export function guardedCommit<T>(db: Db, run: () => T): T {
+  const guard = diskGuard(db);
+  let result: T;
+  try {
+    result = run();
+  } catch (err) {
+    effects.delete(db); // rolled back: what was to follow the commit never happens
+    throw guard.refusal(err) ?? err;
+  }
+  guard.committed();
+  runEffects(db);
+  return result;
+}
+
+const effects = new WeakMap<Db, Array<() => void>>();
+
+/**
+ * Do `fn` once the transaction open on `db` now has committed (at once when none is open), and
+ * never if it rolls back: a side effect outside the database (a line printed, a message to a
+ * person) must not happen for a write that was not stored, or it happens again when the message
+ * that caused it comes back. Run by guardedCommit (immediate, the group commit, the batch consumer).
+ */
+export function afterCommit(db: Db, fn: () => void): void {
+  if (!db.inTransaction) return fn();
+  const list = effects.get(db);
+  if (list) list.push(fn);
+  else effects.set(db, [fn]);
+}
+
+/** Inside a transaction: run `fn` in a savepoint (`savepoint`); when it throws, its afterCommit effects are dropped with its writes. */
+export function withEffects<T>(db: Db, fn: () => T): T {
+  const mark = effects.get(db)?.length ?? 0;
+  try {
+    return fn();
+  } catch (err) {
+    effects.get(db)?.splice(mark);
+    throw err;
+  }
+}
+
+function runEffects(db: Db): void {
+  const list = effects.get(db);
+  if (!list) return;
+  effects.delete(db);
+  for (const fn of list) {
+    try {
+      fn();
+    } catch {
+      // an effect's own failure is its own (a print to a closed stream): the commit stands
+    }
+  }
+}
+
+/**
+ * Inside a group transaction, a savepoint's error: when SQLite rolled the whole transaction back
+ * (SQLITE_FULL, an I/O error do that), nothing of the group is left to commit, and a write after
+ * it would run outside any transaction, committed on its own: the group must stop, with it.
+ */
+export function rethrowIfTransactionLost(db: Db, err: unknown): void {
+  if (!db.inTransaction) throw err;
 }
 
 const runners = new WeakMap<Db, Database.Transaction<(fn: () => unknown) => unknown>>();
@@ -24,7 +108,8 @@ const runners = new WeakMap<Db, Database.Transaction<(fn: () => unknown) => unkn
 /**
  * Run `fn` in a BEGIN IMMEDIATE transaction (take the write lock up front, never upgrade); inside
  * another transaction (a batch), in a savepoint of it. One wrapper per database: building a
- * transaction function per call showed in the profiles of the busy consumers.
+ * transaction function per call showed in the profiles of the busy consumers. A write the disk
+ * refuses throws StorageFullError (see guardedCommit).
  */
 export function immediate<T>(db: Db, fn: () => T): T {
   let run = runners.get(db);
@@ -32,5 +117,8 @@ export function immediate<T>(db: Db, fn: () => T): T {
     run = db.transaction((f: () => unknown) => f());
     runners.set(db, run);
   }
-  return run.immediate(fn) as T;
+  const tx = run;
+  // A savepoint of a batch: the batch's commit is the one to report.
+  if (db.inTransaction) return withEffects(db, () => tx(fn) as T);
+  return guardedCommit(db, () => tx.immediate(fn) as T);
 }

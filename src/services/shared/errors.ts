@@ -58,6 +58,23 @@ export function isClaimRefusal(err: unknown): boolean {
 /** A message that cannot be processed however often it is delivered (bad JSON, wrong shape). */
 export class PoisonMessageError extends PizzeriaError {}
 
+/**
+ * The service's database refused a write because its disk is full (SQLITE_FULL, ENOSPC) or will
+ * not take writes (an I/O error): nothing of the write is stored. New work is answered 503; a
+ * consumer hands its message back for later instead of acking or dead-lettering it.
+ */
+export class StorageFullError extends PizzeriaError {
+  constructor(
+    readonly file: string,
+    readonly code: string,
+    cause: unknown,
+    /** Resolves once the database takes a commit again (or `running()` turns false). */
+    readonly untilWritable?: (running: () => boolean) => Promise<void>,
+  ) {
+    super(`the database ${file} cannot store the write (${code}: ${errorMessage(cause)})`, { cause });
+  }
+}
+
 /** The mock payment provider is unavailable (outage or open circuit): retry later. */
 export class ProviderUnavailableError extends PizzeriaError {}
 

@@ -1,4 +1,4 @@
-import type { Db } from "./db.js";
+import { guardedCommit, rethrowIfTransactionLost, withEffects, type Db } from "./db.js";
 
 interface Pending {
   fn: () => unknown;
@@ -32,8 +32,9 @@ export class GroupCommit {
     this.group = db.transaction((batch: Pending[], outcomes: Array<{ ok: boolean; value: unknown }>) => {
       for (const p of batch) {
         try {
-          outcomes.push({ ok: true, value: this.savepoint(p.fn) });
+          outcomes.push({ ok: true, value: withEffects(db, () => this.savepoint(p.fn)) });
         } catch (err) {
+          rethrowIfTransactionLost(db, err);
           outcomes.push({ ok: false, value: err });
         }
       }
@@ -60,7 +61,8 @@ export class GroupCommit {
       this.queue = this.queue.length <= this.maxGroup ? [] : this.queue.slice(this.maxGroup);
       const outcomes: Array<{ ok: boolean; value: unknown }> = [];
       try {
-        this.group.immediate(batch, outcomes);
+        // A disk that refuses the write: StorageFullError (said once by the database's guard).
+        guardedCommit(this.db, () => this.group.immediate(batch, outcomes));
       } catch (err) {
         // The commit itself failed (disk full, database closed): nothing of the group is stored.
         for (const p of batch) p.reject(err);

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { storageErrorCode } from "./disk.js";
 import { errorField, PizzeriaError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { quoted } from "./printable.js";
@@ -102,7 +103,8 @@ export interface Route {
 
 /**
  * A small JSON HTTP server: routes by method and path, 404/405 for the rest, and any thrown
- * error becomes a JSON answer (HttpError as itself, anything else as 500) so input never crashes it.
+ * error becomes a JSON answer (HttpError as itself, a write the disk refused as 503
+ * `storage_full`, anything else as 500) so input never crashes it.
  */
 export function createJsonServer(routes: Route[], log: Logger): Server {
   const server = createServer(async (req, res) => {
@@ -125,7 +127,11 @@ export function createJsonServer(routes: Route[], log: Logger): Server {
         res.destroy();
         return;
       }
-      if (err instanceof HttpError) {
+      if (storageErrorCode(err) !== null) {
+        // The disk refused the write (the database's guard said so once): nothing was stored, and
+        // the caller is told to come back, not that it was accepted.
+        sendJson(res, 503, { error: "storage_full", message: "The service cannot store this now: its database's disk is full; retry shortly" }, { "retry-after": "1" });
+      } else if (err instanceof HttpError) {
         // Unread upload bytes would otherwise be taken as the next request on a kept-alive socket.
         const headers = err.status === 413 ? { ...err.headers, connection: "close" } : err.headers;
         sendJson(res, err.status, err.body(), headers);

@@ -1,5 +1,7 @@
 import { hostname } from "node:os";
 import { pino, type Logger, type DestinationStream } from "pino";
+import { LogFile } from "./log-file.js";
+import { serviceNotice } from "./notices.js";
 
 export type { Logger };
 
@@ -26,9 +28,14 @@ export function createLogger(options: LoggerOptions): ServiceLogger {
   // A log file is written in chunks (8 KB, or what a quarter of a second brought): a service logs
   // every step, and a write per line (a libuv thread hop and a syscall each) cost the busy services
   // a noticeable share of their CPU under load. stderr (a service run alone) stays line by line.
-  const dest = options.file
-    ? flushAfterWrites(pino.destination({ dest: options.file, mkdir: true, sync: false, minLength: 8 * 1024 }), FLUSH_AFTER_MS)
+  // A file that cannot be written (disk full) is said once and its lines dropped until it can
+  // (LogFile); it never throws at a caller, never hangs an exit.
+  const file = options.file;
+  const dest = file
+    ? new LogFile(file, { flushAfterMs: FLUSH_AFTER_MS, onTrouble: (t) => logTrouble(options, file, t) })
     : pino.destination({ fd: 2, sync: true });
+  // stderr that cannot be written (a full disk it was redirected to): the lines are lost, the service goes on.
+  if (!(dest instanceof LogFile)) dest.on("error", () => undefined);
   const log = pino(
     {
       level: options.level ?? process.env.PIZZERIA_LOG_LEVEL ?? "info",
@@ -43,44 +50,19 @@ export function createLogger(options: LoggerOptions): ServiceLogger {
   return {
     log,
     close() {
-      try {
-        dest.flushSync();
-      } catch {
-        // A destination that never opened has nothing to flush.
-      }
-      if (options.file) dest.end();
+      // stderr is written line by line (sync): nothing waits. (Not its flushSync(): sonic-boom's
+      // retries a failed write forever.)
+      if (dest instanceof LogFile) dest.end();
     },
   };
 }
 
 const FLUSH_AFTER_MS = 250;
 
-/**
- * Flush a buffered destination `ms` after the first write it has not flushed yet: lines reach the
- * file within `ms`, and a process with nothing to log does nothing. (sonic-boom's own
- * `periodicFlush` is a timer that flushes every period whether or not anything was written: four
- * wake-ups a second and a write of nothing through libuv's thread pool each, in every service,
- * idle or not.)
- */
-export function flushAfterWrites<D extends { write(chunk: string): boolean; flush(cb?: (err?: Error) => void): void }>(dest: D, ms: number): D {
-  let timer: NodeJS.Timeout | null = null;
-  const write = dest.write.bind(dest);
-  dest.write = (chunk: string) => {
-    const ok = write(chunk);
-    if (timer === null) {
-      timer = setTimeout(() => {
-        timer = null;
-        try {
-          dest.flush();
-        } catch {
-          // Closed meanwhile (close() flushed it).
-        }
-      }, ms);
-      timer.unref();
-    }
-    return ok;
-  };
-  return dest;
+function logTrouble(options: LoggerOptions, file: string, t: { failing: true; error: string } | { failing: false; dropped: number }): void {
+  const who = { service: options.service, instance: options.instance ?? options.service };
+  if (t.failing) serviceNotice({ ...who, level: "error", message: `cannot write its log ${file}: ${t.error}; its log lines are dropped until it can (tried again every 5 s)` });
+  else serviceNotice({ ...who, level: "info", message: `writes its log ${file} again (${t.dropped} lines were dropped)` });
 }
 
 /** A logger that drops everything: for code paths that must not write (tests of pure logic). */

@@ -1,7 +1,8 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import { STREAMS } from "./contracts.js";
 import { publishDeadLetter } from "./dead-letter.js";
-import { errorField, errorMessage } from "./errors.js";
+import { storageErrorCode } from "./disk.js";
+import { errorField, errorMessage, StorageFullError } from "./errors.js";
 import { pause, settleFailure, settleResult, trackSettling, type ConsumerRunner, type ConsumerRunnerOptions, type Settlement } from "./consumer-settling.js";
 
 /**
@@ -17,6 +18,8 @@ export function runMessageConsumer<T>(options: ConsumerRunnerOptions<T>): Consum
   let messages: { stop(): void } | null = null;
   const counts = { handled: 0, deadLettered: 0, acks: 0 };
   const inFlight = new Set<Promise<void>>();
+  /** A write the disk refused (set by a handler's failure): the loop stops taking messages until it can write. */
+  let diskFull: unknown = null;
 
   const settlement: Settlement = {
     done(msg) {
@@ -46,8 +49,15 @@ export function runMessageConsumer<T>(options: ConsumerRunnerOptions<T>): Consum
     try {
       settleResult(settlement, msg, await options.handle(value, msg));
     } catch (err) {
+      if (storageErrorCode(err) !== null) diskFull = err;
       await settleFailure(settlement, msg, err, options);
     }
+  }
+
+  /** After a write the disk refused: take nothing until the database commits again (its guard's probe), or a second. */
+  async function untilWritable(err: unknown): Promise<void> {
+    const wait = err instanceof StorageFullError ? err.untilWritable : undefined;
+    await (wait ? wait(() => running) : pause(1_000));
   }
 
   async function loop(): Promise<void> {
@@ -64,11 +74,19 @@ export function runMessageConsumer<T>(options: ConsumerRunnerOptions<T>): Consum
           // process() never throws on input; trackSettling's catch is for acks on a connection that just closed.
           trackSettling(inFlight, process(msg), log);
           if (inFlight.size >= concurrency) await Promise.race(inFlight);
-          if (!running) break;
+          // The disk is full: stop this subscription (what it buffered is redelivered) until it takes writes.
+          if (!running || diskFull !== null) break;
         }
+        if (diskFull !== null) iterator.stop();
       } catch (err) {
         if (!running) break;
         log.warn({ action: "consumer_restart", durable, error: errorField(err) }, `Consumer ${durable} interrupted, resubscribing`);
+      }
+      if (diskFull !== null && running) {
+        await Promise.allSettled(inFlight);
+        const err = diskFull;
+        diskFull = null;
+        await untilWritable(err);
       }
       if (running) await pause(500);
     }

@@ -1,7 +1,9 @@
 import { AckPolicy, type Consumer, type JsMsg } from "@nats-io/jetstream";
 import { BatchPuller } from "./batch-pull.js";
+import { diskGuard, guardedCommit, rethrowIfTransactionLost, withEffects } from "./db.js";
 import { STREAMS } from "./contracts.js";
 import { publishDeadLetter } from "./dead-letter.js";
+import { storageErrorCode } from "./disk.js";
 import { errorField, errorMessage } from "./errors.js";
 import { SettledPrefix } from "./settled-prefix.js";
 import {
@@ -106,8 +108,9 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
   const group = db.transaction((items: Array<{ msg: JsMsg; value: T }>, outcomes: Outcome[]) => {
     for (const item of items) {
       try {
-        outcomes.push({ ok: true, value: savepoint(item.value, item.msg) });
+        outcomes.push({ ok: true, value: withEffects(db, () => savepoint(item.value, item.msg)) });
       } catch (err) {
+        rethrowIfTransactionLost(db, err);
         outcomes.push({ ok: false, value: err });
       }
     }
@@ -134,10 +137,12 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
   function commitBatch(items: Array<{ msg: JsMsg; value: T }>): boolean {
     const outcomes: Outcome[] = [];
     try {
-      group.immediate(items, outcomes);
+      guardedCommit(db, () => group.immediate(items, outcomes));
     } catch (err) {
-      // The commit failed: nothing of the batch is stored; every message comes back later.
-      log.error({ action: "batch_commit_failed", durable, messages: items.length, error: errorField(err) }, "Could not commit a batch; retrying its messages");
+      // The commit failed: nothing of the batch is stored; every message comes back later. A full
+      // disk (said once by the guard) also stops the pulls until a probe commits again.
+      if (storageErrorCode(err) !== null) restartSubscription(`its database is full`);
+      else log.error({ action: "batch_commit_failed", durable, messages: items.length, error: errorField(err) }, "Could not commit a batch; retrying its messages");
       for (const { msg } of items) {
         try {
           settlement.nak(msg, backoff(msg.info.deliveryCount));
@@ -147,6 +152,8 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
       }
       return false;
     }
+    // A write the disk refused inside its savepoint (the batch kept the rest): it is handed back, and the pulls stop until a probe commits.
+    if (outcomes.some((o) => !o.ok && diskGuard(db).refusal(o.value) !== null)) restartSubscription("its database is full");
     // Committed: the acks leave together in one write.
     items.forEach(({ msg }, i) => {
       const outcome = outcomes[i];
@@ -244,6 +251,9 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
   async function loop(): Promise<void> {
     while (running) {
       try {
+        // A database that cannot store what the messages do: take none until it can.
+        await diskGuard(db).untilWritable(() => running);
+        if (!running) break;
         const consumer = await js.consumers.get(STREAMS.orders, durable);
         await awaitRedeliveries(consumer);
         await pullBatches();

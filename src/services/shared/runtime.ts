@@ -1,6 +1,6 @@
 import { jetstream, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { INSTANCE_NAME_PATTERN, type ServiceName } from "./contracts.js";
-import { openDatabase, type Db } from "./db.js";
+import { diskGuard, openDatabase, type Db } from "./db.js";
 import { ConfigError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import { connectNats, openJetStream, resolveTopology, type NatsConnection, type NatsOptions, type TopologyOptions } from "./nats.js";
@@ -64,6 +64,7 @@ export async function openRuntime(
     const js = jetstream(nc);
     await beforeDatabase?.({ service, instance, nc, js, jsm, log, topology });
     db = openDatabase(options.dbFile, schema);
+    diskGuard(db).attach(service, instance, log);
     watchConnection(nc, log);
     const opened = { nc, db };
     return {

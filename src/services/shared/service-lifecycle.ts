@@ -2,6 +2,8 @@ import type { Server } from "node:http";
 import { BUCKETS, type ServiceName } from "./contracts.js";
 import { lockDataFile, type DataFileLock } from "./data-file-lock.js";
 import { errorField, errorMessage } from "./errors.js";
+import { serveControl } from "./control.js";
+import { diskGuard } from "./db.js";
 import { closeServer } from "./http.js";
 import { openBucket } from "./kv.js";
 import type { Outbox } from "./outbox.js";
@@ -55,6 +57,9 @@ export class ServiceLifecycle {
   private ending: Promise<void> | null = null;
   private readonly heartbeat: NodeJS.Timeout;
 
+  /** The disk faults' control verb, which every service answers (serveDiskControl). */
+  private readonly diskControl: { stop(): void };
+
   private constructor(
     readonly rt: Runtime,
     private readonly claim: InstanceClaim,
@@ -62,6 +67,7 @@ export class ServiceLifecycle {
     heartbeatIntervalMs: number,
   ) {
     this.heartbeat = setInterval(() => void claim.beat(), heartbeatIntervalMs);
+    this.diskControl = serveDiskControl(rt);
   }
 
   /**
@@ -112,6 +118,7 @@ export class ServiceLifecycle {
       if (server) await closeServer(server);
       for (const c of consumers) await c.stop();
       control?.stop();
+      this.diskControl.stop();
       await outbox?.stop();
       clearInterval(this.heartbeat);
       await this.claim.signOff();
@@ -131,6 +138,7 @@ export class ServiceLifecycle {
       clearInterval(this.heartbeat);
       this.claim.cancel();
       control?.stop();
+      this.diskControl.stop();
       if (server) {
         server.closeAllConnections();
         server.close();
@@ -142,6 +150,26 @@ export class ServiceLifecycle {
     })();
     return this.ending;
   }
+}
+
+/**
+ * `pizzeria.ctl.<service>.<instance>.disk`: the disk faults, in every service. `{full: true}`
+ * holds the database at its size (disk_full), `{full: false}` lets it grow again;
+ * `{commitDelayMs}` makes every commit take that much longer (slow_disk; 0 ends it). Answers the
+ * database's DiskState.
+ */
+function serveDiskControl(rt: Runtime): { stop(): void } {
+  return serveControl(rt.nc, rt.service, rt.instance, rt.log, {
+    disk(req: { full?: unknown; commitDelayMs?: unknown }) {
+      const guard = diskGuard(rt.db);
+      if (req.full !== undefined && typeof req.full !== "boolean") throw new Error(`full must be true or false; got ${JSON.stringify(req.full)}`);
+      if (req.commitDelayMs !== undefined && typeof req.commitDelayMs !== "number") throw new Error(`commitDelayMs must be a number of ms; got ${JSON.stringify(req.commitDelayMs)}`);
+      if (req.full === true) guard.hold();
+      else if (req.full === false) guard.release();
+      if (typeof req.commitDelayMs === "number") guard.slow(req.commitDelayMs);
+      return guard.state();
+    },
+  });
 }
 
 /** The default claim: the instance's record in `pizzeria_instances`. */

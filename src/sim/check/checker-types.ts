@@ -12,6 +12,8 @@ export interface RequestRecord {
   orderNumber?: string;
   /** The JSON body the request sent (valid requests): what its OrderPlaced must carry. */
   body?: string;
+  /** Why its 5xx is not a finding: a fault the run injected refused it, as it should have (a 503 `storage_full` in a disk_full window). */
+  explainedBy?: string;
 }
 
 /** A message on the ORDERS stream, in stream order. */

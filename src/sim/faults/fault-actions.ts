@@ -6,7 +6,7 @@
  */
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { subjects } from "../../services/shared/contracts.js";
+import { subjects, type ServiceName } from "../../services/shared/contracts.js";
 import { PizzeriaError } from "../../services/shared/errors.js";
 import { FAULT_KIND_ROWS, type FaultKind } from "../scenario/fault-kinds.js";
 import type { LocalBroker } from "../system/broker.js";
@@ -132,6 +132,22 @@ export const FAULT_ACTIONS: Record<FaultKind, FaultAction> = {
       return f.forMs !== undefined ? async () => void (await set(1)) : null;
     },
   },
+  disk_full: {
+    async instances({ nc }, f, [id]) {
+      // From the dashboard (no `for`): the row's default window, so that the disk is given back.
+      f.forMs ??= FAULT_KIND_ROWS.disk_full.defaultForMs;
+      await diskControl(nc, id, { full: true });
+      return async () => void (await diskControl(nc, id, { full: false }));
+    },
+  },
+  slow_disk: {
+    async instances({ nc }, f, [id]) {
+      f.forMs ??= FAULT_KIND_ROWS.slow_disk.defaultForMs;
+      const commitDelayMs = Number(f.params?.delayMs ?? injectDefault("slow_disk", "delayMs"));
+      await diskControl(nc, id, { commitDelayMs });
+      return async () => void (await diskControl(nc, id, { commitDelayMs: 0 }));
+    },
+  },
   poison: {
     async instances({ nc, faultNumber, published }, f) {
       const count = Number(f.params?.count ?? injectDefault("poison", "count"));
@@ -147,6 +163,12 @@ export const FAULT_ACTIONS: Record<FaultKind, FaultAction> = {
     },
   },
 };
+
+/** The disk verb every service answers (service-lifecycle.ts). */
+async function diskControl(nc: NatsConnection, id: string, request: { full?: boolean; commitDelayMs?: number }): Promise<void> {
+  const [service, instance] = id.split("/");
+  await control(nc, service as ServiceName, instance, "disk", request);
+}
 
 function injectDefault(kind: FaultKind, out: string): number {
   const param = FAULT_KIND_ROWS[kind].params.find((p) => p.out === out);

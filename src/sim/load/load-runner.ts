@@ -23,6 +23,8 @@ export interface RequestOutcome {
   cause: ErrorCause | null;
   /** The Retry-After header of a 503, as sent. */
   retryAfter?: string;
+  /** The `error` code of a 5xx answer's JSON body (`storage_full`, `overloaded`), as sent. */
+  refusal?: string;
 }
 
 export interface LoadRunnerOptions {
@@ -140,7 +142,7 @@ export class LoadRunner {
   private send(planned: PlannedRequest, scheduledMs: number, sentMs: number): Promise<void> {
     const targets = this.options.targets();
     const base = targets[this.rr++ % Math.max(1, targets.length)];
-    const record = (status: number, orderNumber?: string, error?: { message: string; code?: string }, retryAfter?: string) => {
+    const record = (status: number, orderNumber?: string, error?: { message: string; code?: string }, retryAfter?: string, refusal?: string) => {
       const outcome: RequestOutcome = {
         seq: planned.seq,
         requestId: planned.requestId,
@@ -155,6 +157,7 @@ export class LoadRunner {
         ...(error ? { error: error.message } : {}),
         cause: errorCauseOf(planned.valid, status, error?.code),
         ...(retryAfter !== undefined ? { retryAfter } : {}),
+        ...(refusal !== undefined ? { refusal } : {}),
       };
       this.outcomes.push(outcome);
       this.options.onOutcome?.(outcome);
@@ -166,10 +169,10 @@ export class LoadRunner {
     return new Promise<void>((resolve) => {
       const body = Buffer.from(planned.body, "utf8");
       let settled = false;
-      const finish = (status: number, orderNumber?: string, error?: { message: string; code?: string }, retryAfter?: string) => {
+      const finish = (status: number, orderNumber?: string, error?: { message: string; code?: string }, retryAfter?: string, refusal?: string) => {
         if (settled) return;
         settled = true;
-        record(status, orderNumber, error, retryAfter);
+        record(status, orderNumber, error, retryAfter, refusal);
         resolve();
       };
       const attempt = (mayRetry: boolean) => {
@@ -192,7 +195,7 @@ export class LoadRunner {
               }
             }
             const retryAfter = res.statusCode === 503 ? res.headers["retry-after"] : undefined;
-            finish(res.statusCode ?? 0, number, undefined, retryAfter);
+            finish(res.statusCode ?? 0, number, undefined, retryAfter, (res.statusCode ?? 0) >= 500 ? refusalOf(chunks) : undefined);
           });
           res.on("error", (err: NodeJS.ErrnoException) => finish(0, undefined, { message: err.message, code: err.code }));
         });
@@ -208,5 +211,15 @@ export class LoadRunner {
       };
       attempt(true);
     });
+  }
+}
+
+/** The `error` code of a JSON error body (`{"error": "storage_full", ...}`), if it has one. */
+function refusalOf(chunks: Buffer[]): string | undefined {
+  try {
+    const code = (JSON.parse(Buffer.concat(chunks).toString()) as { error?: unknown }).error;
+    return typeof code === "string" ? code.slice(0, 64) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -203,6 +203,18 @@ const ROWS = {
     description: "malformed events published by hand: each consumer dead-letters them once, none loops",
     dashboard: { rank: 9, mark: "!", legend: "poison" },
   },
+  disk_full: {
+    target: INSTANCE, for: "required", defaultForMs: 5_000, restartAfter: false, shorthand: false, params: [], inProcess: IN_PROCESS,
+    description: "the instance's database may not grow (SQLite max_page_count held at its size), then may again: new work answered 503, messages handed back, nothing accepted lost",
+    dashboard: { rank: 10, mark: "D", legend: "disk full", keys: [{ key: "d", on: "selected", label: "disk full", help: "fill the selected service's disk for 5 s" }] },
+  },
+  slow_disk: {
+    target: INSTANCE, for: "required", defaultForMs: 5_000, restartAfter: false, shorthand: false,
+    params: [duration("delay", 200, "slow_disk: added to every commit", { min: 1 })],
+    inProcess: { works: false, act: "slowing the disk of", reason: "a slow commit holds the thread it runs on, and in-process that is the harness's" },
+    description: "every commit of the instance's database takes `delay` longer (the thread held, as by a slow fsync)",
+    dashboard: { rank: 11, mark: "W", legend: "slow disk", keys: [{ key: "w", on: "selected", label: "slow disk", help: "slow the selected process's disk for 5 s (200 ms a commit)" }] },
+  },
 } satisfies Record<string, FaultKindRow>;
 
 export type FaultKind = keyof typeof ROWS;
@@ -231,6 +243,8 @@ export function faultParams(): Array<{ param: FaultParam; kinds: FaultKind[] }> 
   for (const kind of FAULT_KINDS) {
     for (const param of FAULT_KIND_ROWS[kind].params) {
       const entry = byKey.get(param.key) ?? byKey.set(param.key, { param, kinds: [] }).get(param.key)!;
+      // Kinds that share a key with a meaning of their own (slicer's and slow_disk's delay): both helps said.
+      if (!entry.param.help.includes(param.help)) entry.param = { ...entry.param, help: `${entry.param.help}; ${param.help}` };
       entry.kinds.push(kind);
     }
   }

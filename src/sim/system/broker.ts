@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BrokerUnavailableError } from "../../services/shared/errors.js";
 import { findNatsServer } from "./nats-binary.js";
-import { forget, reapOnExit } from "./reaper.js";
+import { forget, forgetDir, reapOnExit, removeOnExit } from "./reaper.js";
 import { captureChildOutput } from "./child-output.js";
 
 /** A free TCP port on loopback (there is a small race until the server binds it; callers retry). */
@@ -67,6 +67,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<LocalBro
   const ownStore = !options.storeDir;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), "pizzeria-js-"));
   mkdirSync(storeDir, { recursive: true });
+  // A store of our own goes with the harness however it ends (the reaper); one the caller gave stays.
+  if (ownStore) removeOnExit(storeDir);
   const port = options.port ?? (await freePort());
   const monitorPort = options.monitorPort ?? (await freePort());
   const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
@@ -150,7 +152,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<LocalBro
     },
     async stop() {
       await terminate("SIGTERM", 5_000);
-      if (ownStore) rmSync(storeDir, { recursive: true, force: true });
+      if (ownStore) {
+        rmSync(storeDir, { recursive: true, force: true });
+        forgetDir(storeDir);
+      }
     },
     shutdown: () => terminate("SIGTERM", 5_000),
     kill: () => terminate("SIGKILL", 0),

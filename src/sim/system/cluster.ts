@@ -5,6 +5,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, StorageType, type JetStreamManager } from "@nats-io/jetstream";
 import { BrokerUnavailableError, errorMessage } from "../../services/shared/errors.js";
 import { freePort, startBroker, type LocalBroker } from "./broker.js";
+import { forgetDir, removeOnExit } from "./reaper.js";
 
 /**
  * A local JetStream cluster: `size` nats-servers on loopback, routed to each other, each with its
@@ -66,6 +67,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
   const deadline = Date.now() + readyTimeoutMs;
   const ownStore = !options.storeDir;
   const storeRoot = options.storeDir ?? mkdtempSync(join(tmpdir(), "pizzeria-cluster-"));
+  if (ownStore) removeOnExit(storeRoot); // gone with the harness however it ends (the reaper)
   mkdirSync(storeRoot, { recursive: true });
   if (options.logDir) mkdirSync(options.logDir, { recursive: true });
 
@@ -135,7 +137,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
       opening = null;
       await conn?.close().catch(() => undefined);
       await Promise.all(nodes.map((n) => n.stop()));
-      if (ownStore) rmSync(storeRoot, { recursive: true, force: true });
+      if (ownStore) {
+        rmSync(storeRoot, { recursive: true, force: true });
+        forgetDir(storeRoot);
+      }
     },
   };
 

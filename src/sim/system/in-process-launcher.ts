@@ -4,6 +4,7 @@ import { start as startPayment } from "../../services/payment/index.js";
 import { start as startKitchen } from "../../services/kitchen/index.js";
 import { start as startTracking } from "../../services/tracking/index.js";
 import { start as startNotification } from "../../services/notification/index.js";
+import { onServiceNotice } from "../../services/shared/notices.js";
 import { Launcher, type InstanceHandle, type InstanceSpec } from "./launcher.js";
 import { printToFile } from "./printed-output.js";
 import { instanceFiles, outputFile } from "./settings.js";
@@ -14,6 +15,14 @@ import { instanceFiles, outputFile } from "./settings.js";
  * graceful step.
  */
 export class InProcessLauncher extends Launcher {
+  /** The services of this process say what their logs may not take (a full disk) here. */
+  private readonly stopListening = onServiceNotice((n) => this.passNotice(n));
+
+  override async stopAll(): Promise<void> {
+    await super.stopAll();
+    this.stopListening();
+  }
+
   protected async launch(spec: InstanceSpec, nats: NatsOptions, afterCrash: boolean): Promise<InstanceHandle> {
     const s = this.settings;
     const common = { nats, topology: s.topology, logLevel: s.logLevel, ...instanceFiles(s.runDir, spec.service, spec.instance) };

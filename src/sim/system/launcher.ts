@@ -20,8 +20,16 @@ export interface InstanceInfo {
   lastError?: string;
 }
 
+/** What an instance said that its log may not have taken (its disk is full, its log file cannot be written). */
+export interface InstanceNotice {
+  id: string;
+  level: "info" | "warn" | "error";
+  message: string;
+}
+
 export interface LauncherEvents {
   instance: [InstanceInfo];
+  notice: [InstanceNotice];
 }
 
 /** One instance of the roster, as either launcher starts it. */
@@ -211,6 +219,12 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
    * process that exited or was killed from outside. Reported as `crashed` with `detail` as its
    * `lastError`; ignored when `handle` is no longer the instance's running handle.
    */
+  /** An instance's notice (ServiceNotice), passed on when the instance is one of this launcher's. */
+  protected passNotice(notice: { service: string; instance: string; level: InstanceNotice["level"]; message: string }): void {
+    const id = `${notice.service}/${notice.instance}`;
+    if (this.slots.has(id)) this.emit("notice", { id, level: notice.level, message: notice.message });
+  }
+
   protected markExited(id: string, handle: InstanceHandle, detail: string): void {
     const slot = this.slots.get(id);
     if (!slot || slot.handle !== handle) return;

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { appendFileSync, existsSync } from "node:fs";
+import { noticeFromLine } from "../../services/shared/notices.js";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COOK_TIME_MS, subjects } from "../../services/shared/contracts.js";
@@ -226,7 +227,17 @@ export class ProcessSupervisor extends Launcher {
       stdout.push(c);
       keepOutput(printed, c);
     });
-    child.stderr!.on("data", (c: Buffer) => stderr.push(c));
+    let partial = "";
+    child.stderr!.on("data", (c: Buffer) => {
+      stderr.push(c);
+      // Its notices (a full disk, a log it cannot write) are the run's to show.
+      const lines = (partial + c.toString()).split("\n");
+      partial = lines.pop()!.slice(-4_000);
+      for (const line of lines) {
+        const notice = noticeFromLine(line);
+        if (notice) this.passNotice(notice);
+      }
+    });
     if (pid !== undefined) reapOnExit(pid);
     child.unref();
 

@@ -16,13 +16,13 @@ export class TimelineFile {
   private failed = false;
 
   /** `onError` hears once that the file cannot be written (disk full, directory gone); the run goes on without it. */
-  constructor(path: string, onError?: (err: Error) => void) {
+  constructor(path: string, onError?: (err: Error, path: string) => void) {
     this.stream = createWriteStream(path);
     this.stream.on("error", (err) => {
       if (this.failed) return;
       this.failed = true;
       this.lines = [];
-      onError?.(err);
+      onError?.(err, path);
     });
   }
 

@@ -52,7 +52,7 @@ export function checkRequests(requests: readonly RequestRecord[]): RequestsPass 
     else byId.set(r.requestId, [r]);
     if (isAccepted(r.status)) accepted++;
     if (is4xx(r.status)) rejected++;
-    if (r.intendedValid && is5xx(r.status)) {
+    if (r.intendedValid && is5xx(r.status) && r.explainedBy === undefined) {
       serverErrors.push({ requestId: r.requestId, reason: `valid request was answered ${r.status}` });
     }
     if (!r.intendedValid) {

@@ -1,0 +1,176 @@
+import type Database from "better-sqlite3";
+import { errorMessage, StorageFullError } from "./errors.js";
+import type { Logger } from "./logger.js";
+import { serviceNotice } from "./notices.js";
+
+/** The table a probe writes to (one row, replaced): whether the database takes a commit again. */
+export const DISK_PROBE_SCHEMA = "CREATE TABLE IF NOT EXISTS disk_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, pad BLOB);";
+
+/**
+ * The code of an error that says the disk refuses writes: SQLite's SQLITE_FULL (a full disk, or a
+ * database at its max_page_count) and its I/O errors (SQLITE_IOERR_*), a file write's ENOSPC,
+ * EDQUOT or EIO; null for any other error (a constraint, a bug: not the disk's doing).
+ */
+export function storageErrorCode(err: unknown): string | null {
+  if (err instanceof StorageFullError) return err.code;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return null;
+  return code === "SQLITE_FULL" || code.startsWith("SQLITE_IOERR") || code === "ENOSPC" || code === "EDQUOT" || code === "EIO" ? code : null;
+}
+
+export interface DiskState {
+  file: string;
+  /** A write was refused and none has been stored since. */
+  full: boolean;
+  /** Since when (ISO), while full. */
+  since: string | null;
+  /** Writes refused since it filled. */
+  refused: number;
+  /** A disk_full fault holds the database at its size. */
+  held: boolean;
+  /** What a slow_disk fault adds to every commit. */
+  commitDelayMs: number;
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * What one service's database can do: whether its disk takes writes. Every write path of the
+ * shared layers (immediate, the group commit, the batch consumer) asks `refusal(err)` about an
+ * error and says `committed()` after a commit. The first refusal makes it full (said once, in
+ * the log and as a notice naming the file and the service); the next commit makes it writable
+ * again (said once). It also carries the disk faults: `hold()` stops the database growing (its
+ * max_page_count set to its current size: what a full disk does, without root or a small file
+ * system), `slow(ms)` makes every commit take that much longer.
+ */
+export class DiskGuard {
+  private owner: { service: string; instance: string; log: Logger } | null = null;
+  private fullSince: number | null = null;
+  private refused = 0;
+  private heldFrom: number | null = null;
+  private commitDelayMs = 0;
+  private readonly probeWrite;
+  private readonly probe: Database.Transaction<() => void>;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly file: string,
+  ) {
+    // A page's worth written and let go in one commit: the database must be able to grow by a page (the WAL with it).
+    this.probeWrite = db.prepare("INSERT OR REPLACE INTO disk_probe (id, at, pad) VALUES (1, ?, zeroblob(4096))");
+    const unpad = db.prepare("UPDATE disk_probe SET pad = NULL WHERE id = 1");
+    this.probe = db.transaction(() => {
+      this.probeWrite.run(Date.now());
+      unpad.run();
+    });
+  }
+
+  /** Who says what it notices (the runtime, once the log is open). */
+  attach(service: string, instance: string, log: Logger): void {
+    this.owner = { service, instance, log };
+  }
+
+  get full(): boolean {
+    return this.fullSince !== null;
+  }
+
+  /**
+   * A write failed: a StorageFullError when the disk refused it (the first makes the database
+   * full, said once), null when the error is not the disk's.
+   */
+  refusal(err: unknown): StorageFullError | null {
+    const code = storageErrorCode(err);
+    if (code === null) return null;
+    this.refused++;
+    if (this.fullSince === null) {
+      this.fullSince = Date.now();
+      this.say("error", "storage_full", `database ${this.file} is full (${code}: ${errorMessage(err)}): new work is answered 503 and messages are handed back until it takes writes again`);
+    }
+    return err instanceof StorageFullError ? err : new StorageFullError(this.file, code, err, (running) => this.untilWritable(running));
+  }
+
+  /** A commit succeeded: a full database is writable again (said once). Then the slow disk's delay. */
+  committed(): void {
+    // Held by disk_full, a commit that found a free page does not make it writable: it stays full
+    // (said once) until the fault lets it grow, rather than flapping with every page freed and taken.
+    if (this.fullSince !== null && this.heldFrom === null) {
+      const ms = Date.now() - this.fullSince;
+      const refused = this.refused;
+      this.fullSince = null;
+      this.refused = 0;
+      this.say("info", "storage_recovered", `database ${this.file} takes writes again after ${(ms / 1000).toFixed(1)} s (${refused} writes refused meanwhile)`);
+    }
+    // A slow disk: the commit holds the thread as a slow fsync would (so only a process of its own may have one).
+    if (this.commitDelayMs > 0) Atomics.wait(sleepCell, 0, 0, this.commitDelayMs);
+  }
+
+  /** Whether a commit goes through now: a probe's write of one row (refused while the database cannot grow). */
+  writable(): boolean {
+    if (this.db.inTransaction) return !this.full;
+    if (this.heldFrom !== null && this.full) return false; // until disk_full lets it grow
+    try {
+      this.probe.immediate();
+    } catch (err) {
+      if (this.refusal(err)) return false;
+      throw err;
+    }
+    this.committed();
+    return true;
+  }
+
+  /** Resolves once a probe commits (tried with backoff: 100 ms doubling to 2 s), or at once when `running()` turns false. */
+  async untilWritable(running: () => boolean): Promise<void> {
+    let wait = 100;
+    while (running() && this.full) {
+      await new Promise((r) => setTimeout(r, wait));
+      if (!running()) return;
+      try {
+        if (this.writable()) return;
+      } catch {
+        return; // the database is closed: the caller's loop finds out
+      }
+      wait = Math.min(wait * 2, 2_000);
+    }
+  }
+
+  /** disk_full: the database may not grow past its size now. */
+  hold(): void {
+    if (this.heldFrom === null) this.heldFrom = Number(this.db.pragma("max_page_count", { simple: true }));
+    const pages = Number(this.db.pragma("page_count", { simple: true }));
+    this.db.pragma(`max_page_count = ${pages}`);
+    this.say("warn", "disk_full_injected", `disk_full: database ${this.file} held at ${pages} pages`);
+  }
+
+  /** The end of disk_full: the database may grow again. */
+  release(): void {
+    if (this.heldFrom === null) return;
+    this.db.pragma(`max_page_count = ${this.heldFrom}`);
+    this.heldFrom = null;
+    this.say("info", "disk_full_released", `disk_full over: database ${this.file} may grow again`);
+  }
+
+  /** slow_disk: every commit takes `ms` longer (0: no longer). */
+  slow(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0 || ms > 10_000) throw new Error(`commitDelayMs must be from 0 to 10000; got ${ms}`);
+    this.commitDelayMs = ms;
+    this.say(ms > 0 ? "warn" : "info", "slow_disk", ms > 0 ? `slow_disk: every commit of ${this.file} takes ${ms} ms longer` : `slow_disk over: commits of ${this.file} take their own time again`);
+  }
+
+  state(): DiskState {
+    return {
+      file: this.file,
+      full: this.full,
+      since: this.fullSince === null ? null : new Date(this.fullSince).toISOString(),
+      refused: this.refused,
+      held: this.heldFrom !== null,
+      commitDelayMs: this.commitDelayMs,
+    };
+  }
+
+  private say(level: "info" | "warn" | "error", action: string, message: string): void {
+    const owner = this.owner;
+    if (!owner) return;
+    owner.log[level]({ action, file: this.file }, message);
+    serviceNotice({ service: owner.service, instance: owner.instance, level, message });
+  }
+}

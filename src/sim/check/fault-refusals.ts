@@ -1,0 +1,32 @@
+import type { RequestOutcome } from "../load/load-runner.js";
+import type { FaultRecord } from "../telemetry/run-events.js";
+import type { RequestRecord } from "./checker-types.js";
+
+/** A request sent this long after a disk_full window closed may still have met the full disk (its group was committing when it was let go). */
+const SLACK_MS = 500;
+
+/**
+ * The load's outcomes as the checker's request records. A valid request answered 503
+ * `storage_full` while an injected disk_full held an order instance's database is what the
+ * service must do (refuse what it cannot store, rather than accept it): explained by that fault,
+ * not a server error. The same answer without such a window (a disk that filled by itself) stays
+ * a finding.
+ */
+export function requestRecords(outcomes: readonly RequestOutcome[], faults: readonly FaultRecord[]): RequestRecord[] {
+  const windows = faults
+    .filter((f) => f.kind === "disk_full" && !f.error && (f.target ?? "").startsWith("order/"))
+    .map((f) => ({ id: f.id, from: f.startedAtMs, to: (f.endedAtMs ?? Number.POSITIVE_INFINITY) + SLACK_MS }));
+  return outcomes.map((o) => {
+    // In flight while the database was held: answered after the window opened, sent before it closed.
+    const answeredMs = o.scheduledMs + o.latencyMs;
+    const window = o.status === 503 && o.refusal === "storage_full" ? windows.find((w) => answeredMs >= w.from && o.sentMs <= w.to) : undefined;
+    return {
+      requestId: o.requestId,
+      intendedValid: o.valid,
+      status: o.status,
+      ...(o.orderNumber ? { orderNumber: o.orderNumber } : {}),
+      ...(o.body ? { body: o.body } : {}),
+      ...(window ? { explainedBy: `disk_full ${window.id}` } : {}),
+    };
+  });
+}
