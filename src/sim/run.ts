@@ -5,9 +5,10 @@ import { connectNats, type NatsConnection, type NatsOptions } from "../services/
 import { activeMutant } from "../services/shared/mutants.js";
 import { arrivalCount, arrivalsFor, plannedCount, targetRateAt } from "./load/arrivals.js";
 import { Chaos, type FaultRequest } from "./faults/chaos.js";
-import type { DeadLetterRecord, StreamRecord } from "./check/checker.js";
+import type { StreamRecord } from "./check/checker.js";
 import { requestRecords } from "./check/fault-refusals.js";
-import { collectAccounts, collectConsumers, deadLetterRecord } from "./check/collect.js";
+import { collectAccounts, collectConsumers } from "./check/collect.js";
+import { DeadLetterTally } from "./check/dead-letter-tally.js";
 import { checkOnceSettled, collectEvidence } from "./check/collect-evidence.js";
 import { drain, lastStretchMs, type DrainOutcome } from "./telemetry/drain.js";
 import { decodeDeadLetter, decodeTapped, StreamTap } from "./telemetry/event-tap.js";
@@ -71,10 +72,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   private runner: LoadRunner | null = null;
   private chaos: Chaos | null = null;
   private timeline: TimelineFile | null = null;
-  private deadLetters = 0;
   /** Every dead letter of the run, for the checker (it must be explained by an injected poison message). */
-  private readonly deadLetterRecords: DeadLetterRecord[] = [];
-  private readonly deadLetterSamples: NonNullable<RunReport["deadLetterSamples"]> = [];
+  private readonly deadLetters = new DeadLetterTally();
   private finishing = false;
   private lastPhase = -1;
   private readonly thresholdWatch: ThresholdWatch;
@@ -245,7 +244,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     const requests = requestRecords(outcomes, this.chaos!.records);
     // Orders others placed (observe mode) are checked as if our own 201s had made them.
     for (const a of this.ledger.adopted) requests.push({ requestId: a.requestId, intendedValid: true, status: 201, orderNumber: a.orderNumber });
-    const deadLetters = { letters: this.deadLetterRecords, injected: this.chaos!.injected, consumers };
+    const deadLetters = { letters: this.deadLetters.records, injected: this.chaos!.injected, consumers };
     const roster = s.roster.kitchen.map((w) => ({ name: w.name, types: w.orderTypes?.length ? w.orderTypes : ORDER_TYPES }));
     const verdict = await checkOnceSettled(this.nc!, instances, { requests, stream, orders, notifications, drained, stillFinishing, deadLetters, silent, ...evidence, roster });
 
@@ -268,8 +267,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       services: serviceViews(this.session?.launcher),
       faults: this.chaos!.records,
       backlog: this.backlog,
-      deadLetters: this.deadLetters,
-      deadLetterSamples: this.deadLetterSamples,
+      deadLetters: this.deadLetters.count,
+      deadLetterSamples: this.deadLetters.samples,
       mutant: activeMutant(),
     });
   }
@@ -329,12 +328,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   }
 
   private onDeadLetter(data: string): void {
-    this.deadLetters++;
     const letter = decodeDeadLetter(data);
-    this.deadLetterRecords.push(letter ? deadLetterRecord(letter) : { consumer: "?", subject: "?", streamSeq: 0, reason: "unreadable dead letter" });
-    if (letter && this.deadLetterSamples.length < 50) {
-      this.deadLetterSamples.push({ consumer: letter.consumer, subject: letter.subject, reason: letter.reason, at: letter.at });
-    }
+    this.deadLetters.add(letter);
     this.log("warn", "dead_letter", letter ? `dead letter from ${letter.consumer}: ${letter.reason}` : "dead letter (unreadable)");
   }
 
@@ -393,7 +388,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       queues: queues.latest,
       workers: workerViews(this.scenario.roster, workers.records, this.session?.launcher, Date.now()),
       services: serviceViews(this.session?.launcher),
-      deadLetters: this.deadLetters,
+      deadLetters: this.deadLetters.count,
     };
     this.write("tick", tick);
     this.emit("tick", tick);

@@ -1,6 +1,15 @@
 import type { RequestOutcome } from "../load/load-runner.js";
-import type { FaultRecord } from "../telemetry/run-events.js";
 import type { RequestRecord } from "./checker-types.js";
+
+/** What this needs of a fault record (telemetry's FaultRecord has it; named here so check does not import telemetry). */
+export interface FaultWindow {
+  id: string;
+  kind: string;
+  target: string | null;
+  startedAtMs: number;
+  endedAtMs: number | null;
+  error?: string;
+}
 
 /** A request sent this long after a disk_full window closed may still have met the full disk (its group was committing when it was let go). */
 const SLACK_MS = 500;
@@ -12,7 +21,7 @@ const SLACK_MS = 500;
  * not a server error. The same answer without such a window (a disk that filled by itself) stays
  * a finding.
  */
-export function requestRecords(outcomes: readonly RequestOutcome[], faults: readonly FaultRecord[]): RequestRecord[] {
+export function requestRecords(outcomes: readonly RequestOutcome[], faults: readonly FaultWindow[]): RequestRecord[] {
   const windows = faults
     .filter((f) => f.kind === "disk_full" && !f.error && (f.target ?? "").startsWith("order/"))
     .map((f) => ({ id: f.id, from: f.startedAtMs, to: (f.endedAtMs ?? Number.POSITIVE_INFINITY) + SLACK_MS }));
