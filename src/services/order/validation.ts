@@ -11,6 +11,8 @@ export interface ValidOrder {
   total_cents: number;
   total_amount: number;
   priority: number;
+  /** The restaurant it is for; none: the default restaurant (an anonymous POST /orders). */
+  restaurant_id?: string;
 }
 
 /**
