@@ -144,6 +144,8 @@ export interface CookingData {
 export interface ReadyData {
   worker: string;
   cook_ms: number;
+  /** Set when the restaurant's staff marked it ready by hand before its cooking time was up: who did. */
+  marked_by?: string;
 }
 
 export type CompletedData = Record<string, never>;
@@ -228,6 +230,12 @@ export const subjects = {
   /** Periodic figures of one instance (core NATS, not stored): `pizzeria.telemetry.<service>.<instance>`. */
   telemetry: (service: ServiceName, instance: string) => `${SUBJECT_ROOT}.telemetry.${service}.${instance}`,
   allTelemetry: `${SUBJECT_ROOT}.telemetry.>`,
+  /**
+   * Request/reply, core NATS: the restaurant's staff mark an order ready by hand (MarkReadyRequest);
+   * every worker of that restaurant hears it and the one with the order on its stove answers
+   * (MarkReadyReply) and publishes OrderReady at once. No answer: nobody is cooking it.
+   */
+  kitchenMarkReady: (restaurant: string) => `${SUBJECT_ROOT}.kitchen.${restaurant}.mark_ready`,
   /** Request/reply: the customer service asks the order service to turn a checked-out cart into an order (CheckoutCommand -> CheckoutReply). */
   checkoutCommand: `${SUBJECT_ROOT}.cmd.order.checkout`,
 } as const;
@@ -307,6 +315,17 @@ export interface CheckoutCommand {
 export type CheckoutReply =
   | { ok: true; order_number: string; total_amount: number; status: OrderStatus }
   | { ok: false; status: number; field?: string; reason: string };
+
+export interface MarkReadyRequest {
+  order_number: string;
+  /** Who marked it (the staff member, or the restaurant service instance). */
+  by: string;
+}
+
+export interface MarkReadyReply {
+  ok: true;
+  worker: string;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Kitchen worker registry

@@ -10,7 +10,7 @@ import { errorMessage } from "../../services/shared/errors.js";
 import { formatDuration } from "./duration.js";
 import { readChaos, type ChaosStep } from "./chaos-steps.js";
 import { given, Reader, ScenarioError, type PathSeg } from "./reader.js";
-import { DEFAULT_ROSTER, type Roster, type WorkerSpec } from "./roster.js";
+import { DEFAULT_ROSTER, UP_ROSTER, type Roster, type WorkerSpec } from "./roster.js";
 import { documentValue, parseYaml } from "./yaml-document.js";
 import { RUN_MODES, type RunMode } from "./run-mode.js";
 import { THRESHOLD_UNITS, THRESHOLDS, type ThresholdLimitKey, type Thresholds } from "./thresholds.js";
@@ -290,7 +290,7 @@ export function upScenario(options: { timeScale: number; heartbeatIntervalMs: nu
     cluster: options.cluster,
     load: [],
     orders: { types: { dine_in: 1 / 3, takeout: 1 / 3, delivery: 1 / 3 }, items: { min: 1, max: 3 }, invalid: 0 },
-    roster: options.roster ?? DEFAULT_ROSTER,
+    roster: options.roster ?? UP_ROSTER,
     chaos: [],
     expect: { lost: 0, duplicated: 0, invalid: 0 },
     drainTimeoutMs: 15_000,
