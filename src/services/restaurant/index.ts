@@ -7,7 +7,9 @@ import { listen } from "../shared/http.js";
 import { openBucket } from "../shared/kv.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { DEFAULT_RESTAURANTS, type RestaurantDefinition } from "../shared/menus.js";
+import { activeMutant } from "../shared/mutants.js";
 import { ensureConsumer } from "../shared/nats.js";
+import type { EventHeader } from "../shared/events.js";
 import { definedOnly } from "../shared/objects.js";
 import { Outbox } from "../shared/outbox.js";
 import { checkInstanceName, type CommonServiceOptions } from "../shared/runtime.js";
@@ -66,7 +68,8 @@ async function startRestaurantService(life: ServiceLifecycle, options: Restauran
   await book.publishAll();
   const outbox = new Outbox(db, js, log, { nc });
   outbox.start();
-  const orders = new PaidOrders(db, outbox);
+  // TEST-ONLY: the self-test's deliberate bug (PIZZERIA_MUTANT), read here once; off in every real run.
+  const orders = new PaidOrders(db, outbox, activeMutant() === "restaurant-misroute" ? misrouteEveryThird(book.list().map((r) => r.id)) : undefined);
 
   function answer(event: OrderEvent<"paid">): void {
     const number = event.order_number;
@@ -113,4 +116,13 @@ async function startRestaurantService(life: ServiceLifecycle, options: Restauran
     stopped: () => log.info({ action: "service_stopped", outbox_pending: outbox.pending() }, "Restaurant service stopped"),
   });
   return { instance, url, port, orders, stop: () => life.stop(), abort: () => life.abort() };
+}
+
+/** TEST-ONLY mutant (never in production): every third accepted order goes out as another restaurant's. */
+function misrouteEveryThird(ids: readonly string[]): (header: EventHeader) => EventHeader {
+  let accepted = 0;
+  return (header) => {
+    const other = ids.find((id) => id !== header.restaurant);
+    return other !== undefined && accepted++ % 3 === 0 ? { ...header, restaurant: other } : header;
+  };
 }
