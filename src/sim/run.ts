@@ -182,7 +182,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       runDir: session.runDir,
       plannedOrders: Math.round(plannedCount(s.load)),
       startedAt,
-      endpoints: { order: launcher.urls("order"), tracking: launcher.urls("tracking") },
+      endpoints: { order: launcher.urls("order"), tracking: launcher.urls("tracking"), restaurant: launcher.urls("restaurant") },
     });
 
     const tickTimer = setInterval(() => void this.tick(queues, workers), this.options.tickMs ?? 1_000);
