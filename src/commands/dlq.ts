@@ -20,7 +20,7 @@ export const dlqCommand: CommandModule<object, DlqArgs> = {
         ...natsOptions,
         nats: { ...natsOptions.nats, describe: "NATS holding the DLQ stream (default: the running harness's, from runs/current.json)" },
         seq: { type: "number", array: true, describe: "Only these DLQ sequence numbers" },
-        consumer: { type: "string", describe: "Only dead letters of this consumer (e.g. payment, kitchen_dine_in)" },
+        consumer: { type: "string", describe: "Only dead letters of this consumer (e.g. payment, kitchen_main_dine_in)" },
         keep: { type: "boolean", default: false, describe: "replay: keep them in the DLQ afterwards" },
         json: { type: "boolean", default: false, describe: "list: print JSON" },
       })

@@ -24,6 +24,8 @@ import type { BacklogSample } from "./telemetry/recovery.js";
 import { serviceViews, ThresholdWatch, workerState, workerViews } from "./telemetry/run-views.js";
 import { TimelineFile } from "./telemetry/timeline-file.js";
 import { writeReportFile } from "./telemetry/report-file.js";
+import { RestaurantWatch } from "./telemetry/restaurant-watch.js";
+import { notificationLine } from "../services/notification/index.js";
 import { buildReport, round } from "./telemetry/report.js";
 import type { FaultRecord, LogEntry, RunControl, RunEventMap, RunMode, RunReport, RunStart, RunState, RunTick } from "./telemetry/run-events.js";
 import type { Scenario } from "./scenario/scenario.js";
@@ -77,6 +79,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   private finishing = false;
   private lastPhase = -1;
   private readonly thresholdWatch: ThresholdWatch;
+  private readonly restaurants: RestaurantWatch;
   private readonly backlog: BacklogSample[] = [];
 
   constructor(private readonly options: RunOptions) {
@@ -84,6 +87,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     this.scenario = options.scenario;
     this.ledger = new OrderLedger(options.observe ?? false);
     this.thresholdWatch = new ThresholdWatch(this.scenario.expect, (level, message) => this.log(level, "threshold", message));
+    this.restaurants = new RestaurantWatch(this.scenario, (level, message) => this.log(level, "restaurant", message), () => this.session?.launcher.urls("restaurant")[0]);
   }
 
   /** A broker of our own (this machine's clock): events are timed by when the stream stored them, not when the tap saw them. */
@@ -99,23 +103,14 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   async run(): Promise<RunReport> {
     const s = this.scenario;
     const mode = this.options.mode ?? s.mode;
+    const o = this.options;
     const session = await openSession({
-      label: s.name,
-      roster: s.roster,
-      nats: this.options.nats,
-      runDir: this.options.runDir,
-      timeScale: s.timeScale,
-      cookTimeMs: s.cookTimeMs,
-      heartbeatIntervalMs: s.heartbeatIntervalMs,
-      orderPort: this.options.orderPort ?? 0,
-      trackingPort: this.options.trackingPort ?? 0,
-      logLevel: this.options.logLevel,
-      proxies: this.options.proxies,
-      mode,
-      cluster: this.options.cluster ?? s.cluster,
+      label: s.name, roster: s.roster, mode, nats: o.nats, runDir: o.runDir, logLevel: o.logLevel, proxies: o.proxies, cluster: o.cluster ?? s.cluster,
+      timeScale: s.timeScale, cookTimeMs: s.cookTimeMs, heartbeatIntervalMs: s.heartbeatIntervalMs,
+      orderPort: o.orderPort ?? 0, trackingPort: o.trackingPort ?? 0,
     });
     this.session = session;
-    const cleanups: Array<() => Promise<void> | void> = [];
+    const cleanups: Array<() => Promise<void> | void> = [() => this.restaurants.stop()];
     const outputs = await openRunOutputs(this, this.options.outputs, (message) => this.log("error", "run", message));
     let report: RunReport | null = null;
     try {
@@ -179,7 +174,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     cleanups.push(forgetCurrent, () => harnessControl.stop());
 
     this.state = "running";
-    const start = runStartOf(s, { mode, broker: this.brokerDescription(session), runDir: session.runDir, startedAt, endpoints: { order: launcher.urls("order"), tracking: launcher.urls("tracking") } });
+    const endpoints = { order: launcher.urls("order"), tracking: launcher.urls("tracking"), restaurant: launcher.urls("restaurant") };
+    const start = runStartOf(s, { mode, broker: this.brokerDescription(session), runDir: session.runDir, startedAt, endpoints });
     this.write("start", start);
     this.emit("start", start);
 
@@ -245,7 +241,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     // Orders others placed (observe mode) are checked as if our own 201s had made them.
     for (const a of this.ledger.adopted) requests.push({ requestId: a.requestId, intendedValid: true, status: 201, orderNumber: a.orderNumber });
     const deadLetters = { letters: this.deadLetters.records, injected: this.chaos!.injected, consumers };
-    const roster = s.roster.kitchen.map((w) => ({ name: w.name, types: w.orderTypes?.length ? w.orderTypes : ORDER_TYPES }));
+    const roster = s.roster.kitchen.map((w) => ({ name: w.name, types: w.orderTypes?.length ? w.orderTypes : ORDER_TYPES, ...(w.restaurant ? { restaurant: w.restaurant } : {}) }));
     const verdict = await checkOnceSettled(this.nc!, instances, { requests, stream, orders, notifications, drained, stillFinishing, deadLetters, silent, ...evidence, roster });
 
     return buildReport({
@@ -270,6 +266,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       deadLetters: this.deadLetters.count,
       deadLetterSamples: this.deadLetters.samples,
       mutant: activeMutant(),
+      restaurants: this.restaurants.totals(),
     });
   }
 
@@ -317,14 +314,13 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     this.timeline?.writeJson("order_event", `{"seq":${raw.seq},"atMs":${Math.round(at)},"event":${tapped.event ? raw.data : JSON.stringify(raw.data)}}`);
     if (!tapped.event) return;
     const e = tapped.event;
+    this.restaurants.event(e);
     const { stage, sinceScheduledMs } = this.ledger.event(e, at);
     if (this.ledger.has(e.order_number)) this.emit("order", { atMs: Math.round(at), orderNumber: e.order_number, kind: e.kind, by: e.by });
     if (!stage) return;
     this.metrics.stage(at, stage);
     if (sinceScheduledMs !== null) this.metrics.latency(at, e.kind === "ready" ? "ready" : "endToEnd", sinceScheduledMs);
-    if (e.from !== null && e.to !== null) {
-      this.emit("notification", { atMs: Math.round(at), line: `Notification for order ${e.order_number}: Status changed from '${e.from}' to '${e.to}' by ${e.by}.` });
-    }
+    if (e.from !== null && e.to !== null) this.emit("notification", { atMs: Math.round(at), line: notificationLine(e) });
   }
 
   private onDeadLetter(data: string): void {
@@ -389,6 +385,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       workers: workerViews(this.scenario.roster, workers.records, this.session?.launcher, Date.now()),
       services: serviceViews(this.session?.launcher),
       deadLetters: this.deadLetters.count,
+      restaurants: this.restaurants.view(),
     };
     this.write("tick", tick);
     this.emit("tick", tick);

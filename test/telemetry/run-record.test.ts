@@ -46,7 +46,7 @@ function tick(elapsedMs: number, sent: number, t: number): RunTick {
     lastSecond: { t, ...stages, sent: 5, accepted: 5, rejected: 0, errors: 0, late: 0, errorCauses: emptyCauseCounts(), acceptP99: 3, accept201P99: 3, failedMax: null, endToEndP99: null },
     latency: { accept: { count: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 }, accept201: { count: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 }, failed: { count: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 }, endToEnd: { count: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 } },
     queues: [{ consumer: "kitchen_takeout", pending: 1, ackPending: 2, redelivered: 0 }],
-    workers: [{ name: "chef_anna", orderTypes: ["takeout"], state: t === 1 ? "killed" : "idle", online: true, currentOrder: null, currentForMs: null, ordersCooked: 0, busyMs: 0, heartbeatAgeMs: 0 }],
+    workers: [{ name: "chef_anna", restaurant: "main", orderTypes: ["takeout"], state: t === 1 ? "killed" : "idle", online: true, currentOrder: null, currentForMs: null, ordersCooked: 0, busyMs: 0, heartbeatAgeMs: 0 }],
     services: [],
     deadLetters: 0,
   };

@@ -1,7 +1,7 @@
 import { eventId, type OrderType } from "../shared/contracts.js";
 import { immediate, type Db } from "../shared/db.js";
 import { errorField, StorageFullError } from "../shared/errors.js";
-import { orderEvent } from "../shared/events.js";
+import { headerOf, orderEvent } from "../shared/events.js";
 import type { Logger } from "../shared/logger.js";
 import { mutantPicks, type MutantName } from "../shared/mutants.js";
 import type { Outbox, OutboxMessage } from "../shared/outbox.js";
@@ -41,6 +41,8 @@ export class Stove {
   /** Cooked orders whose OrderReady is stored and waiting for JetStream's ack; acked (and their place freed) after it. */
   readonly handingOver = new Map<HeldOrder, Promise<void>>();
   private lastInstant = 0;
+  /** Ends the current order's cooking time early: the staff marked it ready (who did). */
+  private finishEarly: ((by: string) => void) | null = null;
   private readonly q;
 
   constructor(private readonly o: StoveOptions) {
@@ -57,6 +59,17 @@ export class Stove {
     const totals = db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(cook_ms), 0) AS ms FROM cooks WHERE state = 'ready'").get() as { n: number; ms: number };
     this.cooked = totals.n;
     this.busyMs = totals.ms;
+  }
+
+  /**
+   * The restaurant's staff marked an order ready by hand: when it is the one on the stove, its
+   * cooking time ends now and OrderReady goes out (marked_by says who). False when it is not here.
+   */
+  markReady(orderNumber: string, by: string): boolean {
+    if (this.current?.event.order_number !== orderNumber || !this.finishEarly) return false;
+    this.finishEarly(by);
+    this.finishEarly = null;
+    return true;
   }
 
   /** Held orders must not be redelivered to someone else while they cook or wait for their ack. */
@@ -177,26 +190,45 @@ export class Stove {
       this.handOver(order, null);
       return;
     }
-    const header = { order_number: number, order_type: event.order_type, priority: event.priority, origin: event.origin };
+    const header = headerOf(event);
     const startedAt = new Date();
     immediate(db, () => {
       this.q.begin.run(number, event.order_type, startedAt.toISOString());
-      this.announce(orderEvent("cooking", header, "paid", name, { worker: name }, startedAt));
+      this.announce(orderEvent("cooking", header, "accepted", name, { worker: name }, startedAt));
     });
     outbox.wake();
     registration.update({ state: "cooking", current_order: number, current_since: startedAt.toISOString(), held: hand.size });
     const cookMs = this.o.cookTimeFor(event.order_type);
     log.info({ action: "cooking_started", order_number: number, order_type: event.order_type, priority: event.priority, cook_ms: cookMs }, `Cooking ${number}`);
-    if (cookMs > 0) await this.o.abortable.sleep(cookMs);
+    const markedBy = await this.cookingTime(cookMs);
+    if (markedBy !== null) log.info({ action: "marked_ready", order_number: number, by: markedBy }, `Order ${number} marked ready by ${markedBy}`);
     const finishedAt = new Date();
     const took = finishedAt.getTime() - startedAt.getTime();
+    const ready = { worker: name, cook_ms: took, ...(markedBy !== null ? { marked_by: markedBy } : {}) };
     immediate(db, () => {
       this.q.finish.run(finishedAt.toISOString(), took, number);
-      this.announce(orderEvent("ready", header, "cooking", name, { worker: name, cook_ms: took }, finishedAt));
+      this.announce(orderEvent("ready", header, "cooking", name, ready, finishedAt));
     });
     outbox.wake();
     registration.update({ current_order: null, current_since: null });
     this.handOver(order, took);
+  }
+
+  /** Wait out an order's cooking time, or until the staff mark it ready (then: who did). */
+  private async cookingTime(cookMs: number): Promise<string | null> {
+    const mark: { by: string | null } = { by: null };
+    const marked = new Promise<void>((resolve) => {
+      this.finishEarly = (by) => {
+        mark.by = by;
+        resolve();
+      };
+    });
+    try {
+      if (cookMs > 0) await this.o.abortable.sleep(cookMs, marked);
+    } finally {
+      this.finishEarly = null;
+    }
+    return mark.by;
   }
 
   /**
@@ -217,9 +249,9 @@ export class Stove {
           before.push(order);
           continue;
         }
-        const header = { order_number: number, order_type: event.order_type, priority: event.priority, origin: event.origin };
+        const header = headerOf(event);
         this.q.begin.run(number, event.order_type, iso);
-        this.announce(orderEvent("cooking", header, "paid", name, { worker: name }, at));
+        this.announce(orderEvent("cooking", header, "accepted", name, { worker: name }, at));
         this.q.finish.run(iso, 0, number);
         this.announce(orderEvent("ready", header, "cooking", name, { worker: name, cook_ms: 0 }, at));
         cookedNow.push(order);

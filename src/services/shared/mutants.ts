@@ -1,3 +1,5 @@
+import type { ServiceName } from "./contracts.js";
+
 /**
  * TEST-ONLY. Deliberate bugs for `pizzeria selftest`, which proves that the checker catches each
  * one: with `PIZZERIA_MUTANT=<name>` set, the service named below misbehaves in the one small way
@@ -24,11 +26,14 @@ export type MutantFinding =
   | "readModelsWrong"
   | "printedMissing"
   | "printedDuplicated"
-  | "chargedTwice";
+  | "chargedTwice"
+  | "payloadsWrong"
+  | "cookedElsewhere"
+  | "refundsWrong";
 
 export interface MutantSpec {
   /** The service that reads the variable and misbehaves. */
-  service: "order" | "payment" | "kitchen" | "tracking" | "notification";
+  service: ServiceName;
   /** The bug, in a line. */
   does: string;
   /** Every one of these must be in the verdict (and the verdict invalid) for the mutant to count as caught. */
@@ -49,6 +54,8 @@ export interface MutantScenarioNeeds {
    * past 5 s the system is quiet at the end of it, so a missing event reads as lost, not unfinished.
    */
   drainTimeoutMs?: number;
+  /** Two restaurants (main, rejecting a share of its orders, and napoli), each with its kitchen. */
+  restaurants?: boolean;
 }
 
 /** The mutants, in the order the self-test runs them. */
@@ -112,6 +119,18 @@ export const MUTANTS = {
     does: "charges every fifth approved order twice and publishes a second OrderPaid under a new msgID",
     findings: ["chargedTwice", "duplicated"],
     needs: { failureRate: 0.2 },
+  },
+  "refund-twice": {
+    service: "payment",
+    does: "refunds every other rejected order twice (a second ledger refund, a second OrderRefunded under a new msgID)",
+    findings: ["refundsWrong", "duplicated"],
+    needs: { restaurants: true },
+  },
+  "restaurant-misroute": {
+    service: "restaurant",
+    does: "sends every third order it accepts to another restaurant's kitchen (OrderAccepted in that restaurant's name)",
+    findings: ["cookedElsewhere", "payloadsWrong"],
+    needs: { restaurants: true },
   },
 } as const satisfies Record<string, MutantSpec>;
 

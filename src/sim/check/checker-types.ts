@@ -59,8 +59,8 @@ export interface CheckInput {
   printed?: Record<string, PrintedLine[]>;
   /** Every charge and refund the payment provider recorded, from every payment instance. */
   ledger?: LedgerEntry[];
-  /** The kitchen roster: the order types each worker handles. */
-  roster?: ReadonlyArray<{ name: string; types: readonly OrderType[] }>;
+  /** The kitchen roster: the order types each worker handles, and its restaurant (none: the default one). */
+  roster?: ReadonlyArray<{ name: string; types: readonly OrderType[]; restaurant?: string }>;
 }
 
 /** A message a consumer gave up on (a dead letter on the DLQ stream). */
@@ -183,6 +183,8 @@ export interface Verdict {
   payments: { chargedTwice: Finding[]; chargedUnknown: Finding[]; chargeWrong: Finding[]; refundUnmatched: Finding[] };
   /** Events whose payload disagrees with the request that made the order or with the order itself. */
   payloadsWrong: Finding[];
+  /** Orders cooked by another restaurant's kitchen; rejected orders not refunded exactly once, or cooked. */
+  restaurants: { cookedElsewhere: Finding[]; refundsWrong: Finding[] };
   /** How much of each input there was (0: not collected or empty). */
   collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number };
   counts: {

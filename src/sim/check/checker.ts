@@ -21,6 +21,7 @@ import { checkPrinted } from "./passes/printed.js";
 import { checkReadModels } from "./passes/read-models.js";
 import { checkRecords } from "./passes/records.js";
 import { checkRequests } from "./passes/requests.js";
+import { checkRestaurants } from "./passes/restaurants.js";
 import { checkSilent } from "./passes/silent.js";
 import { replayStream } from "./passes/stream-replay.js";
 
@@ -59,6 +60,7 @@ export function check(input: CheckInput): Verdict {
   // No ledger (not collected) says nothing; an empty one says nothing was charged.
   const payments = input.ledger ? checkPayments(input.ledger, stream.orders) : checkPayments([], new Map());
   const payloadsWrong = checkPayloads({ requestsById: requests.byId, replayed: stream.orders, roster: input.roster });
+  const restaurants = checkRestaurants({ replayed: stream.orders, roster: input.roster, ledger: input.ledger, drained: input.drained });
   const moreFindings = [
     readModels.stale,
     readModels.wrong,
@@ -70,6 +72,8 @@ export function check(input: CheckInput): Verdict {
     payments.chargeWrong,
     payments.refundUnmatched,
     payloadsWrong,
+    restaurants.cookedElsewhere,
+    restaurants.refundsWrong,
   ].reduce((n, list) => n + list.length, 0);
 
   // A kind of finding that several passes make lists them in pass order: the report keeps the
@@ -115,6 +119,7 @@ export function check(input: CheckInput): Verdict {
     printed: { missing: printed.missing, duplicated: printed.duplicated, wrong: printed.wrong },
     payments,
     payloadsWrong,
+    restaurants,
     collected: {
       readModelOrders: readModels.orders,
       printedLines: printed.lines,

@@ -118,6 +118,8 @@ export class OrderGenerator {
   private readonly mix: Rng;
   /** Draws the contents of the bodies. */
   private readonly draw: Rng;
+  /** Draws the restaurant of a valid order (its own stream: files without restaurants send what they sent). */
+  private readonly where: Rng;
 
   constructor(scenario: Pick<Scenario, "seed" | "orders">, options: GeneratorOptions = {}) {
     this.seed = scenario.seed;
@@ -132,6 +134,7 @@ export class OrderGenerator {
     if (!(Number.isInteger(min) && Number.isInteger(max) && 1 <= min && min <= max && max <= 20)) throw new RangeError(`OrderGenerator: items must satisfy 1 <= min <= max <= 20, got ${min}..${max}`);
     this.mix = Rng.derive(scenario.seed, "orders/mix");
     this.draw = Rng.derive(scenario.seed, "orders/body");
+    this.where = Rng.derive(scenario.seed, "orders/restaurant");
   }
 
   next(): PlannedRequest {
@@ -139,7 +142,9 @@ export class OrderGenerator {
     const requestId = `req-${this.seed}-${seq}`;
     if (!this.isInvalid(seq)) {
       const type = this.draw.weighted(this.orders.types);
-      return { seq, requestId, valid: true, expectedStatus: 201, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(this.validBody(type)), orderType: type };
+      const body = this.validBody(type);
+      if (this.orders.restaurants) body.restaurant_id = this.where.weighted(this.orders.restaurants);
+      return { seq, requestId, valid: true, expectedStatus: 201, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(body), orderType: type };
     }
     const kind = this.invalidKind();
     return { seq, requestId, valid: false, invalidKind: kind, ...this.invalid(kind) };

@@ -42,7 +42,7 @@ export interface RunStart {
   /** Wall-clock time (epoch ms) of load offset 0. */
   startedAt: number;
   /** Base URLs of the order and tracking APIs. */
-  endpoints?: { order: string[]; tracking: string[] };
+  endpoints?: { order: string[]; tracking: string[]; restaurant?: string[] };
   /** The git commit the harness was built from (short), when it runs from a git checkout. */
   commit?: string;
 }
@@ -130,6 +130,8 @@ export type WorkerViewState = WorkerState | "killed" | "restarting" | "paused" |
 
 export interface WorkerView {
   name: string;
+  /** The restaurant whose kitchen it cooks in. */
+  restaurant: string;
   orderTypes: OrderType[];
   state: WorkerViewState;
   online: boolean;
@@ -172,6 +174,21 @@ export interface RunTick {
   workers: WorkerView[];
   services: ServiceView[];
   deadLetters: number;
+  /** Each restaurant's figures so far (the restaurant service's answers, the orders it finished). */
+  restaurants?: RestaurantFigures[];
+}
+
+/** One restaurant's orders as the stream has told them (its events counted as they come). */
+export interface RestaurantFigures {
+  id: string;
+  placed: number;
+  accepted: number;
+  rejected: number;
+  refunded: number;
+  completed: number;
+  cancelled: number;
+  /** Orders completed in the last tick's second. */
+  completedPerSecond: number;
 }
 
 export type FaultSource = "scenario" | "manual";
@@ -208,7 +225,7 @@ export interface RecoveryFigures {
   findings: { lost: number; duplicated: number; invalid: number };
 }
 
-export type LogKind = "run" | "phase" | "fault" | "service" | "threshold" | "dead_letter";
+export type LogKind = "run" | "phase" | "fault" | "service" | "threshold" | "dead_letter" | "restaurant";
 
 export interface LogEntry {
   atMs: number;
@@ -241,6 +258,7 @@ export interface ThresholdResult {
 
 export interface WorkerSummary {
   name: string;
+  restaurant: string;
   orderTypes: OrderType[];
   ordersCooked: number;
   busyMs: number;
@@ -257,6 +275,8 @@ export interface RunReport {
   scenario: string;
   /** Set when the run had a TEST-ONLY deliberate bug switched on (PIZZERIA_MUTANT, `pizzeria selftest`): its name. */
   mutant?: string;
+  /** Per restaurant (runs with restaurants): its orders placed, accepted, rejected, refunded, completed, cancelled, and completions per second of load. */
+  restaurants?: RestaurantFigures[];
   seed: number;
   file?: string;
   runDir: string;
@@ -299,6 +319,10 @@ export interface RunReport {
     chargeWrong: number;
     refundUnmatched: number;
     payloadsWrong: number;
+    /** Orders cooked by another restaurant's kitchen. */
+    cookedElsewhere: number;
+    /** Rejected orders not refunded exactly once, or cooked anyway. */
+    refundsWrong: number;
     /** How much of each was collected: read-model orders, printed lines, ledger entries, request bodies. */
     collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number };
     drained: boolean;
