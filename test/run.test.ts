@@ -68,17 +68,21 @@ describe("pizzeria run", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("exits 0 with --report for the smoke scenario, printing live lines and the summary", async () => {
+  it("exits with the report's code with --report for the smoke scenario (valid, every count threshold met), printing live lines and the summary", async () => {
     const dir = scratchDir("run-cli");
     const reportFile = join(dir, "report.json");
     const p = runCli(["run", "scenarios/smoke.yaml", "--no-tui", "--report", reportFile, "--run-dir", join(dir, "run")]);
     const { code } = await p.exited;
     expect(p.stderr()).toBe("");
-    expect(code).toBe(0);
     expect(p.stdout()).toMatch(/running\s+target 10\.0\/s/);
     expect(p.stdout()).toMatch(/verdict\s+VALID/);
     const report = JSON.parse(readFileSync(reportFile, "utf8")) as RunReport;
-    expect(report).toMatchObject({ scenario: "smoke", seed: 1, verdict: { valid: true }, exitCode: 0 });
+    expect(report).toMatchObject({ scenario: "smoke", seed: 1, verdict: { valid: true } });
+    // 0 unless a latency limit was missed: whether a shared machine meets those is bench/'s business.
+    const missed = report.thresholds.filter((t) => !t.passed);
+    for (const t of missed) expect(thresholdRow(t.name)?.unit, t.name).toBe("ms");
+    expect(report.exitCode).toBe(missed.length === 0 ? 0 : 1);
+    expect(code).toBe(report.exitCode);
     expect(Object.keys(report.latency.accept)).toEqual(expect.arrayContaining(["p50", "p95", "p99", "max"]));
     rmSync(dir, { recursive: true, force: true });
   });
