@@ -32,8 +32,15 @@ CREATE TABLE IF NOT EXISTS orders (
   created_at       TEXT NOT NULL,
   updated_at       TEXT NOT NULL,
   completed_at     TEXT,
-  items            TEXT NOT NULL -- JSON: [{name, quantity, price}]
+  items            TEXT NOT NULL, -- JSON: [{name, quantity, price}]
+  fingerprint      TEXT, -- of the request that made it (idempotency.ts): the same key with another body is refused
+  restaurant_id    TEXT, -- NULL: the default restaurant (anonymous POST /orders)
+  customer_id      TEXT, -- set when the order comes from a cart checkout
+  lines            TEXT  -- JSON: the checkout's priced lines (menus.ts PricedLine[])
 );`;
+
+/** Columns added after the current layout was first written: added in place to a file that lacks them. */
+const ADDED_COLUMNS = ["fingerprint TEXT", "restaurant_id TEXT", "customer_id TEXT", "lines TEXT"];
 
 const STATUS_LOG_TABLE = `
 CREATE TABLE IF NOT EXISTS order_status_log (
@@ -52,6 +59,8 @@ const STATUS_RANK = `CASE status WHEN 'received' THEN 0 WHEN 'paid' THEN 1 WHEN 
 
 export interface OrderRow {
   number: string;
+  restaurant_id: string | null;
+  customer_id: string | null;
   request_id: string;
   customer_name: string;
   order_type: OrderType;
@@ -82,19 +91,19 @@ export class OrderStore {
     private readonly origin: string,
   ) {
     migrate(db);
-    const columns = "number, request_id, customer_name, order_type, total_amount, priority, status, created_at, updated_at, completed_at";
+    const columns = "number, restaurant_id, customer_id, request_id, customer_name, order_type, total_amount, priority, status, created_at, updated_at, completed_at";
     this.q = {
-      byRequest: db.prepare(`SELECT ${columns} FROM orders WHERE request_id = ?`),
+      byRequest: db.prepare(`SELECT ${columns}, fingerprint FROM orders WHERE request_id = ?`),
       byKey: db.prepare(`SELECT ${columns} FROM orders WHERE id = ?`),
       maxKey: db.prepare("SELECT MAX(id) AS k FROM orders WHERE id >= ? AND id < ?"),
       insertOrder: db.prepare(
-        `INSERT INTO orders (id, number, day, seq, request_id, customer_name, order_type, table_number, delivery_address, total_amount, priority, status, created_at, updated_at, items)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?)`,
+        `INSERT INTO orders (id, number, day, seq, request_id, customer_name, order_type, table_number, delivery_address, total_amount, priority, status, created_at, updated_at, items, fingerprint, restaurant_id, customer_id, lines)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertLog: db.prepare("INSERT INTO order_status_log (order_number, event_id, from_status, status, changed_by, changed_at) VALUES (?, ?, ?, ?, ?, ?)"),
       hasEvent: db.prepare("SELECT 1 FROM order_status_log WHERE event_id = ?"),
       setStatus: db.prepare("UPDATE orders SET status = ?, updated_at = ?, completed_at = CASE WHEN ? IN ('completed','cancelled') THEN ? ELSE completed_at END WHERE id = ?"),
-      withItems: db.prepare(`SELECT ${columns}, items FROM orders WHERE id = ?`),
+      withItems: db.prepare(`SELECT ${columns}, items, lines FROM orders WHERE id = ?`),
       // The event ids "<number>." up to "<number>/" ("/" follows "." in ASCII): a range of the key.
       history: db.prepare(`SELECT from_status, status, changed_by, changed_at FROM order_status_log WHERE event_id > ? AND event_id < ? ORDER BY ${STATUS_RANK}`),
       all: db.prepare(`SELECT ${columns} FROM orders WHERE id > ? ORDER BY id LIMIT ?`),
@@ -102,15 +111,17 @@ export class OrderStore {
     };
   }
 
-  findByRequest(requestId: string): OrderRow | undefined {
-    return this.q.byRequest.get(requestId) as OrderRow | undefined;
+  /** The order a request id (Idempotency-Key, checkout key) made, with the fingerprint of that request. */
+  findByRequest(requestId: string): (OrderRow & { fingerprint: string | null }) | undefined {
+    return this.q.byRequest.get(requestId) as (OrderRow & { fingerprint: string | null }) | undefined;
   }
 
-  get(number: string): (OrderRow & { items: unknown[]; history: unknown[] }) | undefined {
+  get(number: string): (OrderRow & { items: unknown[]; lines?: unknown[]; history: unknown[] }) | undefined {
     const key = orderKey(number);
-    const row = key === null ? undefined : (this.q.withItems.get(key) as (OrderRow & { items: string }) | undefined);
+    const row = key === null ? undefined : (this.q.withItems.get(key) as (OrderRow & { items: string; lines: string | null }) | undefined);
     if (!row) return undefined;
-    return { ...row, items: JSON.parse(row.items) as unknown[], history: this.q.history.all(`${number}.`, `${number}/`) };
+    const { lines, ...rest } = row;
+    return { ...rest, items: JSON.parse(row.items) as unknown[], ...(lines ? { lines: JSON.parse(lines) as unknown[] } : {}), history: this.q.history.all(`${number}.`, `${number}/`) };
   }
 
   /** Highest sequence number this database holds for a day (0 when none). */
@@ -133,8 +144,8 @@ export class OrderStore {
    * Store a validated order as `received` with its items, first status-log row and OrderPlaced
    * outbox row, all in one transaction. `takeNumber` runs inside it.
    */
-  place(order: ValidOrder, requestId: string, takeNumber: () => string, at = new Date()): OrderRow {
-    const row = immediate(this.db, () => this.insertPlaced(order, requestId, takeNumber, at));
+  place(order: ValidOrder, requestId: string, takeNumber: () => string, at = new Date(), fingerprint: string | null = null): OrderRow {
+    const row = immediate(this.db, () => this.insertPlaced(order, requestId, takeNumber, at, fingerprint));
     this.outbox.wake();
     return row;
   }
@@ -143,11 +154,11 @@ export class OrderStore {
    * The same as `place`, in the next group commit: the orders that arrive together share one
    * transaction (each in its own savepoint). Resolves once the order and its outbox row are committed.
    */
-  placeInGroup(group: GroupCommit, order: ValidOrder, requestId: string, takeNumber: () => string, at = new Date()): Promise<OrderRow> {
-    return group.run(() => this.insertPlaced(order, requestId, takeNumber, at));
+  placeInGroup(group: GroupCommit, order: ValidOrder, requestId: string, takeNumber: () => string, at = new Date(), fingerprint: string | null = null): Promise<OrderRow> {
+    return group.run(() => this.insertPlaced(order, requestId, takeNumber, at, fingerprint));
   }
 
-  private insertPlaced(order: ValidOrder, requestId: string, takeNumber: () => string, at: Date): OrderRow {
+  private insertPlaced(order: ValidOrder, requestId: string, takeNumber: () => string, at: Date, fingerprint: string | null): OrderRow {
     const number = takeNumber();
     const parsed = parseOrderNumber(number)!;
     const iso = at.toISOString();
@@ -166,6 +177,10 @@ export class OrderStore {
       iso,
       iso,
       JSON.stringify(order.items),
+      fingerprint,
+      order.restaurant_id ?? null,
+      order.customer_id ?? null,
+      order.lines ? JSON.stringify(order.lines) : null,
     );
     const event = orderEvent(
       "placed",
@@ -179,6 +194,8 @@ export class OrderStore {
         ...(order.table_number !== undefined ? { table_number: order.table_number } : {}),
         ...(order.delivery_address !== undefined ? { delivery_address: order.delivery_address } : {}),
         request_id: requestId,
+        ...(order.customer_id !== undefined ? { customer_id: order.customer_id } : {}),
+        ...(order.lines !== undefined ? { lines: order.lines } : {}),
       },
       at,
     );
@@ -187,6 +204,8 @@ export class OrderStore {
     // What the client is told: the row as stored (status received, no completion yet).
     return {
       number,
+      restaurant_id: order.restaurant_id ?? null,
+      customer_id: order.customer_id ?? null,
       request_id: requestId,
       customer_name: order.customer_name,
       order_type: order.order_type,
@@ -251,7 +270,7 @@ export class OrderStore {
  */
 function migrate(db: Db): void {
   const columns = db.prepare("SELECT name FROM pragma_table_info('orders')").all() as Array<{ name: string }>;
-  if (columns.some((c) => c.name === "id")) return;
+  if (columns.some((c) => c.name === "id")) return addColumns(db, new Set(columns.map((c) => c.name)));
   db.function("pizzeria_order_key", { deterministic: true }, (number) => orderKey(String(number)));
   // The old tables refer to each other by foreign keys; they are dropped together.
   db.pragma("foreign_keys = OFF");
@@ -272,5 +291,12 @@ function migrate(db: Db): void {
     throw new ConfigError(`${db.name}: cannot move its orders to the current layout (${errorMessage(err)}); it is left as it was: use another --db, or move this file away`, { cause: err });
   } finally {
     db.pragma("foreign_keys = ON");
+  }
+}
+
+/** A file of the current layout from before a column was added gets it (NULL in its rows). */
+function addColumns(db: Db, have: Set<string>): void {
+  for (const column of ADDED_COLUMNS) {
+    if (!have.has(column.split(" ")[0])) db.exec(`ALTER TABLE orders ADD COLUMN ${column}`);
   }
 }

@@ -97,8 +97,12 @@ export interface PlacedData {
   total_amount: number;
   table_number?: number;
   delivery_address?: string;
-  /** The client's request id (Idempotency-Key / X-Request-Id), so a checker can find two orders made from one request. */
+  /** The client's request id (Idempotency-Key / X-Request-Id), so a checker can find two orders made from one request; a checkout's CheckoutCommand.idempotency_key. */
   request_id: string;
+  /** Set when the order comes from a cart checkout: whose cart it was. */
+  customer_id?: string;
+  /** A checkout's lines as priced from the menu (`items` holds the same lines in the seed's shape). */
+  lines?: PricedLine[];
 }
 
 export interface PaidData {
