@@ -12,13 +12,14 @@ import { Outbox } from "../shared/outbox.js";
 import { GroupCommit } from "../shared/group-commit.js";
 import type { CommonServiceOptions } from "../shared/runtime.js";
 import { ServiceLifecycle } from "../shared/service-lifecycle.js";
-import { errorField } from "../shared/errors.js";
 import { serveControl } from "../shared/control.js";
 import { definedOnly } from "../shared/objects.js";
 import { MENU } from "./menu.js";
-import { OrderNumbers, OrderNumbersUnavailableError, utcDay } from "./order-numbers.js";
+import { OrderNumbers, utcDay } from "./order-numbers.js";
 import { ORDER_SCHEMA, OrderStore, type OrderRow } from "./store.js";
-import { validateOrder, type ValidOrder } from "./validation.js";
+import { validateOrder } from "./validation.js";
+import { orderPlacer } from "./placing.js";
+import { serveCheckouts } from "./checkout.js";
 import { compareFingerprint, KeysInProgress, readIdempotencyKey, REPLAYED_HEADERS, requestFingerprint } from "../shared/idempotency.js";
 
 export interface OrderServiceOptions extends CommonServiceOptions {
@@ -115,6 +116,7 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
     }
   }
 
+  const placeOrReplay = orderPlacer({ store, group, numbers, log });
   const keys = new KeysInProgress();
   async function handlePlaceOrder(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const clientKey = readIdempotencyKey(req, { fallback: ["x-request-id"] });
@@ -137,34 +139,6 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
       log.info({ action: "order_received", request_id: requestId, order_number: row.number, order_type: row.order_type, total_amount: row.total_amount, priority: row.priority }, `Order ${row.number} received`);
       sendJson(res, 201, { order_number: row.number, status: row.status, total_amount: row.total_amount });
     });
-  }
-
-  /**
-   * Store a new order under `requestId` (numbered inside the transaction), or, when an order of
-   * that request id got there first (another instance's write is not possible: the ids are per
-   * file), the one that did.
-   */
-  async function placeOrReplay(order: ValidOrder, requestId: string, fingerprint: string, keyed: boolean): Promise<OrderRow | { replayed: OrderRow & { fingerprint: string | null } }> {
-    const now = new Date();
-    const day = utcDay(now);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await numbers.ensure(day);
-        return await store.placeInGroup(group, order, requestId, () => {
-          const n = numbers.take(day);
-          if (!n) throw new OrderNumbersUnavailableError("order numbers used up; reserving more");
-          return n;
-        }, now, fingerprint);
-      } catch (err) {
-        if (err instanceof OrderNumbersUnavailableError) {
-          if (attempt < 2) continue;
-          log.error({ action: "order_numbers_unavailable", request_id: requestId, error: errorField(err) }, err.message);
-          throw new HttpError(503, "unavailable", "Order numbers cannot be reserved right now; retry shortly", [], { "retry-after": "1" });
-        }
-        if (keyed && /UNIQUE constraint failed: orders.request_id/.test((err as Error).message)) return { replayed: store.findByRequest(requestId)! };
-        throw err;
-      }
-    }
   }
 
   /** The answer an earlier request with this key got, when this one is the same request (else 422). */
@@ -201,12 +175,15 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
     stats: () => ({ in_flight: inFlight, outbox_pending: outbox.pending(), published: outbox.publishedCount, by_status: store.countsByStatus(), group_commits: group.groups, grouped_orders: group.writes }),
   });
 
+  // Carts checked out at the customer service become orders here (request/reply, one per key).
+  const checkouts = serveCheckouts({ nc, log, store, place: placeOrReplay });
+
   log.info({ action: "service_started", url, max_concurrent: cfg.maxConcurrent }, `Order service listening on ${url}`);
 
   life.own({
     server,
     consumers: [statusConsumer],
-    control,
+    control: { stop: () => (checkouts.stop(), control.stop()) },
     outbox,
     stopping: () => log.info({ action: "service_stopping" }, "Order service stopping: no new orders, finishing what is in flight"),
     stopped: () => log.info({ action: "service_stopped", outbox_pending: outbox.pending() }, "Order service stopped"),

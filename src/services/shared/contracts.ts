@@ -176,6 +176,8 @@ export const STREAMS = {
   orders: "ORDERS",
   /** Messages a consumer gave up on, with the reason. */
   deadLetters: "DLQ",
+  /** Customer events (CustomerRegistered, CartCheckedOut): Limits retention, like ORDERS. */
+  customers: "CUSTOMERS",
 } as const;
 
 export const subjects = {
@@ -198,6 +200,9 @@ export const subjects = {
   allTelemetry: `${SUBJECT_ROOT}.telemetry.>`,
   /** Request/reply: the customer service asks the order service to turn a checked-out cart into an order (CheckoutCommand -> CheckoutReply). */
   checkoutCommand: `${SUBJECT_ROOT}.cmd.order.checkout`,
+  /** `pizzeria.customer.<kind>.<customer_id>` (CustomerEvent). */
+  customerEvent: (kind: CustomerEventKind, customerId: string) => `${SUBJECT_ROOT}.customer.${kind}.${customerId}`,
+  allCustomerEvents: `${SUBJECT_ROOT}.customer.>`,
 } as const;
 
 /** NATS subject matching, as the server does for a consumer's filter: `*` one token, `>` the rest. */
@@ -226,6 +231,8 @@ export const CONSUMERS = {
   order: (origin: string) => `order_${origin}`,
   tracking: (instance: string) => `tracking_${instance}`,
   notification: (instance: string) => `notification_${instance}`,
+  /** The customer service's read model of its customers' orders (GET /customers/:id/orders). */
+  customer: (instance: string) => `customer_${instance}`,
 } as const;
 
 export const BUCKETS = {
@@ -239,7 +246,7 @@ export const BUCKETS = {
   restaurants: "pizzeria_restaurants",
 } as const;
 
-export const SERVICE_NAMES = ["order", "payment", "kitchen", "tracking", "notification"] as const;
+export const SERVICE_NAMES = ["order", "payment", "kitchen", "tracking", "notification", "customer"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** A name that is safe as one NATS subject token and as a consumer or KV key. */
@@ -270,6 +277,56 @@ export interface CheckoutCommand {
 export type CheckoutReply =
   | { ok: true; order_number: string; total_amount: number; status: OrderStatus }
   | { ok: false; status: number; field?: string; reason: string };
+
+// ---------------------------------------------------------------------------------------------
+// Customer events (stream CUSTOMERS), written by the customer service through its outbox
+// ---------------------------------------------------------------------------------------------
+
+export const CUSTOMER_EVENT_KINDS = ["registered", "cart_checked_out"] as const;
+export type CustomerEventKind = (typeof CUSTOMER_EVENT_KINDS)[number];
+
+export const CUSTOMER_EVENT_NAMES: Record<CustomerEventKind, string> = {
+  registered: "CustomerRegistered",
+  cart_checked_out: "CartCheckedOut",
+};
+
+export interface CustomerRegisteredData {
+  name: string;
+  email: string;
+  phone: string;
+}
+
+/** A cart became an order: which, from which restaurant, with the lines priced at checkout. */
+export interface CartCheckedOutData {
+  cart_id: string;
+  order_number: string;
+  restaurant_id: string;
+  /** The CheckoutCommand's key: the order's request_id. */
+  checkout_key: string;
+  order_type: OrderType;
+  lines: PricedLine[];
+  total_amount: number;
+}
+
+export interface CustomerEventData {
+  registered: CustomerRegisteredData;
+  cart_checked_out: CartCheckedOutData;
+}
+
+export interface CustomerEvent<K extends CustomerEventKind = CustomerEventKind> {
+  /** `customer.<id>.registered` / `cart.<cart_id>.checked_out`: also the msgID. */
+  id: string;
+  kind: K;
+  customer_id: string;
+  /** The customer-service instance that wrote it. */
+  by: string;
+  at: string;
+  data: CustomerEventData[K];
+}
+
+export function customerEventId(kind: CustomerEventKind, customerId: string, cartId?: string): string {
+  return kind === "registered" ? `customer.${customerId}.registered` : `cart.${cartId}.checked_out`;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Kitchen worker registry

@@ -212,6 +212,7 @@ function readServices(r: Reader, value: unknown, seed: number): Roster {
     kitchen: d.kitchen.map((w) => ({ ...w, orderTypes: w.orderTypes ?? [...ORDER_TYPES] })),
     tracking: d.tracking,
     notification: d.notification,
+    customer: d.customer,
   };
   if (!given(value)) return roster;
   const s = r.mapping(value, ["services"], SERVICE_NAMES);
@@ -229,7 +230,7 @@ function readServices(r: Reader, value: unknown, seed: number): Roster {
     if (given(p.concurrency)) roster.payment.concurrency = r.integer(p.concurrency, [...path, "concurrency"], { min: 1, max: 10_000 });
   }
   if (given(s.kitchen)) roster.kitchen = readKitchen(r, s.kitchen);
-  for (const svc of ["tracking", "notification"] as const) {
+  for (const svc of ["tracking", "notification", "customer"] as const) {
     if (!given(s[svc])) continue;
     const v = r.mapping(s[svc], ["services", svc], ["instances"]);
     roster[svc] = { instances: readInstances(r, v, ["services", svc], d[svc].instances) };
