@@ -62,7 +62,7 @@ describe("checkout: a cart becomes exactly one order", () => {
     expect(placed).toHaveLength(1);
     expect(placed[0].data).toMatchObject({ customer_id: id, total_amount: 44.78, delivery_address: "1 Frankenstein Road, Geneva" });
     expect(placed[0].data.lines).toHaveLength(2);
-    expect(placed[0].data.request_id).toBe(`checkout-${answer.body.cart_id}`);
+    expect(placed[0].data.request_id).toBe(`${id}:co-1`);
     const events = await waitFor(async () => ((await checkedOut(id)).length === 1 ? checkedOut(id) : null), "CartCheckedOut");
     expect(events[0].data).toMatchObject({ order_number: answer.body.order_number, restaurant_id: "napoli", total_amount: 44.78, cart_id: answer.body.cart_id });
     const cart = await call("GET", `${customer!.url}/customers/${id}/cart`);

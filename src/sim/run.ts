@@ -159,6 +159,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
         this.metrics.sent(sentMs, late);
       },
       onOutcome: (o) => this.onOutcome(o),
+      customerTargets: () => launcher.urls("customer", { paused: true }),
+      onRequestId: (requestId, due) => this.ledger.planned(requestId, due),
     });
     this.runner = runner;
     this.chaos = new Chaos({ mode, launcher, proxies: session.proxies, broker: session.broker, cluster: session.cluster, nc, now: () => this.now(), inFlight: () => this.ledger.inFlight }, (f) => this.onFault(f));
@@ -239,7 +241,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     const consumers = await collectConsumers(this.nc!, instances).catch((err: Error) => (this.log("error", "run", `could not list the consumers: ${err.message}`), []));
     // Read models, printed lines, payment ledgers: what else the services say, checked against the stream too.
     const evidence = await collectEvidence(this.nc!, instances, session.runDir, (message) => this.log("error", "run", message));
-    const requests: RequestRecord[] = outcomes.map((o) => ({ requestId: o.requestId, intendedValid: o.valid, status: o.status, ...(o.orderNumber ? { orderNumber: o.orderNumber } : {}), ...(o.body ? { body: o.body } : {}) }));
+    const requests: RequestRecord[] = outcomes.map((o) => ({ requestId: o.requestId, intendedValid: o.valid, status: o.status, ...(o.orderNumber ? { orderNumber: o.orderNumber } : {}), ...(o.body ? { body: o.body } : {}), ...(o.cart ? { cart: o.cart } : {}) }));
     // Orders others placed (observe mode) are checked as if our own 201s had made them.
     for (const a of this.ledger.adopted) requests.push({ requestId: a.requestId, intendedValid: true, status: 201, orderNumber: a.orderNumber });
     const deadLetters = { letters: this.deadLetterRecords, injected: this.chaos!.injected, consumers };

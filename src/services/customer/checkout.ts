@@ -18,9 +18,10 @@ export interface CheckoutAnswer {
 
 /**
  * A cart becomes exactly one order. The checkout row (pending, with the command as it will be
- * sent) and the cart's `checking_out` are committed before the command goes out; the command's
- * key is the cart's (`checkout-<cart id>`), so the order service makes one order for the cart
- * however often it is sent: again by a retry with the client's key, again by this service at
+ * sent) and the cart's `checking_out` are committed before the command goes out, only while the
+ * cart is open: one checkout per cart, whichever request gets there first. The command's key is
+ * `<customer id>:<client key>` (the order's request_id), so the order service makes one order for
+ * it however often it is sent: again by a retry with the client's key, again by this service at
  * its next start when it crashed before the answer (`resumePending`). Only the answer completes
  * the checkout (done, cart checked out, CartCheckedOut in the outbox, one transaction).
  */
@@ -54,7 +55,7 @@ export class CartCheckout {
       priced.push(p);
     }
     const command: CheckoutCommand = {
-      idempotency_key: `checkout-${cart.id}`,
+      idempotency_key: `${customer.id}:${key}`,
       customer_id: customer.id,
       customer_name: customer.name,
       restaurant_id: restaurant.id,

@@ -191,6 +191,8 @@ async function startCustomerService(life: ServiceLifecycle, options: CustomerSer
   const port = await listen(server, cfg.port, cfg.host);
   const url = `http://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${port}`;
   const control = serveControl(nc, "customer", instance, log, {
+    /** Page through the customers' orders as the read model holds them: `{after, limit}` -> `{orders}`, by number. */
+    orders: (req: { after?: string | null; limit?: number }) => ({ orders: view.page(typeof req.after === "string" ? req.after : null, Math.max(1, Math.min(Number(req.limit) || 1000, 2000))) }),
     stats: () => ({ orders_viewed: view.count(), pending_checkouts: store.pendingCheckouts().length, outbox_pending: outbox.pending(), handled: consumer.handled }),
   });
   // What a crash left between the command and its answer is settled now, not when the client retries.

@@ -49,6 +49,7 @@ export class CustomerOrdersView {
       setStatus: db.prepare("UPDATE customer_orders SET status = ?, updated_at = ? WHERE order_number = ?"),
       ofCustomer: db.prepare("SELECT order_number, customer_id, restaurant_id, order_type, total_amount, status, created_at, updated_at FROM customer_orders WHERE customer_id = ? ORDER BY created_at, order_number"),
       count: db.prepare("SELECT COUNT(*) AS n FROM customer_orders"),
+      page: db.prepare("SELECT order_number, customer_id, status, total_amount FROM customer_orders WHERE order_number > ? ORDER BY order_number LIMIT ?"),
     };
   }
 
@@ -76,6 +77,11 @@ export class CustomerOrdersView {
 
   ofCustomer(customerId: string): CustomerOrder[] {
     return this.q.ofCustomer.all(customerId) as CustomerOrder[];
+  }
+
+  /** Orders after a number, by number (the checker pages through them). */
+  page(after: string | null, limit: number): Array<Pick<CustomerOrder, "order_number" | "customer_id" | "status" | "total_amount">> {
+    return this.q.page.all(after ?? "", limit) as Array<Pick<CustomerOrder, "order_number" | "customer_id" | "status" | "total_amount">>;
   }
 
   count(): number {

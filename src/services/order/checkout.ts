@@ -10,6 +10,9 @@ import type { Placed } from "./placing.js";
 import type { OrderRow, OrderStore } from "./store.js";
 import type { ValidOrder } from "./validation.js";
 
+/** A command's key is `<customer id>:<client Idempotency-Key>`: room for both. */
+const MAX_COMMAND_KEY_LENGTH = MAX_IDEMPOTENCY_KEY_LENGTH + 101;
+
 /** The queue group of every order-service instance: one of them handles each checkout command. */
 export const CHECKOUT_QUEUE = "order";
 
@@ -108,7 +111,7 @@ export function checkCommand(body: unknown): { command: CheckoutCommand; order: 
   const c = body as Record<string, unknown>;
   const text = (field: string, max: number): FieldError | null =>
     typeof c[field] === "string" && (c[field] as string).length >= 1 && (c[field] as string).length <= max ? null : { field, reason: `must be a string of 1-${max} characters` };
-  const textError = text("idempotency_key", MAX_IDEMPOTENCY_KEY_LENGTH) ?? text("customer_id", 100) ?? text("customer_name", 100) ?? text("restaurant_id", 64);
+  const textError = text("idempotency_key", MAX_COMMAND_KEY_LENGTH) ?? text("customer_id", 100) ?? text("customer_name", 100) ?? text("restaurant_id", 64);
   if (textError) return textError;
   const errors: FieldError[] = [];
   const fulfilment = validateFulfilment(c, errors);

@@ -1,6 +1,6 @@
 import { BUCKETS } from "./contracts.js";
 import { openBucket, type KV } from "./kv.js";
-import type { RestaurantDefinition } from "./menus.js";
+import { DEFAULT_RESTAURANTS, type RestaurantDefinition } from "./menus.js";
 import type { NatsConnection } from "./nats.js";
 
 /**
@@ -16,6 +16,26 @@ export function openRestaurantsBucket(nc: NatsConnection, replicas: number): Pro
 /** Write each definition under its id (what the restaurant service does at start and on a change). */
 export async function publishRestaurants(kv: KV, definitions: readonly RestaurantDefinition[]): Promise<void> {
   for (const d of definitions) await kv.put(d.id, JSON.stringify(d));
+}
+
+/**
+ * Fill an empty bucket with `definitions` (the default two restaurants): a system without a
+ * restaurant service still has menus to price carts from. A bucket that holds any is left alone.
+ */
+export async function seedRestaurants(kv: KV, definitions: readonly RestaurantDefinition[] = DEFAULT_RESTAURANTS): Promise<boolean> {
+  for await (const _ of await kv.keys()) return false;
+  await publishRestaurants(kv, definitions);
+  return true;
+}
+
+/** Every restaurant the bucket holds, by id. */
+export async function listRestaurants(kv: KV): Promise<RestaurantDefinition[]> {
+  const out: RestaurantDefinition[] = [];
+  for await (const key of await kv.keys()) {
+    const r = await readRestaurant(kv, key);
+    if (r) out.push(r);
+  }
+  return out.sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
 /** A restaurant's definition, or null when the bucket has none of that id (or the key is not a valid one). */

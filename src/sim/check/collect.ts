@@ -70,6 +70,7 @@ export async function collectConsumers(nc: NatsConnection, instances: readonly I
     else if (i.service === "order") ours.set(CONSUMERS.order(i.instance), i.instance);
     else if (i.service === "tracking") ours.set(CONSUMERS.tracking(i.instance), undefined);
     else if (i.service === "notification") ours.set(CONSUMERS.notification(i.instance), undefined);
+    else if (i.service === "customer") ours.set(CONSUMERS.customer(i.instance), undefined);
     else if (i.service === "kitchen") for (const t of ORDER_TYPES) ours.set(CONSUMERS.kitchen(t), undefined); // the worker's types are its own business
   }
   const jsm = await jetstreamManager(nc);

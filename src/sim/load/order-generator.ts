@@ -12,6 +12,7 @@
 import { ORDER_TYPES, type OrderItem, type OrderType } from "../../services/shared/contracts.js";
 import { MENU } from "../../services/order/menu.js";
 import { Rng } from "./rng.js";
+import { checkoutBody, drawJourney, type CartJourney } from "./cart-journeys.js";
 import type { Scenario } from "../scenario/scenario.js";
 
 export const INVALID_KINDS = [
@@ -52,6 +53,8 @@ export interface PlannedRequest {
   body: string;
   /** The order type of a valid request. */
   orderType?: OrderType;
+  /** Sent through a cart (customer -> cart items -> checkout, `body` being the checkout's) instead of POST /orders. */
+  cart?: CartJourney;
 }
 
 export const JSON_CONTENT_TYPE = "application/json";
@@ -118,6 +121,8 @@ export class OrderGenerator {
   private readonly mix: Rng;
   /** Draws the contents of the bodies. */
   private readonly draw: Rng;
+  /** Decides which valid orders go through a cart, and draws their journeys (only with `viaCart`). */
+  private readonly carts: Rng;
 
   constructor(scenario: Pick<Scenario, "seed" | "orders">, options: GeneratorOptions = {}) {
     this.seed = scenario.seed;
@@ -132,6 +137,7 @@ export class OrderGenerator {
     if (!(Number.isInteger(min) && Number.isInteger(max) && 1 <= min && min <= max && max <= 20)) throw new RangeError(`OrderGenerator: items must satisfy 1 <= min <= max <= 20, got ${min}..${max}`);
     this.mix = Rng.derive(scenario.seed, "orders/mix");
     this.draw = Rng.derive(scenario.seed, "orders/body");
+    this.carts = Rng.derive(scenario.seed, "orders/cart");
   }
 
   next(): PlannedRequest {
@@ -139,6 +145,7 @@ export class OrderGenerator {
     const requestId = `req-${this.seed}-${seq}`;
     if (!this.isInvalid(seq)) {
       const type = this.draw.weighted(this.orders.types);
+      if ((this.orders.viaCart ?? 0) > 0 && this.carts.next() < this.orders.viaCart!) return this.cartRequest(seq, requestId, type);
       return { seq, requestId, valid: true, expectedStatus: 201, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(this.validBody(type)), orderType: type };
     }
     const kind = this.invalidKind();
@@ -172,6 +179,14 @@ export class OrderGenerator {
     const i = this.unsent.indexOf(kind);
     if (i >= 0) this.unsent.splice(i, 1);
     return kind;
+  }
+
+  private cartRequest(seq: number, requestId: string, type: OrderType): PlannedRequest {
+    const c = this.carts;
+    const lines = c.int(this.orders.items.min, this.orders.items.max);
+    const cart = drawJourney(c, `cust-${this.seed}-${seq}`, c.pick(CUSTOMER_NAMES), lines);
+    const body = checkoutBody(type, () => c.int(1, 100), () => `${c.int(1, 250)} ${c.pick(STREETS)}, ${c.pick(CITIES)}`);
+    return { seq, requestId, valid: true, expectedStatus: 201, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(body), orderType: type, cart };
   }
 
   /** The next `n` requests. */

@@ -42,6 +42,8 @@ export interface OrderMix {
   items: { min: number; max: number };
   /** Share of deliberately invalid requests, 0..1. */
   invalid: number;
+  /** Share of valid orders sent through a cart (customer -> cart items -> checkout) instead of POST /orders, 0..1; absent: none. */
+  viaCart?: number;
 }
 
 /** Where the services run (one list of values: run-mode.ts). */
@@ -180,7 +182,7 @@ function readLoad(r: Reader, value: unknown): Phase[] {
 function readOrders(r: Reader, value: unknown): OrderMix {
   const equal = Object.fromEntries(ORDER_TYPES.map((t) => [t, 1 / ORDER_TYPES.length])) as Record<OrderType, number>;
   if (!given(value)) return { types: equal, items: { min: 1, max: 3 }, invalid: 0 };
-  const o = r.mapping(value, ["orders"], ["types", "items", "invalid"]);
+  const o = r.mapping(value, ["orders"], ["types", "items", "invalid", "viaCart"]);
   let types = equal;
   if (given(o.types)) {
     const t = r.mapping(o.types, ["orders", "types"], ORDER_TYPES, "a mapping of order types to weights");
@@ -197,7 +199,8 @@ function readOrders(r: Reader, value: unknown): OrderMix {
     items = { min, max };
   }
   const invalid = given(o.invalid) ? r.number(o.invalid, ["orders", "invalid"], { min: 0, max: 1 }) : 0;
-  return { types, items, invalid };
+  const viaCart = given(o.viaCart) ? r.number(o.viaCart, ["orders", "viaCart"], { min: 0, max: 1 }) : undefined;
+  return { types, items, invalid, ...(viaCart !== undefined ? { viaCart } : {}) };
 }
 
 function readInstances(r: Reader, v: Record<string, unknown>, path: PathSeg[], fallback: number): number {

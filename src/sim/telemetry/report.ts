@@ -99,6 +99,9 @@ function moreFindings(v: Verdict) {
     chargeWrong: v.payments.chargeWrong,
     refundUnmatched: v.payments.refundUnmatched,
     payloadsWrong: v.payloadsWrong,
+    checkoutsUnmatched: v.checkouts.unmatched,
+    checkoutsMispriced: v.checkouts.mispriced,
+    customerViewsWrong: v.checkouts.viewsWrong,
   };
 }
 

@@ -275,8 +275,12 @@ export interface RunReport {
     chargeWrong: number;
     refundUnmatched: number;
     payloadsWrong: number;
+    /** Carts: checkouts without exactly one order, orders not priced by the menu, customer read models that disagree with the stream. */
+    checkoutsUnmatched: number;
+    checkoutsMispriced: number;
+    customerViewsWrong: number;
     /** How much of each was collected: read-model orders, printed lines, ledger entries, request bodies. */
-    collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number };
+    collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number; checkouts?: number };
     drained: boolean;
     findings: Record<string, FindingSummary[]>;
   };
