@@ -73,7 +73,7 @@ function matchCheckouts(checkouts: CustomersInput["checkouts"], orders: Map<stri
   for (const [customer, numbers] of perCustomer) {
     const n = checkoutsOf.get(customer) ?? 0;
     if (numbers.length > n && (n > 0 || drained)) {
-      out.push({ orderNumber: numbers.find((x) => !named.has(x)) ?? numbers[0], reason: `customer ${customer} has ${numbers.length} orders (${numbers.join(", ")}) from ${n} checkout${n === 1 ? "" : "s"}` });
+      out.push({ orderNumber: numbers.find((x) => !named.has(x)) ?? numbers[0], reason: `customer ${customer} has ${numbers.length} order${numbers.length === 1 ? "" : "s"} (${numbers.join(", ")}) from ${n} checkout${n === 1 ? "" : "s"}` });
     }
   }
 }
