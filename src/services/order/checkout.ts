@@ -7,6 +7,7 @@ import { MAX_IDEMPOTENCY_KEY_LENGTH, requestFingerprint } from "../shared/idempo
 import type { Logger } from "../shared/logger.js";
 import { linesTotal, MAX_LINE_QUANTITY, type PricedLine } from "../shared/menus.js";
 import type { Placed } from "./placing.js";
+import { mutantPicks } from "../shared/mutants.js";
 import type { OrderRow, OrderStore } from "./store.js";
 import type { ValidOrder } from "./validation.js";
 
@@ -21,6 +22,8 @@ export interface CheckoutDeps {
   log: Logger;
   store: OrderStore;
   place(order: ValidOrder, requestId: string, fingerprint: string, keyed: boolean): Promise<Placed>;
+  /** TEST-ONLY (PIZZERIA_MUTANT=checkout-double-order, shared/mutants.ts): a second order for every fifth checkout. Never in production. */
+  doubleOrder?: boolean;
 }
 
 /**
@@ -79,6 +82,7 @@ export function serveCheckouts(deps: CheckoutDeps): { stop(): void } {
     try {
       const placed = existing ? { replayed: existing } : await deps.place(order, command.idempotency_key, fingerprint, true);
       if ("replayed" in placed) return replayOf(command.idempotency_key, placed.replayed, fingerprint);
+      if (deps.doubleOrder && mutantPicks(placed.number)) await deps.place(order, `${command.idempotency_key}#again`, fingerprint, true);
       log.info({ action: "order_received", request_id: command.idempotency_key, order_number: placed.number, customer_id: command.customer_id, restaurant_id: command.restaurant_id, total_amount: placed.total_amount }, `Order ${placed.number} received from a checkout`);
       return answerOf(placed);
     } catch (err) {

@@ -176,7 +176,7 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
   });
 
   // Carts checked out at the customer service become orders here (request/reply, one per key).
-  const checkouts = serveCheckouts({ nc, log, store, place: placeOrReplay });
+  const checkouts = serveCheckouts({ nc, log, store, place: placeOrReplay, doubleOrder: mutant === "checkout-double-order" });
   await nc.flush(); // the server knows the subscription before anyone is told the service is up
 
   log.info({ action: "service_started", url, max_concurrent: cfg.maxConcurrent }, `Order service listening on ${url}`);

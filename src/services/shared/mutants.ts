@@ -24,11 +24,12 @@ export type MutantFinding =
   | "readModelsWrong"
   | "printedMissing"
   | "printedDuplicated"
-  | "chargedTwice";
+  | "chargedTwice"
+  | "checkoutsUnmatched";
 
 export interface MutantSpec {
   /** The service that reads the variable and misbehaves. */
-  service: "order" | "payment" | "kitchen" | "tracking" | "notification";
+  service: "order" | "payment" | "kitchen" | "tracking" | "notification" | "customer";
   /** The bug, in a line. */
   does: string;
   /** Every one of these must be in the verdict (and the verdict invalid) for the mutant to count as caught. */
@@ -49,6 +50,8 @@ export interface MutantScenarioNeeds {
    * past 5 s the system is quiet at the end of it, so a missing event reads as lost, not unfinished.
    */
   drainTimeoutMs?: number;
+  /** Share of orders sent through carts (a checkout's bug needs some). */
+  viaCart?: number;
 }
 
 /** The mutants, in the order the self-test runs them. */
@@ -112,6 +115,12 @@ export const MUTANTS = {
     does: "charges every fifth approved order twice and publishes a second OrderPaid under a new msgID",
     findings: ["chargedTwice", "duplicated"],
     needs: { failureRate: 0.2 },
+  },
+  "checkout-double-order": {
+    service: "order",
+    does: "makes a second order (under a request id of its own) for every fifth cart checkout",
+    findings: ["checkoutsUnmatched", "unexpected"],
+    needs: { viaCart: 0.5 },
   },
 } as const satisfies Record<string, MutantSpec>;
 
