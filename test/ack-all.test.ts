@@ -32,7 +32,7 @@ describe("ordered durables with AckPolicy.All", () => {
     const db: Db = openDatabase(":memory:", "CREATE TABLE applied (seq INTEGER PRIMARY KEY AUTOINCREMENT, k INTEGER NOT NULL UNIQUE)");
     const js = jetstream(t.nc);
     const publish = async (from: number, to: number) => {
-      for (let k = from; k <= to; k++) await js.publish(subjects.orderEvent("paid", "takeout", origin), JSON.stringify({ k }), { msgID: `${origin}-${k}` });
+      for (let k = from; k <= to; k++) await js.publish(subjects.orderEvent("paid", "main", "takeout", origin), JSON.stringify({ k }), { msgID: `${origin}-${k}` });
     };
     const state = async () => {
       const ci = await t.jsm.consumers.info(STREAMS.orders, durable);
@@ -109,7 +109,7 @@ describe("ordered durables with AckPolicy.All", () => {
   it("dead-letters a message that keeps failing and an undecodable one, and goes on acking after them", async () => {
     const f = await fixture();
     await f.publish(1, 3);
-    await f.js.publish(subjects.orderEvent("paid", "takeout", f.origin), "{not json", { msgID: `${f.origin}-poison` });
+    await f.js.publish(subjects.orderEvent("paid", "main", "takeout", f.origin), "{not json", { msgID: `${f.origin}-poison` });
     await f.publish(4, 8);
     const insert = f.db.prepare("INSERT OR IGNORE INTO applied (k) VALUES (?)");
     const runner = start(f.durable, f.db, (v) => {
@@ -150,7 +150,7 @@ describe("ordered durables with AckPolicy.All", () => {
     const info = await ensureConsumer(t.jsm, { durable, filter: subjects.ownedBy(origin), ordered: true }, topology, silentLogger());
     expect(info.config.ack_policy).toBe(AckPolicy.Explicit);
     const js = jetstream(t.nc);
-    for (let k = 1; k <= 20; k++) await js.publish(subjects.orderEvent("paid", "takeout", origin), JSON.stringify({ k }), { msgID: `${origin}-${k}` });
+    for (let k = 1; k <= 20; k++) await js.publish(subjects.orderEvent("paid", "main", "takeout", origin), JSON.stringify({ k }), { msgID: `${origin}-${k}` });
     const db = openDatabase(":memory:", "CREATE TABLE applied (k INTEGER PRIMARY KEY)");
     const insert = db.prepare("INSERT OR IGNORE INTO applied (k) VALUES (?)");
     let failedOnce = false;

@@ -15,13 +15,14 @@ describe("pizzeria bench (quick mode)", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("counts what one order costs the broker from the event catalogue", () => {
-    expect(subjectMatches("pizzeria.order.paid.dine_in.*", "pizzeria.order.paid.dine_in.order-1")).toBe(true);
-    expect(subjectMatches("pizzeria.order.paid.dine_in.*", "pizzeria.order.paid.takeout.order-1")).toBe(false);
-    expect(subjectMatches("pizzeria.order.>", "pizzeria.order.placed.takeout.order-1")).toBe(true);
-    expect(subjectMatches("pizzeria.order.*.*.order-1", "pizzeria.order.ready.delivery.order-1")).toBe(true);
-    // placed -> payment, order, tracking, 2 notification; paid -> its kitchen, order, tracking, 2 notification;
-    // cooking, ready, completed -> order, tracking, 2 notification each.
-    expect(messagesPerOrder(DEFAULT_ROSTER)).toMatchObject({ publishes: 5, deliveries: 22 });
+    expect(subjectMatches("pizzeria.order.accepted.main.dine_in.*", "pizzeria.order.accepted.main.dine_in.order-1")).toBe(true);
+    expect(subjectMatches("pizzeria.order.accepted.main.dine_in.*", "pizzeria.order.accepted.main.takeout.order-1")).toBe(false);
+    expect(subjectMatches("pizzeria.order.accepted.main.dine_in.*", "pizzeria.order.accepted.napoli.dine_in.order-1")).toBe(false);
+    expect(subjectMatches("pizzeria.order.>", "pizzeria.order.placed.main.takeout.order-1")).toBe(true);
+    expect(subjectMatches("pizzeria.order.*.*.*.order-1", "pizzeria.order.ready.main.delivery.order-1")).toBe(true);
+    // placed -> payment, order, tracking, 2 notification; paid -> restaurant, order, tracking, 2 notification;
+    // accepted -> its kitchen, order, tracking, 2 notification; cooking, ready, completed -> order, tracking, 2 notification each.
+    expect(messagesPerOrder(DEFAULT_ROSTER)).toMatchObject({ publishes: 6, deliveries: 27 });
   });
 
   it("measures the order API beside a bare node:http server, each in its own process", async () => {

@@ -39,9 +39,9 @@ drainTimeout: 30s
     const { completed, cancelled, accepted } = report.orders;
     expect(completed).toBeGreaterThan(0);
     expect(cancelled).toBeGreaterThan(0);
-    // Tracking holds every order; each subscriber printed each change once (4 for a completed order, 1 for a cancelled one);
+    // Tracking holds every order; each subscriber printed each change once (5 for a completed order, 1 for a cancelled one);
     // the provider booked one charge per paid order; every valid request's body was kept.
-    expect(v.collected).toEqual({ readModelOrders: accepted, printedLines: 2 * (4 * completed + cancelled), ledgerEntries: completed, requestBodies: accepted });
+    expect(v.collected).toEqual({ readModelOrders: accepted, printedLines: 2 * (5 * completed + cancelled), ledgerEntries: completed, requestBodies: accepted });
   });
 
   it("reads a subscriber's stdout when it runs as its own process", async () => {
@@ -55,7 +55,7 @@ drainTimeout: 30s
 `);
     const { completed, cancelled } = report.orders;
     expect(report.verdict).toMatchObject({ valid: true, printedMissing: 0, printedDuplicated: 0, printedWrong: 0 });
-    expect(report.verdict.collected.printedLines).toBe(4 * completed + cancelled);
+    expect(report.verdict.collected.printedLines).toBe(5 * completed + cancelled);
     expect(report.verdict.collected.ledgerEntries).toBe(completed);
   });
 });

@@ -40,7 +40,7 @@ class Run {
   emit(number: string, kind: EventKind, opts: { from?: OrderStatus | null; requestId?: string; announce?: boolean; type?: OrderType } = {}): AnyOrderEvent {
     const from = opts.from === undefined ? NATURAL_FROM[kind] : opts.from;
     const type = opts.type ?? "takeout";
-    const msg = orderEvent(kind, { order_number: number, order_type: type, priority: 1, origin: "order-1" }, from, "test", dataFor(kind, opts.requestId ?? `req-${number}`), AT);
+    const msg = orderEvent(kind, { order_number: number, order_type: type, priority: 1, restaurant: "main", origin: "order-1" }, from, "test", dataFor(kind, opts.requestId ?? `req-${number}`), AT);
     const event = msg.payload as AnyOrderEvent;
     this.stream.push({ seq: ++this.seq, event, subject: msg.subject });
     if (opts.announce !== false && event.from !== null && event.to !== null) {
@@ -55,7 +55,7 @@ class Run {
   }
 
   poison(): void {
-    this.stream.push({ seq: ++this.seq, event: null, subject: "pizzeria.order.placed.takeout.order-1" });
+    this.stream.push({ seq: ++this.seq, event: null, subject: "pizzeria.order.placed.main.takeout.order-1" });
   }
 
   record(number: string, requestId: string, status: OrderStatus, instance = "order-1"): void {
@@ -125,9 +125,9 @@ describe("check: clean runs", () => {
     onlyFindingsIn(v);
     expect(v.indeterminate).toBe(0);
     expect(v.rejections.total).toBe(2);
-    expect(v.counts).toEqual({ requested: 5, accepted: 3, rejected: 2, completed: 2, cancelled: 1, inFlight: 0, events: 13, poison: 0 });
-    // The subscribers announced: 4 changes per completed order, 1 per cancelled one.
-    expect(run.notifications["notification-1"]).toHaveLength(9);
+    expect(v.counts).toEqual({ requested: 5, accepted: 3, rejected: 2, completed: 2, cancelled: 1, inFlight: 0, events: 15, poison: 0 });
+    // The subscribers announced: 5 changes per completed order, 1 per cancelled one.
+    expect(run.notifications["notification-1"]).toHaveLength(11);
   });
 
   it("is valid for an empty run that drained", () => {
@@ -141,13 +141,13 @@ describe("check: lost orders", () => {
   it("finds an accepted order stuck at cooking", () => {
     const run = new Run();
     run.order(COMPLETED_PATH);
-    const { number } = run.order(["placed", "paid", "cooking"]);
+    const { number } = run.order(["placed", "paid", "accepted", "cooking"]);
     const v = run.check();
     expect(v.valid).toBe(false);
     onlyFindingsIn(v, "lost");
     expect(v.lost).toHaveLength(1);
     expect(v.lost[0].orderNumber).toBe(number);
-    expect(v.lost[0].history).toEqual(["received", "paid", "cooking"]);
+    expect(v.lost[0].history).toEqual(["received", "paid", "accepted", "cooking"]);
     expect(v.lost[0].reason).toMatch(/stream leaves it at cooking/);
     expect(v.lost[0].reason).toMatch(/record at order-1 is still cooking/);
     expect(v.counts.inFlight).toBe(1);
@@ -208,7 +208,7 @@ describe("check: lost orders", () => {
 describe("check: duplicates", () => {
   it("finds an order cooked twice", () => {
     const run = new Run();
-    const { number, requestId } = run.order(["placed", "paid", "cooking"], { withRecord: false });
+    const { number, requestId } = run.order(["placed", "paid", "accepted", "cooking"], { withRecord: false });
     run.emit(number, "cooking", { requestId });
     run.emit(number, "ready", { requestId });
     run.emit(number, "completed", { requestId });
@@ -219,7 +219,7 @@ describe("check: duplicates", () => {
     expect(v.duplicated).toHaveLength(1);
     expect(v.duplicated[0].orderNumber).toBe(number);
     expect(v.duplicated[0].reason).toMatch(/OrderCooking appears 2 times/);
-    expect(v.duplicated[0].history).toEqual(["received", "paid", "cooking", "cooking", "ready", "completed"]);
+    expect(v.duplicated[0].history).toEqual(["received", "paid", "accepted", "cooking", "cooking", "ready", "completed"]);
   });
 
   it("finds an order completed twice", () => {
@@ -317,7 +317,7 @@ describe("check: invalid histories", () => {
 
   it("finds an order going backwards from ready to cooking", () => {
     const run = new Run();
-    const { number, requestId } = run.order(["placed", "paid", "cooking", "ready"], { withRecord: false });
+    const { number, requestId } = run.order(["placed", "paid", "accepted", "cooking", "ready"], { withRecord: false });
     run.emit(number, "cooking", { requestId, from: "ready" });
     run.emit(number, "completed", { requestId });
     run.record(number, requestId, "completed");
@@ -361,7 +361,7 @@ describe("check: invalid histories", () => {
 
   it("finds a history that does not start with OrderPlaced", () => {
     const run = new Run();
-    const { number, requestId } = run.order(["placed", "paid", "cooking", "ready", "completed"]);
+    const { number, requestId } = run.order(["placed", "paid", "accepted", "cooking", "ready", "completed"]);
     const orphan = run.nextNumber();
     run.emit(orphan, "paid", { requestId });
     const v = run.check();
@@ -441,7 +441,7 @@ describe("check: notifications", () => {
     expect(v.valid).toBe(false);
     onlyFindingsIn(v, "missing");
     expect(v.notifications.missing).toEqual([
-      { orderNumber: number, subscriber: "notification-2", reason: "notification-2 never announced cooking", history: ["paid", "ready", "completed"] },
+      { orderNumber: number, subscriber: "notification-2", reason: "notification-2 never announced cooking", history: ["paid", "accepted", "ready", "completed"] },
     ]);
   });
 
@@ -484,7 +484,7 @@ describe("check: notifications", () => {
     const v = run.check();
     expect(v.notifications.missing).toEqual([]);
     expect(v.notifications.duplicated).toEqual([]);
-    expect(run.notifications.solo.map(([, s]) => s)).toEqual(["paid", "cooking", "ready", "completed"]);
+    expect(run.notifications.solo.map(([, s]) => s)).toEqual(["paid", "accepted", "cooking", "ready", "completed"]);
   });
 });
 
@@ -563,7 +563,7 @@ describe("check: indeterminate requests", () => {
 });
 
 describe("check: poison", () => {
-  const POISON_SUBJECT = "pizzeria.order.placed.takeout.order-1";
+  const POISON_SUBJECT = "pizzeria.order.placed.main.takeout.order-1";
   it("counts poison records and tolerates them when the run injected them and each was dead-lettered once", () => {
     const run = new Run();
     run.poison();
@@ -573,14 +573,14 @@ describe("check: poison", () => {
     const v = check({
       ...run.input(),
       deadLetters: {
-        injected: [{ id: "poison-1-0", seq: 1, subject: POISON_SUBJECT }, { id: "poison-1-1", seq: 7, subject: POISON_SUBJECT }],
+        injected: [{ id: "poison-1-0", seq: 1, subject: POISON_SUBJECT }, { id: "poison-1-1", seq: 8, subject: POISON_SUBJECT }],
         consumers: [{ name: "payment", filter: "pizzeria.order.placed.>" }],
-        letters: [1, 7].map((seq) => ({ consumer: "payment", subject: POISON_SUBJECT, streamSeq: seq, reason: "poison: body is not JSON" })),
+        letters: [1, 8].map((seq) => ({ consumer: "payment", subject: POISON_SUBJECT, streamSeq: seq, reason: "poison: body is not JSON" })),
       },
     });
     expect(v.valid).toBe(true);
     expect(v.counts.poison).toBe(2);
-    expect(v.counts.events).toBe(8);
+    expect(v.counts.events).toBe(9);
   });
 
   it("fails on poison the run did not inject (issue 13)", () => {
@@ -602,7 +602,7 @@ describe("check: scale", () => {
     const stream: StreamRecord[] = [];
     const records: OrderRecord[] = [];
     const notifications: Record<string, Array<[string, string]>> = { "notification-1": [], "notification-2": [] };
-    const header = { order_type: "delivery" as const, priority: 1, origin: "order-1" };
+    const header = { order_type: "delivery" as const, priority: 1, restaurant: "main", origin: "order-1" };
     let seq = 0;
     // Interleave orders the way a busy stream does: placements of many orders, then their progress.
     const numbers: string[] = [];
@@ -618,8 +618,8 @@ describe("check: scale", () => {
     for (let i = 0; i < orders; i++) {
       const number = numbers[i];
       const cancelled = i % 10 === 0;
-      const path: EventKind[] = cancelled ? ["payment_failed", "cancelled"] : ["paid", "cooking", "ready", "completed"];
-      const upTo = number === stuck ? 2 : path.length;
+      const path: EventKind[] = cancelled ? ["payment_failed", "cancelled"] : ["paid", "accepted", "cooking", "ready", "completed"];
+      const upTo = number === stuck ? 3 : path.length;
       for (const kind of path.slice(0, upTo)) {
         const e = orderEvent(kind, { ...header, order_number: number }, NATURAL_FROM[kind], "w", dataFor(kind, ""), AT);
         stream.push({ seq: ++seq, event: e.payload as AnyOrderEvent, subject: e.subject });
@@ -645,7 +645,7 @@ describe("check: scale", () => {
       completed: 89_999,
       cancelled: 10_000,
       inFlight: 1,
-      events: 100_000 + 90_000 * 4 + 10_000 * 2 - 2,
+      events: 100_000 + 90_000 * 5 + 10_000 * 2 - 2,
       poison: 0,
     });
   });

@@ -3,7 +3,8 @@ import { rmSync } from "node:fs";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { start, type OrderService } from "../src/services/order/index.js";
-import { subjects, type CheckoutCommand, type CheckoutReply } from "../src/services/shared/contracts.js";
+import { subjects } from "../src/services/shared/contracts.js";
+import { type CheckoutCommand, type CheckoutReply } from "../src/services/shared/customer-contracts.js";
 import { scratchDir, startTestBroker } from "./helpers/nats.js";
 import { getJson, postOrder, validOrder } from "./helpers/orders.js";
 import { orderEvents } from "./helpers/stream.js";
@@ -53,6 +54,7 @@ describe("the order service's checkout command", () => {
     expect(other).toMatchObject({ ok: false, status: 422, field: "idempotency_key" });
     const placed = (await orderEvents(broker.url)).filter((e) => e.kind === "placed" && e.data.request_id === "checkout-cart_1");
     expect(placed).toHaveLength(1);
+    expect(placed[0].restaurant).toBe("napoli"); // the cart's restaurant, in the envelope (and the subject) of every event
     expect(placed[0].data).toMatchObject({ customer_id: "cus_1", total_amount: 19.8, items: [{ name: "Marinara (S, neapolitan)", quantity: 2, price: 8.5 }, { name: "Chinotto", quantity: 1, price: 2.8 }] });
     const order = await getJson(`${svc.url}/orders/${(first as { order_number: string }).order_number}`);
     expect(order.body).toMatchObject({ customer_id: "cus_1", restaurant_id: "napoli", lines: command().lines });
@@ -75,13 +77,14 @@ describe("the order service's checkout command", () => {
     expect(Object.values(svc.store.countsByStatus()).reduce((a, b) => a + b, 0)).toBe(before);
   });
 
-  it("leaves anonymous POST /orders as the seed defines it: no customer, no restaurant, no lines", async () => {
+  it("leaves anonymous POST /orders as the seed defines it: no customer, no lines, the default restaurant", async () => {
     const answer = await postOrder(svc.url, validOrder());
     expect(answer.status).toBe(201);
     const order = await getJson(`${svc.url}/orders/${answer.body.order_number}`);
-    expect(order.body).toMatchObject({ customer_id: null, restaurant_id: null });
+    expect(order.body).toMatchObject({ customer_id: null, restaurant_id: "main" });
     expect(order.body.lines).toBeUndefined();
     const placed = (await orderEvents(broker.url)).find((e) => e.order_number === answer.body.order_number)!;
+    expect(placed.restaurant).toBe("main");
     expect(Object.keys(placed.data).sort()).toEqual(["customer_name", "items", "request_id", "total_amount"]);
   });
 });

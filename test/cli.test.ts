@@ -28,6 +28,7 @@ describe("pizzeria service: each service as its own process", () => {
     dir = scratchDir("cli");
     const order = service("order", "--port", "0");
     service("payment", "--failure-rate", "0", "--latency", "1ms");
+    service("restaurant");
     const tracking = service("tracking", "--port", "0");
     orderUrl = await urlOf(order);
     trackingUrl = await urlOf(tracking);
@@ -50,7 +51,7 @@ describe("pizzeria service: each service as its own process", () => {
     // Its heartbeat is still fresh, but its process is gone: the same name may come back at once.
     const second = service("kitchen", "--name", "chef_proc", "--cook-time", "200ms", "--heartbeat-interval", "300ms");
     await waitFor(async () => (await getJson(`${trackingUrl}/orders/${number}/status`)).body.current_status === "completed", "the order to complete", 30_000);
-    expect(kindsByOrder(await orderEvents(broker.url)).get(number)).toEqual(["placed", "paid", "cooking", "ready", "completed"]);
+    expect(kindsByOrder(await orderEvents(broker.url)).get(number)).toEqual(["placed", "paid", "accepted", "cooking", "ready", "completed"]);
     expect(second.logs().some((l) => l.action === "cooking_started" && l.order_number === number)).toBe(true);
 
     // SIGTERM: finishes what is on the stove, signs off, exits 0.
@@ -131,6 +132,7 @@ describe("pizzeria CLI errors", () => {
     [["service", "kitchen"], /Missing required argument: name/],
     [["service", "kitchen", "--name", "x", "--order-types", "pizza"], /--order-types must be a comma-separated list of dine_in, takeout, delivery/],
     [["service", "kitchen", "--name", "bad name"], /worker name "bad name" must be 1-64 letters/],
+    [["service", "kitchen", "--name", "x", "--restaurant", "no such"], /restaurant name "no such" must be 1-64 letters/],
     [["service", "payment", "--failure-rate", "2"], /--failure-rate must be between 0 and 1/],
     [["service", "kitchen", "--name", "x", "--heartbeat-interval", "soon"], /--heartbeat-interval must be a duration/],
     [["selftest", "--mutant", "no-such-bug"], /Invalid values:.*Argument: mutant, Given: "no-such-bug"/],

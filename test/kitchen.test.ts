@@ -33,7 +33,7 @@ describe("kitchen workers", () => {
     const low2 = await postOrder(sys.orderUrl, cheap());
     const high = await postOrder(sys.orderUrl, validOrder("takeout", { items: [{ name: "Family Feast Pizza", quantity: 4, price: 34.99 }] }));
     // All three are held while the first cooks...
-    await waitFor(async () => (await getJson(`${sys.trackingUrl}/orders/${high.body.order_number}/status`)).body.current_status === "paid", "the big order to be paid");
+    await waitFor(async () => (await getJson(`${sys.trackingUrl}/orders/${high.body.order_number}/status`)).body.current_status === "accepted", "the big order to be paid and accepted");
     const numbers = [first, low1, low2, high].map((a) => a.body.order_number as string);
     await waitFor(async () => {
       const statuses = await Promise.all(numbers.map(async (n) => (await getJson(`${sys.trackingUrl}/orders/${n}/status`)).body.current_status));

@@ -15,7 +15,7 @@ describe("a message that runs out of deliveries without a handler failing", () =
     await t.jsm.consumers.add(STREAMS.orders, { durable_name: durable, filter_subject: "pizzeria.order.paid.>", ack_policy: AckPolicy.Explicit, ack_wait: 500_000_000, max_deliver: 2 });
     const forwarder = forwardMaxDeliveries(t.nc, jetstream(t.nc), durable, silentLogger());
     const js = jetstream(t.nc);
-    const subject = subjects.orderEvent("paid", "takeout", "order-1");
+    const subject = subjects.orderEvent("paid", "main", "takeout", "order-1");
     await js.publish(subject, '{"held":"and never acked"}', { msgID: "held-1" });
     // A holder that takes the message and dies without acking, twice.
     const consumer = await js.consumers.get(STREAMS.orders, durable);

@@ -78,7 +78,7 @@ describe("order store", () => {
 
     const old = await getJson(`${svc.url}/orders/ORD_20250309_001`);
     expect(old.status).toBe(200);
-    expect(old.body).toMatchObject({ number: "ORD_20250309_001", request_id: "old-req-1", status: "completed", completed_at: "2025-03-09T10:00:03.000Z" });
+    expect(old.body).toMatchObject({ number: "ORD_20250309_001", request_id: "old-req-1", restaurant_id: "main", status: "completed", completed_at: "2025-03-09T10:00:03.000Z" });
     expect(old.body.items).toEqual([
       { name: "Margherita Pizza", quantity: 2, price: 12.5 },
       { name: "Cola", quantity: 1, price: 2.5 },

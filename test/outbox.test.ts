@@ -15,7 +15,7 @@ describe("outbox relay", () => {
     const file = `${scratchDir("outbox-halt")}/outbox.db`;
     const db = openDatabase(file, OUTBOX_SCHEMA);
     const outbox = new Outbox(db, jetstream(t.nc), silentLogger(), { nc: t.nc, publishTimeoutMs: 200 });
-    for (let i = 0; i < 5; i++) outbox.add({ id: `halt-${i}`, subject: subjects.orderEvent("placed", "takeout", "halt-test"), payload: { i } });
+    for (let i = 0; i < 5; i++) outbox.add({ id: `halt-${i}`, subject: subjects.orderEvent("placed", "main", "takeout", "halt-test"), payload: { i } });
     outbox.start(); // the first batch is sent at once
     const letGo = outbox.halt();
     db.close();
@@ -32,7 +32,7 @@ describe("outbox relay", () => {
     const db = openDatabase(file, OUTBOX_SCHEMA);
     const outbox = new Outbox(db, jetstream(t.nc), silentLogger(), { nc: t.nc });
     const rows = () => (db.prepare("SELECT COUNT(*) AS n FROM outbox").get() as { n: number }).n;
-    const subject = subjects.orderEvent("placed", "dine_in", "bulk-test");
+    const subject = subjects.orderEvent("placed", "main", "dine_in", "bulk-test");
     const stored = async () => (await readStream(t.broker.url)).filter((m) => m.subject === subject).length;
     for (let i = 0; i < 3; i++) outbox.add({ id: `bulk-${i}`, subject, payload: { i } });
     outbox.start();
@@ -54,7 +54,7 @@ describe("outbox relay", () => {
     const file = `${scratchDir("outbox-wake")}/outbox.db`;
     const db = openDatabase(file, OUTBOX_SCHEMA);
     const outbox = new Outbox(db, jetstream(t.nc), silentLogger(), { nc: t.nc });
-    const subject = subjects.orderEvent("placed", "takeout", "wake-test");
+    const subject = subjects.orderEvent("placed", "main", "takeout", "wake-test");
     outbox.start();
     // Nothing to publish: the relay parks on wake() alone (no poll of the table).
     await waitFor(() => outbox.waitingForWake, "the relay idle, waiting for a wake-up");

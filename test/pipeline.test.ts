@@ -35,7 +35,7 @@ describe("the order pipeline, end to end over HTTP", () => {
       expect(status.processed_by).toMatch(/^chef_/);
       const history = await getJson(`${sys.trackingUrl}/orders/${number}/history`);
       expect(history.status).toBe(200);
-      expect(history.body.map((h: { status: string }) => h.status)).toEqual(["received", "paid", "cooking", "ready", "completed"]);
+      expect(history.body.map((h: { status: string }) => h.status)).toEqual(["received", "paid", "accepted", "cooking", "ready", "completed"]);
       const times = history.body.map((h: { timestamp: string }) => Date.parse(h.timestamp));
       expect([...times].sort((a, b) => a - b)).toEqual(times);
       expect(history.body[0].changed_by).toBe("order-1");
@@ -44,7 +44,7 @@ describe("the order pipeline, end to end over HTTP", () => {
 
     // The stream holds each event exactly once per order.
     const byOrder = kindsByOrder(await orderEvents(sys.natsUrl));
-    for (const number of numbers) expect(byOrder.get(number)).toEqual(["placed", "paid", "cooking", "ready", "completed"]);
+    for (const number of numbers) expect(byOrder.get(number)).toEqual(["placed", "paid", "accepted", "cooking", "ready", "completed"]);
   });
 
   it("numbers orders ORD_<UTC day>_NNN from 001 and reports them through the order API too", async () => {
@@ -108,7 +108,7 @@ describe("two order services on one stream", () => {
         return body.status === "completed" ? body : null;
       }, `${p.number} completed in the order service that took it`);
       expect(mine.number).toBe(p.number);
-      expect(mine.history.map((h: { status: string }) => h.status)).toEqual(["received", "paid", "cooking", "ready", "completed"]);
+      expect(mine.history.map((h: { status: string }) => h.status)).toEqual(["received", "paid", "accepted", "cooking", "ready", "completed"]);
       expect((await getJson(`${p.other}/orders/${p.number}`)).status).toBe(404);
     }
     // Neither tried to apply the other's events (it would have logged an event for an unknown order).

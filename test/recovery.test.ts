@@ -26,7 +26,7 @@ async function allCompleted(sys: TestSystem, numbers: string[], timeoutMs = 30_0
 /** Each accepted order has each event exactly once in the stream: nothing lost, nothing doubled. */
 async function expectExactlyOnce(sys: TestSystem, numbers: string[]): Promise<void> {
   const byOrder = kindsByOrder(await orderEvents(sys.natsUrl));
-  for (const n of numbers) expect(byOrder.get(n), n).toEqual(["placed", "paid", "cooking", "ready", "completed"]);
+  for (const n of numbers) expect(byOrder.get(n), n).toEqual(["placed", "paid", "accepted", "cooking", "ready", "completed"]);
   expect(new Set(numbers).size).toBe(numbers.length);
 }
 
@@ -90,7 +90,7 @@ describe("recovery", () => {
     await sys.launcher.crashInstance(`kitchen/${cook.by}`);
     await allCompleted(sys, [number]);
     const events = (await orderEvents(sys.natsUrl)).filter((e) => e.order_number === number);
-    expect(events.map((e) => e.kind)).toEqual(["placed", "paid", "cooking", "ready", "completed"]);
+    expect(events.map((e) => e.kind)).toEqual(["placed", "paid", "accepted", "cooking", "ready", "completed"]);
     expect(events.find((e) => e.kind === "ready")!.by).toBe(other);
   });
 
@@ -116,6 +116,7 @@ describe("recovery", () => {
   it.each([
     ["order/order-1"],
     ["payment/payment-1"],
+    ["restaurant/restaurant-1"],
     ["kitchen/chef_mario"],
     ["tracking/tracking-1"],
     ["notification/notification-1"],
@@ -155,8 +156,8 @@ describe("recovery", () => {
     }
     for (const sub of ["notification/notification-1", "notification/notification-2"]) {
       const n = sys.launcher.handle<NotificationService>(sub)!;
-      await waitFor(() => load.accepted.every((o) => n.seenFor(o).length === 4), `${sub} to announce every change`);
-      for (const o of load.accepted) expect(n.seenFor(o)).toEqual(["paid", "cooking", "ready", "completed"]);
+      await waitFor(() => load.accepted.every((o) => n.seenFor(o).length === 5), `${sub} to announce every change`);
+      for (const o of load.accepted) expect(n.seenFor(o)).toEqual(["paid", "accepted", "cooking", "ready", "completed"]);
     }
   });
 });

@@ -41,7 +41,7 @@ drainTimeout: 20s
       // Another client of the same broker, not the poison fault: the run did not inject this.
       published = (async () => {
         const nc = await connect({ servers: start.broker.urls });
-        await jetstream(nc).publish(subjects.orderEvent("placed", "takeout", "order-1"), "{not json", { msgID: "junk-1" });
+        await jetstream(nc).publish(subjects.orderEvent("placed", "main", "takeout", "order-1"), "{not json", { msgID: "junk-1" });
         await nc.close();
       })();
     });

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Argv, CommandModule, Options } from "yargs";
 import { ORDER_TYPES, type OrderType, type ServiceName } from "../services/shared/contracts.js";
 import { ConfigError } from "../services/shared/errors.js";
+import { DEFAULT_RESTAURANT_ID } from "../services/shared/menus.js";
 import { durationArg, loadConfigFile, natsFromArgs, natsOptions, runCommand, onStopSignal, type NatsArgs } from "./common.js";
 
 /** Options every `pizzeria service <name>` takes. */
@@ -123,11 +124,22 @@ const paymentCommand = sub<{ instance: string; failureRate: number; latency: str
   },
 );
 
-const kitchenCommand = sub<{ name: string; orderTypes?: string; prefetch: number; heartbeatInterval: string; timeScale: number; cookTime?: string }>(
+const restaurantCommand = sub<{ instance: string }>(
+  "restaurant",
+  "The restaurants: accepts or rejects every paid order (accepted ones go to that restaurant's kitchen)",
+  { instance: { type: "string", default: "restaurant-1", describe: "Instance name" } },
+  async (a) => {
+    const { start } = await import("../services/restaurant/index.js");
+    return serve(() => start({ ...commonServiceOptions("restaurant", a.instance, a), instance: a.instance }));
+  },
+);
+
+const kitchenCommand = sub<{ name: string; restaurant: string; orderTypes?: string; prefetch: number; heartbeatInterval: string; timeScale: number; cookTime?: string }>(
   "kitchen",
   "A named kitchen worker that cooks paid orders of its types",
   {
     name: { type: "string", demandOption: "a kitchen worker needs --name (e.g. --name chef_mario)", describe: "Worker name; refused while a worker of that name is online" },
+    restaurant: { type: "string", default: DEFAULT_RESTAURANT_ID, describe: "The restaurant whose kitchen it cooks in (only its orders)" },
     "order-types": { type: "string", describe: `Comma-separated types this worker cooks (${ORDER_TYPES.join(",")}); default all` },
     prefetch: { type: "number", default: 1, describe: "Orders held at once per order type" },
     "heartbeat-interval": { type: "string", default: "30", describe: "Heartbeat period; bare numbers are seconds (the seed's 30)" },
@@ -142,6 +154,7 @@ const kitchenCommand = sub<{ name: string; orderTypes?: string; prefetch: number
       start({
         ...commonServiceOptions("kitchen", a.name, a),
         name: a.name,
+        restaurant: a.restaurant,
         orderTypes: parseOrderTypes(a.orderTypes),
         prefetch: a.prefetch,
         heartbeatIntervalMs: durationArg("heartbeat-interval", "s")(a.heartbeatInterval),
@@ -219,11 +232,12 @@ export const serviceCommand: CommandModule = {
     y
       .command(orderCommand)
       .command(paymentCommand)
+      .command(restaurantCommand)
       .command(kitchenCommand)
       .command(trackingCommand)
       .command(notificationCommand)
       .command(customerCommand)
-      .demandCommand(1, "name a service: order, payment, kitchen, tracking or notification")
+      .demandCommand(1, "name a service: order, payment, restaurant, kitchen, tracking, notification or customer")
       .example("$0 service kitchen --name chef_anna --order-types dine_in --nats nats://10.0.0.5:4222", "a dine-in specialist against a shared server"),
   handler: () => undefined,
 };

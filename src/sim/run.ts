@@ -17,6 +17,7 @@ import { LoadRunner, type RequestOutcome } from "./load/load-runner.js";
 import { causeLabel } from "./load/error-causes.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { QueueWatch, WorkerWatch } from "./telemetry/observers.js";
+import { restaurantsServedBy } from "./load/cart-journeys.js";
 import { OrderGenerator } from "./load/order-generator.js";
 import { OrderLedger } from "./telemetry/order-ledger.js";
 import type { BacklogSample } from "./telemetry/recovery.js";
@@ -145,7 +146,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     const queues = await QueueWatch.create(nc, () => ordersTap.lastSeq);
 
     // Told the exact count, the generator sends every invalid kind and an exact invalid share.
-    const generator = new OrderGenerator(s, { planned: arrivalCount(s) });
+    const generator = new OrderGenerator(s, { planned: arrivalCount(s), restaurants: restaurantsServedBy(s.roster.kitchen) });
     const startedAt = Date.now();
     const runner = new LoadRunner({
       // A frozen order service still gets its share: the stall then shows in the latency figures.

@@ -28,9 +28,9 @@ describe("lost pass", () => {
   });
 
   it("finds a tracked order the stream leaves short of the end", () => {
-    const lost = findLost(inputOf({ tracked: ["A"], events: pathOf("A", ["placed", "paid", "cooking"]), records: [record("A", "cooking")] }));
+    const lost = findLost(inputOf({ tracked: ["A"], events: pathOf("A", ["placed", "paid", "accepted", "cooking"]), records: [record("A", "cooking")] }));
     expect(lost).toEqual([
-      { orderNumber: "A", requestId: "req-A", reason: "the stream leaves it at cooking; the record at order-1 is still cooking", history: ["received", "paid", "cooking"] },
+      { orderNumber: "A", requestId: "req-A", reason: "the stream leaves it at cooking; the record at order-1 is still cooking", history: ["received", "paid", "accepted", "cooking"] },
     ]);
   });
 
@@ -72,8 +72,8 @@ describe("lost pass", () => {
     const backlog = {
       tracked: ["A", "B", "C", "D", "E"],
       // A paid, its record lagging; B done on the stream, its instance behind; C still in its
-      // instance's outbox; D held by nobody; E cancelled by its record while the stream has it paid.
-      events: [...pathOf("A", ["placed", "paid"]), ...pathOf("B", COMPLETED_PATH), ...pathOf("D", ["placed"]), ...pathOf("E", ["placed", "paid"])],
+      // instance's outbox; D held by nobody; E cancelled by its record while the stream has it accepted.
+      events: [...pathOf("A", ["placed", "paid"]), ...pathOf("B", COMPLETED_PATH), ...pathOf("D", ["placed"]), ...pathOf("E", ["placed", "paid", "accepted"])],
       records: [record("A", "received"), record("B", "ready"), record("C", "received"), record("E", "cancelled")],
       drained: false,
     };

@@ -34,14 +34,14 @@ describe("payloads pass", () => {
     expect(findings(events, [])).toEqual([
       "OrderPlaced: its total is 25.98 but its items add up to 12.99; OrderPlaced: its priority is 5 but a total of 25.98 has priority 1; " +
         "paid at 2025-01-02T03:04:05.000Z has priority 1, the order has 5; paid at 2025-01-02T03:04:05.000Z has amount 12.99, the order's total is 25.98; " +
-        "cooking at 2025-01-02T03:04:05.000Z has priority 1, the order has 5; ready at 2025-01-02T03:04:05.000Z has priority 1, the order has 5; completed at 2025-01-02T03:04:05.000Z has priority 1, the order has 5",
+        "accepted at 2025-01-02T03:04:05.000Z has priority 1, the order has 5; cooking at 2025-01-02T03:04:05.000Z has priority 1, the order has 5; ready at 2025-01-02T03:04:05.000Z has priority 1, the order has 5; completed at 2025-01-02T03:04:05.000Z has priority 1, the order has 5",
     ]);
   });
 
   it("finds a later event of another type or amount than its order", () => {
     const events = pathOf("A", COMPLETED_PATH);
     events[1] = { ...(events[1] as AnyOrderEvent & { kind: "paid" }), data: { amount: 25.98, payment_id: "pay_1" } };
-    events[4] = { ...events[4], order_type: "delivery" };
+    events[5] = { ...events[5], order_type: "delivery" };
     expect(findings(events)).toEqual([
       "paid at 2025-01-02T03:04:05.000Z has amount 25.98, the order's total is 12.99; completed at 2025-01-02T03:04:05.000Z has type delivery, the order is takeout",
     ]);

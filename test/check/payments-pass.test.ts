@@ -17,7 +17,7 @@ describe("payments pass", () => {
   it("finds an order charged twice (two payment ids, one OrderPaid), unless the second was refunded", () => {
     const twice = checkPayments([entry("charge", "pay_1", "A"), entry("charge", "pay_2", "A")], replayed);
     expect(twice.chargedTwice).toEqual([
-      { orderNumber: "A", reason: "charged 2 times: pay_1 (12.99 at payment/payment-1), pay_2 (12.99 at payment/payment-1)", history: ["received", "paid", "cooking", "ready", "completed"] },
+      { orderNumber: "A", reason: "charged 2 times: pay_1 (12.99 at payment/payment-1), pay_2 (12.99 at payment/payment-1)", history: ["received", "paid", "accepted", "cooking", "ready", "completed"] },
     ]);
     expect(checkPayments([entry("charge", "pay_1", "A"), entry("charge", "pay_2", "A"), entry("refund", "pay_2", "A")], replayed)).toEqual(NONE);
   });

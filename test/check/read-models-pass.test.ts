@@ -31,7 +31,7 @@ describe("read-models pass", () => {
         orderNumber: "A",
         source: SRC,
         reason: `${SRC} says cooking but its own history ends at completed and the stream at completed`,
-        history: ["received", "paid", "cooking", "ready", "completed"],
+        history: ["received", "paid", "accepted", "cooking", "ready", "completed"],
       },
     ]);
   });
@@ -41,16 +41,16 @@ describe("read-models pass", () => {
     const history = a.history.map((h) => (h.to === "cooking" ? { ...h, by: "chef_nobody" } : h));
     const pass = checkReadModels([{ source: SRC, orders: [{ ...a, history }, faithful("B"), faithful("C")] }], replayed, true);
     expect(pass.wrong).toHaveLength(1);
-    expect(pass.wrong[0].reason).toMatch(/has the history received by test, paid by test, cooking by chef_nobody, .* the stream's is received by test, paid by test, cooking by test/);
+    expect(pass.wrong[0].reason).toMatch(/has the history received by test, paid by test, accepted by test, cooking by chef_nobody, .* the stream's is received by test, paid by test, accepted by test, cooking by test/);
   });
 
   it("finds a read model that is behind (a beginning of the history) or lacks an order as stale", () => {
     const a = faithful("A");
-    const behind = { number: "A", status: "cooking" as const, history: a.history.slice(0, 3) };
+    const behind = { number: "A", status: "cooking" as const, history: a.history.slice(0, 4) };
     const pass = checkReadModels([{ source: SRC, orders: [behind, faithful("C")] }], replayed, true);
     expect(pass.wrong).toEqual([]);
     expect(pass.stale.map((f) => [f.orderNumber, f.reason])).toEqual([
-      ["A", `${SRC} is behind: it says cooking (history received by test, paid by test, cooking by test) but the stream ends at completed`],
+      ["A", `${SRC} is behind: it says cooking (history received by test, paid by test, accepted by test, cooking by test) but the stream ends at completed`],
       ["B", `${SRC} does not know order B, which the stream leaves at paid`],
     ]);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { replayStream } from "../../src/sim/check/passes/stream-replay.js";
-import { CANCELLED_PATH, COMPLETED_PATH, eventOf, pathOf, streamOf } from "./stream.js";
+import { CANCELLED_PATH, COMPLETED_PATH, eventOf, pathOf, REJECTED_PATH, streamOf } from "./stream.js";
 
 describe("stream replay pass", () => {
   it("follows clean histories to their end and counts how the orders ended", () => {
@@ -11,7 +11,7 @@ describe("stream replay pass", () => {
       completed: 1,
       cancelled: 1,
       inFlight: 1,
-      events: 10,
+      events: 11,
       poison: 1,
     });
     expect([...replay.orders.keys()]).toEqual(["A", "B", "C"]);
@@ -31,7 +31,7 @@ describe("stream replay pass", () => {
   it("finds an order going backwards, an event after the terminal state and a history not starting with OrderPlaced", () => {
     const replay = replayStream(
       streamOf([
-        ...pathOf("A", ["placed", "paid", "cooking", "ready"]),
+        ...pathOf("A", ["placed", "paid", "accepted", "cooking", "ready"]),
         eventOf("A", "cooking", { from: "ready" }),
         ...pathOf("B", COMPLETED_PATH),
         eventOf("B", "cancelled", { from: "completed" }),
@@ -39,9 +39,9 @@ describe("stream replay pass", () => {
       ]),
     );
     expect(replay.invalid.map((f) => [f.orderNumber, f.reason])).toEqual([
-      ["A", "OrderCooking at stream seq 5: it goes backwards from ready to cooking"],
-      ["B", "OrderCancelled after the terminal state completed at stream seq 11"],
-      ["C", "OrderPaid at stream seq 12: the history does not start with OrderPlaced (from is received); paid cannot be the first status"],
+      ["A", "OrderCooking at stream seq 6: it goes backwards from ready to cooking"],
+      ["B", "OrderCancelled after the terminal state completed at stream seq 13"],
+      ["C", "OrderPaid at stream seq 14: the history does not start with OrderPlaced (from is received); paid cannot be the first status"],
     ]);
     expect(replay.orders.get("A")!.status).toBe("ready");
   });
@@ -55,12 +55,35 @@ describe("stream replay pass", () => {
   });
 
   it("finds an effect that happened twice, and does not replay the repeat as a new step", () => {
-    const replay = replayStream(streamOf([...pathOf("A", ["placed", "paid", "cooking"]), eventOf("A", "cooking"), ...pathOf("A", ["ready", "completed"])]));
+    const replay = replayStream(streamOf([...pathOf("A", ["placed", "paid", "accepted", "cooking"]), eventOf("A", "cooking"), ...pathOf("A", ["ready", "completed"])]));
     expect(replay.duplicated).toEqual([
-      { orderNumber: "A", reason: "OrderCooking appears 2 times on the stream", history: ["received", "paid", "cooking", "cooking", "ready", "completed"] },
+      { orderNumber: "A", reason: "OrderCooking appears 2 times on the stream", history: ["received", "paid", "accepted", "cooking", "cooking", "ready", "completed"] },
     ]);
     expect(replay.invalid).toEqual([]);
     expect(replay.completed).toBe(1);
+  });
+
+  it("follows a rejected order through its refund to cancelled, and finds a refund or a cancellation out of place", () => {
+    const clean = replayStream(streamOf(pathOf("A", REJECTED_PATH)));
+    expect(clean.invalid).toEqual([]);
+    expect(clean.cancelled).toBe(1);
+    expect(clean.orders.get("A")!.status).toBe("cancelled");
+
+    const wrong = replayStream(
+      streamOf([
+        ...pathOf("B", ["placed", "paid", "accepted"]),
+        eventOf("B", "refunded", { from: "accepted" }),
+        ...pathOf("C", ["placed", "paid", "rejected"]),
+        eventOf("C", "cancelled", { from: "rejected" }),
+        ...pathOf("D", ["placed", "paid"]),
+        eventOf("D", "cooking", { from: "paid" }),
+      ]),
+    );
+    expect(wrong.invalid.map((f) => [f.orderNumber, f.reason])).toEqual([
+      ["B", "OrderRefunded from accepted while the order was accepted at stream seq 4"],
+      ["C", "OrderCancelled at stream seq 8: cancelled without a PaymentFailed or an OrderRefunded before it"],
+      ["D", "OrderCooking at stream seq 11: the transition paid -> cooking is not allowed"],
+    ]);
   });
 
   it("counts poison messages and nothing else of them", () => {

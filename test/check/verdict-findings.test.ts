@@ -13,7 +13,7 @@ function cleanRun(): CheckInput {
     requests: [accepted("A")],
     stream: streamOf(pathOf("A", COMPLETED_PATH)),
     orders: [record("A")],
-    notifications: { "notification-1": ["paid", "cooking", "ready", "completed"].map((s) => ["A", s] as [string, string]) },
+    notifications: { "notification-1": ["paid", "accepted", "cooking", "ready", "completed"].map((s) => ["A", s] as [string, string]) },
     drained: true,
   };
 }
@@ -46,7 +46,7 @@ describe("verdict: what a run may not leave unexplained", () => {
   it("deadLettered: a dead letter of a real event the run did not inject", () => {
     const v = check({
       ...cleanRun(),
-      deadLetters: { injected: [], consumers: [], letters: [{ consumer: "order_order-1", subject: "pizzeria.order.ready.takeout.order-1", streamSeq: 4, reason: "failed 20 times", orderNumber: "A" }] },
+      deadLetters: { injected: [], consumers: [], letters: [{ consumer: "order_order-1", subject: "pizzeria.order.ready.main.takeout.order-1", streamSeq: 4, reason: "failed 20 times", orderNumber: "A" }] },
     });
     onlyNew(v, "deadLettered");
     expect(v.deadLettered[0].orderNumber).toBe("A");
@@ -54,7 +54,7 @@ describe("verdict: what a run may not leave unexplained", () => {
 
   it("poisonUnhandled: injected poison that a consumer delivered it never dead-lettered", () => {
     const run = cleanRun();
-    const subject = "pizzeria.order.placed.takeout.poison";
+    const subject = "pizzeria.order.placed.main.takeout.poison";
     const v = check({
       ...run,
       stream: [...run.stream, { seq: 6, event: null, subject }],

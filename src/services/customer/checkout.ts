@@ -1,5 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { subjects, type CheckoutCommand, type CheckoutReply } from "../shared/contracts.js";
+import { subjects } from "../shared/contracts.js";
+import { type CheckoutCommand, type CheckoutReply } from "../shared/customer-contracts.js";
 import { errorField, errorMessage } from "../shared/errors.js";
 import type { Fulfilment } from "../shared/fulfilment.js";
 import { HttpError } from "../shared/http.js";

@@ -59,7 +59,7 @@ export class CustomerOrdersView {
       if (event.kind === "placed") {
         const customer = event.data.customer_id;
         if (typeof customer !== "string") return "ignored"; // an anonymous order: not a customer's
-        const restaurant = restaurantOf(event);
+        const restaurant = event.restaurant;
         const changes = this.q.insert.run(event.order_number, customer, restaurant, event.order_type, event.data.total_amount, event.at, event.at).changes;
         return changes > 0 ? "applied" : "duplicate";
       }
@@ -87,10 +87,4 @@ export class CustomerOrdersView {
   count(): number {
     return (this.q.count.get() as { n: number }).n;
   }
-}
-
-/** The restaurant an event names (its envelope's `restaurant`, where the contract has one). */
-function restaurantOf(event: AnyOrderEvent): string | null {
-  const r = (event as unknown as { restaurant?: unknown }).restaurant;
-  return typeof r === "string" ? r : null;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { customerEventId, subjects, type CheckoutCommand, type CustomerEvent, type CustomerEventData, type CustomerEventKind } from "../shared/contracts.js";
+import { subjects, type CustomerEventKind } from "../shared/contracts.js";
+import { customerEventId, type CheckoutCommand, type CustomerEvent, type CustomerEventData } from "../shared/customer-contracts.js";
 import { immediate, type Db } from "../shared/db.js";
 import { linesTotal, type CartLineRequest, type PricedLine } from "../shared/menus.js";
 import { OUTBOX_SCHEMA, type Outbox, type OutboxMessage } from "../shared/outbox.js";

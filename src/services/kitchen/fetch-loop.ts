@@ -13,6 +13,8 @@ export interface FetchLoopOptions {
   log: Logger;
   hand: Hand;
   registration: WorkerRegistration;
+  /** The restaurant the worker cooks for. */
+  restaurant: string;
   /** Orders held at once per order type. */
   prefetch: number;
   /** False once the worker stops taking work. */
@@ -24,14 +26,15 @@ export interface FetchLoopOptions {
 }
 
 /**
- * Fill the hand with paid orders of one type from the shared `kitchen_<type>` durable: fetch as
- * many as there are free places (prefetch minus what is held), wait for a place when there is
- * none. A message that is not an OrderPaid is dead-lettered; one that arrives while the worker
+ * Fill the hand with accepted orders of one type from the restaurant's shared
+ * `kitchen_<restaurant>_<type>` durable: fetch as many as there are free places (prefetch minus
+ * what is held), wait for a place when there is none. A message that is not an OrderAccepted of
+ * this restaurant is dead-lettered; one that arrives while the worker
  * stops is handed straight back.
  */
-export async function fetchPaidOrders(o: FetchLoopOptions, type: OrderType): Promise<void> {
+export async function fetchAcceptedOrders(o: FetchLoopOptions, type: OrderType): Promise<void> {
   const { js, log, hand } = o;
-  const durable = CONSUMERS.kitchen(type);
+  const durable = CONSUMERS.kitchen(o.restaurant, type);
   let consumer: Consumer | null = null;
   while (o.running()) {
     try {
@@ -54,7 +57,8 @@ export async function fetchPaidOrders(o: FetchLoopOptions, type: OrderType): Pro
           }
           try {
             const event = decodeOrderEvent(msg);
-            if (event.kind !== "paid") throw new PoisonMessageError(`kitchen expects OrderPaid, got ${event.kind}`);
+            if (event.kind !== "accepted") throw new PoisonMessageError(`kitchen expects OrderAccepted, got ${event.kind}`);
+            if (event.restaurant !== o.restaurant) throw new PoisonMessageError(`kitchen of ${o.restaurant} got an order of ${event.restaurant}`);
             hand.add({ msg, event, type, receivedAt: Date.now() });
             o.registration.update({ held: hand.size });
           } catch (err) {

@@ -1,10 +1,10 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import type { OrderEvent, OrderType } from "../shared/contracts.js";
 
-/** A paid order a worker has taken from the broker and not yet finished. */
+/** An accepted order a worker has taken from the broker and not yet finished. */
 export interface HeldOrder {
   msg: JsMsg;
-  event: OrderEvent<"paid">;
+  event: OrderEvent<"accepted">;
   type: OrderType;
   receivedAt: number;
 }

@@ -1,5 +1,6 @@
 import type { ConsumerMessages } from "@nats-io/jetstream";
 import { BUCKETS, CONSUMERS, COOK_TIME_MS, ORDER_TYPES, subjects, type OrderType } from "../shared/contracts.js";
+import { DEFAULT_RESTAURANT_ID } from "../shared/menus.js";
 import { serveControl } from "../shared/control.js";
 import { errorField, errorMessage } from "../shared/errors.js";
 import { openBucket } from "../shared/kv.js";
@@ -10,7 +11,7 @@ import { ensureConsumer } from "../shared/nats.js";
 import { OUTBOX_SCHEMA, Outbox } from "../shared/outbox.js";
 import { checkInstanceName, type CommonServiceOptions } from "../shared/runtime.js";
 import { Abortable } from "./abortable.js";
-import { fetchPaidOrders } from "./fetch-loop.js";
+import { fetchAcceptedOrders } from "./fetch-loop.js";
 import { Hand } from "./hand.js";
 import { Stove } from "./stove.js";
 import { WorkerRegistration } from "./worker-registry.js";
@@ -18,6 +19,8 @@ import { WorkerRegistration } from "./worker-registry.js";
 export interface KitchenWorkerOptions extends CommonServiceOptions {
   /** The worker's name; only one worker of a name may be online. */
   name: string;
+  /** The restaurant whose kitchen it cooks in (default DEFAULT_RESTAURANT_ID): it cooks only that restaurant's orders. */
+  restaurant?: string;
   /** Order types this worker cooks (default: all). */
   orderTypes?: OrderType[];
   /** Orders held at once per order type, like RabbitMQ's per-consumer prefetch (default 1). */
@@ -34,6 +37,7 @@ export interface KitchenWorkerOptions extends CommonServiceOptions {
 
 export interface KitchenWorker {
   name: string;
+  restaurant: string;
   orderTypes: OrderType[];
   /** Cooking time of an order of this type, with the current slow-down applied. */
   cookTimeFor(type: OrderType): number;
@@ -59,13 +63,14 @@ ${OUTBOX_SCHEMA}
 `;
 
 /**
- * A named kitchen worker. It pulls paid orders of its types from the shared per-type durable
- * consumers, cooks the highest-priority order it holds, and records OrderCooking and OrderReady
+ * A named kitchen worker of one restaurant. It pulls the orders its restaurant accepted, of its
+ * types, from the shared per-restaurant-and-type durable consumers, cooks the highest-priority order it holds, and records OrderCooking and OrderReady
  * through its outbox; the broker message is acked only once OrderReady is stored in JetStream, so
  * a crash at any point leads to redelivery, and the events' msgIDs keep the effect single.
  */
 export async function start(options: KitchenWorkerOptions): Promise<KitchenWorker> {
   const name = checkInstanceName("worker", options.name);
+  const restaurant = checkInstanceName("restaurant", options.restaurant ?? DEFAULT_RESTAURANT_ID);
   const orderTypes = [...new Set(options.orderTypes?.length ? options.orderTypes : ORDER_TYPES)];
   const prefetch = Math.max(1, options.prefetch ?? 1);
   const heartbeatMs = options.heartbeatIntervalMs ?? 30_000;
@@ -75,7 +80,7 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
     heartbeatIntervalMs: heartbeatMs,
     async claim({ nc, topology, log }) {
       const kv = await openBucket(nc, BUCKETS.workers, { replicas: topology.replicas });
-      registration = new WorkerRegistration(kv, name, orderTypes, prefetch, heartbeatMs, options.takeOver ?? false);
+      registration = new WorkerRegistration(kv, name, restaurant, orderTypes, prefetch, heartbeatMs, options.takeOver ?? false);
       try {
         await registration.claim();
       } catch (err) {
@@ -85,23 +90,25 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
       return registration;
     },
   });
-  return life.starting(() => startWorker(life, registration, options, { name, orderTypes, prefetch, heartbeatMs }));
+  return life.starting(() => startWorker(life, registration, options, { name, restaurant, orderTypes, prefetch, heartbeatMs }));
 }
 
 async function startWorker(
   life: ServiceLifecycle,
   registration: WorkerRegistration,
   options: KitchenWorkerOptions,
-  { name, orderTypes, prefetch, heartbeatMs }: { name: string; orderTypes: OrderType[]; prefetch: number; heartbeatMs: number },
+  { name, restaurant, orderTypes, prefetch, heartbeatMs }: { name: string; restaurant: string; orderTypes: OrderType[]; prefetch: number; heartbeatMs: number },
 ): Promise<KitchenWorker> {
   const timeScale = options.timeScale ?? 1;
   let slowFactor = 1;
   const cookTimeFor = (type: OrderType) =>
     Math.round((options.cookTimeMs ?? COOK_TIME_MS[type] / (timeScale > 0 ? timeScale : 1)) * slowFactor);
   const { log, js, jsm, nc, db, topology } = life.rt;
+  // One shared durable per restaurant and type, each with one filter (JetStream 2.9 has no
+  // filter_subjects): the restaurant's workers of that type share its accepted orders.
   for (const type of orderTypes) {
-    await ensureConsumer(jsm, { durable: CONSUMERS.kitchen(type), filter: subjects.paidFor(type) }, topology, log);
-    forwardMaxDeliveries(nc, js, CONSUMERS.kitchen(type), log); // ends with the connection
+    await ensureConsumer(jsm, { durable: CONSUMERS.kitchen(restaurant, type), filter: subjects.acceptedFor(restaurant, type) }, topology, log);
+    forwardMaxDeliveries(nc, js, CONSUMERS.kitchen(restaurant, type), log); // ends with the connection
   }
 
   const outbox = new Outbox(db, js, log, { nc });
@@ -121,8 +128,8 @@ async function startWorker(
     stove.keepAlive();
   }, Math.max(250, Math.floor(topology.ackWaitMs / 3)));
 
-  const fetching = { js, log, hand, registration, prefetch, fetches, running: () => running, aborted: () => abortable.aborted };
-  const loops = [...orderTypes.map((type) => fetchPaidOrders(fetching, type)), stove.run()];
+  const fetching = { js, log, hand, registration, restaurant, prefetch, fetches, running: () => running, aborted: () => abortable.aborted };
+  const loops = [...orderTypes.map((type) => fetchAcceptedOrders(fetching, type)), stove.run()];
   registration.update({ state: "idle", orders_cooked: stove.cooked, busy_ms: stove.busyMs }, 0);
   const control = serveControl(nc, "kitchen", name, log, {
     slow: (req: { factor?: number }) => {
@@ -134,7 +141,7 @@ async function startWorker(
     },
     stats: () => ({ ...registration.current, outbox_pending: outbox.pending() }),
   });
-  log.info({ action: "worker_started", order_types: orderTypes, prefetch, heartbeat_ms: heartbeatMs, time_scale: timeScale }, `Kitchen worker ${name} started`);
+  log.info({ action: "worker_started", restaurant, order_types: orderTypes, prefetch, heartbeat_ms: heartbeatMs, time_scale: timeScale }, `Kitchen worker ${name} started`);
 
   let handedBack = 0;
   /** The fetch loops and the stove: the worker's consumer, as the lifecycle sees it. */
@@ -181,6 +188,7 @@ async function startWorker(
 
   return {
     name,
+    restaurant,
     orderTypes,
     cookTimeFor,
     setSlowFactor(factor: number) {

@@ -1,7 +1,7 @@
 import { eventId, type OrderType } from "../shared/contracts.js";
 import { immediate, type Db } from "../shared/db.js";
 import { errorField } from "../shared/errors.js";
-import { orderEvent } from "../shared/events.js";
+import { headerOf, orderEvent } from "../shared/events.js";
 import type { Logger } from "../shared/logger.js";
 import { mutantPicks, type MutantName } from "../shared/mutants.js";
 import type { Outbox, OutboxMessage } from "../shared/outbox.js";
@@ -174,11 +174,11 @@ export class Stove {
       this.handOver(order, null);
       return;
     }
-    const header = { order_number: number, order_type: event.order_type, priority: event.priority, origin: event.origin };
+    const header = headerOf(event);
     const startedAt = new Date();
     immediate(db, () => {
       this.q.begin.run(number, event.order_type, startedAt.toISOString());
-      this.announce(orderEvent("cooking", header, "paid", name, { worker: name }, startedAt));
+      this.announce(orderEvent("cooking", header, "accepted", name, { worker: name }, startedAt));
     });
     outbox.wake();
     registration.update({ state: "cooking", current_order: number, current_since: startedAt.toISOString(), held: hand.size });
@@ -214,9 +214,9 @@ export class Stove {
           before.push(order);
           continue;
         }
-        const header = { order_number: number, order_type: event.order_type, priority: event.priority, origin: event.origin };
+        const header = headerOf(event);
         this.q.begin.run(number, event.order_type, iso);
-        this.announce(orderEvent("cooking", header, "paid", name, { worker: name }, at));
+        this.announce(orderEvent("cooking", header, "accepted", name, { worker: name }, at));
         this.q.finish.run(iso, 0, number);
         this.announce(orderEvent("ready", header, "cooking", name, { worker: name, cook_ms: 0 }, at));
         cookedNow.push(order);

@@ -27,6 +27,7 @@ export class WorkerRegistration implements InstanceClaim {
   constructor(
     private readonly kv: KV,
     name: string,
+    restaurant: string,
     orderTypes: OrderType[],
     prefetch: number,
     heartbeatIntervalMs: number,
@@ -36,6 +37,7 @@ export class WorkerRegistration implements InstanceClaim {
     const now = new Date().toISOString();
     this.record = {
       name,
+      restaurant,
       order_types: orderTypes,
       state: "starting",
       current_order: null,

@@ -1,5 +1,6 @@
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
-import { priorityFor, subjects, type CheckoutCommand, type CheckoutReply } from "../shared/contracts.js";
+import { INSTANCE_NAME_PATTERN, priorityFor, subjects } from "../shared/contracts.js";
+import { type CheckoutCommand, type CheckoutReply } from "../shared/customer-contracts.js";
 import { errorField, errorMessage } from "../shared/errors.js";
 import { validateFulfilment } from "../shared/fulfilment.js";
 import { HttpError, type FieldError } from "../shared/http.js";
@@ -117,6 +118,7 @@ export function checkCommand(body: unknown): { command: CheckoutCommand; order: 
     typeof c[field] === "string" && (c[field] as string).length >= 1 && (c[field] as string).length <= max ? null : { field, reason: `must be a string of 1-${max} characters` };
   const textError = text("idempotency_key", MAX_COMMAND_KEY_LENGTH) ?? text("customer_id", 100) ?? text("customer_name", 100) ?? text("restaurant_id", 64);
   if (textError) return textError;
+  if (!INSTANCE_NAME_PATTERN.test(c.restaurant_id as string)) return { field: "restaurant_id", reason: "must be a restaurant id (letters, digits, _ or -)" };
   const errors: FieldError[] = [];
   const fulfilment = validateFulfilment(c, errors);
   if (!fulfilment) return errors[0];

@@ -4,6 +4,7 @@ import { ConfigError, errorMessage } from "../shared/errors.js";
 import type { GroupCommit } from "../shared/group-commit.js";
 import { orderEvent, type EventHeader } from "../shared/events.js";
 import { OUTBOX_SCHEMA, type Outbox } from "../shared/outbox.js";
+import { DEFAULT_RESTAURANT_ID } from "../shared/menus.js";
 import { dayKey, ORDER_KEYS_PER_DAY, orderKey, orderKeyOf, parseOrderNumber } from "./order-numbers.js";
 import type { ValidOrder } from "./validation.js";
 
@@ -33,14 +34,14 @@ CREATE TABLE IF NOT EXISTS orders (
   updated_at       TEXT NOT NULL,
   completed_at     TEXT,
   items            TEXT NOT NULL, -- JSON: [{name, quantity, price}]
+  restaurant_id    TEXT NOT NULL DEFAULT '${DEFAULT_RESTAURANT_ID}', -- these last four: what ALTER TABLE adds to an older file
   fingerprint      TEXT, -- of the request that made it (idempotency.ts): the same key with another body is refused
-  restaurant_id    TEXT, -- NULL: the default restaurant (anonymous POST /orders)
   customer_id      TEXT, -- set when the order comes from a cart checkout
   lines            TEXT  -- JSON: the checkout's priced lines (menus.ts PricedLine[])
 );`;
 
 /** Columns added after the current layout was first written: added in place to a file that lacks them. */
-const ADDED_COLUMNS = ["fingerprint TEXT", "restaurant_id TEXT", "customer_id TEXT", "lines TEXT"];
+const ADDED_COLUMNS = [`restaurant_id TEXT NOT NULL DEFAULT '${DEFAULT_RESTAURANT_ID}'`, "fingerprint TEXT", "customer_id TEXT", "lines TEXT"];
 
 const STATUS_LOG_TABLE = `
 CREATE TABLE IF NOT EXISTS order_status_log (
@@ -55,15 +56,15 @@ CREATE TABLE IF NOT EXISTS order_status_log (
 export const ORDER_SCHEMA = `${ORDERS_TABLE}${STATUS_LOG_TABLE}${OUTBOX_SCHEMA}`;
 
 /** Statuses in the order the state machine reaches them: each at most once per order, so it orders a history. */
-const STATUS_RANK = `CASE status WHEN 'received' THEN 0 WHEN 'paid' THEN 1 WHEN 'cooking' THEN 2 WHEN 'ready' THEN 3 ELSE 4 END`;
+const STATUS_RANK = `CASE status WHEN 'received' THEN 0 WHEN 'paid' THEN 1 WHEN 'accepted' THEN 2 WHEN 'rejected' THEN 2 WHEN 'cooking' THEN 3 WHEN 'ready' THEN 4 ELSE 5 END`;
 
 export interface OrderRow {
   number: string;
-  restaurant_id: string | null;
   customer_id: string | null;
   request_id: string;
   customer_name: string;
   order_type: OrderType;
+  restaurant_id: string;
   total_amount: number;
   priority: number;
   status: OrderStatus;
@@ -91,13 +92,13 @@ export class OrderStore {
     private readonly origin: string,
   ) {
     migrate(db);
-    const columns = "number, restaurant_id, customer_id, request_id, customer_name, order_type, total_amount, priority, status, created_at, updated_at, completed_at";
+    const columns = "number, request_id, customer_name, order_type, restaurant_id, customer_id, total_amount, priority, status, created_at, updated_at, completed_at";
     this.q = {
       byRequest: db.prepare(`SELECT ${columns}, fingerprint FROM orders WHERE request_id = ?`),
       byKey: db.prepare(`SELECT ${columns} FROM orders WHERE id = ?`),
       maxKey: db.prepare("SELECT MAX(id) AS k FROM orders WHERE id >= ? AND id < ?"),
       insertOrder: db.prepare(
-        `INSERT INTO orders (id, number, day, seq, request_id, customer_name, order_type, table_number, delivery_address, total_amount, priority, status, created_at, updated_at, items, fingerprint, restaurant_id, customer_id, lines)
+        `INSERT INTO orders (id, number, day, seq, request_id, customer_name, order_type, table_number, delivery_address, total_amount, priority, status, created_at, updated_at, items, restaurant_id, fingerprint, customer_id, lines)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertLog: db.prepare("INSERT INTO order_status_log (order_number, event_id, from_status, status, changed_by, changed_at) VALUES (?, ?, ?, ?, ?, ?)"),
@@ -160,6 +161,7 @@ export class OrderStore {
 
   private insertPlaced(order: ValidOrder, requestId: string, takeNumber: () => string, at: Date, fingerprint: string | null): OrderRow {
     const number = takeNumber();
+    const restaurant = order.restaurant_id ?? DEFAULT_RESTAURANT_ID;
     const parsed = parseOrderNumber(number)!;
     const iso = at.toISOString();
     this.q.insertOrder.run(
@@ -177,14 +179,14 @@ export class OrderStore {
       iso,
       iso,
       JSON.stringify(order.items),
+      restaurant,
       fingerprint,
-      order.restaurant_id ?? null,
       order.customer_id ?? null,
       order.lines ? JSON.stringify(order.lines) : null,
     );
     const event = orderEvent(
       "placed",
-      this.header(number, order.order_type, order.priority),
+      this.header(number, order.order_type, order.priority, restaurant),
       null,
       this.origin,
       {
@@ -204,11 +206,11 @@ export class OrderStore {
     // What the client is told: the row as stored (status received, no completion yet).
     return {
       number,
-      restaurant_id: order.restaurant_id ?? null,
       customer_id: order.customer_id ?? null,
       request_id: requestId,
       customer_name: order.customer_name,
       order_type: order.order_type,
+      restaurant_id: restaurant,
       total_amount: order.total_amount,
       priority: order.priority,
       status: "received",
@@ -219,10 +221,11 @@ export class OrderStore {
   }
 
   /**
-   * Apply an event about one of our orders. paid and cooking move the status; ready moves it to
-   * ready and on to completed (the order is handed over) with an OrderCompleted; payment_failed
-   * cancels it with an OrderCancelled (the saga's compensation). Duplicates change nothing;
-   * transitions the state machine does not allow are refused.
+   * Apply an event about one of our orders. paid, accepted, rejected and cooking move the status;
+   * ready moves it to ready and on to completed (the order is handed over) with an OrderCompleted;
+   * payment_failed cancels it with an OrderCancelled, and so does refunded (a rejected order whose
+   * payment was given back): the saga's compensations. Duplicates change nothing; transitions the
+   * state machine does not allow are refused.
    */
   apply(event: AnyOrderEvent): ApplyOutcome {
     if (event.kind === "placed" || event.kind === "completed" || event.kind === "cancelled") return { result: "ignored" };
@@ -233,10 +236,10 @@ export class OrderStore {
       if (!order) return { result: "unknown_order" };
       if (this.q.hasEvent.get(event.id)) return { result: "duplicate" };
       const now = new Date().toISOString();
-      const target: OrderStatus = event.kind === "payment_failed" ? "cancelled" : EVENT_STATUS[event.kind]!;
+      const target: OrderStatus = event.kind === "payment_failed" || event.kind === "refunded" ? "cancelled" : EVENT_STATUS[event.kind]!;
       if (!canTransition(order.status, target)) return { result: "invalid_transition", from: order.status, to: target };
       this.move(key, order, target, event.id, event.by, event.at, now);
-      const header = this.header(order.number, order.order_type, order.priority);
+      const header = this.header(order.number, order.order_type, order.priority, order.restaurant_id);
       if (event.kind === "ready") {
         const completed = orderEvent("completed", header, "ready", this.origin, {});
         this.move(key, { ...order, status: "ready" }, "completed", completed.id, this.origin, completed.payload.at, now);
@@ -245,6 +248,9 @@ export class OrderStore {
       }
       if (event.kind === "payment_failed") {
         this.outbox.add(orderEvent("cancelled", header, "received", this.origin, { reason: `payment failed: ${event.data.reason}` }));
+      }
+      if (event.kind === "refunded") {
+        this.outbox.add(orderEvent("cancelled", header, "rejected", this.origin, { reason: `rejected by restaurant: ${event.data.reason}` }));
       }
       return { result: "applied", status: target };
     });
@@ -258,8 +264,8 @@ export class OrderStore {
     this.q.insertLog.run(order.number, eventId, order.status, to, by, at);
   }
 
-  private header(number: string, type: OrderType, priority: number): EventHeader {
-    return { order_number: number, order_type: type, priority, origin: this.origin };
+  private header(number: string, type: OrderType, priority: number, restaurant: string): EventHeader {
+    return { order_number: number, order_type: type, priority, restaurant, origin: this.origin };
   }
 }
 
@@ -270,6 +276,7 @@ export class OrderStore {
  */
 function migrate(db: Db): void {
   const columns = db.prepare("SELECT name FROM pragma_table_info('orders')").all() as Array<{ name: string }>;
+  // A file from before restaurants (its orders were all the default restaurant's), fingerprints or checkouts.
   if (columns.some((c) => c.name === "id")) return addColumns(db, new Set(columns.map((c) => c.name)));
   db.function("pizzeria_order_key", { deterministic: true }, (number) => orderKey(String(number)));
   // The old tables refer to each other by foreign keys; they are dropped together.

@@ -13,8 +13,9 @@ export interface ValidOrder {
   total_cents: number;
   total_amount: number;
   priority: number;
-  /** Orders from a cart checkout: its restaurant, its customer and its priced lines. Absent for anonymous POST /orders. */
+  /** The restaurant it is for; none: the default restaurant (an anonymous POST /orders). */
   restaurant_id?: string;
+  /** Orders from a cart checkout: its customer and its priced lines. Absent for anonymous POST /orders. */
   customer_id?: string;
   lines?: PricedLine[];
 }

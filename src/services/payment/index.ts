@@ -1,7 +1,7 @@
 import { CONSUMERS, subjects, type OrderEvent } from "../shared/contracts.js";
 import { exponentialBackoff, runConsumer } from "../shared/consumer.js";
 import { GroupCommit } from "../shared/group-commit.js";
-import { decodeOrderEvent, orderEvent } from "../shared/events.js";
+import { decodeOrderEvent, headerOf, orderEvent } from "../shared/events.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { activeMutant, mutantPicks } from "../shared/mutants.js";
 import { ensureConsumer } from "../shared/nats.js";
@@ -11,6 +11,7 @@ import { ServiceLifecycle } from "../shared/service-lifecycle.js";
 import { ProviderUnavailableError } from "../shared/errors.js";
 import { serveControl } from "../shared/control.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
+import { runRefunds } from "./refunds.js";
 import { LEDGER_SCHEMA, PaymentLedger } from "./payment-ledger.js";
 import { PaymentProvider, type ProviderSettings } from "./payment-provider.js";
 
@@ -39,6 +40,13 @@ CREATE TABLE IF NOT EXISTS payments (
   attempts     INTEGER NOT NULL,
   decided_at   TEXT NOT NULL
 ) WITHOUT ROWID; -- one b-tree (the key) instead of a rowid table and an index on it: a page less per commit
+CREATE TABLE IF NOT EXISTS refunds (
+  order_number TEXT PRIMARY KEY,
+  refund_id    TEXT NOT NULL,
+  payment_id   TEXT NOT NULL,
+  amount       REAL NOT NULL,
+  refunded_at  TEXT NOT NULL
+) WITHOUT ROWID;
 ${OUTBOX_SCHEMA}
 ${LEDGER_SCHEMA}
 `;
@@ -48,7 +56,8 @@ export const PROVIDER_DEFAULTS: ProviderSettings = { latencyMs: 20, failureRate:
 /**
  * The payment step of the saga: for each OrderPlaced, charge the (mock) provider and record
  * OrderPaid or PaymentFailed with its outbox row in one transaction. A decided order is never
- * charged again. An unavailable provider is retried with backoff behind a circuit breaker.
+ * charged again. An unavailable provider is retried with backoff behind a circuit breaker. A paid
+ * order the restaurant rejects is refunded once (refunds.ts): the saga's compensation.
  */
 export async function start(options: PaymentServiceOptions): Promise<PaymentService> {
   const instance = options.instance ?? "payment-1";
@@ -90,7 +99,7 @@ async function startPaymentService(life: ServiceLifecycle, options: PaymentServi
       log.warn({ action: "payment_retry_scheduled", order_number: event.order_number, attempt: deliveries }, `Payment provider unavailable for ${event.order_number}; retrying`);
       return { retryInMs: exponentialBackoff(deliveries) };
     }
-    const header = { order_number: event.order_number, order_type: event.order_type, priority: event.priority, origin: event.origin };
+    const header = headerOf(event);
     const now = new Date();
     const message = result.approved
       ? orderEvent("paid", header, "received", instance, { amount, payment_id: result.payment_id }, now)
@@ -142,6 +151,8 @@ async function startPaymentService(life: ServiceLifecycle, options: PaymentServi
     handle: (event, msg) => (event.kind === "placed" ? pay(event, msg.info.deliveryCount) : undefined),
   });
 
+  const refunds = await runRefunds({ life, provider, outbox, instance });
+
   const control = serveControl(nc, "payment", instance, log, {
     /** Change the provider: `{latencyMs?, failureRate?, outageMs?}`. */
     provider(req: Partial<ProviderSettings> & { outageMs?: number }) {
@@ -163,7 +174,7 @@ async function startPaymentService(life: ServiceLifecycle, options: PaymentServi
 
   log.info({ action: "service_started", provider: provider.current }, "Payment service started");
   life.own({
-    consumers: [consumer],
+    consumers: [consumer, refunds],
     control,
     outbox,
     stopped: () => log.info({ action: "service_stopped", outbox_pending: outbox.pending() }, "Payment service stopped"),

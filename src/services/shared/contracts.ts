@@ -31,13 +31,16 @@ export function priorityFor(total: number): number {
 // Order state machine
 // ---------------------------------------------------------------------------------------------
 
-export const ORDER_STATUSES = ["received", "paid", "cooking", "ready", "completed", "cancelled"] as const;
+export const ORDER_STATUSES = ["received", "paid", "accepted", "rejected", "cooking", "ready", "completed", "cancelled"] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** Allowed next states. Anything else is refused, logged and never applied. */
 export const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   received: ["paid", "cancelled"],
-  paid: ["cooking"],
+  // The restaurant answers every paid order: accepted goes to its kitchen, rejected is refunded and cancelled.
+  paid: ["accepted", "rejected"],
+  accepted: ["cooking"],
+  rejected: ["cancelled"],
   cooking: ["ready"],
   ready: ["completed"],
   completed: [],
@@ -60,7 +63,7 @@ export function isTerminal(status: OrderStatus): boolean {
 // ---------------------------------------------------------------------------------------------
 
 /** The event kinds, as they appear in subjects. */
-export const EVENT_KINDS = ["placed", "paid", "payment_failed", "cooking", "ready", "completed", "cancelled"] as const;
+export const EVENT_KINDS = ["placed", "paid", "payment_failed", "accepted", "rejected", "refunded", "cooking", "ready", "completed", "cancelled"] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** Human names of the events, for logs and the README catalogue. */
@@ -68,17 +71,26 @@ export const EVENT_NAMES: Record<EventKind, string> = {
   placed: "OrderPlaced",
   paid: "OrderPaid",
   payment_failed: "PaymentFailed",
+  accepted: "OrderAccepted",
+  rejected: "OrderRejected",
+  refunded: "OrderRefunded",
   cooking: "OrderCooking",
   ready: "OrderReady",
   completed: "OrderCompleted",
   cancelled: "OrderCancelled",
 };
 
-/** The status an event moves the order to; PaymentFailed changes nothing by itself (the order service answers it with OrderCancelled). */
+/**
+ * The status an event moves the order to; PaymentFailed and OrderRefunded change nothing by
+ * themselves (the order service answers each with OrderCancelled).
+ */
 export const EVENT_STATUS: Record<EventKind, OrderStatus | null> = {
   placed: "received",
   paid: "paid",
   payment_failed: null,
+  accepted: "accepted",
+  rejected: "rejected",
+  refunded: null,
   cooking: "cooking",
   ready: "ready",
   completed: "completed",
@@ -115,6 +127,20 @@ export interface PaymentFailedData {
   reason: string;
 }
 
+export type AcceptedData = Record<string, never>;
+
+export interface RejectedData {
+  /** Why the restaurant refused the order (out of dough, the staff's words). */
+  reason: string;
+}
+
+export interface RefundedData {
+  amount: number;
+  refund_id: string;
+  /** The rejection it compensates (copied from OrderRejected), for the cancellation that answers it. */
+  reason: string;
+}
+
 export interface CookingData {
   worker: string;
 }
@@ -134,6 +160,9 @@ export interface EventData {
   placed: PlacedData;
   paid: PaidData;
   payment_failed: PaymentFailedData;
+  accepted: AcceptedData;
+  rejected: RejectedData;
+  refunded: RefundedData;
   cooking: CookingData;
   ready: ReadyData;
   completed: CompletedData;
@@ -148,6 +177,8 @@ export interface OrderEvent<K extends EventKind = EventKind> {
   order_number: string;
   order_type: OrderType;
   priority: number;
+  /** The restaurant the order is for (DEFAULT_RESTAURANT_ID for an anonymous POST /orders); its kitchen cooks it. */
+  restaurant: string;
   /** The order-service instance that owns the order (its status consumer filters on it). */
   origin: string;
   from: OrderStatus | null;
@@ -181,13 +212,18 @@ export const STREAMS = {
 } as const;
 
 export const subjects = {
-  /** `pizzeria.order.<kind>.<order_type>.<origin>` */
-  orderEvent: (kind: EventKind, type: OrderType, origin: string) => `${SUBJECT_ROOT}.order.${kind}.${type}.${origin}`,
+  /** `pizzeria.order.<kind>.<restaurant>.<order_type>.<origin>` */
+  orderEvent: (kind: EventKind, restaurant: string, type: OrderType, origin: string) => `${SUBJECT_ROOT}.order.${kind}.${restaurant}.${type}.${origin}`,
   allOrderEvents: `${SUBJECT_ROOT}.order.>`,
   placed: `${SUBJECT_ROOT}.order.placed.>`,
-  paidFor: (type: OrderType) => `${SUBJECT_ROOT}.order.paid.${type}.*`,
+  /** Every paid order, of every restaurant: the restaurant service answers each. */
+  paid: `${SUBJECT_ROOT}.order.paid.>`,
+  /** Every rejected order: the payment service refunds each. */
+  rejected: `${SUBJECT_ROOT}.order.rejected.>`,
+  /** The orders one restaurant accepted, of one type: what its kitchen workers of that type cook. */
+  acceptedFor: (restaurant: string, type: OrderType) => `${SUBJECT_ROOT}.order.accepted.${restaurant}.${type}.*`,
   /** Every event about the orders one order-service instance owns. */
-  ownedBy: (origin: string) => `${SUBJECT_ROOT}.order.*.*.${origin}`,
+  ownedBy: (origin: string) => `${SUBJECT_ROOT}.order.*.*.*.${origin}`,
   /** `pizzeria.dlq.<stream>.<consumer>` */
   deadLetter: (stream: string, consumer: string) => `${SUBJECT_ROOT}.dlq.${stream}.${consumer}`,
   allDeadLetters: `${SUBJECT_ROOT}.dlq.>`,
@@ -216,18 +252,23 @@ export function subjectMatches(filter: string, subject: string): boolean {
   return f.length === s.length;
 }
 
-/** Parse `pizzeria.order.<kind>.<type>.<origin>`; null when the subject is not an order event. */
-export function parseOrderSubject(subject: string): { kind: EventKind; type: OrderType; origin: string } | null {
+/** Parse `pizzeria.order.<kind>.<restaurant>.<type>.<origin>`; null when the subject is not an order event. */
+export function parseOrderSubject(subject: string): { kind: EventKind; restaurant: string; type: OrderType; origin: string } | null {
   const parts = subject.split(".");
-  if (parts.length !== 5 || parts[0] !== SUBJECT_ROOT || parts[1] !== "order") return null;
-  const [, , kind, type, origin] = parts;
-  if (!(EVENT_KINDS as readonly string[]).includes(kind) || !isOrderType(type)) return null;
-  return { kind: kind as EventKind, type, origin };
+  if (parts.length !== 6 || parts[0] !== SUBJECT_ROOT || parts[1] !== "order") return null;
+  const [, , kind, restaurant, type, origin] = parts;
+  if (!(EVENT_KINDS as readonly string[]).includes(kind) || !isOrderType(type) || restaurant.length === 0) return null;
+  return { kind: kind as EventKind, restaurant, type, origin };
 }
 
 export const CONSUMERS = {
   payment: "payment",
-  kitchen: (type: OrderType) => `kitchen_${type}`,
+  /** The payment service's second durable: rejected orders to refund (2.9 has no filter_subjects, so one durable per filter). */
+  refunds: "payment_refunds",
+  /** The restaurant service's: every paid order, to accept or reject. */
+  restaurant: "restaurant",
+  /** Shared by one restaurant's workers of one type. */
+  kitchen: (restaurant: string, type: OrderType) => `kitchen_${restaurant}_${type}`,
   order: (origin: string) => `order_${origin}`,
   tracking: (instance: string) => `tracking_${instance}`,
   notification: (instance: string) => `notification_${instance}`,
@@ -246,40 +287,15 @@ export const BUCKETS = {
   restaurants: "pizzeria_restaurants",
 } as const;
 
-export const SERVICE_NAMES = ["order", "payment", "kitchen", "tracking", "notification", "customer"] as const;
+export const SERVICE_NAMES = ["order", "payment", "restaurant", "kitchen", "tracking", "notification", "customer"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** A name that is safe as one NATS subject token and as a consumer or KV key. */
 export const INSTANCE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 // ---------------------------------------------------------------------------------------------
-// Checkout: a cart becomes an order
-// ---------------------------------------------------------------------------------------------
-
-/**
- * What the customer service sends on `subjects.checkoutCommand`. The order service makes at most
- * one order per `idempotency_key` (the cart's checkout), so a retried or raced checkout, or one
- * resent after the customer service crashed, answers with the same order.
- */
-export interface CheckoutCommand {
-  idempotency_key: string;
-  customer_id: string;
-  customer_name: string;
-  restaurant_id: string;
-  order_type: OrderType;
-  table_number?: number;
-  delivery_address?: string;
-  /** Lines priced from the restaurant's menu at checkout (menus.ts `priceLine`). */
-  lines: PricedLine[];
-  total_amount: number;
-}
-
-export type CheckoutReply =
-  | { ok: true; order_number: string; total_amount: number; status: OrderStatus }
-  | { ok: false; status: number; field?: string; reason: string };
-
-// ---------------------------------------------------------------------------------------------
-// Customer events (stream CUSTOMERS), written by the customer service through its outbox
+// Customers and checkout: the payloads are in customer-contracts.ts (CheckoutCommand/Reply,
+// CustomerEvent); the names that subjects and the catalogue use are here.
 // ---------------------------------------------------------------------------------------------
 
 export const CUSTOMER_EVENT_KINDS = ["registered", "cart_checked_out"] as const;
@@ -290,44 +306,6 @@ export const CUSTOMER_EVENT_NAMES: Record<CustomerEventKind, string> = {
   cart_checked_out: "CartCheckedOut",
 };
 
-export interface CustomerRegisteredData {
-  name: string;
-  email: string;
-  phone: string;
-}
-
-/** A cart became an order: which, from which restaurant, with the lines priced at checkout. */
-export interface CartCheckedOutData {
-  cart_id: string;
-  order_number: string;
-  restaurant_id: string;
-  /** The CheckoutCommand's key: the order's request_id. */
-  checkout_key: string;
-  order_type: OrderType;
-  lines: PricedLine[];
-  total_amount: number;
-}
-
-export interface CustomerEventData {
-  registered: CustomerRegisteredData;
-  cart_checked_out: CartCheckedOutData;
-}
-
-export interface CustomerEvent<K extends CustomerEventKind = CustomerEventKind> {
-  /** `customer.<id>.registered` / `cart.<cart_id>.checked_out`: also the msgID. */
-  id: string;
-  kind: K;
-  customer_id: string;
-  /** The customer-service instance that wrote it. */
-  by: string;
-  at: string;
-  data: CustomerEventData[K];
-}
-
-export function customerEventId(kind: CustomerEventKind, customerId: string, cartId?: string): string {
-  return kind === "registered" ? `customer.${customerId}.registered` : `cart.${cartId}.checked_out`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Kitchen worker registry
 // ---------------------------------------------------------------------------------------------
@@ -337,6 +315,8 @@ export type WorkerState = "starting" | "idle" | "cooking" | "stopping" | "offlin
 /** Value of a `pizzeria_workers` KV entry, written at every heartbeat and state change. */
 export interface WorkerRecord {
   name: string;
+  /** The restaurant whose kitchen the worker cooks in (records from before restaurants lack it: DEFAULT_RESTAURANT_ID). */
+  restaurant?: string;
   order_types: OrderType[];
   state: WorkerState;
   current_order: string | null;

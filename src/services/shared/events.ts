@@ -3,6 +3,7 @@ import {
   EVENT_KINDS,
   EVENT_STATUS,
   eventId,
+  INSTANCE_NAME_PATTERN,
   isOrderType,
   ORDER_STATUSES,
   parseOrderSubject,
@@ -22,7 +23,14 @@ export interface EventHeader {
   order_number: string;
   order_type: OrderType;
   priority: number;
+  /** The restaurant the order is for. */
+  restaurant: string;
   origin: string;
+}
+
+/** The header of the order an event is about: what every event that follows it repeats. */
+export function headerOf(event: Pick<OrderEvent, "order_number" | "order_type" | "priority" | "restaurant" | "origin">): EventHeader {
+  return { order_number: event.order_number, order_type: event.order_type, priority: event.priority, restaurant: event.restaurant, origin: event.origin };
 }
 
 /** Build an event and its outbox message: the subject, msgID and envelope all follow from the header. */
@@ -40,6 +48,7 @@ export function orderEvent<K extends EventKind>(
     order_number: header.order_number,
     order_type: header.order_type,
     priority: header.priority,
+    restaurant: header.restaurant,
     origin: header.origin,
     from,
     to: EVENT_STATUS[kind],
@@ -47,7 +56,7 @@ export function orderEvent<K extends EventKind>(
     at: at.toISOString(),
     data,
   };
-  return { id: payload.id, subject: subjects.orderEvent(kind, header.order_type, header.origin), payload };
+  return { id: payload.id, subject: subjects.orderEvent(kind, header.restaurant, header.order_type, header.origin), payload };
 }
 
 /**
@@ -57,7 +66,9 @@ export function orderEvent<K extends EventKind>(
 export function decodeOrderEvent(msg: JsMsg): AnyOrderEvent {
   const fromSubject = parseOrderSubject(msg.subject);
   if (!fromSubject) throw new PoisonMessageError(`subject ${msg.subject} is not an order event subject`);
-  return checkOrderEvent(decodeJson(msg), fromSubject.kind);
+  const event = checkOrderEvent(decodeJson(msg), fromSubject.kind);
+  if (event.restaurant !== fromSubject.restaurant) throw new PoisonMessageError(`event field restaurant is ${event.restaurant} but the subject says ${fromSubject.restaurant}`);
+  return event;
 }
 
 export function checkOrderEvent(body: unknown, expectedKind?: EventKind): AnyOrderEvent {
@@ -71,6 +82,7 @@ export function checkOrderEvent(body: unknown, expectedKind?: EventKind): AnyOrd
   if (typeof e.order_number !== "string" || e.order_number.length === 0) fail("order_number", "is missing");
   if (!isOrderType(e.order_type)) fail("order_type", "is not an order type");
   if (typeof e.priority !== "number") fail("priority", "is not a number");
+  if (typeof e.restaurant !== "string" || !INSTANCE_NAME_PATTERN.test(e.restaurant)) fail("restaurant", "is not a restaurant id");
   if (typeof e.origin !== "string" || e.origin.length === 0) fail("origin", "is missing");
   if (typeof e.by !== "string") fail("by", "is missing");
   if (typeof e.at !== "string" || Number.isNaN(Date.parse(e.at))) fail("at", "is not a time");

@@ -1,3 +1,5 @@
+import type { ServiceName } from "./contracts.js";
+
 /**
  * TEST-ONLY. Deliberate bugs for `pizzeria selftest`, which proves that the checker catches each
  * one: with `PIZZERIA_MUTANT=<name>` set, the service named below misbehaves in the one small way
@@ -29,7 +31,7 @@ export type MutantFinding =
 
 export interface MutantSpec {
   /** The service that reads the variable and misbehaves. */
-  service: "order" | "payment" | "kitchen" | "tracking" | "notification" | "customer";
+  service: ServiceName;
   /** The bug, in a line. */
   does: string;
   /** Every one of these must be in the verdict (and the verdict invalid) for the mutant to count as caught. */

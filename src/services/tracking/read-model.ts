@@ -100,7 +100,7 @@ export class ReadModel {
   }
 
   apply(event: AnyOrderEvent): { result: TrackResult; reason?: string } {
-    if (event.kind === "payment_failed") return { result: "ignored" }; // the cancellation that follows is the status change
+    if (event.to === null) return { result: "ignored" }; // payment_failed, refunded: the cancellation that follows is the status change
     return immediate(this.db, () => {
       if (this.q.seen.get(event.id)) return { result: "duplicate" as const };
       const order = this.q.order.get(event.order_number) as TrackedOrder | undefined;

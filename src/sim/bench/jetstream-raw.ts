@@ -1,12 +1,13 @@
 import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import { CONSUMERS, ORDER_TYPES, STREAMS, subjectMatches, subjects, type EventKind, type OrderType } from "../../services/shared/contracts.js";
 import { orderEvent } from "../../services/shared/events.js";
+import { DEFAULT_RESTAURANT_ID } from "../../services/shared/menus.js";
 import type { OutboxMessage } from "../../services/shared/outbox.js";
 import { connectNats, consumerConfig, ensureStreams, resolveTopology, type NatsConnection } from "../../services/shared/nats.js";
 import type { Roster } from "../scenario/roster.js";
 
 /** The events of an order that goes the whole way (README's event catalogue, the happy path). */
-export const EVENTS_PER_ORDER: readonly EventKind[] = ["placed", "paid", "cooking", "ready", "completed"];
+export const EVENTS_PER_ORDER: readonly EventKind[] = ["placed", "paid", "accepted", "cooking", "ready", "completed"];
 
 export interface DurableFilter {
   durable: string;
@@ -17,9 +18,21 @@ export interface DurableFilter {
 
 /** The durable consumers a roster creates on ORDERS, with their filters (README's event catalogue). */
 export function rosterDurables(roster: Roster): DurableFilter[] {
-  const out: DurableFilter[] = [{ durable: CONSUMERS.payment, filter: subjects.placed, ordered: false }];
-  const types = new Set<OrderType>(roster.kitchen.flatMap((w) => w.orderTypes ?? [...ORDER_TYPES]));
-  for (const t of ORDER_TYPES) if (types.has(t)) out.push({ durable: CONSUMERS.kitchen(t), filter: subjects.paidFor(t), ordered: false });
+  const out: DurableFilter[] = [
+    { durable: CONSUMERS.payment, filter: subjects.placed, ordered: false },
+    { durable: CONSUMERS.refunds, filter: subjects.rejected, ordered: false },
+  ];
+  if (roster.restaurant.instances > 0) out.push({ durable: CONSUMERS.restaurant, filter: subjects.paid, ordered: false });
+  const kitchens = new Map<string, Set<OrderType>>();
+  for (const w of roster.kitchen) {
+    const r = w.restaurant ?? DEFAULT_RESTAURANT_ID;
+    const types = kitchens.get(r) ?? new Set<OrderType>();
+    for (const t of w.orderTypes ?? ORDER_TYPES) types.add(t);
+    kitchens.set(r, types);
+  }
+  for (const [r, types] of kitchens) {
+    for (const t of ORDER_TYPES) if (types.has(t)) out.push({ durable: CONSUMERS.kitchen(r, t), filter: subjects.acceptedFor(r, t), ordered: false });
+  }
   for (let i = 1; i <= roster.order.instances; i++) out.push({ durable: CONSUMERS.order(`order-${i}`), filter: subjects.allOrderEvents, ordered: true });
   for (let i = 1; i <= roster.tracking.instances; i++) out.push({ durable: CONSUMERS.tracking(`tracking-${i}`), filter: subjects.allOrderEvents, ordered: true });
   for (let i = 1; i <= roster.notification.instances; i++) out.push({ durable: CONSUMERS.notification(`notification-${i}`), filter: subjects.allOrderEvents, ordered: true });
@@ -31,13 +44,13 @@ export function rosterDurables(roster: Roster): DurableFilter[] {
  * `ackedEach` of the deliveries go to AckPolicy.Explicit durables (an ack each), the rest to the
  * ordered AckPolicy.All ones (an ack per batch: how many depends on the batching, so it is measured).
  */
-export function messagesPerOrder(roster: Roster, origin = "order-1"): { publishes: number; deliveries: number; ackedEach: number; byDurable: Record<string, number> } {
+export function messagesPerOrder(roster: Roster, origin = "order-1", restaurant = DEFAULT_RESTAURANT_ID): { publishes: number; deliveries: number; ackedEach: number; byDurable: Record<string, number> } {
   const durables = rosterDurables(roster);
   const byDurable: Record<string, number> = Object.fromEntries(durables.map((d) => [d.durable, 0]));
   // Averaged over the three order types (a type goes to its own kitchen consumer).
   for (const type of ORDER_TYPES) {
     for (const kind of EVENTS_PER_ORDER) {
-      const subject = subjects.orderEvent(kind, type, origin);
+      const subject = subjects.orderEvent(kind, restaurant, type, origin);
       for (const d of durables) if (subjectMatches(d.filter, subject)) byDurable[d.durable] += 1 / ORDER_TYPES.length;
     }
   }
@@ -115,10 +128,11 @@ export async function measureJetStreamCeiling(options: JetStreamCeilingOptions):
     const events: OutboxMessage[] = [];
     for (let i = 1; i <= options.orders; i++) {
       const type = ORDER_TYPES[i % ORDER_TYPES.length];
-      const header = { order_number: `ORD_20000101_${i}`, order_type: type, priority: 1, origin: "order-1" };
+      const header = { order_number: `ORD_20000101_${i}`, order_type: type, priority: 1, restaurant: DEFAULT_RESTAURANT_ID, origin: "order-1" };
       events.push(orderEvent("placed", header, null, "order-1", { customer_name: "Jane Doe", items: [{ name: "Margherita Pizza", quantity: 2, price: 12.99 }, { name: "Cola", quantity: 1, price: 2.49 }], total_amount: 28.47, request_id: `req-${i}` }));
       events.push(orderEvent("paid", header, "received", "payment-1", { amount: 28.47, payment_id: `pay_${i}` }));
-      events.push(orderEvent("cooking", header, "paid", "chef_mario", { worker: "chef_mario" }));
+      events.push(orderEvent("accepted", header, "paid", "restaurant-1", {}));
+      events.push(orderEvent("cooking", header, "accepted", "chef_mario", { worker: "chef_mario" }));
       events.push(orderEvent("ready", header, "cooking", "chef_mario", { worker: "chef_mario", cook_ms: 0 }));
       events.push(orderEvent("completed", header, "ready", "order-1", {}));
     }

@@ -4,7 +4,8 @@
  * the restaurants' menus as the restaurants bucket holds them.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
-import { STREAMS, type CustomerEvent, type OrderStatus } from "../../services/shared/contracts.js";
+import { STREAMS, type OrderStatus } from "../../services/shared/contracts.js";
+import { type CustomerEvent } from "../../services/shared/customer-contracts.js";
 import { listRestaurants, openRestaurantsBucket } from "../../services/shared/restaurants.js";
 import { ask } from "../system/control-client.js";
 import { readStream } from "../system/stream-reader.js";

@@ -58,6 +58,9 @@ export async function collectAccounts(
   return { orders, notifications, silent };
 }
 
+/** `kitchen_<restaurant>_<type>` (CONSUMERS.kitchen). */
+const KITCHEN_DURABLE = new RegExp(`^kitchen_[A-Za-z0-9_-]+_(${ORDER_TYPES.join("|")})$`);
+
 /**
  * The durable consumers of ORDERS that belong to this run's instances, with their filters as the
  * broker holds them: who is delivered an injected poison message and must dead-letter it. A
@@ -65,19 +68,23 @@ export async function collectAccounts(
  */
 export async function collectConsumers(nc: NatsConnection, instances: readonly Instance[]): Promise<ConsumerRecord[]> {
   const ours = new Map<string, string | undefined>(); // durable name -> the origin it keeps to
+  let kitchens = false;
   for (const i of instances) {
     if (i.service === "payment") ours.set(CONSUMERS.payment, undefined);
     else if (i.service === "order") ours.set(CONSUMERS.order(i.instance), i.instance);
     else if (i.service === "tracking") ours.set(CONSUMERS.tracking(i.instance), undefined);
     else if (i.service === "notification") ours.set(CONSUMERS.notification(i.instance), undefined);
+    else if (i.service === "restaurant") ours.set(CONSUMERS.restaurant, undefined);
     else if (i.service === "customer") ours.set(CONSUMERS.customer(i.instance), undefined);
-    else if (i.service === "kitchen") for (const t of ORDER_TYPES) ours.set(CONSUMERS.kitchen(t), undefined); // the worker's types are its own business
+    else if (i.service === "kitchen") kitchens = true;
   }
+  if (instances.some((i) => i.service === "payment")) ours.set(CONSUMERS.refunds, undefined);
   const jsm = await jetstreamManager(nc);
   const out: ConsumerRecord[] = [];
   for (const info of await jsm.consumers.list(STREAMS.orders).next()) {
     const name = info.config.durable_name;
-    if (!name || !ours.has(name)) continue;
+    // A worker's restaurant and types are its own business: every kitchen durable is the run's.
+    if (!name || !(ours.has(name) || (kitchens && KITCHEN_DURABLE.test(name)))) continue;
     const origin = ours.get(name);
     out.push({ name, filter: info.config.filter_subject ?? subjects.allOrderEvents, ...(origin !== undefined ? { origin } : {}) });
   }

@@ -8,6 +8,7 @@ import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { subjects } from "../../services/shared/contracts.js";
 import { PizzeriaError } from "../../services/shared/errors.js";
+import { DEFAULT_RESTAURANT_ID } from "../../services/shared/menus.js";
 import { FAULT_KIND_ROWS, type FaultKind } from "../scenario/fault-kinds.js";
 import type { LocalBroker } from "../system/broker.js";
 import { control } from "../system/control-client.js";
@@ -137,7 +138,7 @@ export const FAULT_ACTIONS: Record<FaultKind, FaultAction> = {
       const count = Number(f.params?.count ?? injectDefault("poison", "count"));
       const js = jetstream(nc);
       // origin "poison": no order service owns it; every other consumer must dead-letter it.
-      const subject = subjects.orderEvent("placed", "takeout", "poison");
+      const subject = subjects.orderEvent("placed", DEFAULT_RESTAURANT_ID, "takeout", "poison");
       for (let i = 0; i < count; i++) {
         const id = `poison-${faultNumber}-${i}`;
         const ack = await js.publish(subject, `{"poison": ${i}, not json`, { msgID: id });

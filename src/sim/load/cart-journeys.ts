@@ -5,7 +5,7 @@
  * sent before. The items come from the restaurants' menus; the service prices them.
  */
 import type { OrderType } from "../../services/shared/contracts.js";
-import { DEFAULT_RESTAURANTS, PIZZA_SIZES, type CartLineRequest, type RestaurantDefinition } from "../../services/shared/menus.js";
+import { DEFAULT_RESTAURANT_ID, DEFAULT_RESTAURANTS, PIZZA_SIZES, type CartLineRequest, type RestaurantDefinition } from "../../services/shared/menus.js";
 import type { Rng } from "./rng.js";
 
 /** One customer's way to an order: an account, the lines put in one restaurant's cart, then the checkout (the planned request's body). */
@@ -13,6 +13,12 @@ export interface CartJourney {
   customer: { name: string; email: string; phone: string };
   restaurant_id: string;
   lines: CartLineRequest[];
+}
+
+/** The restaurants carts are filled at: those with a kitchen worker in the roster (another's orders would never be cooked). */
+export function restaurantsServedBy(kitchen: ReadonlyArray<{ restaurant?: string }>, restaurants: readonly RestaurantDefinition[] = DEFAULT_RESTAURANTS): readonly RestaurantDefinition[] {
+  const served = restaurants.filter((r) => kitchen.some((w) => (w.restaurant ?? DEFAULT_RESTAURANT_ID) === r.id));
+  return served.length > 0 ? served : restaurants;
 }
 
 /** The request id of the order a journey's checkout makes: what the customer service sends as the command's key. */

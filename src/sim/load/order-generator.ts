@@ -13,6 +13,7 @@ import { ORDER_TYPES, type OrderItem, type OrderType } from "../../services/shar
 import { MENU } from "../../services/order/menu.js";
 import { Rng } from "./rng.js";
 import { checkoutBody, drawJourney, type CartJourney } from "./cart-journeys.js";
+import type { RestaurantDefinition } from "../../services/shared/menus.js";
 import type { Scenario } from "../scenario/scenario.js";
 
 export const INVALID_KINDS = [
@@ -106,6 +107,8 @@ export function oversizedRequest(seq: number): PlannedRequest {
 export interface GeneratorOptions {
   /** How many requests the run will send (its arrival schedule's count). */
   planned?: number;
+  /** The restaurants whose menus cart orders are drawn from (default: the two default restaurants). */
+  restaurants?: readonly RestaurantDefinition[];
 }
 
 export class OrderGenerator {
@@ -123,6 +126,7 @@ export class OrderGenerator {
   private readonly draw: Rng;
   /** Decides which valid orders go through a cart, and draws their journeys (only with `viaCart`). */
   private readonly carts: Rng;
+  private readonly restaurants: readonly RestaurantDefinition[] | undefined;
 
   constructor(scenario: Pick<Scenario, "seed" | "orders">, options: GeneratorOptions = {}) {
     this.seed = scenario.seed;
@@ -138,6 +142,7 @@ export class OrderGenerator {
     this.mix = Rng.derive(scenario.seed, "orders/mix");
     this.draw = Rng.derive(scenario.seed, "orders/body");
     this.carts = Rng.derive(scenario.seed, "orders/cart");
+    this.restaurants = options.restaurants;
   }
 
   next(): PlannedRequest {
@@ -184,7 +189,7 @@ export class OrderGenerator {
   private cartRequest(seq: number, requestId: string, type: OrderType): PlannedRequest {
     const c = this.carts;
     const lines = c.int(this.orders.items.min, this.orders.items.max);
-    const cart = drawJourney(c, `cust-${this.seed}-${seq}`, c.pick(CUSTOMER_NAMES), lines);
+    const cart = drawJourney(c, `cust-${this.seed}-${seq}`, c.pick(CUSTOMER_NAMES), lines, this.restaurants);
     const body = checkoutBody(type, () => c.int(1, 100), () => `${c.int(1, 250)} ${c.pick(STREETS)}, ${c.pick(CITIES)}`);
     return { seq, requestId, valid: true, expectedStatus: 201, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(body), orderType: type, cart };
   }

@@ -13,6 +13,7 @@ export function rosterInstances(roster: Roster): string[] {
   return [
     ...numbered("order", roster.order.instances),
     ...numbered("payment", roster.payment.instances),
+    ...numbered("restaurant", roster.restaurant.instances),
     ...roster.kitchen.map((w) => `kitchen/${w.name}`),
     ...numbered("tracking", roster.tracking.instances),
     ...numbered("notification", roster.notification.instances),

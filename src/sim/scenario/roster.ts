@@ -4,6 +4,8 @@ import type { ProviderSettings } from "../../services/payment/payment-provider.j
 /** One kitchen worker of a roster. */
 export interface WorkerSpec {
   name: string;
+  /** The restaurant whose kitchen it cooks in (default DEFAULT_RESTAURANT_ID). */
+  restaurant?: string;
   orderTypes?: OrderType[];
   prefetch?: number;
 }
@@ -12,6 +14,8 @@ export interface WorkerSpec {
 export interface Roster {
   order: { instances: number; maxConcurrent?: number; port?: number };
   payment: { instances: number; provider?: Partial<ProviderSettings>; concurrency?: number };
+  /** The restaurant service: answers every paid order (accepts it, or rejects it to be refunded). */
+  restaurant: { instances: number };
   kitchen: WorkerSpec[];
   tracking: { instances: number; port?: number };
   notification: { instances: number };
@@ -22,6 +26,7 @@ export interface Roster {
 export const DEFAULT_ROSTER: Roster = {
   order: { instances: 1 },
   payment: { instances: 1 },
+  restaurant: { instances: 1 },
   kitchen: [
     { name: "chef_mario", orderTypes: ["dine_in", "takeout", "delivery"] },
     { name: "chef_anna", orderTypes: ["dine_in"] },

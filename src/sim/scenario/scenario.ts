@@ -212,6 +212,7 @@ function readServices(r: Reader, value: unknown, seed: number): Roster {
   const roster: Roster = {
     order: d.order,
     payment: { ...d.payment, provider: { ...d.payment.provider, seed } },
+    restaurant: d.restaurant,
     kitchen: d.kitchen.map((w) => ({ ...w, orderTypes: w.orderTypes ?? [...ORDER_TYPES] })),
     tracking: d.tracking,
     notification: d.notification,
@@ -233,7 +234,7 @@ function readServices(r: Reader, value: unknown, seed: number): Roster {
     if (given(p.concurrency)) roster.payment.concurrency = r.integer(p.concurrency, [...path, "concurrency"], { min: 1, max: 10_000 });
   }
   if (given(s.kitchen)) roster.kitchen = readKitchen(r, s.kitchen);
-  for (const svc of ["tracking", "notification", "customer"] as const) {
+  for (const svc of ["restaurant", "tracking", "notification", "customer"] as const) {
     if (!given(s[svc])) continue;
     const v = r.mapping(s[svc], ["services", svc], ["instances"]);
     roster[svc] = { instances: readInstances(r, v, ["services", svc], d[svc].instances) };

@@ -2,6 +2,7 @@ import type { NatsOptions } from "../../services/shared/nats.js";
 import { start as startOrder } from "../../services/order/index.js";
 import { start as startPayment } from "../../services/payment/index.js";
 import { start as startKitchen } from "../../services/kitchen/index.js";
+import { start as startRestaurant } from "../../services/restaurant/index.js";
 import { start as startTracking } from "../../services/tracking/index.js";
 import { start as startNotification } from "../../services/notification/index.js";
 import { start as startCustomer } from "../../services/customer/index.js";
@@ -23,10 +24,13 @@ export class InProcessLauncher extends Launcher {
         return startOrder({ ...common, instance: spec.instance, port: spec.port, maxConcurrent: spec.maxConcurrent });
       case "payment":
         return startPayment({ ...common, instance: spec.instance, provider: spec.provider, concurrency: spec.concurrency });
+      case "restaurant":
+        return startRestaurant({ ...common, instance: spec.instance });
       case "kitchen":
         return startKitchen({
           ...common,
           name: spec.instance,
+          restaurant: spec.worker?.restaurant,
           orderTypes: spec.worker?.orderTypes,
           prefetch: spec.worker?.prefetch,
           timeScale: s.timeScale,

@@ -66,6 +66,7 @@ export function rosterSpecs(roster: Roster, settings: Pick<SystemSettings, "orde
   for (let i = 1; i <= roster.notification.instances; i++) add("notification", `notification-${i}`);
   for (let i = 1; i <= roster.tracking.instances; i++) add("tracking", `tracking-${i}`, { port: i === 1 ? (roster.tracking.port ?? settings.trackingPort ?? 0) : 0 });
   for (const worker of roster.kitchen) add("kitchen", worker.name, { worker });
+  for (let i = 1; i <= roster.restaurant.instances; i++) add("restaurant", `restaurant-${i}`);
   for (let i = 1; i <= (roster.customer?.instances ?? 0); i++) add("customer", `customer-${i}`, { port: i === 1 ? (roster.customer.port ?? settings.customerPort ?? 0) : 0 });
   for (let i = 1; i <= roster.payment.instances; i++) add("payment", `payment-${i}`, { provider: roster.payment.provider, concurrency: roster.payment.concurrency });
   for (let i = 1; i <= roster.order.instances; i++) add("order", `order-${i}`, { port: i === 1 ? (roster.order.port ?? settings.orderPort ?? 0) : 0, maxConcurrent: roster.order.maxConcurrent });
@@ -200,7 +201,7 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
 
   /** Stop everything gracefully: the order API first (no new work), subscribers last. */
   async stopAll(): Promise<void> {
-    const order: ServiceName[] = ["customer", "order", "payment", "kitchen", "tracking", "notification"];
+    const order: ServiceName[] = ["customer", "order", "payment", "restaurant", "kitchen", "tracking", "notification"];
     for (const service of order) {
       const ids = [...this.slots.values()].filter((s) => s.info.service === service).map((s) => s.info.id);
       await Promise.allSettled(ids.map((id) => this.stopInstance(id)));

@@ -88,8 +88,12 @@ export function serviceArgs(spec: InstanceSpec, nats: NatsOptions, settings: Sys
       opt("--concurrency", spec.concurrency);
       opt("--seed", spec.provider?.seed);
       break;
+    case "restaurant":
+      opt("--instance", spec.instance);
+      break;
     case "kitchen":
       opt("--name", spec.instance);
+      opt("--restaurant", spec.worker?.restaurant);
       opt("--order-types", spec.worker?.orderTypes?.length ? spec.worker.orderTypes.join(",") : undefined);
       opt("--prefetch", spec.worker?.prefetch);
       opt("--heartbeat-interval", settings.heartbeatIntervalMs === undefined ? undefined : ms(settings.heartbeatIntervalMs));

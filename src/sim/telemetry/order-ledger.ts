@@ -42,8 +42,8 @@ export class OrderLedger {
   }
 
   /**
-   * An event from the stream. Returns the stage it marks (null for PaymentFailed and foreign
-   * orders) and, for ready/completed, the time since the request was due.
+   * An event from the stream. Returns the stage it marks (null for PaymentFailed, the restaurant's
+   * answer, OrderRefunded and foreign orders) and, for ready/completed, the time since the request was due.
    */
   event(e: AnyOrderEvent, atMs: number): { stage: Stage | null; sinceScheduledMs: number | null } {
     if (e.kind === "placed") {
@@ -56,7 +56,8 @@ export class OrderLedger {
     }
     const entry = this.orders.get(e.order_number);
     if (!entry) return { stage: null, sinceScheduledMs: null };
-    if (e.kind === "payment_failed") return { stage: null, sinceScheduledMs: null };
+    // Steps that are not a stage of the dashboard's pipeline (the restaurant's answer, the saga's compensations).
+    if (e.kind === "payment_failed" || e.kind === "accepted" || e.kind === "rejected" || e.kind === "refunded") return { stage: null, sinceScheduledMs: null };
     if ((e.kind === "completed" || e.kind === "cancelled") && !entry.terminal) {
       entry.terminal = true;
       entry.finishedAtMs = atMs;

@@ -87,6 +87,7 @@ function checkPrices(requests: readonly RequestRecord[], restaurants: readonly R
     const placed = st?.events.find((e) => e.kind === "placed");
     if (!st || !placed || placed.kind !== "placed") continue; // the attribution pass reports a 201 without its order
     const base = { orderNumber: r.orderNumber, requestId: r.requestId, history: historyOf(st) };
+    if (placed.restaurant !== r.cart.restaurant_id) out.push({ ...base, reason: `the order is for restaurant ${placed.restaurant}; the cart held ${r.cart.restaurant_id}'s items` });
     const checkedOutAt = restaurantOf.get(r.orderNumber);
     if (checkedOutAt !== undefined && checkedOutAt !== r.cart.restaurant_id) out.push({ ...base, reason: `the cart held restaurant ${r.cart.restaurant_id}'s items, its checkout names ${checkedOutAt}` });
     const restaurant = menus.get(r.cart.restaurant_id);

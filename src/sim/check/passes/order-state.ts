@@ -3,7 +3,7 @@
  * attribution, lost, notifications) so each looks an order up by number instead of walking the
  * stream again.
  */
-import { ORDER_STATUSES, type AnyOrderEvent, type EventKind, type OrderStatus } from "../../../services/shared/contracts.js";
+import { ORDER_STATUSES, TRANSITIONS, type AnyOrderEvent, type EventKind, type OrderStatus } from "../../../services/shared/contracts.js";
 
 /** What the stream says about one order. */
 export interface OrderState {
@@ -40,7 +40,7 @@ export function statusSlot(status: string): number {
 }
 
 /**
- * One label per event: the status it moved to, or the kind when it moves none (payment_failed).
+ * One label per event: the status it moved to, or the kind when it moves none (payment_failed, refunded).
  * Built on first use and kept on the state: only orders with a finding need it, and findings of
  * one order then share one array. The cache changes no result, so the passes stay pure.
  */
@@ -55,6 +55,21 @@ export function historyOf(st: OrderState): string[] {
  * record at cancelled for an order the stream has paid disagrees for good.
  */
 export function onOnePath(a: OrderStatus, b: OrderStatus): boolean {
-  if (a === b || a === "received" || b === "received") return true;
-  return a !== "cancelled" && b !== "cancelled";
+  return a === b || REACHABLE[a].has(b) || REACHABLE[b].has(a);
 }
+
+/** Every status reachable from each status through the state machine. */
+const REACHABLE = Object.fromEntries(
+  ORDER_STATUSES.map((from) => {
+    const seen = new Set<OrderStatus>();
+    const walk = (s: OrderStatus): void => {
+      for (const next of TRANSITIONS[s]) {
+        if (seen.has(next)) continue;
+        seen.add(next);
+        walk(next);
+      }
+    };
+    walk(from);
+    return [from, seen];
+  }),
+) as Record<OrderStatus, Set<OrderStatus>>;

@@ -71,7 +71,8 @@ function againstOrder(e: AnyOrderEvent, placed: AnyOrderEvent & { kind: "placed"
   if (e.order_type !== placed.order_type) out.push(`type ${e.order_type}, the order is ${placed.order_type}`);
   if (e.priority !== placed.priority) out.push(`priority ${e.priority}, the order has ${placed.priority}`);
   if (e.origin !== placed.origin) out.push(`origin ${e.origin}, the order belongs to ${placed.origin}`);
-  if ((e.kind === "paid" || e.kind === "payment_failed") && cents(e.data.amount) !== cents(placed.data.total_amount)) {
+  if (e.restaurant !== placed.restaurant) out.push(`restaurant ${e.restaurant}, the order is for ${placed.restaurant}`);
+  if ((e.kind === "paid" || e.kind === "payment_failed" || e.kind === "refunded") && cents(e.data.amount) !== cents(placed.data.total_amount)) {
     out.push(`amount ${e.data.amount}, the order's total is ${placed.data.total_amount}`);
   }
   if (e.kind === "cooking" || e.kind === "ready") {

@@ -36,11 +36,14 @@ export interface StreamReplay {
 }
 
 /** How far along the lifecycle a status is, to tell "backwards" from "skips ahead". */
-const RANK: Record<OrderStatus, number> = { received: 0, paid: 1, cooking: 2, ready: 3, completed: 4, cancelled: 4 };
+const RANK: Record<OrderStatus, number> = { received: 0, paid: 1, accepted: 2, rejected: 2, cooking: 3, ready: 4, completed: 5, cancelled: 5 };
 
 const KNOWN_STATUSES = new Set<string>(ORDER_STATUSES);
 
 const KIND_BIT = new Map<string, number>(EVENT_KINDS.map((k, i) => [k, 1 << i]));
+
+/** The events that move no status, and the status the order must be in for each (the cancellation that follows moves it). */
+const COMPENSATED_FROM: Partial<Record<string, OrderStatus>> = { payment_failed: "received", refunded: "rejected" };
 
 function newOrderState(number: string, index: number): OrderState {
   return {
@@ -133,10 +136,12 @@ function applyEvent(st: OrderState, e: AnyOrderEvent, seq: number, violation: (s
 
   const cur = st.status;
   const where = `at stream seq ${seq}`;
-  if (kind === "payment_failed") {
-    st.paymentFailed = true;
+  const movesNone = COMPENSATED_FROM[kind];
+  if (movesNone !== undefined) {
+    // PaymentFailed (of a received order) and OrderRefunded (of a rejected one) move no status: the cancellation that answers them does.
+    if (kind === "payment_failed") st.paymentFailed = true;
     if (cur !== null && isTerminal(cur)) violation(st, `${EVENT_NAMES[kind]} after the terminal state ${cur} ${where}`);
-    else if (cur !== "received" || e.from !== cur) {
+    else if (cur !== movesNone || e.from !== cur) {
       violation(st, `${EVENT_NAMES[kind]} from ${String(e.from)} while the order was ${String(cur)} ${where}`);
     }
     return;
@@ -160,7 +165,9 @@ function applyEvent(st: OrderState, e: AnyOrderEvent, seq: number, violation: (s
     else if (to === cur) problems.push(`it repeats ${cur}`);
     else problems.push(`the transition ${cur} -> ${to} is not allowed`);
   }
-  if (kind === "cancelled" && !st.paymentFailed) problems.push(`cancelled without a ${EVENT_NAMES.payment_failed} before it`);
+  if (kind === "cancelled" && !st.paymentFailed && !(st.kindMask & KIND_BIT.get("refunded")!)) {
+    problems.push(`cancelled without a ${EVENT_NAMES.payment_failed} or an ${EVENT_NAMES.refunded} before it`);
+  }
   if (problems.length > 0) violation(st, `${EVENT_NAMES[kind]} ${where}: ${problems.join("; ")}`);
   // Follow the history forward (even past a skipped step, so one fault is reported once), but
   // an order never moves backwards or repeats a status: the order service refuses that too.
