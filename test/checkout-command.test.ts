@@ -77,6 +77,32 @@ describe("the order service's checkout command", () => {
     expect(Object.values(svc.store.countsByStatus()).reduce((a, b) => a + b, 0)).toBe(before);
   });
 
+  it("makes one order per key across order instances: the one that claimed the key answers, 503 while it is down", async () => {
+    const startAs = (instance: string) => start({ nats: { servers: broker.url }, instance, port: 0, dbFile: join(dir, `${instance}.db`), logFile: join(dir, `${instance}.log`) });
+    const key = "cus_9:across";
+    await svc.stop();
+    let second = await startAs("order-2");
+    // order-2 alone takes the command: it claims the key and makes the order.
+    const first = await ask(command({ idempotency_key: key }));
+    expect(first.ok).toBe(true);
+    svc = await startAs("order-1");
+    await second.stop();
+    // order-1 gets it now, but the key is order-2's: no second order, 503 until order-2 is back.
+    const down = await ask(command({ idempotency_key: key }));
+    expect(down).toMatchObject({ ok: false, status: 503 });
+    expect(svc.store.findByRequest(key)).toBeUndefined();
+    second = await startAs("order-2");
+    try {
+      const replies = [];
+      for (let i = 0; i < 8; i++) replies.push(await ask(command({ idempotency_key: key })));
+      for (const r of replies) expect(r).toEqual(first);
+      expect(svc.store.findByRequest(key)).toBeUndefined();
+      expect(second.store.findByRequest(key)?.number).toBe((first as { order_number: string }).order_number);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it("leaves anonymous POST /orders as the seed defines it: no customer, no lines, the default restaurant", async () => {
     const answer = await postOrder(svc.url, validOrder());
     expect(answer.status).toBe(201);

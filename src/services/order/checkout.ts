@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
+import type { KV } from "../shared/kv.js";
 import { INSTANCE_NAME_PATTERN, priorityFor, subjects } from "../shared/contracts.js";
 import { type CheckoutCommand, type CheckoutReply } from "../shared/customer-contracts.js";
 import { errorField, errorMessage } from "../shared/errors.js";
@@ -20,6 +22,9 @@ export const CHECKOUT_QUEUE = "order";
 
 export interface CheckoutDeps {
   nc: NatsConnection;
+  /** This instance's name, and the bucket where each checkout key is claimed by one instance. */
+  instance: string;
+  claims: KV;
   log: Logger;
   store: OrderStore;
   place(order: ValidOrder, requestId: string, fingerprint: string, keyed: boolean): Promise<Placed>;
@@ -37,15 +42,18 @@ export interface CheckoutDeps {
 export function serveCheckouts(deps: CheckoutDeps): { stop(): void } {
   const { nc, log } = deps;
   const inProgress = new Map<string, Promise<CheckoutReply>>();
-  const sub = nc.subscribe(subjects.checkoutCommand, {
-    queue: CHECKOUT_QUEUE,
-    callback: (err, msg) => {
-      if (err) return;
-      void answer(msg).catch((e) => log.warn({ action: "checkout_reply_failed", error: errorField(e) }, "A checkout reply could not be sent"));
-    },
-  });
+  const serve = (subject: string, direct: boolean, queue?: string) =>
+    nc.subscribe(subject, {
+      ...(queue ? { queue } : {}),
+      callback: (err, msg) => {
+        if (err) return;
+        void answer(msg, direct).catch((e) => log.warn({ action: "checkout_reply_failed", error: errorField(e) }, "A checkout reply could not be sent"));
+      },
+    });
+  // Any instance may be asked; the one that claimed the key answers (a command for it is forwarded there).
+  const subs = [serve(subjects.checkoutCommand, false, CHECKOUT_QUEUE), serve(subjects.checkoutCommandFor(deps.instance), true)];
 
-  async function answer(msg: Msg): Promise<void> {
+  async function answer(msg: Msg, direct: boolean): Promise<void> {
     let reply: CheckoutReply;
     let body: unknown;
     try {
@@ -59,7 +67,7 @@ export function serveCheckouts(deps: CheckoutDeps): { stop(): void } {
       const running = typeof key === "string" ? inProgress.get(key) : undefined;
       if (running) reply = await running;
       else {
-        const work = handle(body);
+        const work = handle(body, direct);
         if (typeof key === "string") inProgress.set(key, work);
         try {
           reply = await work;
@@ -71,13 +79,18 @@ export function serveCheckouts(deps: CheckoutDeps): { stop(): void } {
     if (msg.reply) msg.respond(JSON.stringify(reply!));
   }
 
-  async function handle(body: unknown): Promise<CheckoutReply> {
+  async function handle(body: unknown, direct: boolean): Promise<CheckoutReply> {
     const checked = checkCommand(body);
     if ("reason" in checked) {
       log.info({ action: "checkout_refused", field: checked.field, reason: checked.reason }, `Checkout refused: ${checked.field} ${checked.reason}`);
       return { ok: false, status: 400, ...checked };
     }
     const { command, order } = checked;
+    if (!direct) {
+      const owner = await ownerOf(deps, command.idempotency_key).catch((err: Error) => err);
+      if (owner instanceof Error) return { ok: false, status: 503, reason: `the checkout's key cannot be claimed right now (${owner.message}); retry` };
+      if (owner !== deps.instance) return forward(nc, owner, body);
+    }
     const fingerprint = requestFingerprint("checkout", command);
     const existing = deps.store.findByRequest(command.idempotency_key);
     try {
@@ -92,7 +105,34 @@ export function serveCheckouts(deps: CheckoutDeps): { stop(): void } {
     }
   }
 
-  return { stop: () => sub.unsubscribe() };
+  return { stop: () => subs.forEach((s) => s.unsubscribe()) };
+}
+
+/**
+ * The order instance that holds a checkout key: the first to claim it in BUCKETS.checkouts (a KV
+ * create, which only one can win), so a command resent to another instance (a retry after a crash
+ * lands wherever the queue group puts it) still makes at most one order.
+ */
+async function ownerOf(deps: Pick<CheckoutDeps, "claims" | "instance">, key: string): Promise<string> {
+  const id = createHash("sha256").update(key).digest("hex");
+  try {
+    await deps.claims.create(id, deps.instance);
+    return deps.instance;
+  } catch (err) {
+    const entry = await deps.claims.get(id);
+    if (entry && entry.operation === "PUT") return entry.string();
+    throw err;
+  }
+}
+
+/** Ask the instance that holds the key; 503 when it does not answer (it is down: the checkout waits for it). */
+async function forward(nc: NatsConnection, owner: string, body: unknown): Promise<CheckoutReply> {
+  try {
+    const msg = await nc.request(subjects.checkoutCommandFor(owner), JSON.stringify(body), { timeout: 5_000 });
+    return JSON.parse(msg.string()) as CheckoutReply;
+  } catch (err) {
+    return { ok: false, status: 503, reason: `order instance ${owner} holds this checkout and did not answer (${errorMessage(err)}); retry` };
+  }
 }
 
 function answerOf(row: OrderRow): CheckoutReply {

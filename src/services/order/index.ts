@@ -20,6 +20,7 @@ import { ORDER_SCHEMA, OrderStore, type OrderRow } from "./store.js";
 import { validateOrder } from "./validation.js";
 import { orderPlacer } from "./placing.js";
 import { serveCheckouts } from "./checkout.js";
+import { ORDER_SEQUENCE_TTL_MS } from "../shared/topology.js";
 import { compareFingerprint, KeysInProgress, readIdempotencyKey, REPLAYED_HEADERS, requestFingerprint } from "../shared/idempotency.js";
 
 export interface OrderServiceOptions extends CommonServiceOptions {
@@ -176,7 +177,8 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
   });
 
   // Carts checked out at the customer service become orders here (request/reply, one per key).
-  const checkouts = serveCheckouts({ nc, log, store, place: placeOrReplay, doubleOrder: mutant === "checkout-double-order" });
+  const claims = await openBucket(nc, BUCKETS.checkouts, { replicas: topology.replicas, ttlMs: ORDER_SEQUENCE_TTL_MS });
+  const checkouts = serveCheckouts({ nc, log, store, instance, claims, place: placeOrReplay, doubleOrder: mutant === "checkout-double-order" });
   await nc.flush(); // the server knows the subscription before anyone is told the service is up
 
   log.info({ action: "service_started", url, max_concurrent: cfg.maxConcurrent }, `Order service listening on ${url}`);

@@ -236,6 +236,8 @@ export const subjects = {
   allTelemetry: `${SUBJECT_ROOT}.telemetry.>`,
   /** Request/reply: the customer service asks the order service to turn a checked-out cart into an order (CheckoutCommand -> CheckoutReply). */
   checkoutCommand: `${SUBJECT_ROOT}.cmd.order.checkout`,
+  /** The same, to the one order instance that holds a checkout's key (BUCKETS.checkouts). */
+  checkoutCommandFor: (instance: string) => `${SUBJECT_ROOT}.cmd.order.checkout.${instance}`,
   /** `pizzeria.customer.<kind>.<customer_id>` (CustomerEvent). */
   customerEvent: (kind: CustomerEventKind, customerId: string) => `${SUBJECT_ROOT}.customer.${kind}.${customerId}`,
   allCustomerEvents: `${SUBJECT_ROOT}.customer.>`,
@@ -285,6 +287,8 @@ export const BUCKETS = {
   instances: "pizzeria_instances",
   /** Every restaurant's definition (RestaurantDefinition from menus.ts: name, open state, menu), keyed by id, written by the restaurant service. */
   restaurants: "pizzeria_restaurants",
+  /** Which order instance holds each checkout key (sha256 of it -> instance): one order per key across instances. */
+  checkouts: "pizzeria_checkouts",
 } as const;
 
 export const SERVICE_NAMES = ["order", "payment", "restaurant", "kitchen", "tracking", "notification", "customer"] as const;
