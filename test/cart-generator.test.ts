@@ -31,7 +31,18 @@ describe("orders through carts in the load", () => {
       expect(validateCheckout(JSON.parse(r.body)).order_type).toBe(r.orderType);
       expect(cart.customer.email).toBe(`cust-11-${r.seq}@customers.example`);
     }
-    expect(new Set(carts.map((r) => r.cart!.restaurant_id))).toEqual(new Set(["main", "napoli"]));
+    // The default roster has the one restaurant main, with its kitchen.
+    expect(new Set(carts.map((r) => r.cart!.restaurant_id))).toEqual(new Set(["main"]));
+  });
+
+  it("fills carts at the scenario's restaurants that have a kitchen", () => {
+    const two = (napoliKitchen: string) =>
+      parseScenario(
+        `name: two\nseed: 3\nload:\n  - { duration: 10s, rate: 5 }\norders:\n  viaCart: 1\nrestaurants:\n  - { id: main, kitchen: [{ name: chef_mario }] }\n  - { id: napoli${napoliKitchen} }\n`,
+        "two.yaml",
+      );
+    const at = (text: string) => new Set(new OrderGenerator(two(text)).take(200).map((r) => r.cart!.restaurant_id));
+    expect(at(", kitchen: [{ name: chef_sofia }]")).toEqual(new Set(["main", "napoli"]));
   });
 
   it("refuses a viaCart outside 0..1 with the key's path, what was expected and what was found", () => {

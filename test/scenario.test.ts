@@ -91,7 +91,7 @@ describe("parseScenario: a valid file", () => {
     expect(s.roster).toEqual({
       order: { instances: 1, maxConcurrent: 50 },
       payment: { instances: 1, provider: { seed: 42, failureRate: 0.05, latencyMs: 20 }, concurrency: 64 },
-      restaurant: { instances: 1 },
+      restaurant: { instances: 1, restaurants: DEFAULT_ROSTER.restaurant.restaurants, seed: 42 },
       kitchen: [
         { name: "chef_mario", orderTypes: ["dine_in", "takeout", "delivery"], prefetch: 2 },
         { name: "chef_anna", orderTypes: ["dine_in"] },

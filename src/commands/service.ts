@@ -124,13 +124,19 @@ const paymentCommand = sub<{ instance: string; failureRate: number; latency: str
   },
 );
 
-const restaurantCommand = sub<{ instance: string }>(
+const restaurantCommand = sub<{ instance: string; port: number; host: string; seed: number; restaurants?: string }>(
   "restaurant",
-  "The restaurants: accepts or rejects every paid order (accepted ones go to that restaurant's kitchen)",
-  { instance: { type: "string", default: "restaurant-1", describe: "Instance name" } },
+  "The restaurants: menus, open/closed, and an answer to every paid order (GET /restaurants, staff accept/reject/ready)",
+  {
+    instance: { type: "string", default: "restaurant-1", describe: "Instance name" },
+    ...httpOptions(3004),
+    seed: { type: "number", default: 1, describe: "Decides which orders an auto restaurant rejects (same seed, same rejections)" },
+    restaurants: { type: "string", describe: "JSON or YAML file with the restaurants to run (a list of {id, name, open, acceptance, reject_rate, menu}); default: main and napoli", normalize: true },
+  },
   async (a) => {
-    const { start } = await import("../services/restaurant/index.js");
-    return serve(() => start({ ...commonServiceOptions("restaurant", a.instance, a), instance: a.instance }));
+    const [{ start }, { readRestaurantsFile }] = await Promise.all([import("../services/restaurant/index.js"), import("../services/restaurant/definitions.js")]);
+    const restaurants = a.restaurants ? readRestaurantsFile(a.restaurants) : undefined;
+    return serve(() => start({ ...commonServiceOptions("restaurant", a.instance, a), instance: a.instance, port: a.port, host: a.host, seed: a.seed, restaurants }));
   },
 );
 

@@ -17,12 +17,13 @@ import { LoadRunner, type RequestOutcome } from "./load/load-runner.js";
 import { causeLabel } from "./load/error-causes.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { QueueWatch, WorkerWatch } from "./telemetry/observers.js";
-import { restaurantsServedBy } from "./load/cart-journeys.js";
 import { OrderGenerator } from "./load/order-generator.js";
 import { OrderLedger } from "./telemetry/order-ledger.js";
 import type { BacklogSample } from "./telemetry/recovery.js";
 import { serviceViews, ThresholdWatch, workerState, workerViews } from "./telemetry/run-views.js";
 import { TimelineFile } from "./telemetry/timeline-file.js";
+import { RestaurantWatch } from "./telemetry/restaurant-watch.js";
+import { notificationLine } from "../services/notification/index.js";
 import { buildReport, round } from "./telemetry/report.js";
 import type { FaultRecord, LogEntry, RunControl, RunEventMap, RunMode, RunReport, RunStart, RunState, RunTick } from "./telemetry/run-events.js";
 import type { Scenario } from "./scenario/scenario.js";
@@ -74,6 +75,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   private finishing = false;
   private lastPhase = -1;
   private readonly thresholdWatch: ThresholdWatch;
+  private readonly restaurants: RestaurantWatch;
   private readonly backlog: BacklogSample[] = [];
 
   constructor(private readonly options: RunOptions) {
@@ -81,6 +83,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     this.scenario = options.scenario;
     this.ledger = new OrderLedger(options.observe ?? false);
     this.thresholdWatch = new ThresholdWatch(this.scenario.expect, (level, message) => this.log(level, "threshold", message));
+    this.restaurants = new RestaurantWatch(this.scenario, (level, message) => this.log(level, "restaurant", message), () => this.session?.launcher.urls("restaurant")[0]);
   }
 
   /** A broker of our own (this machine's clock): events are timed by when the stream stored them, not when the tap saw them. */
@@ -112,7 +115,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       cluster: this.options.cluster ?? s.cluster,
     });
     this.session = session;
-    const cleanups: Array<() => Promise<void> | void> = [];
+    const cleanups: Array<() => Promise<void> | void> = [() => this.restaurants.stop()];
     try {
       return await this.drive(session, mode, cleanups);
     } finally {
@@ -146,7 +149,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     const queues = await QueueWatch.create(nc, () => ordersTap.lastSeq);
 
     // Told the exact count, the generator sends every invalid kind and an exact invalid share.
-    const generator = new OrderGenerator(s, { planned: arrivalCount(s), restaurants: restaurantsServedBy(s.roster.kitchen) });
+    const generator = new OrderGenerator(s, { planned: arrivalCount(s) });
     const startedAt = Date.now();
     const runner = new LoadRunner({
       // A frozen order service still gets its share: the stall then shows in the latency figures.
@@ -155,13 +158,10 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       next: () => generator.next(),
       startedAt,
       timeoutMs: s.requestTimeoutMs,
-      onSent: (planned, due, sentMs, late) => {
-        this.ledger.planned(planned.requestId, due);
-        this.metrics.sent(sentMs, late);
-      },
+      onSent: (_planned, _due, sentMs, late) => this.metrics.sent(sentMs, late),
+      onRequestId: (requestId, due) => this.ledger.planned(requestId, due),
       onOutcome: (o) => this.onOutcome(o),
       customerTargets: () => launcher.urls("customer", { paused: true }),
-      onRequestId: (requestId, due) => this.ledger.planned(requestId, due),
     });
     this.runner = runner;
     this.chaos = new Chaos({ mode, launcher, proxies: session.proxies, broker: session.broker, cluster: session.cluster, nc, now: () => this.now(), inFlight: () => this.ledger.inFlight }, (f) => this.onFault(f));
@@ -246,7 +246,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     // Orders others placed (observe mode) are checked as if our own 201s had made them.
     for (const a of this.ledger.adopted) requests.push({ requestId: a.requestId, intendedValid: true, status: 201, orderNumber: a.orderNumber });
     const deadLetters = { letters: this.deadLetterRecords, injected: this.chaos!.injected, consumers };
-    const roster = s.roster.kitchen.map((w) => ({ name: w.name, types: w.orderTypes?.length ? w.orderTypes : ORDER_TYPES }));
+    const roster = s.roster.kitchen.map((w) => ({ name: w.name, types: w.orderTypes?.length ? w.orderTypes : ORDER_TYPES, ...(w.restaurant ? { restaurant: w.restaurant } : {}) }));
     const verdict = await checkOnceSettled(this.nc!, instances, { requests, stream, orders, notifications, drained, stillFinishing, deadLetters, silent, ...evidence, roster });
 
     return buildReport({
@@ -271,6 +271,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       deadLetters: this.deadLetters,
       deadLetterSamples: this.deadLetterSamples,
       mutant: activeMutant(),
+      restaurants: this.restaurants.totals(),
     });
   }
 
@@ -318,22 +319,19 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     this.timeline?.writeJson("order_event", `{"seq":${raw.seq},"atMs":${Math.round(at)},"event":${tapped.event ? raw.data : JSON.stringify(raw.data)}}`);
     if (!tapped.event) return;
     const e = tapped.event;
+    this.restaurants.event(e);
     const { stage, sinceScheduledMs } = this.ledger.event(e, at);
     if (!stage) return;
     this.metrics.stage(at, stage);
     if (sinceScheduledMs !== null) this.metrics.latency(at, e.kind === "ready" ? "ready" : "endToEnd", sinceScheduledMs);
-    if (e.from !== null && e.to !== null) {
-      this.emit("notification", { atMs: Math.round(at), line: `Notification for order ${e.order_number}: Status changed from '${e.from}' to '${e.to}' by ${e.by}.` });
-    }
+    if (e.from !== null && e.to !== null) this.emit("notification", { atMs: Math.round(at), line: notificationLine(e) });
   }
 
   private onDeadLetter(data: string): void {
     this.deadLetters++;
     const letter = decodeDeadLetter(data);
     this.deadLetterRecords.push(letter ? deadLetterRecord(letter) : { consumer: "?", subject: "?", streamSeq: 0, reason: "unreadable dead letter" });
-    if (letter && this.deadLetterSamples.length < 50) {
-      this.deadLetterSamples.push({ consumer: letter.consumer, subject: letter.subject, reason: letter.reason, at: letter.at });
-    }
+    if (letter && this.deadLetterSamples.length < 50) this.deadLetterSamples.push({ consumer: letter.consumer, subject: letter.subject, reason: letter.reason, at: letter.at });
     this.log("warn", "dead_letter", letter ? `dead letter from ${letter.consumer}: ${letter.reason}` : "dead letter (unreadable)");
   }
 
@@ -393,6 +391,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       workers: workerViews(this.scenario.roster, workers.records, this.session?.launcher, Date.now()),
       services: serviceViews(this.session?.launcher),
       deadLetters: this.deadLetters,
+      restaurants: this.restaurants.view(),
     };
     this.write("tick", tick);
     this.emit("tick", tick);

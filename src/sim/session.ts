@@ -82,8 +82,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     const nc = await connectNats(nats, "harness-setup");
     try {
       await prepareTopology(nc, topology);
-      // Carts are priced from the restaurants bucket: give it the default menus when nothing wrote any.
-      if ((options.roster.customer?.instances ?? 0) > 0) await seedRestaurants(await openRestaurantsBucket(nc, topology?.replicas ?? 1), DEFAULT_RESTAURANTS);
+      // Carts are priced from the restaurants bucket, which the restaurant service writes: without one, the default menus.
+      if ((options.roster.customer?.instances ?? 0) > 0 && options.roster.restaurant.instances === 0) await seedRestaurants(await openRestaurantsBucket(nc, topology?.replicas ?? 1), DEFAULT_RESTAURANTS);
     } finally {
       await nc.close();
     }

@@ -42,6 +42,8 @@ const VERDICT_COUNTS = [
   ["chargeWrong", "charge wrong"],
   ["refundUnmatched", "refund unmatched"],
   ["payloadsWrong", "payloads wrong"],
+  ["cookedElsewhere", "cooked elsewhere"],
+  ["refundsWrong", "refunds wrong"],
 ] as const;
 
 /** Example order numbers a kind of finding lists (enough to look a few up, few enough to read). */

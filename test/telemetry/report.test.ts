@@ -58,8 +58,8 @@ describe("buildReport", () => {
 
   it("gives each worker its utilisation over the run and the state it was given", () => {
     expect(buildReport(smallRun()).workers).toEqual([
-      { name: "w1", orderTypes: ["takeout"], ordersCooked: 2, busyMs: 2000, utilisation: 0.25, state: "idle" },
-      { name: "w2", orderTypes: ["takeout"], ordersCooked: 0, busyMs: 0, utilisation: 0, state: "killed" },
+      { name: "w1", restaurant: "main", orderTypes: ["takeout"], ordersCooked: 2, busyMs: 2000, utilisation: 0.25, state: "idle" },
+      { name: "w2", restaurant: "main", orderTypes: ["takeout"], ordersCooked: 0, busyMs: 0, utilisation: 0, state: "killed" },
     ]);
   });
 

@@ -79,6 +79,7 @@ function anna(t: number): WorkerView {
   const cooking = t >= 5 && t <= 8;
   return {
     name: "chef_anna",
+    restaurant: "main",
     orderTypes: ["dine_in"],
     state: cooking ? "cooking" : "idle",
     online: true,
@@ -95,6 +96,7 @@ function mario(t: number): WorkerView {
   const restarting = t === 13;
   return {
     name: "chef_mario",
+    restaurant: "main",
     orderTypes: ["dine_in", "takeout", "delivery"],
     state: killed ? "killed" : restarting ? "restarting" : t % 2 === 0 ? "cooking" : "idle",
     online: !killed && !restarting,
@@ -109,6 +111,7 @@ function mario(t: number): WorkerView {
 function luigi(t: number): WorkerView {
   return {
     name: "chef_luigi",
+    restaurant: "main",
     orderTypes: ["takeout", "delivery"],
     state: "idle",
     online: true,
@@ -247,6 +250,8 @@ export const REPORT: RunReport = {
     checkoutsUnmatched: 0,
     checkoutsMispriced: 0,
     customerViewsWrong: 0,
+    cookedElsewhere: 0,
+    refundsWrong: 0,
     collected: { readModelOrders: 69, printedLines: 544, ledgerEntries: 68, requestBodies: 69 },
     drained: true,
     findings: {},
@@ -257,9 +262,9 @@ export const REPORT: RunReport = {
   throughput: { acceptedPerSecond: 3.45, completedPerSecond: 3.4, perSecond: [] },
   drain: { drained: true, ms: 1_800, timeoutMs: 40_000 },
   workers: [
-    { name: "chef_anna", orderTypes: ["dine_in"], ordersCooked: 4, busyMs: 8_000, utilisation: 0.33, state: "idle" },
-    { name: "chef_mario", orderTypes: ["dine_in", "takeout", "delivery"], ordersCooked: 40, busyMs: 12_000, utilisation: 0.49, state: "idle" },
-    { name: "chef_luigi", orderTypes: ["takeout", "delivery"], ordersCooked: 20, busyMs: 8_000, utilisation: 0.33, state: "idle" },
+    { name: "chef_anna", restaurant: "main", orderTypes: ["dine_in"], ordersCooked: 4, busyMs: 8_000, utilisation: 0.33, state: "idle" },
+    { name: "chef_mario", restaurant: "main", orderTypes: ["dine_in", "takeout", "delivery"], ordersCooked: 40, busyMs: 12_000, utilisation: 0.49, state: "idle" },
+    { name: "chef_luigi", restaurant: "main", orderTypes: ["takeout", "delivery"], ordersCooked: 20, busyMs: 8_000, utilisation: 0.33, state: "idle" },
   ],
   services: services(20),
   faults: [KILL_FAULT_ENDED],

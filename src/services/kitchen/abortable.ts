@@ -39,8 +39,13 @@ export class Abortable {
     });
   }
 
-  sleep(ms: number): Promise<void> {
+  /** Wait `ms`, or less when `until` resolves first (the staff marked the order ready). */
+  sleep(ms: number, until?: Promise<unknown>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    return this.unless(new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))).finally(() => clearTimeout(timer));
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      until?.then(() => resolve(), () => resolve());
+    });
+    return this.unless(waited).finally(() => clearTimeout(timer));
   }
 }

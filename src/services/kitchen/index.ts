@@ -1,5 +1,5 @@
 import type { ConsumerMessages } from "@nats-io/jetstream";
-import { BUCKETS, CONSUMERS, COOK_TIME_MS, ORDER_TYPES, subjects, type OrderType } from "../shared/contracts.js";
+import { BUCKETS, CONSUMERS, COOK_TIME_MS, ORDER_TYPES, subjects, type MarkReadyReply, type MarkReadyRequest, type OrderType } from "../shared/contracts.js";
 import { DEFAULT_RESTAURANT_ID } from "../shared/menus.js";
 import { serveControl } from "../shared/control.js";
 import { errorField, errorMessage } from "../shared/errors.js";
@@ -131,6 +131,20 @@ async function startWorker(
   const fetching = { js, log, hand, registration, restaurant, prefetch, fetches, running: () => running, aborted: () => abortable.aborted };
   const loops = [...orderTypes.map((type) => fetchAcceptedOrders(fetching, type)), stove.run()];
   registration.update({ state: "idle", orders_cooked: stove.cooked, busy_ms: stove.busyMs }, 0);
+  // The staff of the restaurant mark an order ready by hand: the worker that has it on its stove answers.
+  const markReady = nc.subscribe(subjects.kitchenMarkReady(restaurant), {
+    callback: (err, msg) => {
+      if (err) return;
+      try {
+        const req = JSON.parse(msg.string()) as Partial<MarkReadyRequest>;
+        if (typeof req.order_number !== "string" || !stove.markReady(req.order_number, typeof req.by === "string" ? req.by : "staff")) return;
+        const reply: MarkReadyReply = { ok: true, worker: name };
+        msg.respond(JSON.stringify(reply));
+      } catch (e) {
+        log.warn({ action: "mark_ready_unreadable", error: errorField(e) }, "A mark-ready request that cannot be read was ignored");
+      }
+    },
+  });
   const control = serveControl(nc, "kitchen", name, log, {
     slow: (req: { factor?: number }) => {
       const factor = Number(req.factor ?? 1);
@@ -148,6 +162,7 @@ async function startWorker(
   const shift: Stoppable = {
     async stop() {
       running = false;
+      markReady.unsubscribe();
       registration.update({ state: "stopping" }, 0);
       log.info({ action: "worker_stopping", held: hand.size }, `Worker ${name} stopping: handing back waiting orders, finishing the current one`);
       for (const f of fetches) f.stop();
@@ -173,6 +188,7 @@ async function startWorker(
     },
     halt() {
       running = false;
+      markReady.unsubscribe();
       abortable.abort();
       clearInterval(keepAlive);
       for (const f of fetches) f.stop();

@@ -41,6 +41,8 @@ export class Stove {
   /** Cooked orders whose OrderReady is stored and waiting for JetStream's ack; acked (and their place freed) after it. */
   readonly handingOver = new Map<HeldOrder, Promise<void>>();
   private lastInstant = 0;
+  /** Ends the current order's cooking time early: the staff marked it ready (who did). */
+  private finishEarly: ((by: string) => void) | null = null;
   private readonly q;
 
   constructor(private readonly o: StoveOptions) {
@@ -57,6 +59,17 @@ export class Stove {
     const totals = db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(cook_ms), 0) AS ms FROM cooks WHERE state = 'ready'").get() as { n: number; ms: number };
     this.cooked = totals.n;
     this.busyMs = totals.ms;
+  }
+
+  /**
+   * The restaurant's staff marked an order ready by hand: when it is the one on the stove, its
+   * cooking time ends now and OrderReady goes out (marked_by says who). False when it is not here.
+   */
+  markReady(orderNumber: string, by: string): boolean {
+    if (this.current?.event.order_number !== orderNumber || !this.finishEarly) return false;
+    this.finishEarly(by);
+    this.finishEarly = null;
+    return true;
   }
 
   /** Held orders must not be redelivered to someone else while they cook or wait for their ack. */
@@ -184,16 +197,35 @@ export class Stove {
     registration.update({ state: "cooking", current_order: number, current_since: startedAt.toISOString(), held: hand.size });
     const cookMs = this.o.cookTimeFor(event.order_type);
     log.info({ action: "cooking_started", order_number: number, order_type: event.order_type, priority: event.priority, cook_ms: cookMs }, `Cooking ${number}`);
-    if (cookMs > 0) await this.o.abortable.sleep(cookMs);
+    const markedBy = await this.cookingTime(cookMs);
+    if (markedBy !== null) log.info({ action: "marked_ready", order_number: number, by: markedBy }, `Order ${number} marked ready by ${markedBy}`);
     const finishedAt = new Date();
     const took = finishedAt.getTime() - startedAt.getTime();
+    const ready = { worker: name, cook_ms: took, ...(markedBy !== null ? { marked_by: markedBy } : {}) };
     immediate(db, () => {
       this.q.finish.run(finishedAt.toISOString(), took, number);
-      this.announce(orderEvent("ready", header, "cooking", name, { worker: name, cook_ms: took }, finishedAt));
+      this.announce(orderEvent("ready", header, "cooking", name, ready, finishedAt));
     });
     outbox.wake();
     registration.update({ current_order: null, current_since: null });
     this.handOver(order, took);
+  }
+
+  /** Wait out an order's cooking time, or until the staff mark it ready (then: who did). */
+  private async cookingTime(cookMs: number): Promise<string | null> {
+    const mark: { by: string | null } = { by: null };
+    const marked = new Promise<void>((resolve) => {
+      this.finishEarly = (by) => {
+        mark.by = by;
+        resolve();
+      };
+    });
+    try {
+      if (cookMs > 0) await this.o.abortable.sleep(cookMs, marked);
+    } finally {
+      this.finishEarly = null;
+    }
+    return mark.by;
   }
 
   /**

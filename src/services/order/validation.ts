@@ -1,4 +1,4 @@
-import { priorityFor, type OrderItem, type OrderType } from "../shared/contracts.js";
+import { INSTANCE_NAME_PATTERN, priorityFor, type OrderItem, type OrderType } from "../shared/contracts.js";
 import { checkHandover, checkOrderType, fulfilmentOf } from "../shared/fulfilment.js";
 import type { FieldError } from "../shared/http.js";
 import type { PricedLine } from "../shared/menus.js";
@@ -30,7 +30,7 @@ export interface ValidationRules {
 
 export type Validation = { ok: true; order: ValidOrder } | { ok: false; errors: FieldError[] };
 
-const KNOWN_FIELDS = new Set(["customer_name", "order_type", "items", "table_number", "delivery_address"]);
+const KNOWN_FIELDS = new Set(["customer_name", "order_type", "items", "table_number", "delivery_address", "restaurant_id"]);
 const ITEM_FIELDS = new Set(["name", "quantity", "price"]);
 const NAME_PATTERN = /^[\p{L}\p{M} '\-]+$/u;
 
@@ -91,6 +91,7 @@ export function validateOrder(body: unknown, rules: ValidationRules = {}): Valid
 
   checkHandover(b, errors);
 
+  const restaurant = restaurantOf(b.restaurant_id, fail);
   if (errors.length > 0) return { ok: false, errors };
   const total = totalCents / 100;
   return {
@@ -102,6 +103,21 @@ export function validateOrder(body: unknown, rules: ValidationRules = {}): Valid
       total_cents: totalCents,
       total_amount: total,
       priority: priorityFor(total),
+      ...(restaurant !== undefined ? { restaurant_id: restaurant } : {}),
     },
   };
+}
+
+/**
+ * An anonymous order may name its restaurant (`restaurant_id`, an id as a subject token); without
+ * one it is the default restaurant's. An id no restaurant has is refused by the restaurant service
+ * (OrderRejected, refunded, cancelled), not here: the order service does not keep the restaurants.
+ */
+function restaurantOf(value: unknown, fail: (field: string, reason: string) => void): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !INSTANCE_NAME_PATTERN.test(value)) {
+    fail("restaurant_id", "must be a restaurant id of 1-64 letters, digits, _ or -");
+    return undefined;
+  }
+  return value;
 }

@@ -151,7 +151,7 @@ async function startPaymentService(life: ServiceLifecycle, options: PaymentServi
     handle: (event, msg) => (event.kind === "placed" ? pay(event, msg.info.deliveryCount) : undefined),
   });
 
-  const refunds = await runRefunds({ life, provider, outbox, instance });
+  const refunds = await runRefunds({ life, provider, outbox, instance, refundTwice: mutant === "refund-twice" });
 
   const control = serveControl(nc, "payment", instance, log, {
     /** Change the provider: `{latencyMs?, failureRate?, outageMs?}`. */

@@ -13,6 +13,8 @@ export interface RefundOptions {
   provider: PaymentProvider;
   outbox: Outbox;
   instance: string;
+  /** TEST-ONLY (PIZZERIA_MUTANT=refund-twice, shared/mutants.ts): refund every other rejected order twice. Never in production. */
+  refundTwice?: boolean;
 }
 
 /** The refund of a payment: named after it, so the same charge always gets the same refund id. */
@@ -30,6 +32,7 @@ export async function runRefunds(o: RefundOptions): Promise<ConsumerRunner> {
   const { log, js, jsm, nc, db, topology } = o.life.rt;
   const payment = db.prepare("SELECT outcome, amount, payment_id FROM payments WHERE order_number = ?");
   const record = db.prepare("INSERT OR IGNORE INTO refunds (order_number, refund_id, payment_id, amount, refunded_at) VALUES (?, ?, ?, ?, ?)");
+  let refundsMade = 0;
 
   function refund(event: OrderEvent<"rejected">): void {
     const number = event.order_number;
@@ -40,7 +43,13 @@ export async function runRefunds(o: RefundOptions): Promise<ConsumerRunner> {
       const now = new Date();
       if (record.run(number, refundId, paid.payment_id, paid.amount, now.toISOString()).changes !== 1) return "before" as const;
       o.provider.refund(paid.payment_id, number, paid.amount);
-      o.outbox.add(orderEvent("refunded", headerOf(event), "rejected", o.instance, { amount: paid.amount, refund_id: refundId, reason: event.data.reason }, now));
+      const message = orderEvent("refunded", headerOf(event), "rejected", o.instance, { amount: paid.amount, refund_id: refundId, reason: event.data.reason }, now);
+      o.outbox.add(message);
+      // TEST-ONLY mutant (never set in production): the same refund again, booked and announced under new ids.
+      if (o.refundTwice && refundsMade++ % 2 === 0) {
+        o.provider.refund(`${paid.payment_id}_again`, number, paid.amount);
+        o.outbox.add({ ...message, id: `${message.id}.again` });
+      }
       return "refunded" as const;
     });
     if (made === "refunded") {

@@ -1,6 +1,6 @@
 import type { OrderEvent, OrderStatus } from "../shared/contracts.js";
 import { immediate, type Db } from "../shared/db.js";
-import { headerOf, orderEvent } from "../shared/events.js";
+import { headerOf, orderEvent, type EventHeader } from "../shared/events.js";
 import { OUTBOX_SCHEMA, type Outbox } from "../shared/outbox.js";
 
 export const RESTAURANT_SCHEMA = `
@@ -44,9 +44,14 @@ export type DecideOutcome =
 export class PaidOrders {
   private readonly q;
 
+  /**
+   * `misroute`: TEST-ONLY (PIZZERIA_MUTANT=restaurant-misroute, shared/mutants.ts): the header an
+   * accepted order's event goes out under (another restaurant's, for some). Never in production.
+   */
   constructor(
     private readonly db: Db,
     private readonly outbox: Outbox,
+    private readonly misroute?: (header: EventHeader) => EventHeader,
   ) {
     this.q = {
       insert: db.prepare("INSERT OR IGNORE INTO paid_orders (order_number, restaurant, event, state, received_at) VALUES (?, ?, ?, 'waiting', ?)"),
@@ -93,10 +98,11 @@ export class PaidOrders {
     const paid = JSON.parse(row.event) as OrderEvent<"paid">;
     this.q.decide.run(decision, reason, by, at.toISOString(), number);
     const from: OrderStatus = "paid";
+    const header = headerOf(paid);
     this.outbox.add(
       decision === "accepted"
-        ? orderEvent("accepted", headerOf(paid), from, by, {}, at)
-        : orderEvent("rejected", headerOf(paid), from, by, { reason: reason ?? "rejected" }, at),
+        ? orderEvent("accepted", this.misroute ? this.misroute(header) : header, from, by, {}, at)
+        : orderEvent("rejected", header, from, by, { reason: reason ?? "rejected" }, at),
     );
     return { result: "decided", decision };
   }

@@ -148,6 +148,8 @@ export interface CookingData {
 export interface ReadyData {
   worker: string;
   cook_ms: number;
+  /** Set when the restaurant's staff marked it ready by hand before its cooking time was up: who did. */
+  marked_by?: string;
 }
 
 export type CompletedData = Record<string, never>;
@@ -234,6 +236,12 @@ export const subjects = {
   /** Periodic figures of one instance (core NATS, not stored): `pizzeria.telemetry.<service>.<instance>`. */
   telemetry: (service: ServiceName, instance: string) => `${SUBJECT_ROOT}.telemetry.${service}.${instance}`,
   allTelemetry: `${SUBJECT_ROOT}.telemetry.>`,
+  /**
+   * Request/reply, core NATS: the restaurant's staff mark an order ready by hand (MarkReadyRequest);
+   * every worker of that restaurant hears it and the one with the order on its stove answers
+   * (MarkReadyReply) and publishes OrderReady at once. No answer: nobody is cooking it.
+   */
+  kitchenMarkReady: (restaurant: string) => `${SUBJECT_ROOT}.kitchen.${restaurant}.mark_ready`,
   /** Request/reply: the customer service asks the order service to turn a checked-out cart into an order (CheckoutCommand -> CheckoutReply). */
   checkoutCommand: `${SUBJECT_ROOT}.cmd.order.checkout`,
   /** The same, to the one order instance that holds a checkout's key (BUCKETS.checkouts). */
@@ -305,10 +313,18 @@ export const INSTANCE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const CUSTOMER_EVENT_KINDS = ["registered", "cart_checked_out"] as const;
 export type CustomerEventKind = (typeof CUSTOMER_EVENT_KINDS)[number];
 
-export const CUSTOMER_EVENT_NAMES: Record<CustomerEventKind, string> = {
-  registered: "CustomerRegistered",
-  cart_checked_out: "CartCheckedOut",
-};
+export const CUSTOMER_EVENT_NAMES: Record<CustomerEventKind, string> = { registered: "CustomerRegistered", cart_checked_out: "CartCheckedOut" };
+
+export interface MarkReadyRequest {
+  order_number: string;
+  /** Who marked it (the staff member, or the restaurant service instance). */
+  by: string;
+}
+
+export interface MarkReadyReply {
+  ok: true;
+  worker: string;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Kitchen worker registry

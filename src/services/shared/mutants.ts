@@ -27,7 +27,10 @@ export type MutantFinding =
   | "printedMissing"
   | "printedDuplicated"
   | "chargedTwice"
-  | "checkoutsUnmatched";
+  | "checkoutsUnmatched"
+  | "payloadsWrong"
+  | "cookedElsewhere"
+  | "refundsWrong";
 
 export interface MutantSpec {
   /** The service that reads the variable and misbehaves. */
@@ -54,6 +57,8 @@ export interface MutantScenarioNeeds {
   drainTimeoutMs?: number;
   /** Share of orders sent through carts (a checkout's bug needs some). */
   viaCart?: number;
+  /** Two restaurants (main, rejecting a share of its orders, and napoli), each with its kitchen. */
+  restaurants?: boolean;
 }
 
 /** The mutants, in the order the self-test runs them. */
@@ -123,6 +128,18 @@ export const MUTANTS = {
     does: "makes a second order (under a request id of its own) for every fifth cart checkout",
     findings: ["checkoutsUnmatched", "unexpected"],
     needs: { viaCart: 0.5 },
+  },
+  "refund-twice": {
+    service: "payment",
+    does: "refunds every other rejected order twice (a second ledger refund, a second OrderRefunded under a new msgID)",
+    findings: ["refundsWrong", "duplicated"],
+    needs: { restaurants: true },
+  },
+  "restaurant-misroute": {
+    service: "restaurant",
+    does: "sends every third order it accepts to another restaurant's kitchen (OrderAccepted in that restaurant's name)",
+    findings: ["cookedElsewhere", "payloadsWrong"],
+    needs: { restaurants: true },
   },
 } as const satisfies Record<string, MutantSpec>;
 

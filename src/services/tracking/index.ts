@@ -1,4 +1,5 @@
-import { BUCKETS, CONSUMERS, COOK_TIME_MS, isWorkerOnline, subjects, type OrderType, type WorkerRecord } from "../shared/contracts.js";
+import { BUCKETS, CONSUMERS, COOK_TIME_MS, isWorkerOnline, ORDER_STATUSES, subjects, type OrderStatus, type OrderType, type WorkerRecord } from "../shared/contracts.js";
+import { DEFAULT_RESTAURANT_ID } from "../shared/menus.js";
 import { runConsumer } from "../shared/consumer.js";
 import { serveControl } from "../shared/control.js";
 import { errorField } from "../shared/errors.js";
@@ -67,6 +68,8 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
   });
 
   const workersKv = await openBucket(nc, BUCKETS.workers, { replicas: topology.replicas });
+  // The restaurant board answers 404 for a restaurant no restaurant service wrote.
+  const restaurantsKv = await openBucket(nc, BUCKETS.restaurants, { replicas: topology.replicas });
   const watcher = await workersKv.watch();
   void (async () => {
     for await (const entry of watcher) {
@@ -95,6 +98,8 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
               : null;
           sendJson(res, 200, {
             order_number: order.number,
+            restaurant_id: order.restaurant ?? DEFAULT_RESTAURANT_ID,
+            ...(order.customer_id ? { customer_id: order.customer_id } : {}),
             current_status: order.status,
             updated_at: order.updated_at,
             estimated_completion: estimate,
@@ -107,8 +112,10 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
         path: /^\/orders\/([^/]+)\/history\/?$/,
         handler(req, res, [raw]) {
           const number = decodePathSegment(req, raw);
-          if (!model.order(number)) throw notFound(number);
-          sendJson(res, 200, model.history(number).map((h) => ({ status: h.status, from: h.from_status, timestamp: h.changed_at, changed_by: h.changed_by })));
+          const order = model.order(number);
+          if (!order) throw notFound(number);
+          const of = { restaurant_id: order.restaurant ?? DEFAULT_RESTAURANT_ID, ...(order.customer_id ? { customer_id: order.customer_id } : {}) };
+          sendJson(res, 200, model.history(number).map((h) => ({ status: h.status, from: h.from_status, timestamp: h.changed_at, changed_by: h.changed_by, ...of })));
         },
       },
       {
@@ -118,12 +125,36 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
           const now = Date.now();
           sendJson(res, 200, model.workers().map((w) => ({
             worker_name: w.name,
+            restaurant: w.restaurant ?? DEFAULT_RESTAURANT_ID,
             status: isWorkerOnline(w, now) ? "online" : "offline",
             state: w.state,
             order_types: w.order_types,
             current_order: w.current_order,
             orders_processed: w.orders_cooked,
             last_seen: w.last_seen,
+          })));
+        },
+      },
+      {
+        method: "GET",
+        path: /^\/restaurants\/([^/]+)\/orders\/?$/,
+        async handler(req, res, [raw]) {
+          const id = decodePathSegment(req, raw);
+          const status = new URL(req.url ?? "/", "http://x").searchParams.get("status");
+          if (status !== null && !(ORDER_STATUSES as readonly string[]).includes(status)) {
+            throw new HttpError(400, "validation_failed", `Unknown status ${status}`, [{ field: "status", reason: `must be one of ${ORDER_STATUSES.join(", ")}` }]);
+          }
+          if (!(await restaurantsKv.get(id))) throw new HttpError(404, "restaurant_not_found", `No restaurant ${id}`, [{ field: "restaurant_id", reason: `no restaurant ${id}` }]);
+          sendJson(res, 200, model.board(id, status as OrderStatus | null, 1000).map((o) => ({
+            order_number: o.number,
+            status: o.status,
+            order_type: o.order_type,
+            customer_name: o.customer_name,
+            ...(o.customer_id ? { customer_id: o.customer_id } : {}),
+            total_amount: o.total_amount,
+            priority: o.priority,
+            processed_by: o.processed_by,
+            updated_at: o.updated_at,
           })));
         },
       },

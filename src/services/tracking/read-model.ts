@@ -1,5 +1,6 @@
 import { canTransition, type AnyOrderEvent, type OrderStatus, type WorkerRecord } from "../shared/contracts.js";
 import { immediate, type Db } from "../shared/db.js";
+import { DEFAULT_RESTAURANT_ID } from "../shared/menus.js";
 
 export const TRACKING_SCHEMA = `
 CREATE TABLE IF NOT EXISTS orders (
@@ -12,7 +13,9 @@ CREATE TABLE IF NOT EXISTS orders (
   status        TEXT NOT NULL,
   processed_by  TEXT,
   created_at    TEXT NOT NULL,
-  updated_at    TEXT NOT NULL
+  updated_at    TEXT NOT NULL,
+  restaurant    TEXT, -- last two: what ALTER TABLE adds to an older file (NULL there: the default restaurant)
+  customer_id   TEXT
 ) WITHOUT ROWID; -- one b-tree (the key) instead of a rowid table and an index on it
 CREATE TABLE IF NOT EXISTS history (
   id           INTEGER PRIMARY KEY,
@@ -39,6 +42,8 @@ CREATE TABLE IF NOT EXISTS refused (
 
 export interface TrackedOrder {
   number: string;
+  restaurant: string | null;
+  customer_id: string | null;
   order_type: string;
   customer_name: string;
   total_amount: number;
@@ -77,11 +82,12 @@ export class ReadModel {
     private readonly db: Db,
     private readonly options: { regressEveryFourth?: boolean } = {},
   ) {
+    addRestaurantColumns(db);
     this.q = {
       order: db.prepare("SELECT * FROM orders WHERE number = ?"),
       insertOrder: db.prepare(
-        `INSERT INTO orders (number, order_type, customer_name, total_amount, priority, origin, status, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'received', ?, ?)`,
+        `INSERT INTO orders (number, order_type, customer_name, total_amount, priority, origin, status, created_at, updated_at, restaurant, customer_id)
+         VALUES (?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?)`,
       ),
       setStatus: db.prepare("UPDATE orders SET status = ?, updated_at = ?, processed_by = COALESCE(?, processed_by) WHERE number = ?"),
       seen: db.prepare("SELECT 1 FROM history WHERE event_id = ?"),
@@ -93,6 +99,11 @@ export class ReadModel {
       workers: db.prepare("SELECT record FROM workers ORDER BY name"),
       counts: db.prepare("SELECT status, COUNT(*) AS n FROM orders GROUP BY status"),
       page: db.prepare("SELECT number, status FROM orders WHERE number > ? ORDER BY number LIMIT ?"),
+      // NULL: an order written before restaurants, the default restaurant's.
+      board: db.prepare(
+        `SELECT * FROM orders WHERE (restaurant = @restaurant OR (@restaurant = '${DEFAULT_RESTAURANT_ID}' AND restaurant IS NULL))
+         AND (@status IS NULL OR status = @status) ORDER BY number LIMIT @limit`,
+      ),
       pageHistory: db.prepare(
         "SELECT order_number, from_status, status, changed_by FROM history WHERE order_number > ? AND order_number <= ? ORDER BY order_number, id",
       ),
@@ -113,7 +124,10 @@ export class ReadModel {
       }
       if (event.kind === "placed") {
         const d = event.data;
-        this.q.insertOrder.run(event.order_number, event.order_type, d.customer_name, d.total_amount, event.priority, event.origin, event.at, event.at);
+        // customer_id comes with a checkout's order (the customer service's); read defensively, it is optional.
+        const given = (d as unknown as { customer_id?: unknown }).customer_id;
+        const customer = typeof given === "string" ? given : null;
+        this.q.insertOrder.run(event.order_number, event.order_type, d.customer_name, d.total_amount, event.priority, event.origin, event.at, event.at, event.restaurant ?? null, customer);
       } else {
         const worker = event.kind === "cooking" || event.kind === "ready" ? event.data.worker : null;
         this.q.setStatus.run(to, event.at, worker, event.order_number);
@@ -128,6 +142,11 @@ export class ReadModel {
 
   order(number: string): TrackedOrder | undefined {
     return this.q.order.get(number) as TrackedOrder | undefined;
+  }
+
+  /** A restaurant's orders (the staff's board), optionally of one status, by number. */
+  board(restaurant: string, status: OrderStatus | null, limit: number): TrackedOrder[] {
+    return this.q.board.all({ restaurant, status, limit }) as TrackedOrder[];
   }
 
   history(number: string): HistoryRow[] {
@@ -162,4 +181,11 @@ export class ReadModel {
   workers(): WorkerRecord[] {
     return (this.q.workers.all() as Array<{ record: string }>).map((r) => JSON.parse(r.record) as WorkerRecord);
   }
+}
+
+/** A read model written before restaurants: its orders get the two columns (NULL: the default restaurant, no customer). */
+function addRestaurantColumns(db: Db): void {
+  const columns = new Set((db.prepare("SELECT name FROM pragma_table_info('orders')").all() as Array<{ name: string }>).map((c) => c.name));
+  for (const c of ["restaurant", "customer_id"]) if (!columns.has(c)) db.exec(`ALTER TABLE orders ADD COLUMN ${c} TEXT`);
+  db.exec("CREATE INDEX IF NOT EXISTS orders_board ON orders (restaurant, status)");
 }

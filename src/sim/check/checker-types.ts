@@ -60,8 +60,8 @@ export interface CheckInput {
   printed?: Record<string, PrintedLine[]>;
   /** Every charge and refund the payment provider recorded, from every payment instance. */
   ledger?: LedgerEntry[];
-  /** The kitchen roster: the order types each worker handles. */
-  roster?: ReadonlyArray<{ name: string; types: readonly OrderType[] }>;
+  /** The kitchen roster: the order types each worker handles, and its restaurant (none: the default one). */
+  roster?: ReadonlyArray<{ name: string; types: readonly OrderType[]; restaurant?: string }>;
   /** The customer side: the checkouts on the CUSTOMERS stream, each customer read model, the menus (absent: no customer service). */
   customers?: CustomersInput;
 }
@@ -198,6 +198,8 @@ export interface Verdict {
   payloadsWrong: Finding[];
   /** Carts: checkouts without exactly their one order, orders not priced by the menu, customer read models that disagree with the stream. */
   checkouts: { unmatched: Finding[]; mispriced: Finding[]; viewsWrong: Finding[] };
+  /** Orders cooked by another restaurant's kitchen; rejected orders not refunded exactly once, or cooked. */
+  restaurants: { cookedElsewhere: Finding[]; refundsWrong: Finding[] };
   /** How much of each input there was (0: not collected or empty). */
   collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number; checkouts?: number };
   counts: {

@@ -21,6 +21,7 @@ import { checkPrinted } from "./passes/printed.js";
 import { checkReadModels } from "./passes/read-models.js";
 import { checkRecords } from "./passes/records.js";
 import { checkRequests } from "./passes/requests.js";
+import { checkRestaurants } from "./passes/restaurants.js";
 import { checkSilent } from "./passes/silent.js";
 import { replayStream } from "./passes/stream-replay.js";
 import { checkCheckouts } from "./passes/checkouts.js";
@@ -61,6 +62,7 @@ export function check(input: CheckInput): Verdict {
   const payments = input.ledger ? checkPayments(input.ledger, stream.orders) : checkPayments([], new Map());
   const payloadsWrong = checkPayloads({ requestsById: requests.byId, replayed: stream.orders, roster: input.roster });
   const checkouts = checkCheckouts(input.customers, input.requests, stream.orders, input.drained);
+  const restaurants = checkRestaurants({ replayed: stream.orders, roster: input.roster, ledger: input.ledger, drained: input.drained });
   const moreFindings = [
     readModels.stale,
     readModels.wrong,
@@ -75,6 +77,8 @@ export function check(input: CheckInput): Verdict {
     checkouts.unmatched,
     checkouts.mispriced,
     checkouts.viewsWrong,
+    restaurants.cookedElsewhere,
+    restaurants.refundsWrong,
   ].reduce((n, list) => n + list.length, 0);
 
   // A kind of finding that several passes make lists them in pass order: the report keeps the
@@ -121,6 +125,7 @@ export function check(input: CheckInput): Verdict {
     payments,
     payloadsWrong,
     checkouts,
+    restaurants,
     collected: {
       readModelOrders: readModels.orders,
       printedLines: printed.lines,

@@ -17,6 +17,9 @@ export interface CartJourney {
 
 /** The restaurants carts are filled at: those with a kitchen worker in the roster (another's orders would never be cooked). */
 export function restaurantsServedBy(kitchen: ReadonlyArray<{ restaurant?: string }>, restaurants: readonly RestaurantDefinition[] = DEFAULT_RESTAURANTS): readonly RestaurantDefinition[] {
+  // Open ones only, when there are any: a closed restaurant's cart cannot be filled (409).
+  const open = restaurants.filter((r) => r.open);
+  if (open.length > 0) restaurants = open;
   const served = restaurants.filter((r) => kitchen.some((w) => (w.restaurant ?? DEFAULT_RESTAURANT_ID) === r.id));
   return served.length > 0 ? served : restaurants;
 }

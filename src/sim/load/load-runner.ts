@@ -44,7 +44,10 @@ export interface LoadRunnerOptions {
   onSent?: (planned: PlannedRequest, scheduledMs: number, sentMs: number, late: boolean) => void;
   /** Customer-service base URLs, for the requests that go through a cart (round-robin too). */
   customerTargets?: () => string[];
-  /** A cart request's order has this request id (known once its customer is registered), due at `scheduledMs`. */
+  /**
+   * The request id a request's order will carry, and when the request was due: as it is sent for
+   * POST /orders; for a cart once its customer is registered (the id is `<customer id>:<key>`).
+   */
   onRequestId?: (requestId: string, scheduledMs: number) => void;
   onOutcome?: (outcome: RequestOutcome) => void;
 }
@@ -178,6 +181,7 @@ export class LoadRunner {
         record(end.status, end.orderNumber, end.error, end.retryAfter, end.requestId),
       );
     }
+    this.options.onRequestId?.(planned.requestId, scheduledMs);
     return new Promise<void>((resolve) => {
       const body = Buffer.from(planned.body, "utf8");
       let settled = false;

@@ -12,7 +12,8 @@
 import { ORDER_TYPES, type OrderItem, type OrderType } from "../../services/shared/contracts.js";
 import { MENU } from "../../services/order/menu.js";
 import { Rng } from "./rng.js";
-import { checkoutBody, drawJourney, type CartJourney } from "./cart-journeys.js";
+import { checkoutBody, drawJourney, restaurantsServedBy, type CartJourney } from "./cart-journeys.js";
+import type { Roster } from "../scenario/roster.js";
 import type { RestaurantDefinition } from "../../services/shared/menus.js";
 import type { Scenario } from "../scenario/scenario.js";
 
@@ -107,7 +108,7 @@ export function oversizedRequest(seq: number): PlannedRequest {
 export interface GeneratorOptions {
   /** How many requests the run will send (its arrival schedule's count). */
   planned?: number;
-  /** The restaurants whose menus cart orders are drawn from (default: the two default restaurants). */
+  /** The restaurants whose menus cart orders are drawn from (default: the scenario's restaurants that have a kitchen). */
   restaurants?: readonly RestaurantDefinition[];
 }
 
@@ -127,8 +128,10 @@ export class OrderGenerator {
   /** Decides which valid orders go through a cart, and draws their journeys (only with `viaCart`). */
   private readonly carts: Rng;
   private readonly restaurants: readonly RestaurantDefinition[] | undefined;
+  /** Draws the restaurant of a valid order (its own stream: files without restaurants send what they sent). */
+  private readonly where: Rng;
 
-  constructor(scenario: Pick<Scenario, "seed" | "orders">, options: GeneratorOptions = {}) {
+  constructor(scenario: Pick<Scenario, "seed" | "orders"> & { roster?: Pick<Roster, "kitchen" | "restaurant"> }, options: GeneratorOptions = {}) {
     this.seed = scenario.seed;
     this.orders = scenario.orders;
     this.planned = options.planned ?? null;
@@ -142,7 +145,8 @@ export class OrderGenerator {
     this.mix = Rng.derive(scenario.seed, "orders/mix");
     this.draw = Rng.derive(scenario.seed, "orders/body");
     this.carts = Rng.derive(scenario.seed, "orders/cart");
-    this.restaurants = options.restaurants;
+    this.restaurants = options.restaurants ?? (scenario.roster ? restaurantsServedBy(scenario.roster.kitchen, scenario.roster.restaurant.restaurants) : undefined);
+    this.where = Rng.derive(scenario.seed, "orders/restaurant");
   }
 
   next(): PlannedRequest {
@@ -151,7 +155,9 @@ export class OrderGenerator {
     if (!this.isInvalid(seq)) {
       const type = this.draw.weighted(this.orders.types);
       if ((this.orders.viaCart ?? 0) > 0 && this.carts.next() < this.orders.viaCart!) return this.cartRequest(seq, requestId, type);
-      return { seq, requestId, valid: true, expectedStatus: 201, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(this.validBody(type)), orderType: type };
+      const body = this.validBody(type);
+      if (this.orders.restaurants) body.restaurant_id = this.where.weighted(this.orders.restaurants);
+      return { seq, requestId, valid: true, expectedStatus: 201, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(body), orderType: type };
     }
     const kind = this.invalidKind();
     return { seq, requestId, valid: false, invalidKind: kind, ...this.invalid(kind) };

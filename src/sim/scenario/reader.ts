@@ -171,6 +171,11 @@ export class Reader {
     return value;
   }
 
+  boolean(value: unknown, path: readonly PathSeg[]): boolean {
+    if (typeof value !== "boolean") this.fail(path, "true or false", value);
+    return value as boolean;
+  }
+
   number(value: unknown, path: readonly PathSeg[], r: NumberRange = {}): number {
     if (typeof value !== "number" || !Number.isFinite(value) || !inRange(value, r)) this.fail(path, rangeText("a number", r), value);
     return value;

@@ -10,7 +10,9 @@ import { errorMessage } from "../../services/shared/errors.js";
 import { formatDuration } from "./duration.js";
 import { readChaos, type ChaosStep } from "./chaos-steps.js";
 import { given, Reader, ScenarioError, type PathSeg } from "./reader.js";
-import { DEFAULT_ROSTER, type Roster, type WorkerSpec } from "./roster.js";
+import { DEFAULT_ROSTER, UP_ROSTER, type Roster, type WorkerSpec } from "./roster.js";
+import { readRestaurants, readShares, type ScenarioRestaurants } from "./restaurants.js";
+import { DEFAULT_RESTAURANT_ID } from "../../services/shared/menus.js";
 import { documentValue, parseYaml } from "./yaml-document.js";
 import { RUN_MODES, type RunMode } from "./run-mode.js";
 import { THRESHOLD_UNITS, THRESHOLDS, type ThresholdLimitKey, type Thresholds } from "./thresholds.js";
@@ -44,6 +46,8 @@ export interface OrderMix {
   invalid: number;
   /** Share of valid orders sent through a cart (customer -> cart items -> checkout) instead of POST /orders, 0..1; absent: none. */
   viaCart?: number;
+  /** With `restaurants:`: the share of valid orders each restaurant gets (normalised; each sent with its restaurant_id). None: all the default restaurant's. */
+  restaurants?: Record<string, number>;
 }
 
 /** Where the services run (one list of values: run-mode.ts). */
@@ -79,7 +83,7 @@ export const DEFAULT_HEARTBEAT_MS = 1_000;
 export const MAX_INSTANCES = 16;
 export const MAX_RATE = 100_000;
 
-const TOP_KEYS = ["name", "description", "seed", "duration", "timeScale", "cookTime", "heartbeatInterval", "mode", "cluster", "load", "orders", "services", "chaos", "expect", "requestTimeout", "drainTimeout"];
+const TOP_KEYS = ["name", "description", "seed", "duration", "timeScale", "cookTime", "heartbeatInterval", "mode", "cluster", "load", "orders", "restaurants", "services", "chaos", "expect", "requestTimeout", "drainTimeout"];
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Read and check a scenario file; an unreadable file is a ScenarioError too. */
@@ -121,13 +125,12 @@ export function parseScenario(text: string, file: string): Scenario {
   const durationMs = declaredDuration ?? loadMs;
 
   const orders = readOrders(r, top.orders);
-  const roster = readServices(r, top.services, seed);
-  for (const type of ORDER_TYPES) {
-    if (orders.types[type] > 0 && !roster.kitchen.some((w) => (w.orderTypes ?? ORDER_TYPES).includes(type))) {
-      const path: PathSeg[] = given(top.services) && given((top.services as Record<string, unknown>).kitchen) ? ["services", "kitchen"] : ["orders", "types", type];
-      r.fail(path, `a kitchen worker for every order type with a weight above 0 (${type} has none)`, undefined, `workers ${roster.kitchen.map((w) => `${w.name}[${(w.orderTypes ?? ORDER_TYPES).join(",")}]`).join(", ")}`);
-    }
-  }
+  const restaurants = given(top.restaurants) ? readRestaurants(r, top.restaurants, (v, p) => readKitchen(r, v, p)) : null;
+  const shares = (top.orders as Record<string, unknown> | undefined)?.restaurants;
+  if (restaurants) orders.restaurants = readShares(r, shares, restaurants.definitions);
+  else if (given(shares)) r.fail(["orders", "restaurants"], "no shares per restaurant without a top-level restaurants: list", shares);
+  const roster = readServices(r, top.services, seed, restaurants);
+  checkKitchens(r, orders, roster, top, restaurants);
   const chaos = given(top.chaos) ? readChaos(r, top.chaos, roster, durationMs) : [];
   chaos.forEach((step) => {
     const node = /^broker\/(leader|\d+)$/.exec(step.target ?? "");
@@ -182,7 +185,7 @@ function readLoad(r: Reader, value: unknown): Phase[] {
 function readOrders(r: Reader, value: unknown): OrderMix {
   const equal = Object.fromEntries(ORDER_TYPES.map((t) => [t, 1 / ORDER_TYPES.length])) as Record<OrderType, number>;
   if (!given(value)) return { types: equal, items: { min: 1, max: 3 }, invalid: 0 };
-  const o = r.mapping(value, ["orders"], ["types", "items", "invalid", "viaCart"]);
+  const o = r.mapping(value, ["orders"], ["types", "items", "invalid", "restaurants", "viaCart"]);
   let types = equal;
   if (given(o.types)) {
     const t = r.mapping(o.types, ["orders", "types"], ORDER_TYPES, "a mapping of order types to weights");
@@ -207,19 +210,35 @@ function readInstances(r: Reader, v: Record<string, unknown>, path: PathSeg[], f
   return given(v.instances) ? r.integer(v.instances, [...path, "instances"], { min: 1, max: MAX_INSTANCES }) : fallback;
 }
 
-function readServices(r: Reader, value: unknown, seed: number): Roster {
+/** Every restaurant's kitchen has a worker for every order type with a weight above 0: an order of a type nobody there cooks would wait forever. */
+function checkKitchens(r: Reader, orders: OrderMix, roster: Roster, top: Record<string, unknown>, restaurants: ScenarioRestaurants | null): void {
+  const ids = restaurants ? restaurants.definitions.map((d) => d.id) : [DEFAULT_RESTAURANT_ID];
+  ids.forEach((id, i) => {
+    const workers = roster.kitchen.filter((w) => (w.restaurant ?? DEFAULT_RESTAURANT_ID) === id);
+    for (const type of ORDER_TYPES) {
+      if (!(orders.types[type] > 0) || workers.some((w) => (w.orderTypes ?? ORDER_TYPES).includes(type))) continue;
+      const inServices = given(top.services) && given((top.services as Record<string, unknown>).kitchen);
+      const path: PathSeg[] = restaurants ? ["restaurants", i, "kitchen"] : inServices ? ["services", "kitchen"] : ["orders", "types", type];
+      r.fail(path, `a kitchen worker for every order type with a weight above 0 (${type} has none${restaurants ? ` at ${id}` : ""})`, undefined, `workers ${workers.map((w) => `${w.name}[${(w.orderTypes ?? ORDER_TYPES).join(",")}]`).join(", ")}`);
+    }
+  });
+}
+
+function readServices(r: Reader, value: unknown, seed: number, restaurants: ScenarioRestaurants | null): Roster {
   const d = structuredClone(DEFAULT_ROSTER);
   const roster: Roster = {
     order: d.order,
     payment: { ...d.payment, provider: { ...d.payment.provider, seed } },
-    restaurant: d.restaurant,
+    restaurant: { ...d.restaurant, seed, ...(restaurants ? { restaurants: restaurants.definitions } : {}) },
     kitchen: d.kitchen.map((w) => ({ ...w, orderTypes: w.orderTypes ?? [...ORDER_TYPES] })),
     tracking: d.tracking,
     notification: d.notification,
     customer: d.customer,
   };
+  if (restaurants) roster.kitchen = restaurants.kitchen;
   if (!given(value)) return roster;
   const s = r.mapping(value, ["services"], SERVICE_NAMES);
+  if (restaurants && given(s.kitchen)) r.fail(["services", "kitchen"], "no services.kitchen when restaurants: is given (each restaurant lists its own kitchen)", s.kitchen);
   if (given(s.order)) {
     const o = r.mapping(s.order, ["services", "order"], ["instances", "maxConcurrent"]);
     roster.order = { instances: readInstances(r, o, ["services", "order"], d.order.instances) };
@@ -234,7 +253,11 @@ function readServices(r: Reader, value: unknown, seed: number): Roster {
     if (given(p.concurrency)) roster.payment.concurrency = r.integer(p.concurrency, [...path, "concurrency"], { min: 1, max: 10_000 });
   }
   if (given(s.kitchen)) roster.kitchen = readKitchen(r, s.kitchen);
-  for (const svc of ["restaurant", "tracking", "notification", "customer"] as const) {
+  if (given(s.restaurant)) {
+    const v = r.mapping(s.restaurant, ["services", "restaurant"], ["instances"]);
+    roster.restaurant.instances = readInstances(r, v, ["services", "restaurant"], d.restaurant.instances);
+  }
+  for (const svc of ["tracking", "notification", "customer"] as const) {
     if (!given(s[svc])) continue;
     const v = r.mapping(s[svc], ["services", svc], ["instances"]);
     roster[svc] = { instances: readInstances(r, v, ["services", svc], d[svc].instances) };
@@ -242,11 +265,11 @@ function readServices(r: Reader, value: unknown, seed: number): Roster {
   return roster;
 }
 
-function readKitchen(r: Reader, value: unknown): WorkerSpec[] {
-  const raw = r.list(value, ["services", "kitchen"], { min: 1, max: MAX_INSTANCES, of: "kitchen workers" });
+function readKitchen(r: Reader, value: unknown, at: PathSeg[] = ["services", "kitchen"]): WorkerSpec[] {
+  const raw = r.list(value, at, { min: 1, max: MAX_INSTANCES, of: "kitchen workers" });
   const seen = new Set<string>();
   return raw.map((item, i) => {
-    const path = ["services", "kitchen", i];
+    const path = [...at, i];
     const w = r.mapping(item, path, ["name", "types", "prefetch"], "a kitchen worker");
     const nameExpected = "a worker name of 1-64 letters, digits, _ or -";
     r.required(w.name, [...path, "name"], nameExpected);
@@ -294,7 +317,7 @@ export function upScenario(options: { timeScale: number; heartbeatIntervalMs: nu
     cluster: options.cluster,
     load: [],
     orders: { types: { dine_in: 1 / 3, takeout: 1 / 3, delivery: 1 / 3 }, items: { min: 1, max: 3 }, invalid: 0 },
-    roster: options.roster ?? DEFAULT_ROSTER,
+    roster: options.roster ?? UP_ROSTER,
     chaos: [],
     expect: { lost: 0, duplicated: 0, invalid: 0 },
     drainTimeoutMs: 15_000,

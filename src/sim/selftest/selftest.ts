@@ -41,7 +41,13 @@ export interface SelftestResult {
 }
 
 /** What the clean run needs too: every path a mutant's scenario takes (invalid requests, declines, two order instances). */
-const CLEAN_NEEDS: MutantScenarioNeeds = { invalid: 0.3, orderInstances: 2, viaCart: 0.3 };
+const CLEAN_NEEDS: MutantScenarioNeeds = { invalid: 0.3, orderInstances: 2, restaurants: true, viaCart: 0.3 };
+
+/** Two restaurants, main rejecting a fifth of its orders (refunded), napoli all of them accepted; a kitchen each. */
+const RESTAURANTS = `restaurants:
+  - { id: main, rejectRate: 0.2, kitchen: [{ name: chef_mario }, { name: chef_anna, types: [dine_in] }] }
+  - { id: napoli, kitchen: [{ name: chef_sofia }] }
+`;
 
 /**
  * The short scenario of a mutant (or of the clean run): 3 s of steady load at 12 orders/s, quick
@@ -68,7 +74,7 @@ services:
   order: { instances: ${needs.orderInstances ?? 1} }
   payment: { failureRate: ${needs.failureRate ?? 0.1}, latency: 5ms }
 drainTimeout: ${needs.drainTimeoutMs ?? 15_000}ms
-`;
+${needs.restaurants ? RESTAURANTS : ""}`;
   return parseScenario(text, `selftest-${label}.yaml`);
 }
 

@@ -25,7 +25,7 @@ export class InProcessLauncher extends Launcher {
       case "payment":
         return startPayment({ ...common, instance: spec.instance, provider: spec.provider, concurrency: spec.concurrency });
       case "restaurant":
-        return startRestaurant({ ...common, instance: spec.instance });
+        return startRestaurant({ ...common, instance: spec.instance, port: spec.port, restaurants: spec.restaurants, seed: spec.seed });
       case "kitchen":
         return startKitchen({
           ...common,

@@ -3,6 +3,7 @@ import type { ServiceName } from "../../services/shared/contracts.js";
 import { errorMessage, isClaimRefusal } from "../../services/shared/errors.js";
 import type { NatsOptions } from "../../services/shared/nats.js";
 import type { ProviderSettings } from "../../services/payment/payment-provider.js";
+import type { RestaurantDefinition } from "../../services/shared/menus.js";
 import type { SystemSettings } from "./settings.js";
 import type { Roster, WorkerSpec } from "../scenario/roster.js";
 
@@ -35,6 +36,9 @@ export interface InstanceSpec {
   worker?: WorkerSpec;
   provider?: Partial<ProviderSettings>;
   concurrency?: number;
+  /** The restaurant service: the restaurants it runs, and the seed of its auto rejections. */
+  restaurants?: readonly RestaurantDefinition[];
+  seed?: number;
 }
 
 /** A running instance, however it runs. */
@@ -66,7 +70,8 @@ export function rosterSpecs(roster: Roster, settings: Pick<SystemSettings, "orde
   for (let i = 1; i <= roster.notification.instances; i++) add("notification", `notification-${i}`);
   for (let i = 1; i <= roster.tracking.instances; i++) add("tracking", `tracking-${i}`, { port: i === 1 ? (roster.tracking.port ?? settings.trackingPort ?? 0) : 0 });
   for (const worker of roster.kitchen) add("kitchen", worker.name, { worker });
-  for (let i = 1; i <= roster.restaurant.instances; i++) add("restaurant", `restaurant-${i}`);
+  const r = roster.restaurant;
+  for (let i = 1; i <= r.instances; i++) add("restaurant", `restaurant-${i}`, { port: i === 1 ? (r.port ?? 0) : 0, restaurants: r.restaurants, seed: r.seed });
   for (let i = 1; i <= (roster.customer?.instances ?? 0); i++) add("customer", `customer-${i}`, { port: i === 1 ? (roster.customer.port ?? settings.customerPort ?? 0) : 0 });
   for (let i = 1; i <= roster.payment.instances; i++) add("payment", `payment-${i}`, { provider: roster.payment.provider, concurrency: roster.payment.concurrency });
   for (let i = 1; i <= roster.order.instances; i++) add("order", `order-${i}`, { port: i === 1 ? (roster.order.port ?? settings.orderPort ?? 0) : 0, maxConcurrent: roster.order.maxConcurrent });
@@ -122,7 +127,7 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
    * The base URLs of the instances that are up; with `paused`, also of those frozen by a pause
    * fault (a client cannot tell a frozen process from a slow one, so the load still sends to it).
    */
-  urls(service: "order" | "tracking" | "customer", options: { paused?: boolean } = {}): string[] {
+  urls(service: "order" | "tracking" | "restaurant" | "customer", options: { paused?: boolean } = {}): string[] {
     const reachable = (state: InstanceState) => state === "up" || (options.paused === true && state === "paused");
     return [...this.slots.values()].filter((s) => s.info.service === service && reachable(s.info.state) && s.info.url).map((s) => s.info.url!);
   }

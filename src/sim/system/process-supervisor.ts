@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
-import { appendFileSync, existsSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COOK_TIME_MS, subjects } from "../../services/shared/contracts.js";
 import { errorMessage, PizzeriaError } from "../../services/shared/errors.js";
 import { MUTANT_ENV } from "../../services/shared/mutants.js";
+import type { RestaurantDefinition } from "../../services/shared/menus.js";
 import type { Msg } from "@nats-io/transport-node";
 import { connectNats, resolveTopology, type NatsConnection, type NatsOptions } from "../../services/shared/nats.js";
 import { freePort } from "./broker.js";
@@ -90,6 +91,9 @@ export function serviceArgs(spec: InstanceSpec, nats: NatsOptions, settings: Sys
       break;
     case "restaurant":
       opt("--instance", spec.instance);
+      opt("--port", spec.port);
+      opt("--seed", spec.seed);
+      opt("--restaurants", spec.restaurants ? restaurantsFile(settings.runDir, spec.instance, spec.restaurants) : undefined);
       break;
     case "kitchen":
       opt("--name", spec.instance);
@@ -114,6 +118,14 @@ export function serviceArgs(spec: InstanceSpec, nats: NatsOptions, settings: Sys
       break;
   }
   return args;
+}
+
+/** The restaurants of a restaurant instance, in a JSON file in the run directory its `--restaurants` names. */
+function restaurantsFile(runDir: string, instance: string, restaurants: readonly RestaurantDefinition[]): string {
+  const file = join(runDir, `restaurants-${instance}.json`);
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(restaurants, null, 2));
+  return file;
 }
 
 /** A child's stdout, appended to its output file as it comes (the checker reads what the subscribers printed). */
@@ -181,7 +193,7 @@ export class ProcessSupervisor extends Launcher {
     if (!this.cli) this.cli = locateCli();
     else if (!existsSync(this.cli)) throw new Error(`cannot run services as processes: no pizzeria CLI at ${this.cli}`);
     const control = await this.controlConnection();
-    const http = spec.service === "order" || spec.service === "tracking" || spec.service === "customer";
+    const http = spec.service === "order" || spec.service === "tracking" || spec.service === "restaurant" || spec.service === "customer";
     const fixedPort = http && spec.port ? spec.port : undefined;
     for (let attempt = 1; ; attempt++) {
       // Port 0: pick one now so the URL is known; another process may take it first, so retry.

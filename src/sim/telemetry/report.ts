@@ -1,4 +1,5 @@
 import type { WorkerRecord } from "../../services/shared/contracts.js";
+import { DEFAULT_RESTAURANT_ID } from "../../services/shared/menus.js";
 import type { Verdict } from "../check/checker.js";
 import { limitOf, THRESHOLDS, type RunFigures, type ThresholdRow } from "../scenario/thresholds.js";
 import type { Scenario } from "../scenario/scenario.js";
@@ -9,6 +10,7 @@ import type {
   BrokerDescription,
   FaultRecord,
   LatencySummary,
+  RestaurantFigures,
   RunMode,
   RunReport,
   ServiceView,
@@ -102,6 +104,8 @@ function moreFindings(v: Verdict) {
     checkoutsUnmatched: v.checkouts.unmatched,
     checkoutsMispriced: v.checkouts.mispriced,
     customerViewsWrong: v.checkouts.viewsWrong,
+    cookedElsewhere: v.restaurants.cookedElsewhere,
+    refundsWrong: v.restaurants.refundsWrong,
   };
 }
 
@@ -145,6 +149,8 @@ export interface ReportInputs {
   deadLetterSamples: NonNullable<RunReport["deadLetterSamples"]>;
   /** The TEST-ONLY deliberate bug switched on for this run (PIZZERIA_MUTANT), if any. */
   mutant?: string | null;
+  /** Each restaurant's orders, from the stream. */
+  restaurants?: RestaurantFigures[];
 }
 
 /** The run's report (report.json), from what the run measured and what the checker found. */
@@ -192,8 +198,10 @@ export function buildReport(x: ReportInputs): RunReport {
     latency: { accept, accept201: metrics.summary("accept201"), failed: metrics.summary("failed"), endToEnd, ready: metrics.summary("ready") },
     throughput: { acceptedPerSecond: round(metrics.requests.accepted / loadSeconds, 2), completedPerSecond: round(completed / loadSeconds, 2), perSecond: metrics.series() },
     drain: { drained: x.drain.drained, ms: x.drain.ms, timeoutMs: s.drainTimeoutMs },
+    ...(x.restaurants && x.restaurants.length > 0 ? { restaurants: x.restaurants.map(({ completedPerSecond: _last, ...f }) => ({ ...f, completedPerSecond: round(f.completed / loadSeconds, 2) })) } : {}),
     workers: x.workers.map(({ record: w, state }) => ({
       name: w.name,
+      restaurant: w.restaurant ?? DEFAULT_RESTAURANT_ID,
       orderTypes: w.order_types,
       ordersCooked: w.orders_cooked,
       busyMs: w.busy_ms,

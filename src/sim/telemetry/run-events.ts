@@ -106,6 +106,8 @@ export type WorkerViewState = WorkerState | "killed" | "restarting" | "paused" |
 
 export interface WorkerView {
   name: string;
+  /** The restaurant whose kitchen it cooks in. */
+  restaurant: string;
   orderTypes: OrderType[];
   state: WorkerViewState;
   online: boolean;
@@ -148,6 +150,21 @@ export interface RunTick {
   workers: WorkerView[];
   services: ServiceView[];
   deadLetters: number;
+  /** Each restaurant's figures so far (the restaurant service's answers, the orders it finished). */
+  restaurants?: RestaurantFigures[];
+}
+
+/** One restaurant's orders as the stream has told them (its events counted as they come). */
+export interface RestaurantFigures {
+  id: string;
+  placed: number;
+  accepted: number;
+  rejected: number;
+  refunded: number;
+  completed: number;
+  cancelled: number;
+  /** Orders completed in the last tick's second. */
+  completedPerSecond: number;
 }
 
 export type FaultSource = "scenario" | "manual";
@@ -184,7 +201,7 @@ export interface RecoveryFigures {
   findings: { lost: number; duplicated: number; invalid: number };
 }
 
-export type LogKind = "run" | "phase" | "fault" | "service" | "threshold" | "dead_letter";
+export type LogKind = "run" | "phase" | "fault" | "service" | "threshold" | "dead_letter" | "restaurant";
 
 export interface LogEntry {
   atMs: number;
@@ -217,6 +234,7 @@ export interface ThresholdResult {
 
 export interface WorkerSummary {
   name: string;
+  restaurant: string;
   orderTypes: OrderType[];
   ordersCooked: number;
   busyMs: number;
@@ -233,6 +251,8 @@ export interface RunReport {
   scenario: string;
   /** Set when the run had a TEST-ONLY deliberate bug switched on (PIZZERIA_MUTANT, `pizzeria selftest`): its name. */
   mutant?: string;
+  /** Per restaurant (runs with restaurants): its orders placed, accepted, rejected, refunded, completed, cancelled, and completions per second of load. */
+  restaurants?: RestaurantFigures[];
   seed: number;
   file?: string;
   runDir: string;
@@ -279,6 +299,10 @@ export interface RunReport {
     checkoutsUnmatched: number;
     checkoutsMispriced: number;
     customerViewsWrong: number;
+    /** Orders cooked by another restaurant's kitchen. */
+    cookedElsewhere: number;
+    /** Rejected orders not refunded exactly once, or cooked anyway. */
+    refundsWrong: number;
     /** How much of each was collected: read-model orders, printed lines, ledger entries, request bodies. */
     collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number; checkouts?: number };
     drained: boolean;

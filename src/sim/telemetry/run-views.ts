@@ -1,4 +1,5 @@
 import { isWorkerOnline, type WorkerRecord } from "../../services/shared/contracts.js";
+import { DEFAULT_RESTAURANT_ID } from "../../services/shared/menus.js";
 import type { Launcher } from "../system/launcher.js";
 import type { LogEntry, RunTick, ServiceView, ThresholdLimits, WorkerView } from "./run-events.js";
 import type { Roster } from "../scenario/roster.js";
@@ -12,6 +13,7 @@ export function workerViews(roster: Roster, records: ReadonlyMap<string, WorkerR
     const online = r ? isWorkerOnline(r, now) : false;
     return {
       name,
+      restaurant: r?.restaurant ?? roster.kitchen.find((w) => w.name === name)?.restaurant ?? DEFAULT_RESTAURANT_ID,
       orderTypes: r?.order_types ?? roster.kitchen.find((w) => w.name === name)?.orderTypes ?? [],
       state: workerState(name, r?.state ?? "unknown", online, launcher),
       online,
