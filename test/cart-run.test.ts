@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { runScenarioText } from "./helpers/scenario-run.js";
 
 describe("a scenario with orders through carts", () => {
-  it("sends a share of its orders as customer -> cart -> checkout, and ends valid through a kill of the customer service: one order per checkout, priced by the menu, read models agreeing", async () => {
+  it("sends a share of its orders as customer -> cart -> checkout at two restaurants (one rejecting a fifth), and ends valid through a kill of the customer service: one order per checkout, priced by the menu, read models agreeing", async () => {
     const report = await runScenarioText(
       "carts",
       [
@@ -14,6 +14,9 @@ describe("a scenario with orders through carts", () => {
         "  items: { min: 1, max: 3 }",
         "  invalid: 0.05",
         "  viaCart: 0.5",
+        "restaurants:",
+        "  - { id: main, rejectRate: 0.2, kitchen: [{ name: chef_mario }, { name: chef_anna, types: [dine_in] }] }",
+        "  - { id: napoli, kitchen: [{ name: chef_sofia }] }",
         "chaos:",
         "  - { at: 1s, kill: customer/1, restartAfter: 200ms }",
         "drainTimeout: 15s",

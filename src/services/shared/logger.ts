@@ -48,7 +48,12 @@ export function createLogger(options: LoggerOptions): ServiceLogger {
       } catch {
         // A destination that never opened has nothing to flush.
       }
-      if (options.file) dest.end();
+      if (options.file) {
+        dest.end();
+        // What a crashed (aborted) service still had in flight may log on its way out: dropped, where
+        // the ended stream would throw "SonicBoom destroyed" into whatever was running.
+        dest.write = () => true;
+      }
     },
   };
 }
