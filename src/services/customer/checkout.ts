@@ -106,7 +106,13 @@ export class CartCheckout {
 
   /** At start: the checkouts a crash left pending are sent again (the order service answers with the order it made, or makes it). */
   async resumePending(): Promise<void> {
-    for (const row of this.deps.store.pendingCheckouts()) {
+    let pending: CheckoutRow[];
+    try {
+      pending = this.deps.store.pendingCheckouts();
+    } catch {
+      return; // aborted as it started: the next start resumes them
+    }
+    for (const row of pending) {
       try {
         await this.send(row);
       } catch (err) {
