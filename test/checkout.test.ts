@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { join } from "node:path";
 import { rmSync } from "node:fs";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -166,6 +167,34 @@ describe("checkout: a cart becomes exactly one order", () => {
     expect(race.filter((a) => a.status !== 201).every((a) => a.status === 409)).toBe(true);
     expect(await placedFor(id)).toHaveLength(1);
     expect(await placedFor(other)).toHaveLength(1);
+  });
+
+  it("answers 409 to a checkout whose key's first request is still in progress, then that request's order", async () => {
+    const id = await registerCustomer(customer!.url);
+    await addItem(customer!.url, id, { item: "Cola" });
+    const text = JSON.stringify({ order_type: "takeout" });
+    const { port } = new URL(customer!.url);
+    const held = request({ host: "127.0.0.1", port, path: `/customers/${id}/cart/checkout`, method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(text), "idempotency-key": "held-1" } });
+    const heldAnswer = new Promise<{ status: number; body: string }>((resolve) =>
+      held.on("response", (res) => {
+        let b = "";
+        res.on("data", (c) => (b += c));
+        res.on("end", () => resolve({ status: res.statusCode!, body: b }));
+      }),
+    );
+    held.write(text.slice(0, 5)); // the headers are in, the body is not: the request is in progress
+    // The service holds the key from the headers on.
+    await waitFor(async () => (await call("GET", `${customer!.url}/health`)).body.keys_in_progress === 1, "the held request's key in progress");
+    const busy = await checkout(customer!.url, id, "held-1");
+    expect(busy.status).toBe(409);
+    expect(busy.headers.get("retry-after")).toBe("1");
+    expect(busy.body).toMatchObject({ error: "idempotency_key_in_progress", field: "Idempotency-Key" });
+    held.end(text.slice(5));
+    const first = await heldAnswer;
+    expect(first.status).toBe(201);
+    const again = await checkout(customer!.url, id, "held-1");
+    expect(again.body.order_number).toBe(JSON.parse(first.body).order_number);
+    expect(await placedFor(id)).toHaveLength(1);
   });
 
   it("answers 503 while the order service is down and keeps the checkout pending; the retry with its key makes the one order", async () => {

@@ -183,7 +183,7 @@ async function startCustomerService(life: ServiceLifecycle, options: CustomerSer
       { method: "POST", path: /^\/customers\/([^/]+)\/cart\/checkout\/?$/, handler: checkout },
       { method: "GET", path: /^\/health\/?$/, handler: (_req, res) => {
           const healthy = !nc.isClosed() && !nc.isDraining();
-          sendJson(res, healthy ? 200 : 503, { status: healthy ? "ok" : "degraded", service: "customer", instance, outbox_pending: outbox.pending() });
+          sendJson(res, healthy ? 200 : 503, { status: healthy ? "ok" : "degraded", service: "customer", instance, keys_in_progress: keys.size, outbox_pending: outbox.pending() });
         } },
     ],
     log,
