@@ -27,7 +27,7 @@ export interface CheckoutDeps {
   claims: KV;
   log: Logger;
   store: OrderStore;
-  place(order: ValidOrder, requestId: string, fingerprint: string, keyed: boolean): Promise<Placed>;
+  place(order: ValidOrder, requestId: string, fingerprint: string | null, keyed: boolean): Promise<Placed>;
   /** TEST-ONLY (PIZZERIA_MUTANT=checkout-double-order, shared/mutants.ts): a second order for every fifth checkout. Never in production. */
   doubleOrder?: boolean;
 }

@@ -124,7 +124,8 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
     // Held from the headers on: a first request still uploading its body is in progress too.
     await keys.hold(clientKey, async () => {
       const body = await readJsonBody(req, cfg.bodyLimitBytes);
-      const fingerprint = requestFingerprint("POST /orders", body);
+      // Only a keyed request can come again: an anonymous one keeps no fingerprint.
+      const fingerprint = clientKey ? requestFingerprint("POST /orders", body) : null;
       if (clientKey) {
         const existing = store.findByRequest(clientKey);
         if (existing) return replay(res, clientKey, existing, fingerprint);
@@ -143,8 +144,8 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
   }
 
   /** The answer an earlier request with this key got, when this one is the same request (else 422). */
-  function replay(res: ServerResponse, key: string, row: OrderRow & { fingerprint: string | null }, fingerprint: string): void {
-    compareFingerprint(key, row.fingerprint, fingerprint, `order ${row.number}`);
+  function replay(res: ServerResponse, key: string, row: OrderRow & { fingerprint: string | null }, fingerprint: string | null): void {
+    if (fingerprint !== null) compareFingerprint(key, row.fingerprint, fingerprint, `order ${row.number}`);
     sendJson(res, 201, { order_number: row.number, status: row.status, total_amount: row.total_amount }, REPLAYED_HEADERS);
   }
 

@@ -16,7 +16,7 @@ export type Placed = OrderRow | { replayed: OrderRow & { fingerprint: string | n
  */
 export function orderPlacer(deps: { store: OrderStore; group: GroupCommit; numbers: OrderNumbers; log: Logger }) {
   const { store, group, numbers, log } = deps;
-  return async function placeOrReplay(order: ValidOrder, requestId: string, fingerprint: string, keyed: boolean): Promise<Placed> {
+  return async function placeOrReplay(order: ValidOrder, requestId: string, fingerprint: string | null, keyed: boolean): Promise<Placed> {
     const now = new Date();
     const day = utcDay(now);
     for (let attempt = 0; ; attempt++) {

@@ -48,15 +48,27 @@ export function requestFingerprint(route: string, body: unknown): string {
   return createHash("sha256").update(route).update("\n").update(canonicalJson(body)).digest("hex");
 }
 
+/** JSON with object keys sorted and undefined members left out (a plain loop: it runs on every keyed request). */
 function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  if (value === null || typeof value !== "object") {
+    if (typeof value === "number") return Number.isFinite(value) ? String(value) : "null";
+    return typeof value === "boolean" ? String(value) : (JSON.stringify(value) ?? "null");
   }
-  return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) out += (i > 0 ? "," : "") + canonicalJson(value[i]);
+    return `${out}]`;
+  }
+  const obj = value as Record<string, unknown>;
+  let out = "{";
+  let first = true;
+  for (const key of Object.keys(obj).sort()) {
+    const member = obj[key];
+    if (member === undefined) continue;
+    out += `${first ? "" : ","}${JSON.stringify(key)}:${canonicalJson(member)}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 /**
