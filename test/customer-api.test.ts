@@ -163,6 +163,16 @@ describe("customer service: accounts and carts", () => {
     expect(napoli.body).toMatchObject({ line: 2, unit_price: 21.89, cart: { restaurant_id: "napoli", total_amount: 21.89 } });
   });
 
+  it("holds at most 20 lines (an order's most items): the 21st is 409 until one is removed", async () => {
+    const id = await registerCustomer(svc.url);
+    for (let i = 0; i < 20; i++) expect((await addItem(svc.url, id, { item: "Cola" })).status).toBe(201);
+    const full = await addItem(svc.url, id, { item: "Cola" });
+    expect(full.status).toBe(409);
+    expect(full.body).toMatchObject({ error: "cart_full", field: "cart" });
+    expect((await call("DELETE", `${svc.url}/customers/${id}/cart/items/20`)).status).toBe(200);
+    expect((await addItem(svc.url, id, { item: "Cola" })).body.line).toBe(21);
+  });
+
   it("removes a line by number; an unknown line is 404 and a line that is not a number 400", async () => {
     const id = await registerCustomer(svc.url);
     await addItem(svc.url, id, { item: "Cola", quantity: 2 });

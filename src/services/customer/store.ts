@@ -3,7 +3,7 @@ import { subjects, type CustomerEventKind } from "../shared/contracts.js";
 import { customerEventId, type CheckoutCommand, type CustomerEvent, type CustomerEventData } from "../shared/customer-contracts.js";
 import { immediate, type Db } from "../shared/db.js";
 import { linesTotal, type CartLineRequest, type PricedLine } from "../shared/menus.js";
-import { OUTBOX_SCHEMA, type Outbox, type OutboxMessage } from "../shared/outbox.js";
+import type { Outbox, OutboxMessage } from "../shared/outbox.js";
 
 /**
  * The customer service's records: customers, their carts and lines, the checkouts (one per
@@ -83,6 +83,9 @@ export interface CheckoutRow {
   command: CheckoutCommand;
   answer: Record<string, unknown> | null;
 }
+
+/** An order holds 1-20 items (the seed's rule), so a cart holds at most 20 lines. */
+export const MAX_CART_LINES = 20;
 
 /** Why a write was refused: a 409 the handler turns into an answer. */
 export class CartConflict extends Error {
@@ -168,6 +171,8 @@ export class CustomerStore {
       if (cart.restaurant_id !== null && cart.restaurant_id !== restaurantId) {
         throw new CartConflict("other_restaurant", `The cart holds items of restaurant ${cart.restaurant_id}; a cart holds one restaurant's items (remove them or check out first)`);
       }
+      const { n } = this.q.countLines.get(cart.id) as { n: number };
+      if (n >= MAX_CART_LINES) throw new CartConflict("cart_full", `The cart holds ${MAX_CART_LINES} lines, as many as an order may; check out or remove one first`);
       const line = cart.next_line;
       this.q.insertLine.run(cart.id, line, JSON.stringify(request), JSON.stringify(priced));
       this.q.setCart.run(restaurantId, line + 1, now, cart.id);
