@@ -210,8 +210,14 @@ describe("checkout: a cart becomes exactly one order", () => {
     expect(change.status).toBe(409);
     expect(change.body.error).toBe("checkout_in_progress");
     await startOrderService();
+    // A client that lost its key: 409, and the pending checkout is sent again, which makes the order.
+    const otherKey = await checkout(customer!.url, id, "down-2");
+    expect(otherKey.status).toBe(409);
+    expect(otherKey.body.error).toBe("checkout_in_progress");
+    await waitFor(async () => (await placedFor(id)).length === 1, "the pending checkout's order");
     const retry = await checkout(customer!.url, id, "down-1");
     expect(retry.status).toBe(201);
+    expect(retry.body.order_number).toBe((await placedFor(id))[0].order_number);
     expect(await placedFor(id)).toHaveLength(1);
   });
 

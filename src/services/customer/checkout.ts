@@ -44,7 +44,13 @@ export class CartCheckout {
     const cart = store.activeCart(customer.id);
     const lines = cart ? store.lines(cart.id) : [];
     if (!cart || lines.length === 0) throw new HttpError(409, "cart_empty", "The cart is empty: add items before checking out", [{ field: "cart", reason: "is empty" }]);
-    if (cart.state !== "open") throw new HttpError(409, "checkout_in_progress", "The cart is being checked out by another request", [{ field: "cart", reason: "is being checked out" }]);
+    if (cart.state !== "open") {
+      // Begun under another key and not answered yet (the order service was away): sent again now,
+      // so a client that lost its key does not leave the cart frozen until the next start.
+      const pending = store.checkoutOfCart(cart.id);
+      if (pending?.state === "pending") void this.send(pending).catch(() => undefined);
+      throw new HttpError(409, "checkout_in_progress", "The cart is being checked out under another Idempotency-Key; retry with that key, or wait for its answer", [{ field: "cart", reason: "is being checked out" }], { "retry-after": "1" });
+    }
     const restaurant = await readRestaurant(this.deps.restaurants, cart.restaurant_id!);
     if (!restaurant) throw new HttpError(409, "restaurant_unknown", `Restaurant ${cart.restaurant_id} is not known any more`, [{ field: "restaurant_id", reason: `${cart.restaurant_id} is not a restaurant` }]);
     if (!restaurant.open) throw new HttpError(409, "restaurant_closed", `${restaurant.name} is closed`, [{ field: "restaurant_id", reason: `${restaurant.id} is closed` }]);

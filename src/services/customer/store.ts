@@ -116,6 +116,7 @@ export class CustomerStore {
       setCart: db.prepare("UPDATE carts SET restaurant_id = ?, next_line = ?, updated_at = ? WHERE id = ?"),
       setCartState: db.prepare("UPDATE carts SET state = ?, updated_at = ? WHERE id = ? AND state = ?"),
       checkout: db.prepare("SELECT customer_id, key, cart_id, fingerprint, state, command, answer FROM checkouts WHERE customer_id = ? AND key = ?"),
+      ofCart: db.prepare("SELECT customer_id, key, cart_id, fingerprint, state, command, answer FROM checkouts WHERE cart_id = ?"),
       pending: db.prepare("SELECT customer_id, key, cart_id, fingerprint, state, command, answer FROM checkouts WHERE state = 'pending'"),
       insertCheckout: db.prepare("INSERT INTO checkouts (customer_id, key, cart_id, fingerprint, state, command, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)"),
       finishCheckout: db.prepare("UPDATE checkouts SET state = 'done', answer = ? WHERE customer_id = ? AND key = ? AND state = 'pending'"),
@@ -195,6 +196,12 @@ export class CustomerStore {
 
   checkout(customerId: string, key: string): CheckoutRow | undefined {
     const row = this.q.checkout.get(customerId, key) as (Omit<CheckoutRow, "command" | "answer"> & { command: string; answer: string | null }) | undefined;
+    return row ? parseCheckout(row) : undefined;
+  }
+
+  /** The checkout of a cart, whichever key began it. */
+  checkoutOfCart(cartId: string): CheckoutRow | undefined {
+    const row = this.q.ofCart.get(cartId) as (Omit<CheckoutRow, "command" | "answer"> & { command: string; answer: string | null }) | undefined;
     return row ? parseCheckout(row) : undefined;
   }
 
