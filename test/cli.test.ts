@@ -134,6 +134,7 @@ describe("pizzeria CLI errors", () => {
     [["service", "kitchen", "--name", "x", "--order-types", "pizza"], /--order-types must be a comma-separated list of dine_in, takeout, delivery/],
     [["service", "kitchen", "--name", "bad name"], /worker name "bad name" must be 1-64 letters/],
     [["service", "kitchen", "--name", "x", "--restaurant", "no such"], /restaurant name "no such" must be 1-64 letters/],
+    [["service", "restaurant", "--restaurants", "/nonexistent/restaurants.yaml"], /cannot read restaurants file \/nonexistent\/restaurants.yaml/],
     [["service", "payment", "--failure-rate", "2"], /--failure-rate must be between 0 and 1/],
     [["service", "kitchen", "--name", "x", "--heartbeat-interval", "soon"], /--heartbeat-interval must be a duration/],
     [["selftest", "--mutant", "no-such-bug"], /Invalid values:.*Argument: mutant, Given: "no-such-bug"/],

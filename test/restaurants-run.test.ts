@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { runScenarioText } from "./helpers/scenario-run.js";
 
 // Two restaurants end to end through the harness: main rejects a share of its orders (refunded),
-// napoli is manual (the harness's staff accept or reject each over the restaurant API).
+// napoli is manual (the harness's staff accept or reject each over the restaurant API). The
+// restaurant service is killed mid-run: what it decided is in its outbox, what it had not is redelivered.
 describe("a scenario with two restaurants", () => {
   it("ends valid: every order completed or refunded and cancelled, each cooked by its own restaurant's kitchen", async () => {
     const report = await runScenarioText("two-restaurants", `cookTime: 30ms
@@ -16,6 +17,8 @@ services:
 restaurants:
   - { id: main, rejectRate: 0.25, kitchen: [{ name: chef_mario }, { name: chef_anna, types: [dine_in] }] }
   - { id: napoli, acceptance: manual, rejectRate: 0.2, kitchen: [{ name: chef_sofia }] }
+chaos:
+  - { at: 1500ms, kill: restaurant/1, restartAfter: 700ms }
 drainTimeout: 30s
 `);
     expect(report.verdict.valid, JSON.stringify(report.verdict.findings).slice(0, 2000)).toBe(true);
@@ -32,6 +35,7 @@ drainTimeout: 30s
       expect(r.cancelled, `${id} cancels every rejected order`).toBe(r.rejected);
     }
     expect(report.orders.completed + report.orders.cancelled).toBe(report.orders.accepted);
+    expect(report.faults).toMatchObject([{ kind: "kill", target: "restaurant/restaurant-1" }]);
     expect(report.workers.find((w) => w.name === "chef_sofia")).toMatchObject({ restaurant: "napoli" });
     expect(report.workers.find((w) => w.name === "chef_sofia")!.ordersCooked).toBe(by.napoli.completed);
   });

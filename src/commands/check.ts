@@ -71,8 +71,13 @@ export function describeScenario(s: Scenario): string {
     r.payment.concurrency !== undefined ? `concurrency ${r.payment.concurrency}` : "",
   ].filter(Boolean);
   out.push(`  payment       x${r.payment.instances}${payExtras.length ? `, ${payExtras.join(", ")}` : ""}`);
+  const shares = s.orders.restaurants;
+  for (const d of r.restaurant.restaurants ?? []) {
+    const answer = d.acceptance === "manual" ? "manual (the harness's staff answer)" : "auto";
+    out.push(`  restaurant    ${d.id} (${d.name}): ${d.open ? "open" : "closed"}, ${answer}, rejects ${pct(d.reject_rate)}${shares ? `, ${pct(shares[d.id] ?? 0)} of the orders` : ""}; ${d.menu.pizzas.length} pizzas`);
+  }
   out.push(`  kitchen       ${r.kitchen.length} worker${r.kitchen.length === 1 ? "" : "s"}`);
-  for (const w of r.kitchen) out.push(`    ${w.name.padEnd(16)} ${(w.orderTypes ?? ORDER_TYPES).join(", ")}${w.prefetch !== undefined ? `; prefetch ${w.prefetch}` : ""}`);
+  for (const w of r.kitchen) out.push(`    ${w.name.padEnd(16)} ${(w.orderTypes ?? ORDER_TYPES).join(", ")}${w.prefetch !== undefined ? `; prefetch ${w.prefetch}` : ""}${w.restaurant ? `; at ${w.restaurant}` : ""}`);
   const cookMs = meanCookMs(s);
   out.push(`    capacity ${cookMs === null ? "bounded by the pipeline (instant cooking)" : `~${num(r.kitchen.length / (cookMs / 1000))} orders/s (${r.kitchen.length} x 1 / ${formatDuration(cookMs)} mean cook)`}`);
   out.push(`  tracking      x${r.tracking.instances}`);

@@ -181,7 +181,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       runDir: session.runDir,
       plannedOrders: Math.round(plannedCount(s.load)),
       startedAt,
-      endpoints: { order: launcher.urls("order"), tracking: launcher.urls("tracking"), customer: launcher.urls("customer") },
+      endpoints: { order: launcher.urls("order"), tracking: launcher.urls("tracking"), restaurant: launcher.urls("restaurant"), customer: launcher.urls("customer") },
     });
 
     const tickTimer = setInterval(() => void this.tick(queues, workers), this.options.tickMs ?? 1_000);

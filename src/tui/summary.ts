@@ -119,6 +119,7 @@ function moreChecksLines(v: RunReport["verdict"]): string[] {
     `            read models ${c.readModelOrders} orders: stale ${v.readModelsStale}, wrong ${v.readModelsWrong}  payloads wrong ${v.payloadsWrong}`,
     `            printed ${c.printedLines} lines: missing ${v.printedMissing}, twice ${v.printedDuplicated}, wrong ${v.printedWrong}`,
     `            ledger ${c.ledgerEntries}: charged twice ${v.chargedTwice}, unknown ${v.chargedUnknown}, wrong ${v.chargeWrong}; refunds unmatched ${v.refundUnmatched}`,
+    `            restaurants: cooked elsewhere ${v.cookedElsewhere}, refunds wrong ${v.refundsWrong}`,
   ];
 }
 
@@ -149,6 +150,9 @@ export function formatSummary(report: RunReport, options: SummaryOptions = {}): 
     `orders      planned ${o.planned}  sent ${o.sent}  accepted ${o.accepted}  rejected ${o.rejected}  errors ${o.errors}  late ${o.late}${o.placedElsewhere > 0 ? `  placed elsewhere ${o.placedElsewhere}` : ""}`,
   );
   lines.push(`            completed ${o.completed}  cancelled ${o.cancelled}  indeterminate ${o.indeterminate}`);
+  for (const r of report.restaurants ?? []) {
+    lines.push(`restaurant  ${r.id}: placed ${r.placed}  accepted ${r.accepted}  rejected ${r.rejected}  refunded ${r.refunded}  completed ${r.completed} (${formatRate(r.completedPerSecond)})  cancelled ${r.cancelled}`);
+  }
   for (const l of errorsLines(report)) lines.push(paint(l, "warn"));
   lines.push(
     `throughput  accepted ${formatRate(report.throughput.acceptedPerSecond)}  completed ${formatRate(report.throughput.completedPerSecond)}`,

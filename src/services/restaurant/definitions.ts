@@ -38,7 +38,7 @@ function name(v: unknown, path: Array<string | number>): string {
 }
 
 function money(v: unknown, path: Array<string | number>, min: number): number {
-  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > 999.99 || Math.round(v * 100) !== v * 100) {
+  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > 999.99 || Math.round(v * 100) / 100 !== v) {
     bad(path, `an amount from ${min.toFixed(2)} to 999.99 in whole cents`, v);
   }
   return v as number;

@@ -42,7 +42,7 @@ export interface RunStart {
   /** Wall-clock time (epoch ms) of load offset 0. */
   startedAt: number;
   /** Base URLs of the order and tracking APIs. */
-  endpoints?: { order: string[]; tracking: string[]; customer?: string[] };
+  endpoints?: { order: string[]; tracking: string[]; restaurant?: string[]; customer?: string[] };
 }
 
 export interface LatencySummary {

@@ -1,5 +1,5 @@
 import { Box, Text } from "ink";
-import type { WorkerView, WorkerViewState } from "../../sim/telemetry/run-events.js";
+import type { RestaurantFigures, WorkerView, WorkerViewState } from "../../sim/telemetry/run-events.js";
 import { fit, formatMs, formatOrderTypes } from "../format.js";
 import { windowStart } from "../layout.js";
 import { workerTarget } from "../targets.js";
@@ -28,10 +28,27 @@ export interface KitchenProps {
   rows: number;
   selected: string | null;
   width: number;
+  /** Each restaurant's figures: with more than one restaurant the rows are grouped under a line each. */
+  restaurants?: readonly RestaurantFigures[];
+}
+
+type Line = { group: string } | { worker: WorkerView };
+
+/** The kitchen's lines: the workers as they come with one restaurant; grouped under a line per restaurant with more. */
+export function kitchenLines(workers: readonly WorkerView[], restaurants: readonly RestaurantFigures[] = []): Line[] {
+  const ids = [...new Set([...restaurants.map((r) => r.id), ...workers.map((w) => w.restaurant)])];
+  if (ids.length <= 1) return workers.map((worker) => ({ worker }));
+  return ids.flatMap((group) => [{ group }, ...workers.filter((w) => w.restaurant === group).map((worker) => ({ worker }))]);
+}
+
+/** `napoli  3/s  done 41  rejected 5  refunded 5` */
+export function restaurantLine(id: string, f: RestaurantFigures | undefined): string {
+  if (!f) return id;
+  return `${id}  ${f.completedPerSecond}/s  done ${f.completed}  rejected ${f.rejected}  refunded ${f.refunded}`;
 }
 
 /** One row per worker: name, specialisation, state and order, how long it has cooked, count, heartbeat age. */
-export function Kitchen({ workers, rows, selected, width }: KitchenProps) {
+export function Kitchen({ workers, rows, selected, width, restaurants }: KitchenProps) {
   const paint = usePaint();
   const showTypes = width >= 64;
   const showHb = width >= 52;
@@ -41,10 +58,11 @@ export function Kitchen({ workers, rows, selected, width }: KitchenProps) {
   const COOKED = 7;
   const HB = showHb ? 7 : 0;
   const STATE = Math.max(8, width - NAME - TYPES - FOR - COOKED - HB);
-  const selectedIndex = workers.findIndex((w) => workerTarget(w.name) === selected);
-  const from = windowStart(workers.length, rows, selectedIndex);
-  const shown = workers.slice(from, from + rows);
-  const hidden = workers.length - shown.length;
+  const lines = kitchenLines(workers, restaurants);
+  const selectedIndex = lines.findIndex((l) => "worker" in l && workerTarget(l.worker.name) === selected);
+  const from = windowStart(lines.length, rows, selectedIndex);
+  const shown = lines.slice(from, from + rows);
+  const hidden = workers.length - shown.filter((l) => "worker" in l).length;
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">
@@ -59,7 +77,15 @@ export function Kitchen({ workers, rows, selected, width }: KitchenProps) {
           )}
       </Text>
       {workers.length === 0 ? <Text>{paint("  no workers yet", "dim")}</Text> : null}
-      {shown.map((w) => {
+      {shown.map((line) => {
+        if ("group" in line) {
+          return (
+            <Text key={`group-${line.group}`} wrap="truncate">
+              {paint(fit(restaurantLine(line.group, restaurants?.find((r) => r.id === line.group)), width), "accent")}
+            </Text>
+          );
+        }
+        const w = line.worker;
         const isSelected = workerTarget(w.name) === selected;
         return (
           <Text key={w.name} wrap="truncate">

@@ -13,7 +13,7 @@ import { EventLog } from "./EventLog.js";
 import { Footer } from "./Footer.js";
 import { Header, viewState } from "./Header.js";
 import { Help } from "./Help.js";
-import { Kitchen } from "./Kitchen.js";
+import { Kitchen, kitchenLines } from "./Kitchen.js";
 import { Latency } from "./Latency.js";
 import { Notifications } from "./Notifications.js";
 import { Queues } from "./Queues.js";
@@ -96,7 +96,8 @@ export function LiveView({ store, control, title, onQuit, size, terminal }: Live
   const layout = computeLayout({
     columns,
     rows,
-    workers: tick?.workers.length ?? 0,
+    // Grouped by restaurant, the kitchen has a line per restaurant besides its workers'.
+    workers: tick ? kitchenLines(tick.workers, tick.restaurants).length : 0,
     queues: tick?.queues.length ?? 0,
     services: svc.others.length + (svc.kitchen.length > 0 ? 1 : 0),
   });
@@ -112,7 +113,7 @@ export function LiveView({ store, control, title, onQuit, size, terminal }: Live
     />
   );
   const kitchen = layout.showKitchen ? (
-    <Kitchen workers={tick?.workers ?? []} rows={layout.workerRows} selected={selected} width={layout.leftWidth} />
+    <Kitchen workers={tick?.workers ?? []} rows={layout.workerRows} selected={selected} width={layout.leftWidth} restaurants={tick?.restaurants} />
   ) : null;
   const latency = layout.showLatency ? <Latency latency={tick?.latency ?? null} thresholds={thresholds} width={layout.rightWidth} /> : null;
   const queues = layout.showQueues ? (

@@ -5,6 +5,7 @@
  * 1); every later event must agree with the order it names (type, priority, origin, amounts); an
  * OrderCooking or OrderReady must name a worker who handles the order's type.
  */
+import { DEFAULT_RESTAURANT_ID } from "../../../services/shared/menus.js";
 import { priorityFor, type AnyOrderEvent, type OrderType, type PlacedData } from "../../../services/shared/contracts.js";
 import type { Finding, RequestRecord } from "../checker-types.js";
 import { historyOf, type OrderState, type ReplayedOrders } from "./order-state.js";
@@ -23,6 +24,7 @@ interface SentOrder {
   items?: unknown;
   table_number?: unknown;
   delivery_address?: unknown;
+  restaurant_id?: unknown;
 }
 
 const cents = (n: number) => Math.round(n * 100);
@@ -60,6 +62,7 @@ function againstRequest(e: AnyOrderEvent & { kind: "placed" }, body: string): st
   if (sent.order_type !== e.order_type) out.push(`type ${e.order_type}, the request sent ${show(sent.order_type)}`);
   if (sent.table_number !== d.table_number) out.push(`table ${show(d.table_number)}, the request sent ${show(sent.table_number)}`);
   if (sent.delivery_address !== d.delivery_address) out.push(`address ${show(d.delivery_address)}, the request sent ${show(sent.delivery_address)}`);
+  if ((sent.restaurant_id ?? DEFAULT_RESTAURANT_ID) !== e.restaurant) out.push(`restaurant ${show(e.restaurant)}, the request sent ${show(sent.restaurant_id ?? DEFAULT_RESTAURANT_ID)}`);
   const items = (v: unknown) => JSON.stringify(Array.isArray(v) ? v.map((i: { name?: unknown; quantity?: unknown; price?: unknown }) => [i.name, i.quantity, i.price]) : v);
   if (items(sent.items) !== items(d.items)) out.push(`items ${items(d.items)}, the request sent ${items(sent.items)}`);
   return out;
