@@ -14,7 +14,7 @@ import { MENU } from "../../services/order/menu.js";
 import { Rng } from "./rng.js";
 import { checkoutBody, drawJourney, restaurantsServedBy, type CartJourney } from "./cart-journeys.js";
 import type { Roster } from "../scenario/roster.js";
-import type { RestaurantDefinition } from "../../services/shared/menus.js";
+import { DEFAULT_RESTAURANTS, type RestaurantDefinition } from "../../services/shared/menus.js";
 import type { Scenario } from "../scenario/scenario.js";
 
 export const INVALID_KINDS = [
@@ -195,7 +195,11 @@ export class OrderGenerator {
   private cartRequest(seq: number, requestId: string, type: OrderType): PlannedRequest {
     const c = this.carts;
     const lines = c.int(this.orders.items.min, this.orders.items.max);
-    const cart = drawJourney(c, `cust-${this.seed}-${seq}`, c.pick(CUSTOMER_NAMES), lines, this.restaurants);
+    // With restaurant shares, a cart is filled at a restaurant drawn by them (among those served).
+    const pool = this.restaurants ?? DEFAULT_RESTAURANTS;
+    const shares = this.orders.restaurants;
+    const at = shares ? pool.filter((r) => r.id === c.weighted(shares)) : pool;
+    const cart = drawJourney(c, `cust-${this.seed}-${seq}`, c.pick(CUSTOMER_NAMES), lines, at.length > 0 ? at : pool);
     const body = checkoutBody(type, () => c.int(1, 100), () => `${c.int(1, 250)} ${c.pick(STREETS)}, ${c.pick(CITIES)}`);
     return { seq, requestId, valid: true, expectedStatus: 201, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(body), orderType: type, cart };
   }
