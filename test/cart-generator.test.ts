@@ -35,14 +35,19 @@ describe("orders through carts in the load", () => {
     expect(new Set(carts.map((r) => r.cart!.restaurant_id))).toEqual(new Set(["main"]));
   });
 
-  it("fills carts at the scenario's restaurants that have a kitchen", () => {
-    const two = (napoliKitchen: string) =>
+  it("fills carts at the scenario's restaurants that have a kitchen, by the orders' restaurant shares", () => {
+    const scenario = (orders: string, napoli: string) =>
       parseScenario(
-        `name: two\nseed: 3\nload:\n  - { duration: 10s, rate: 5 }\norders:\n  viaCart: 1\nrestaurants:\n  - { id: main, kitchen: [{ name: chef_mario }] }\n  - { id: napoli${napoliKitchen} }\n`,
+        `name: two\nseed: 3\nload:\n  - { duration: 10s, rate: 5 }\norders:\n  viaCart: 1\n${orders}restaurants:\n  - { id: main, kitchen: [{ name: chef_mario }] }\n  - { id: napoli${napoli} }\n`,
         "two.yaml",
       );
-    const at = (text: string) => new Set(new OrderGenerator(two(text)).take(200).map((r) => r.cart!.restaurant_id));
-    expect(at(", kitchen: [{ name: chef_sofia }]")).toEqual(new Set(["main", "napoli"]));
+    const at = (s: ReturnType<typeof scenario>) => new OrderGenerator(s).take(1_000).map((r) => r.cart!.restaurant_id);
+    const kitchen = ", kitchen: [{ name: chef_sofia }]";
+    expect(new Set(at(scenario("", kitchen)))).toEqual(new Set(["main", "napoli"]));
+    const shared = at(scenario("  restaurants: { main: 3, napoli: 1 }\n", kitchen));
+    const napoliShare = shared.filter((r) => r === "napoli").length / shared.length;
+    expect(napoliShare).toBeGreaterThan(0.2);
+    expect(napoliShare).toBeLessThan(0.3);
   });
 
   it("refuses a viaCart outside 0..1 with the key's path, what was expected and what was found", () => {
