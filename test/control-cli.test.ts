@@ -56,7 +56,7 @@ describe("pizzeria chaos and pizzeria dlq against a running `up`", () => {
 
     const text = cli("dlq", "list", "--consumer", "payment");
     await text.exited;
-    expect(text.stdout()).toMatch(/#\d+\s+\S+\s+payment\s+pizzeria\.order\.placed\.takeout\.poison/);
+    expect(text.stdout()).toMatch(/#\d+\s+\S+\s+payment\s+pizzeria\.order\.placed\.main\.takeout\.poison/);
     expect(text.stdout()).toMatch(/reason: poison: body is not JSON/);
 
     const replay = cli("dlq", "replay", "--seq", String(letters[0].seq), "--nats", nats);
