@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunReport } from "../src/sim/telemetry/run-events.js";
 import { isAlive, runCli, type CliProcess } from "./helpers/cli.js";
 import { getJson, postOrder, validOrder } from "./helpers/orders.js";
+import { addItem, checkout, registerCustomer } from "./helpers/customers.js";
 import { kindsByOrder, orderEvents } from "./helpers/stream.js";
 import { scratchDir, startTestBroker } from "./helpers/nats.js";
 import { waitFor } from "./helpers/wait.js";
@@ -208,6 +209,13 @@ describe("pizzeria up", () => {
     const pid = natsPid(port);
     const { body } = await postOrder(orderUrl, validOrder("dine_in"));
     await waitFor(async () => (await getJson(`${trackingUrl}/orders/${body.order_number}/status`)).body.current_status === "completed", "the order to complete");
+    // A customer's cart checked out into an order, through the customer API it printed.
+    const customerUrl = /customer API\s+(http:\/\/127\.0\.0\.1:\d+)\/customers/.exec(up.stdout())![1];
+    const id = await registerCustomer(customerUrl);
+    expect((await addItem(customerUrl, id, { item: "Margherita", size: "L", toppings: ["basil"] })).status).toBe(201);
+    const checkedOut = await checkout(customerUrl, id, "up-1");
+    expect(checkedOut.status).toBe(201);
+    await waitFor(async () => (await getJson(`${trackingUrl}/orders/${checkedOut.body.order_number}/status`)).body.current_status === "completed", "the checkout's order to complete");
     up.child.kill("SIGINT");
     expect((await up.exited).code).toBe(0);
     expect(up.stdout()).toMatch(/stopped\.\n$/);
@@ -215,8 +223,9 @@ describe("pizzeria up", () => {
     // On the way out it checked the order it saw, placed by someone else (here: this test).
     const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as RunReport;
     expect(report.verdict.valid).toBe(true);
-    expect(report.orders).toMatchObject({ sent: 0, placedElsewhere: 1, completed: 1 });
-    expect(up.stdout()).toMatch(/placed elsewhere 1/);
+    expect(report.orders).toMatchObject({ sent: 0, placedElsewhere: 2, completed: 2 });
+    expect(report.verdict.collected.checkouts).toBe(1);
+    expect(up.stdout()).toMatch(/placed elsewhere 2/);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -64,9 +64,9 @@ describe("pizzeria selftest: every deliberate bug is caught by name", () => {
 
   it("reports each case in a line and all of them in a table", () => {
     expect(results).toHaveLength(MUTANT_NAMES.length + 1);
-    expect(selftestProgressLine(results[1], 2, results.length)).toMatch(/^\[ 2\/13\] kitchen-republish +caught +\(.*deadLettered/);
+    expect(selftestProgressLine(results[1], 2, results.length)).toMatch(new RegExp(`^\\[ 2/${results.length}\\] kitchen-republish +caught +\\(.*deadLettered`));
     const table = formatSelftestTable(results);
     for (const name of MUTANT_NAMES) expect(table).toMatch(new RegExp(`^${name} +${MUTANTS[name].service} .*caught$`, "m"));
-    expect(table).toContain("12 of 12 mutants caught; clean run valid: PASSED (exit 0)");
+    expect(table).toContain(`${MUTANT_NAMES.length} of ${MUTANT_NAMES.length} mutants caught; clean run valid: PASSED (exit 0)`);
   });
 });

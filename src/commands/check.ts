@@ -59,7 +59,7 @@ export function describeScenario(s: Scenario): string {
   const poisson = s.load.some((p) => p.arrival === "poisson");
   out.push(`  planned orders: ${poisson ? "~" : ""}${Math.round(planned)}`);
   const mix = ORDER_TYPES.map((t) => `${t} ${pct(s.orders.types[t])}`).join(", ");
-  out.push(`  mix: ${mix}; ${s.orders.items.min}-${s.orders.items.max} items; invalid ${pct(s.orders.invalid)}`);
+  out.push(`  mix: ${mix}; ${s.orders.items.min}-${s.orders.items.max} items; invalid ${pct(s.orders.invalid)}${s.orders.viaCart ? `; through carts ${pct(s.orders.viaCart)} of the valid` : ""}`);
 
   const r = s.roster;
   out.push("services");
@@ -82,6 +82,7 @@ export function describeScenario(s: Scenario): string {
   out.push(`    capacity ${cookMs === null ? "bounded by the pipeline (instant cooking)" : `~${num(r.kitchen.length / (cookMs / 1000))} orders/s (${r.kitchen.length} x 1 / ${formatDuration(cookMs)} mean cook)`}`);
   out.push(`  tracking      x${r.tracking.instances}`);
   out.push(`  notification  x${r.notification.instances}`);
+  out.push(`  customer      x${r.customer.instances}`);
 
   out.push(s.chaos.length ? "chaos" : "chaos: none");
   for (const step of s.chaos) out.push(`  ${describeStep(step)}`);

@@ -185,6 +185,19 @@ const trackingCommand = sub<{ instance: string; port: number; host: string; time
   },
 );
 
+const customerCommand = sub<{ instance: string; port: number; host: string }>(
+  "customer",
+  "Customers and carts: POST /customers, GET /customers/:id[/orders], /customers/:id/cart[/items[/:line]], POST /customers/:id/cart/checkout",
+  {
+    instance: { type: "string", default: "customer-1", describe: "Instance name (each keeps its own customers and read model)" },
+    ...httpOptions(3005),
+  },
+  async (a) => {
+    const { start } = await import("../services/customer/index.js");
+    return serve(() => start({ ...commonServiceOptions("customer", a.instance, a), instance: a.instance, port: a.port, host: a.host }));
+  },
+);
+
 const notificationCommand = sub<{ instance: string }>(
   "notification",
   "A fanout subscriber that prints every status change",
@@ -229,7 +242,8 @@ export const serviceCommand: CommandModule = {
       .command(kitchenCommand)
       .command(trackingCommand)
       .command(notificationCommand)
-      .demandCommand(1, "name a service: order, payment, restaurant, kitchen, tracking or notification")
+      .command(customerCommand)
+      .demandCommand(1, "name a service: order, payment, restaurant, kitchen, tracking, notification or customer")
       .example("$0 service kitchen --name chef_anna --order-types dine_in --nats nats://10.0.0.5:4222", "a dine-in specialist against a shared server"),
   handler: () => undefined,
 };

@@ -23,12 +23,14 @@ interface UpArgs extends NatsArgs, WebArgs {
 function endpointLines(start: RunStart, cluster: boolean): string[] {
   const order = start.endpoints?.order[0] ?? "(order API not up)";
   const tracking = start.endpoints?.tracking[0] ?? "(tracking API not up)";
+  const customer = start.endpoints?.customer?.[0];
   return [
     `pizzeria is up (run directory ${start.runDir})`,
     `  NATS          ${start.broker.urls.join(", ")}${cluster ? ` (a ${start.broker.urls.length}-node cluster started for this run)` : start.broker.kind === "local" ? " (started for this run)" : ""}`,
     `  order API     ${order}/orders   (POST; GET ${order}/menu, ${order}/health)`,
     `  tracking API  ${tracking}/orders/<number>/status   ${tracking}/orders/<number>/history   ${tracking}/workers/status   ${tracking}/restaurants/<id>/orders?status=`,
     ...(start.endpoints?.restaurant?.[0] ? [`  restaurants   ${start.endpoints.restaurant[0]}/restaurants   (menus: /restaurants/<id>/menu; staff: POST /restaurants/<id>/orders/<number>/accept|reject|ready)`] : []),
+    ...(customer ? [`  customer API  ${customer}/customers   (POST; then ${customer}/customers/<id>/cart/items, .../cart/checkout with an Idempotency-Key)`] : []),
     `  logs          ${start.runDir}/logs/`,
     "",
     `Try: curl -s -X POST ${order}/orders -H 'content-type: application/json' \\`,

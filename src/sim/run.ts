@@ -157,11 +157,10 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       next: () => generator.next(),
       startedAt,
       timeoutMs: s.requestTimeoutMs,
-      onSent: (planned, due, sentMs, late) => {
-        this.ledger.planned(planned.requestId, due);
-        this.metrics.sent(sentMs, late);
-      },
+      onSent: (_planned, _due, sentMs, late) => this.metrics.sent(sentMs, late),
+      onRequestId: (requestId, due) => this.ledger.planned(requestId, due),
       onOutcome: (o) => this.onOutcome(o),
+      customerTargets: () => launcher.urls("customer", { paused: true }),
     });
     this.runner = runner;
     this.chaos = new Chaos({ mode, launcher, proxies: session.proxies, broker: session.broker, cluster: session.cluster, nc, now: () => this.now(), inFlight: () => this.ledger.inFlight }, (f) => this.onFault(f));
@@ -174,7 +173,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     cleanups.push(forgetCurrent, () => harnessControl.stop());
 
     this.state = "running";
-    const endpoints = { order: launcher.urls("order"), tracking: launcher.urls("tracking"), restaurant: launcher.urls("restaurant") };
+    const endpoints = { order: launcher.urls("order"), tracking: launcher.urls("tracking"), restaurant: launcher.urls("restaurant"), customer: launcher.urls("customer") };
     const start = runStartOf(s, { mode, broker: this.brokerDescription(session), runDir: session.runDir, startedAt, endpoints });
     this.write("start", start);
     this.emit("start", start);

@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import { connectNats, type NatsOptions, type TopologyOptions } from "../services/shared/nats.js";
 import { prepareTopology } from "../services/shared/topology.js";
+import { openRestaurantsBucket, seedRestaurants } from "../services/shared/restaurants.js";
+import { DEFAULT_RESTAURANTS } from "../services/shared/menus.js";
 import { startBroker, type LocalBroker } from "./system/broker.js";
 import { findNatsServer } from "./system/nats-binary.js";
 import { startCluster, type LocalCluster } from "./system/cluster.js";
@@ -80,6 +82,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     const nc = await connectNats(nats, "harness-setup");
     try {
       await prepareTopology(nc, topology);
+      // Carts are priced from the restaurants bucket, which the restaurant service writes: without one, the default menus.
+      if ((options.roster.customer?.instances ?? 0) > 0 && options.roster.restaurant.instances === 0) await seedRestaurants(await openRestaurantsBucket(nc, topology?.replicas ?? 1), DEFAULT_RESTAURANTS);
     } finally {
       await nc.close();
     }

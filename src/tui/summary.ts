@@ -44,6 +44,9 @@ const VERDICT_COUNTS = [
   ["payloadsWrong", "payloads wrong"],
   ["cookedElsewhere", "cooked elsewhere"],
   ["refundsWrong", "refunds wrong"],
+  ["checkoutsUnmatched", "checkouts unmatched"],
+  ["checkoutsMispriced", "checkouts mispriced"],
+  ["customerViewsWrong", "customer views wrong"],
 ] as const;
 
 /** Example order numbers a kind of finding lists (enough to look a few up, few enough to read). */
@@ -120,6 +123,7 @@ function moreChecksLines(v: RunReport["verdict"]): string[] {
     `            printed ${c.printedLines} lines: missing ${v.printedMissing}, twice ${v.printedDuplicated}, wrong ${v.printedWrong}`,
     `            ledger ${c.ledgerEntries}: charged twice ${v.chargedTwice}, unknown ${v.chargedUnknown}, wrong ${v.chargeWrong}; refunds unmatched ${v.refundUnmatched}`,
     `            restaurants: cooked elsewhere ${v.cookedElsewhere}, refunds wrong ${v.refundsWrong}`,
+    ...(c.checkouts !== undefined ? [`            checkouts ${c.checkouts}: unmatched ${v.checkoutsUnmatched}, mispriced ${v.checkoutsMispriced}; customer views wrong ${v.customerViewsWrong}`] : []),
   ];
 }
 

@@ -1,3 +1,4 @@
+import { call as callJson, type JsonAnswer } from "./customers.js";
 import { DEFAULT_RESTAURANTS, type RestaurantDefinition } from "../../src/services/shared/menus.js";
 
 const [MAIN, NAPOLI] = DEFAULT_RESTAURANTS;
@@ -8,16 +9,9 @@ export function restaurant(id: string, changes: Partial<RestaurantDefinition> = 
   return { ...base, id, name: `Test ${id}`, ...changes };
 }
 
-export interface Answer {
-  status: number;
-  body: any;
-}
+export type { JsonAnswer as Answer } from "./customers.js";
 
-/** A request to the restaurant API: JSON body (or raw text), JSON answer. */
-export async function call(url: string, method = "GET", body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const init: RequestInit = { method, headers: { ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers } };
-  if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
-  const res = await fetch(url, init);
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : {} };
+/** A request to the restaurant API: JSON body (or raw text), JSON answer (the customers' helper, URL first). */
+export function call(url: string, method = "GET", body?: unknown, headers: Record<string, string> = {}): Promise<JsonAnswer> {
+  return callJson(method, url, body, headers);
 }

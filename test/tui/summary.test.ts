@@ -32,6 +32,14 @@ describe("formatSummary", () => {
     for (const l of text.split("\n")) expect([...l].length).toBeLessThanOrEqual(90);
   });
 
+  test("says what the checkouts pass compared and found, when the run had a customer service", () => {
+    expect(formatSummary(REPORT)).not.toMatch(/checkouts \d+:/);
+    const v = { ...REPORT.verdict, valid: false, checkoutsMispriced: 2, collected: { ...REPORT.verdict.collected, checkouts: 12 } };
+    const text = formatSummary({ ...REPORT, verdict: v });
+    expect(text).toContain("            checkouts 12: unmatched 0, mispriced 2; customer views wrong 0");
+    expect(line(text, "verdict")).toMatch(/checkouts mispriced 2/);
+  });
+
   test("a run with a mutant on says so under its header; one without has no such line", () => {
     const text = formatSummary({ ...REPORT, mutant: "payment-double-charge" });
     expect(line(text, "mutant")).toBe("mutant      payment-double-charge (a deliberate bug, PIZZERIA_MUTANT: test-only)");

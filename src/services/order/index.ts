@@ -12,13 +12,16 @@ import { Outbox } from "../shared/outbox.js";
 import { GroupCommit } from "../shared/group-commit.js";
 import type { CommonServiceOptions } from "../shared/runtime.js";
 import { ServiceLifecycle } from "../shared/service-lifecycle.js";
-import { errorField } from "../shared/errors.js";
 import { serveControl } from "../shared/control.js";
 import { definedOnly } from "../shared/objects.js";
 import { MENU } from "./menu.js";
-import { OrderNumbers, OrderNumbersUnavailableError, utcDay } from "./order-numbers.js";
+import { OrderNumbers, utcDay } from "./order-numbers.js";
 import { ORDER_SCHEMA, OrderStore, type OrderRow } from "./store.js";
 import { validateOrder } from "./validation.js";
+import { orderPlacer } from "./placing.js";
+import { serveCheckouts } from "./checkout.js";
+import { ORDER_SEQUENCE_TTL_MS } from "../shared/topology.js";
+import { compareFingerprint, KeysInProgress, readIdempotencyKey, REPLAYED_HEADERS, requestFingerprint } from "../shared/idempotency.js";
 
 export interface OrderServiceOptions extends CommonServiceOptions {
   /** Instance name; owns the orders it takes (their events carry it). Default `order-1`. */
@@ -114,48 +117,36 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
     }
   }
 
+  const placeOrReplay = orderPlacer({ store, group, numbers, log });
+  const keys = new KeysInProgress();
   async function handlePlaceOrder(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readJsonBody(req, cfg.bodyLimitBytes);
-    const clientKey = header(req, "idempotency-key") ?? header(req, "x-request-id");
-    const validation = validateOrder(body, rules);
-    if (!validation.ok) {
-      log.info({ action: "validation_failed", request_id: clientKey, errors: validation.errors }, `Order refused: ${validation.errors[0].field} ${validation.errors[0].reason}`);
-      throw new HttpError(400, "validation_failed", "The order is not valid", validation.errors);
-    }
-    const requestId = clientKey ?? randomUUID();
-    if (clientKey) {
-      const existing = store.findByRequest(clientKey);
-      if (existing) return replay(res, existing);
-    }
-    const now = new Date();
-    const day = utcDay(now);
-    let row: OrderRow | undefined;
-    for (let attempt = 0; attempt < 3 && !row; attempt++) {
-      try {
-        await numbers.ensure(day);
-        row = await store.placeInGroup(group, validation.order, requestId, () => {
-          const n = numbers.take(day);
-          if (!n) throw new OrderNumbersUnavailableError("order numbers used up; reserving more");
-          return n;
-        }, now);
-      } catch (err) {
-        if (err instanceof OrderNumbersUnavailableError) {
-          if (attempt < 2) continue;
-          log.error({ action: "order_numbers_unavailable", request_id: requestId, error: errorField(err) }, err.message);
-          throw new HttpError(503, "unavailable", "Order numbers cannot be reserved right now; retry shortly", [], { "retry-after": "1" });
-        }
-        if (clientKey && /UNIQUE constraint failed: orders.request_id/.test((err as Error).message)) {
-          return replay(res, store.findByRequest(clientKey)!);
-        }
-        throw err;
+    const clientKey = readIdempotencyKey(req, { fallback: ["x-request-id"] });
+    // Held from the headers on: a first request still uploading its body is in progress too.
+    await keys.hold(clientKey, async () => {
+      const body = await readJsonBody(req, cfg.bodyLimitBytes);
+      // Only a keyed request can come again: an anonymous one keeps no fingerprint.
+      const fingerprint = clientKey ? requestFingerprint("POST /orders", body) : null;
+      if (clientKey) {
+        const existing = store.findByRequest(clientKey);
+        if (existing) return replay(res, clientKey, existing, fingerprint);
       }
-    }
-    log.info({ action: "order_received", request_id: requestId, order_number: row!.number, order_type: row!.order_type, total_amount: row!.total_amount, priority: row!.priority }, `Order ${row!.number} received`);
-    sendJson(res, 201, { order_number: row!.number, status: row!.status, total_amount: row!.total_amount });
+      const validation = validateOrder(body, rules);
+      if (!validation.ok) {
+        log.info({ action: "validation_failed", request_id: clientKey, errors: validation.errors }, `Order refused: ${validation.errors[0].field} ${validation.errors[0].reason}`);
+        throw new HttpError(400, "validation_failed", "The order is not valid", validation.errors);
+      }
+      const requestId = clientKey ?? randomUUID();
+      const row = await placeOrReplay(validation.order, requestId, fingerprint, clientKey !== undefined);
+      if ("replayed" in row) return replay(res, requestId, row.replayed, fingerprint);
+      log.info({ action: "order_received", request_id: requestId, order_number: row.number, order_type: row.order_type, total_amount: row.total_amount, priority: row.priority }, `Order ${row.number} received`);
+      sendJson(res, 201, { order_number: row.number, status: row.status, total_amount: row.total_amount });
+    });
   }
 
-  function replay(res: ServerResponse, row: OrderRow): void {
-    sendJson(res, 201, { order_number: row.number, status: row.status, total_amount: row.total_amount }, { "idempotent-replayed": "true" });
+  /** The answer an earlier request with this key got, when this one is the same request (else 422). */
+  function replay(res: ServerResponse, key: string, row: OrderRow & { fingerprint: string | null }, fingerprint: string | null): void {
+    if (fingerprint !== null) compareFingerprint(key, row.fingerprint, fingerprint, `order ${row.number}`);
+    sendJson(res, 201, { order_number: row.number, status: row.status, total_amount: row.total_amount }, REPLAYED_HEADERS);
   }
 
   const server = createJsonServer(
@@ -186,12 +177,17 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
     stats: () => ({ in_flight: inFlight, outbox_pending: outbox.pending(), published: outbox.publishedCount, by_status: store.countsByStatus(), group_commits: group.groups, grouped_orders: group.writes }),
   });
 
+  // Carts checked out at the customer service become orders here (request/reply, one per key).
+  const claims = await openBucket(nc, BUCKETS.checkouts, { replicas: topology.replicas, ttlMs: ORDER_SEQUENCE_TTL_MS });
+  const checkouts = serveCheckouts({ nc, log, store, instance, claims, place: placeOrReplay, doubleOrder: mutant === "checkout-double-order" });
+  await nc.flush(); // the server knows the subscription before anyone is told the service is up
+
   log.info({ action: "service_started", url, max_concurrent: cfg.maxConcurrent }, `Order service listening on ${url}`);
 
   life.own({
     server,
     consumers: [statusConsumer],
-    control,
+    control: { stop: () => (checkouts.stop(), control.stop()) },
     outbox,
     stopping: () => log.info({ action: "service_stopping" }, "Order service stopping: no new orders, finishing what is in flight"),
     stopped: () => log.info({ action: "service_stopped", outbox_pending: outbox.pending() }, "Order service stopped"),
@@ -205,10 +201,4 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
     stop: () => life.stop(),
     abort: () => life.abort(),
   };
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  const s = Array.isArray(v) ? v[0] : v;
-  return s && s.length > 0 && s.length <= 200 ? s : undefined;
 }

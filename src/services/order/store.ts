@@ -34,8 +34,14 @@ CREATE TABLE IF NOT EXISTS orders (
   updated_at       TEXT NOT NULL,
   completed_at     TEXT,
   items            TEXT NOT NULL, -- JSON: [{name, quantity, price}]
-  restaurant_id    TEXT NOT NULL DEFAULT '${DEFAULT_RESTAURANT_ID}' -- last: what ALTER TABLE adds to an older file
+  restaurant_id    TEXT NOT NULL DEFAULT '${DEFAULT_RESTAURANT_ID}', -- these last four: what ALTER TABLE adds to an older file
+  fingerprint      TEXT, -- of the request that made it (idempotency.ts): the same key with another body is refused
+  customer_id      TEXT, -- set when the order comes from a cart checkout
+  lines            TEXT  -- JSON: the checkout's priced lines (menus.ts PricedLine[])
 );`;
+
+/** Columns added after the current layout was first written: added in place to a file that lacks them. */
+const ADDED_COLUMNS = [`restaurant_id TEXT NOT NULL DEFAULT '${DEFAULT_RESTAURANT_ID}'`, "fingerprint TEXT", "customer_id TEXT", "lines TEXT"];
 
 const STATUS_LOG_TABLE = `
 CREATE TABLE IF NOT EXISTS order_status_log (
@@ -54,6 +60,7 @@ const STATUS_RANK = `CASE status WHEN 'received' THEN 0 WHEN 'paid' THEN 1 WHEN 
 
 export interface OrderRow {
   number: string;
+  customer_id: string | null;
   request_id: string;
   customer_name: string;
   order_type: OrderType;
@@ -85,19 +92,19 @@ export class OrderStore {
     private readonly origin: string,
   ) {
     migrate(db);
-    const columns = "number, request_id, customer_name, order_type, restaurant_id, total_amount, priority, status, created_at, updated_at, completed_at";
+    const columns = "number, request_id, customer_name, order_type, restaurant_id, customer_id, total_amount, priority, status, created_at, updated_at, completed_at";
     this.q = {
-      byRequest: db.prepare(`SELECT ${columns} FROM orders WHERE request_id = ?`),
+      byRequest: db.prepare(`SELECT ${columns}, fingerprint FROM orders WHERE request_id = ?`),
       byKey: db.prepare(`SELECT ${columns} FROM orders WHERE id = ?`),
       maxKey: db.prepare("SELECT MAX(id) AS k FROM orders WHERE id >= ? AND id < ?"),
       insertOrder: db.prepare(
-        `INSERT INTO orders (id, number, day, seq, request_id, customer_name, order_type, table_number, delivery_address, total_amount, priority, status, created_at, updated_at, items, restaurant_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?)`,
+        `INSERT INTO orders (id, number, day, seq, request_id, customer_name, order_type, table_number, delivery_address, total_amount, priority, status, created_at, updated_at, items, restaurant_id, fingerprint, customer_id, lines)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertLog: db.prepare("INSERT INTO order_status_log (order_number, event_id, from_status, status, changed_by, changed_at) VALUES (?, ?, ?, ?, ?, ?)"),
       hasEvent: db.prepare("SELECT 1 FROM order_status_log WHERE event_id = ?"),
       setStatus: db.prepare("UPDATE orders SET status = ?, updated_at = ?, completed_at = CASE WHEN ? IN ('completed','cancelled') THEN ? ELSE completed_at END WHERE id = ?"),
-      withItems: db.prepare(`SELECT ${columns}, items FROM orders WHERE id = ?`),
+      withItems: db.prepare(`SELECT ${columns}, items, lines FROM orders WHERE id = ?`),
       // The event ids "<number>." up to "<number>/" ("/" follows "." in ASCII): a range of the key.
       history: db.prepare(`SELECT from_status, status, changed_by, changed_at FROM order_status_log WHERE event_id > ? AND event_id < ? ORDER BY ${STATUS_RANK}`),
       all: db.prepare(`SELECT ${columns} FROM orders WHERE id > ? ORDER BY id LIMIT ?`),
@@ -105,15 +112,17 @@ export class OrderStore {
     };
   }
 
-  findByRequest(requestId: string): OrderRow | undefined {
-    return this.q.byRequest.get(requestId) as OrderRow | undefined;
+  /** The order a request id (Idempotency-Key, checkout key) made, with the fingerprint of that request. */
+  findByRequest(requestId: string): (OrderRow & { fingerprint: string | null }) | undefined {
+    return this.q.byRequest.get(requestId) as (OrderRow & { fingerprint: string | null }) | undefined;
   }
 
-  get(number: string): (OrderRow & { items: unknown[]; history: unknown[] }) | undefined {
+  get(number: string): (OrderRow & { items: unknown[]; lines?: unknown[]; history: unknown[] }) | undefined {
     const key = orderKey(number);
-    const row = key === null ? undefined : (this.q.withItems.get(key) as (OrderRow & { items: string }) | undefined);
+    const row = key === null ? undefined : (this.q.withItems.get(key) as (OrderRow & { items: string; lines: string | null }) | undefined);
     if (!row) return undefined;
-    return { ...row, items: JSON.parse(row.items) as unknown[], history: this.q.history.all(`${number}.`, `${number}/`) };
+    const { lines, ...rest } = row;
+    return { ...rest, items: JSON.parse(row.items) as unknown[], ...(lines ? { lines: JSON.parse(lines) as unknown[] } : {}), history: this.q.history.all(`${number}.`, `${number}/`) };
   }
 
   /** Highest sequence number this database holds for a day (0 when none). */
@@ -136,8 +145,8 @@ export class OrderStore {
    * Store a validated order as `received` with its items, first status-log row and OrderPlaced
    * outbox row, all in one transaction. `takeNumber` runs inside it.
    */
-  place(order: ValidOrder, requestId: string, takeNumber: () => string, at = new Date()): OrderRow {
-    const row = immediate(this.db, () => this.insertPlaced(order, requestId, takeNumber, at));
+  place(order: ValidOrder, requestId: string, takeNumber: () => string, at = new Date(), fingerprint: string | null = null): OrderRow {
+    const row = immediate(this.db, () => this.insertPlaced(order, requestId, takeNumber, at, fingerprint));
     this.outbox.wake();
     return row;
   }
@@ -146,11 +155,11 @@ export class OrderStore {
    * The same as `place`, in the next group commit: the orders that arrive together share one
    * transaction (each in its own savepoint). Resolves once the order and its outbox row are committed.
    */
-  placeInGroup(group: GroupCommit, order: ValidOrder, requestId: string, takeNumber: () => string, at = new Date()): Promise<OrderRow> {
-    return group.run(() => this.insertPlaced(order, requestId, takeNumber, at));
+  placeInGroup(group: GroupCommit, order: ValidOrder, requestId: string, takeNumber: () => string, at = new Date(), fingerprint: string | null = null): Promise<OrderRow> {
+    return group.run(() => this.insertPlaced(order, requestId, takeNumber, at, fingerprint));
   }
 
-  private insertPlaced(order: ValidOrder, requestId: string, takeNumber: () => string, at: Date): OrderRow {
+  private insertPlaced(order: ValidOrder, requestId: string, takeNumber: () => string, at: Date, fingerprint: string | null): OrderRow {
     const number = takeNumber();
     const restaurant = order.restaurant_id ?? DEFAULT_RESTAURANT_ID;
     const parsed = parseOrderNumber(number)!;
@@ -171,6 +180,9 @@ export class OrderStore {
       iso,
       JSON.stringify(order.items),
       restaurant,
+      fingerprint,
+      order.customer_id ?? null,
+      order.lines ? JSON.stringify(order.lines) : null,
     );
     const event = orderEvent(
       "placed",
@@ -184,6 +196,8 @@ export class OrderStore {
         ...(order.table_number !== undefined ? { table_number: order.table_number } : {}),
         ...(order.delivery_address !== undefined ? { delivery_address: order.delivery_address } : {}),
         request_id: requestId,
+        ...(order.customer_id !== undefined ? { customer_id: order.customer_id } : {}),
+        ...(order.lines !== undefined ? { lines: order.lines } : {}),
       },
       at,
     );
@@ -192,6 +206,7 @@ export class OrderStore {
     // What the client is told: the row as stored (status received, no completion yet).
     return {
       number,
+      customer_id: order.customer_id ?? null,
       request_id: requestId,
       customer_name: order.customer_name,
       order_type: order.order_type,
@@ -261,11 +276,8 @@ export class OrderStore {
  */
 function migrate(db: Db): void {
   const columns = db.prepare("SELECT name FROM pragma_table_info('orders')").all() as Array<{ name: string }>;
-  if (columns.some((c) => c.name === "id")) {
-    // A file from before restaurants: its orders were all the default restaurant's.
-    if (!columns.some((c) => c.name === "restaurant_id")) db.exec(`ALTER TABLE orders ADD COLUMN restaurant_id TEXT NOT NULL DEFAULT '${DEFAULT_RESTAURANT_ID}'`);
-    return;
-  }
+  // A file from before restaurants (its orders were all the default restaurant's), fingerprints or checkouts.
+  if (columns.some((c) => c.name === "id")) return addColumns(db, new Set(columns.map((c) => c.name)));
   db.function("pizzeria_order_key", { deterministic: true }, (number) => orderKey(String(number)));
   // The old tables refer to each other by foreign keys; they are dropped together.
   db.pragma("foreign_keys = OFF");
@@ -286,5 +298,12 @@ function migrate(db: Db): void {
     throw new ConfigError(`${db.name}: cannot move its orders to the current layout (${errorMessage(err)}); it is left as it was: use another --db, or move this file away`, { cause: err });
   } finally {
     db.pragma("foreign_keys = ON");
+  }
+}
+
+/** A file of the current layout from before a column was added gets it (NULL in its rows). */
+function addColumns(db: Db, have: Set<string>): void {
+  for (const column of ADDED_COLUMNS) {
+    if (!have.has(column.split(" ")[0])) db.exec(`ALTER TABLE orders ADD COLUMN ${column}`);
   }
 }

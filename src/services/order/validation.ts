@@ -1,5 +1,7 @@
-import { INSTANCE_NAME_PATTERN, isOrderType, ORDER_TYPES, priorityFor, type OrderItem, type OrderType } from "../shared/contracts.js";
+import { INSTANCE_NAME_PATTERN, priorityFor, type OrderItem, type OrderType } from "../shared/contracts.js";
+import { checkHandover, checkOrderType, fulfilmentOf } from "../shared/fulfilment.js";
 import type { FieldError } from "../shared/http.js";
+import type { PricedLine } from "../shared/menus.js";
 
 /** A request that passed validation, with its total (in cents, then euros) and priority. */
 export interface ValidOrder {
@@ -13,6 +15,9 @@ export interface ValidOrder {
   priority: number;
   /** The restaurant it is for; none: the default restaurant (an anonymous POST /orders). */
   restaurant_id?: string;
+  /** Orders from a cart checkout: its customer and its priced lines. Absent for anonymous POST /orders. */
+  customer_id?: string;
+  lines?: PricedLine[];
 }
 
 /**
@@ -51,9 +56,7 @@ export function validateOrder(body: unknown, rules: ValidationRules = {}): Valid
   else if (name.trim().length === 0 || name.length > 100) fail("customer_name", "must be 1-100 characters");
   else if (!NAME_PATTERN.test(name)) fail("customer_name", "may contain only letters, spaces, hyphens and apostrophes");
 
-  const type = b.order_type;
-  if (type === undefined) fail("order_type", "is required");
-  else if (!isOrderType(type)) fail("order_type", `must be one of ${ORDER_TYPES.join(", ")}`);
+  checkOrderType(b, errors);
 
   let totalCents = 0;
   const items: OrderItem[] = [];
@@ -86,20 +89,7 @@ export function validateOrder(body: unknown, rules: ValidationRules = {}): Valid
     });
   }
 
-  const table = b.table_number;
-  const address = b.delivery_address;
-  if (type === "dine_in") {
-    if (table === undefined) fail("table_number", "is required for dine_in orders");
-    else if (!Number.isInteger(table) || (table as number) < 1 || (table as number) > 100) fail("table_number", "must be an integer from 1 to 100");
-    if (address !== undefined) fail("delivery_address", "must be absent for dine_in orders");
-  } else if (type === "delivery") {
-    if (address === undefined) fail("delivery_address", "is required for delivery orders");
-    else if (typeof address !== "string" || address.trim().length < 10) fail("delivery_address", "must be at least 10 characters");
-    if (table !== undefined) fail("table_number", "must be absent for delivery orders");
-  } else if (type === "takeout") {
-    if (table !== undefined) fail("table_number", "must be absent for takeout orders");
-    if (address !== undefined) fail("delivery_address", "must be absent for takeout orders");
-  }
+  checkHandover(b, errors);
 
   const restaurant = restaurantOf(b.restaurant_id, fail);
   if (errors.length > 0) return { ok: false, errors };
@@ -108,10 +98,8 @@ export function validateOrder(body: unknown, rules: ValidationRules = {}): Valid
     ok: true,
     order: {
       customer_name: name as string,
-      order_type: type as OrderType,
+      ...fulfilmentOf(b),
       items,
-      ...(type === "dine_in" ? { table_number: table as number } : {}),
-      ...(type === "delivery" ? { delivery_address: address as string } : {}),
       total_cents: totalCents,
       total_amount: total,
       priority: priorityFor(total),

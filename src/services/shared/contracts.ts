@@ -109,8 +109,12 @@ export interface PlacedData {
   total_amount: number;
   table_number?: number;
   delivery_address?: string;
-  /** The client's request id (Idempotency-Key / X-Request-Id), so a checker can find two orders made from one request. */
+  /** The client's request id (Idempotency-Key / X-Request-Id), so a checker can find two orders made from one request; a checkout's CheckoutCommand.idempotency_key. */
   request_id: string;
+  /** Set when the order comes from a cart checkout: whose cart it was. */
+  customer_id?: string;
+  /** A checkout's lines as priced from the menu (`items` holds the same lines in the seed's shape). */
+  lines?: PricedLine[];
 }
 
 export interface PaidData {
@@ -205,6 +209,8 @@ export const STREAMS = {
   orders: "ORDERS",
   /** Messages a consumer gave up on, with the reason. */
   deadLetters: "DLQ",
+  /** Customer events (CustomerRegistered, CartCheckedOut): Limits retention, like ORDERS. */
+  customers: "CUSTOMERS",
 } as const;
 
 export const subjects = {
@@ -238,6 +244,11 @@ export const subjects = {
   kitchenMarkReady: (restaurant: string) => `${SUBJECT_ROOT}.kitchen.${restaurant}.mark_ready`,
   /** Request/reply: the customer service asks the order service to turn a checked-out cart into an order (CheckoutCommand -> CheckoutReply). */
   checkoutCommand: `${SUBJECT_ROOT}.cmd.order.checkout`,
+  /** The same, to the one order instance that holds a checkout's key (BUCKETS.checkouts). */
+  checkoutCommandFor: (instance: string) => `${SUBJECT_ROOT}.cmd.order.checkout.${instance}`,
+  /** `pizzeria.customer.<kind>.<customer_id>` (CustomerEvent). */
+  customerEvent: (kind: CustomerEventKind, customerId: string) => `${SUBJECT_ROOT}.customer.${kind}.${customerId}`,
+  allCustomerEvents: `${SUBJECT_ROOT}.customer.>`,
 } as const;
 
 /** NATS subject matching, as the server does for a consumer's filter: `*` one token, `>` the rest. */
@@ -271,6 +282,8 @@ export const CONSUMERS = {
   order: (origin: string) => `order_${origin}`,
   tracking: (instance: string) => `tracking_${instance}`,
   notification: (instance: string) => `notification_${instance}`,
+  /** The customer service's read model of its customers' orders (GET /customers/:id/orders). */
+  customer: (instance: string) => `customer_${instance}`,
 } as const;
 
 export const BUCKETS = {
@@ -282,39 +295,25 @@ export const BUCKETS = {
   instances: "pizzeria_instances",
   /** Every restaurant's definition (RestaurantDefinition from menus.ts: name, open state, menu), keyed by id, written by the restaurant service. */
   restaurants: "pizzeria_restaurants",
+  /** Which order instance holds each checkout key (sha256 of it -> instance): one order per key across instances. */
+  checkouts: "pizzeria_checkouts",
 } as const;
 
-export const SERVICE_NAMES = ["order", "payment", "restaurant", "kitchen", "tracking", "notification"] as const;
+export const SERVICE_NAMES = ["order", "payment", "restaurant", "kitchen", "tracking", "notification", "customer"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** A name that is safe as one NATS subject token and as a consumer or KV key. */
 export const INSTANCE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 // ---------------------------------------------------------------------------------------------
-// Checkout: a cart becomes an order
+// Customers and checkout: the payloads are in customer-contracts.ts (CheckoutCommand/Reply,
+// CustomerEvent); the names that subjects and the catalogue use are here.
 // ---------------------------------------------------------------------------------------------
 
-/**
- * What the customer service sends on `subjects.checkoutCommand`. The order service makes at most
- * one order per `idempotency_key` (the cart's checkout), so a retried or raced checkout, or one
- * resent after the customer service crashed, answers with the same order.
- */
-export interface CheckoutCommand {
-  idempotency_key: string;
-  customer_id: string;
-  customer_name: string;
-  restaurant_id: string;
-  order_type: OrderType;
-  table_number?: number;
-  delivery_address?: string;
-  /** Lines priced from the restaurant's menu at checkout (menus.ts `priceLine`). */
-  lines: PricedLine[];
-  total_amount: number;
-}
+export const CUSTOMER_EVENT_KINDS = ["registered", "cart_checked_out"] as const;
+export type CustomerEventKind = (typeof CUSTOMER_EVENT_KINDS)[number];
 
-export type CheckoutReply =
-  | { ok: true; order_number: string; total_amount: number; status: OrderStatus }
-  | { ok: false; status: number; field?: string; reason: string };
+export const CUSTOMER_EVENT_NAMES: Record<CustomerEventKind, string> = { registered: "CustomerRegistered", cart_checked_out: "CartCheckedOut" };
 
 export interface MarkReadyRequest {
   order_number: string;

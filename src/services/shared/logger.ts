@@ -51,7 +51,8 @@ export function createLogger(options: LoggerOptions): ServiceLogger {
     log,
     close() {
       // stderr is written line by line (sync): nothing waits. (Not its flushSync(): sonic-boom's
-      // retries a failed write forever.)
+      // retries a failed write forever.) A closed LogFile drops what a crashed (aborted) service
+      // still logs on its way out.
       if (dest instanceof LogFile) dest.end();
     },
   };

@@ -27,6 +27,7 @@ export type MutantFinding =
   | "printedMissing"
   | "printedDuplicated"
   | "chargedTwice"
+  | "checkoutsUnmatched"
   | "payloadsWrong"
   | "cookedElsewhere"
   | "refundsWrong";
@@ -54,6 +55,8 @@ export interface MutantScenarioNeeds {
    * past 5 s the system is quiet at the end of it, so a missing event reads as lost, not unfinished.
    */
   drainTimeoutMs?: number;
+  /** Share of orders sent through carts (a checkout's bug needs some). */
+  viaCart?: number;
   /** Two restaurants (main, rejecting a share of its orders, and napoli), each with its kitchen. */
   restaurants?: boolean;
 }
@@ -119,6 +122,12 @@ export const MUTANTS = {
     does: "charges every fifth approved order twice and publishes a second OrderPaid under a new msgID",
     findings: ["chargedTwice", "duplicated"],
     needs: { failureRate: 0.2 },
+  },
+  "checkout-double-order": {
+    service: "order",
+    does: "makes a second order (under a request id of its own) for every fifth cart checkout",
+    findings: ["checkoutsUnmatched", "unexpected"],
+    needs: { viaCart: 0.5 },
   },
   "refund-twice": {
     service: "payment",

@@ -117,6 +117,15 @@ export function streamConfigs(topology: Required<TopologyOptions>): Array<Partia
       duplicate_window: nanos(topology.duplicateWindowMs),
       discard: DiscardPolicy.Old,
     },
+    {
+      name: STREAMS.customers,
+      subjects: [subjects.allCustomerEvents],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      num_replicas: topology.replicas,
+      duplicate_window: nanos(topology.duplicateWindowMs),
+      discard: DiscardPolicy.Old,
+    },
   ];
 }
 

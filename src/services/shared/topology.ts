@@ -16,4 +16,5 @@ export async function prepareTopology(nc: NatsConnection, options: TopologyOptio
   await openBucket(nc, BUCKETS.workers, { replicas: topology.replicas });
   await openBucket(nc, BUCKETS.instances, { replicas: topology.replicas });
   await openBucket(nc, BUCKETS.orderSequence, { replicas: topology.replicas, ttlMs: ORDER_SEQUENCE_TTL_MS });
+  await openBucket(nc, BUCKETS.checkouts, { replicas: topology.replicas, ttlMs: ORDER_SEQUENCE_TTL_MS });
 }

@@ -36,6 +36,7 @@ export function rosterDurables(roster: Roster): DurableFilter[] {
   for (let i = 1; i <= roster.order.instances; i++) out.push({ durable: CONSUMERS.order(`order-${i}`), filter: subjects.allOrderEvents, ordered: true });
   for (let i = 1; i <= roster.tracking.instances; i++) out.push({ durable: CONSUMERS.tracking(`tracking-${i}`), filter: subjects.allOrderEvents, ordered: true });
   for (let i = 1; i <= roster.notification.instances; i++) out.push({ durable: CONSUMERS.notification(`notification-${i}`), filter: subjects.allOrderEvents, ordered: true });
+  for (let i = 1; i <= (roster.customer?.instances ?? 0); i++) out.push({ durable: CONSUMERS.customer(`customer-${i}`), filter: subjects.allOrderEvents, ordered: true });
   return out;
 }
 

@@ -1,5 +1,6 @@
 /** What the checker takes (what the run recorded) and what it returns (the verdict). */
 import type { AnyOrderEvent, OrderStatus, OrderType } from "../../services/shared/contracts.js";
+import type { CartLineRequest, RestaurantDefinition } from "../../services/shared/menus.js";
 
 /** One HTTP request the load generator planned. */
 export interface RequestRecord {
@@ -14,6 +15,8 @@ export interface RequestRecord {
   body?: string;
   /** Why its 5xx is not a finding: a fault the run injected refused it, as it should have (a 503 `storage_full` in a disk_full window). */
   explainedBy?: string;
+  /** Sent through a cart: its restaurant and the lines put in it; the order's total must be theirs priced by the menu. */
+  cart?: { restaurant_id: string; lines: CartLineRequest[] };
 }
 
 /** A message on the ORDERS stream, in stream order. */
@@ -61,6 +64,18 @@ export interface CheckInput {
   ledger?: LedgerEntry[];
   /** The kitchen roster: the order types each worker handles, and its restaurant (none: the default one). */
   roster?: ReadonlyArray<{ name: string; types: readonly OrderType[]; restaurant?: string }>;
+  /** The customer side: the checkouts on the CUSTOMERS stream, each customer read model, the menus (absent: no customer service). */
+  customers?: CustomersInput;
+}
+
+/** What the customer services said, for the checkouts pass. */
+export interface CustomersInput {
+  /** Every CartCheckedOut on the CUSTOMERS stream. */
+  checkouts: Array<{ customerId: string; cartId: string; orderNumber: string; checkoutKey: string; restaurantId: string; total: number }>;
+  /** What each customer instance's orders endpoint lists. */
+  views: Array<{ source: string; orders: Array<{ orderNumber: string; customerId: string; status: OrderStatus; totalAmount: number }> }>;
+  /** The restaurants as the restaurants bucket held them at the end. */
+  restaurants: RestaurantDefinition[];
 }
 
 /** A message a consumer gave up on (a dead letter on the DLQ stream). */
@@ -183,10 +198,12 @@ export interface Verdict {
   payments: { chargedTwice: Finding[]; chargedUnknown: Finding[]; chargeWrong: Finding[]; refundUnmatched: Finding[] };
   /** Events whose payload disagrees with the request that made the order or with the order itself. */
   payloadsWrong: Finding[];
+  /** Carts: checkouts without exactly their one order, orders not priced by the menu, customer read models that disagree with the stream. */
+  checkouts: { unmatched: Finding[]; mispriced: Finding[]; viewsWrong: Finding[] };
   /** Orders cooked by another restaurant's kitchen; rejected orders not refunded exactly once, or cooked. */
   restaurants: { cookedElsewhere: Finding[]; refundsWrong: Finding[] };
   /** How much of each input there was (0: not collected or empty). */
-  collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number };
+  collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number; checkouts?: number };
   counts: {
     requested: number;
     accepted: number;

@@ -24,6 +24,7 @@ import { checkRequests } from "./passes/requests.js";
 import { checkRestaurants } from "./passes/restaurants.js";
 import { checkSilent } from "./passes/silent.js";
 import { replayStream } from "./passes/stream-replay.js";
+import { checkCheckouts } from "./passes/checkouts.js";
 
 export type { CheckInput, ConsumerRecord, DeadLetterRecord, Finding, InjectedPoison, LedgerEntry, OrderRecord, PrintedLine, ReadModelInput, RequestRecord, SilentInstance, StreamRecord, Verdict } from "./checker-types.js";
 import type { CheckInput, Verdict } from "./checker-types.js";
@@ -60,6 +61,7 @@ export function check(input: CheckInput): Verdict {
   // No ledger (not collected) says nothing; an empty one says nothing was charged.
   const payments = input.ledger ? checkPayments(input.ledger, stream.orders) : checkPayments([], new Map());
   const payloadsWrong = checkPayloads({ requestsById: requests.byId, replayed: stream.orders, roster: input.roster });
+  const checkouts = checkCheckouts(input.customers, input.requests, stream.orders, input.drained);
   const restaurants = checkRestaurants({ replayed: stream.orders, roster: input.roster, ledger: input.ledger, drained: input.drained });
   const moreFindings = [
     readModels.stale,
@@ -72,6 +74,9 @@ export function check(input: CheckInput): Verdict {
     payments.chargeWrong,
     payments.refundUnmatched,
     payloadsWrong,
+    checkouts.unmatched,
+    checkouts.mispriced,
+    checkouts.viewsWrong,
     restaurants.cookedElsewhere,
     restaurants.refundsWrong,
   ].reduce((n, list) => n + list.length, 0);
@@ -119,12 +124,14 @@ export function check(input: CheckInput): Verdict {
     printed: { missing: printed.missing, duplicated: printed.duplicated, wrong: printed.wrong },
     payments,
     payloadsWrong,
+    checkouts,
     restaurants,
     collected: {
       readModelOrders: readModels.orders,
       printedLines: printed.lines,
       ledgerEntries: input.ledger?.length ?? 0,
       requestBodies: input.requests.reduce((n, r) => n + (r.body !== undefined ? 1 : 0), 0),
+      ...(input.customers ? { checkouts: input.customers.checkouts.length } : {}),
     },
     counts: {
       requested: input.requests.length,

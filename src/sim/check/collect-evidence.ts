@@ -10,8 +10,9 @@ import type { OrderStatus } from "../../services/shared/contracts.js";
 import { ask } from "../system/control-client.js";
 import { outputFile } from "../system/settings.js";
 import { check } from "./checker.js";
-import type { CheckInput, LedgerEntry, PrintedLine, ReadModelInput, Verdict } from "./checker-types.js";
+import type { CheckInput, CustomersInput, LedgerEntry, PrintedLine, ReadModelInput, Verdict } from "./checker-types.js";
 import { parsePrintedText } from "./passes/printed.js";
+import { collectCustomers, collectCustomerView } from "./collect-customers.js";
 
 type Instances = ReadonlyArray<{ id: string; service: string; instance: string }>;
 
@@ -19,6 +20,7 @@ export interface Evidence {
   readModels: ReadModelInput[];
   printed: Record<string, PrintedLine[]>;
   ledger: LedgerEntry[];
+  customers?: CustomersInput;
 }
 
 /** Tracking's read model: every order it holds (paged by number) and its worker counts. */
@@ -87,6 +89,12 @@ export async function collectEvidence(nc: NatsConnection, instances: Instances, 
       complain(`could not collect what ${i.id} holds, printed or booked: ${(err as Error).message}`);
     }
   }
+  try {
+    const customers = await collectCustomers(nc, instances);
+    if (customers) evidence.customers = customers;
+  } catch (err) {
+    complain(`could not collect the customers' checkouts and orders: ${(err as Error).message}`);
+  }
   return evidence;
 }
 
@@ -100,12 +108,16 @@ export async function checkOnceSettled(nc: NatsConnection, instances: Instances,
   const deadline = Date.now() + timeoutMs;
   const tracking = instances.filter((i) => i.service === "tracking");
   // Only a drained system's read models are worth waiting for: one still working is behind by design.
-  while (input.drained && verdict.readModels.stale.length > 0 && tracking.length > 0 && Date.now() < deadline) {
+  const customers = instances.filter((i) => i.service === "customer");
+  const behind = (v: Verdict) => (v.readModels.stale.length > 0 && tracking.length > 0) || (v.checkouts.viewsWrong.length > 0 && customers.length > 0 && input.customers !== undefined);
+  while (input.drained && behind(verdict) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 200));
     try {
       const again: ReadModelInput[] = [];
       for (const i of tracking) again.push(await collectTracking(nc, i.instance));
-      verdict = check({ ...input, readModels: again });
+      const views = [];
+      for (const i of customers) views.push(await collectCustomerView(nc, i.instance));
+      verdict = check({ ...input, readModels: tracking.length > 0 ? again : input.readModels, ...(input.customers ? { customers: { ...input.customers, views } } : {}) });
     } catch {
       break; // what was collected first stands
     }

@@ -75,6 +75,7 @@ export async function collectConsumers(nc: NatsConnection, instances: readonly I
     else if (i.service === "tracking") ours.set(CONSUMERS.tracking(i.instance), undefined);
     else if (i.service === "notification") ours.set(CONSUMERS.notification(i.instance), undefined);
     else if (i.service === "restaurant") ours.set(CONSUMERS.restaurant, undefined);
+    else if (i.service === "customer") ours.set(CONSUMERS.customer(i.instance), undefined);
     else if (i.service === "kitchen") kitchens = true;
   }
   if (instances.some((i) => i.service === "payment")) ours.set(CONSUMERS.refunds, undefined);

@@ -35,6 +35,7 @@ export function requestRecords(outcomes: readonly RequestOutcome[], faults: read
       status: o.status,
       ...(o.orderNumber ? { orderNumber: o.orderNumber } : {}),
       ...(o.body ? { body: o.body } : {}),
+      ...(o.cart ? { cart: o.cart } : {}),
       ...(window ? { explainedBy: `disk_full ${window.id}` } : {}),
     };
   });

@@ -1,6 +1,8 @@
 import { Agent, request } from "node:http";
 import { errorCauseOf, RUNNER_CODES, type ErrorCause } from "./error-causes.js";
 import type { PlannedRequest } from "./order-generator.js";
+import type { CartJourney } from "./cart-journeys.js";
+import { runJourney } from "./cart-client.js";
 
 /** What happened to one planned request. */
 export interface RequestOutcome {
@@ -25,6 +27,8 @@ export interface RequestOutcome {
   retryAfter?: string;
   /** The `error` code of a 5xx answer's JSON body (`storage_full`, `overloaded`), as sent. */
   refusal?: string;
+  /** Sent through a cart: the restaurant and the lines put in it (the checker prices them from the menu). */
+  cart?: Pick<CartJourney, "restaurant_id" | "lines">;
 }
 
 export interface LoadRunnerOptions {
@@ -40,6 +44,13 @@ export interface LoadRunnerOptions {
   /** A request with nothing on its socket for this long is given up as timed out (default 30 s). */
   timeoutMs?: number;
   onSent?: (planned: PlannedRequest, scheduledMs: number, sentMs: number, late: boolean) => void;
+  /** Customer-service base URLs, for the requests that go through a cart (round-robin too). */
+  customerTargets?: () => string[];
+  /**
+   * The request id a request's order will carry, and when the request was due: as it is sent for
+   * POST /orders; for a cart once its customer is registered (the id is `<customer id>:<key>`).
+   */
+  onRequestId?: (requestId: string, scheduledMs: number) => void;
   onOutcome?: (outcome: RequestOutcome) => void;
 }
 
@@ -140,12 +151,12 @@ export class LoadRunner {
   }
 
   private send(planned: PlannedRequest, scheduledMs: number, sentMs: number): Promise<void> {
-    const targets = this.options.targets();
+    const targets = planned.cart ? (this.options.customerTargets?.() ?? []) : this.options.targets();
     const base = targets[this.rr++ % Math.max(1, targets.length)];
-    const record = (status: number, orderNumber?: string, error?: { message: string; code?: string }, retryAfter?: string, refusal?: string) => {
+    const record = (status: number, orderNumber?: string, error?: { message: string; code?: string }, retryAfter?: string, refusal?: string, requestId = planned.requestId) => {
       const outcome: RequestOutcome = {
         seq: planned.seq,
-        requestId: planned.requestId,
+        requestId,
         valid: planned.valid,
         expectedStatus: planned.expectedStatus,
         scheduledMs,
@@ -153,7 +164,9 @@ export class LoadRunner {
         status,
         latencyMs: this.now() - scheduledMs,
         ...(orderNumber ? { orderNumber } : {}),
-        ...(planned.valid ? { body: planned.body } : {}),
+        // A cart request's body is its checkout's, not the order's: the checker judges it by its cart.
+        ...(planned.valid && !planned.cart ? { body: planned.body } : {}),
+        ...(planned.cart ? { cart: { restaurant_id: planned.cart.restaurant_id, lines: planned.cart.lines } } : {}),
         ...(error ? { error: error.message } : {}),
         cause: errorCauseOf(planned.valid, status, error?.code),
         ...(retryAfter !== undefined ? { retryAfter } : {}),
@@ -163,9 +176,15 @@ export class LoadRunner {
       this.options.onOutcome?.(outcome);
     };
     if (!base) {
-      record(0, undefined, { message: "no order service is up", code: RUNNER_CODES.noService });
+      record(0, undefined, { message: `no ${planned.cart ? "customer" : "order"} service is up`, code: RUNNER_CODES.noService });
       return Promise.resolve();
     }
+    if (planned.cart) {
+      return runJourney(this.agent, base, planned, this.options.timeoutMs ?? 30_000, (id) => this.options.onRequestId?.(id, scheduledMs)).then((end) =>
+        record(end.status, end.orderNumber, end.error, end.retryAfter, undefined, end.requestId),
+      );
+    }
+    this.options.onRequestId?.(planned.requestId, scheduledMs);
     return new Promise<void>((resolve) => {
       const body = Buffer.from(planned.body, "utf8");
       let settled = false;

@@ -12,6 +12,9 @@
 import { ORDER_TYPES, type OrderItem, type OrderType } from "../../services/shared/contracts.js";
 import { MENU } from "../../services/order/menu.js";
 import { Rng } from "./rng.js";
+import { checkoutBody, drawJourney, restaurantsServedBy, type CartJourney } from "./cart-journeys.js";
+import type { Roster } from "../scenario/roster.js";
+import { DEFAULT_RESTAURANTS, type RestaurantDefinition } from "../../services/shared/menus.js";
 import type { Scenario } from "../scenario/scenario.js";
 
 export const INVALID_KINDS = [
@@ -52,6 +55,8 @@ export interface PlannedRequest {
   body: string;
   /** The order type of a valid request. */
   orderType?: OrderType;
+  /** Sent through a cart (customer -> cart items -> checkout, `body` being the checkout's) instead of POST /orders. */
+  cart?: CartJourney;
 }
 
 export const JSON_CONTENT_TYPE = "application/json";
@@ -103,6 +108,8 @@ export function oversizedRequest(seq: number): PlannedRequest {
 export interface GeneratorOptions {
   /** How many requests the run will send (its arrival schedule's count). */
   planned?: number;
+  /** The restaurants whose menus cart orders are drawn from (default: the scenario's restaurants that have a kitchen). */
+  restaurants?: readonly RestaurantDefinition[];
 }
 
 export class OrderGenerator {
@@ -118,10 +125,13 @@ export class OrderGenerator {
   private readonly mix: Rng;
   /** Draws the contents of the bodies. */
   private readonly draw: Rng;
+  /** Decides which valid orders go through a cart, and draws their journeys (only with `viaCart`). */
+  private readonly carts: Rng;
+  private readonly restaurants: readonly RestaurantDefinition[] | undefined;
   /** Draws the restaurant of a valid order (its own stream: files without restaurants send what they sent). */
   private readonly where: Rng;
 
-  constructor(scenario: Pick<Scenario, "seed" | "orders">, options: GeneratorOptions = {}) {
+  constructor(scenario: Pick<Scenario, "seed" | "orders"> & { roster?: Pick<Roster, "kitchen" | "restaurant"> }, options: GeneratorOptions = {}) {
     this.seed = scenario.seed;
     this.orders = scenario.orders;
     this.planned = options.planned ?? null;
@@ -134,6 +144,8 @@ export class OrderGenerator {
     if (!(Number.isInteger(min) && Number.isInteger(max) && 1 <= min && min <= max && max <= 20)) throw new RangeError(`OrderGenerator: items must satisfy 1 <= min <= max <= 20, got ${min}..${max}`);
     this.mix = Rng.derive(scenario.seed, "orders/mix");
     this.draw = Rng.derive(scenario.seed, "orders/body");
+    this.carts = Rng.derive(scenario.seed, "orders/cart");
+    this.restaurants = options.restaurants ?? (scenario.roster ? restaurantsServedBy(scenario.roster.kitchen, scenario.roster.restaurant.restaurants) : undefined);
     this.where = Rng.derive(scenario.seed, "orders/restaurant");
   }
 
@@ -142,6 +154,7 @@ export class OrderGenerator {
     const requestId = `req-${this.seed}-${seq}`;
     if (!this.isInvalid(seq)) {
       const type = this.draw.weighted(this.orders.types);
+      if ((this.orders.viaCart ?? 0) > 0 && this.carts.next() < this.orders.viaCart!) return this.cartRequest(seq, requestId, type);
       const body = this.validBody(type);
       if (this.orders.restaurants) body.restaurant_id = this.where.weighted(this.orders.restaurants);
       return { seq, requestId, valid: true, expectedStatus: 201, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(body), orderType: type };
@@ -177,6 +190,18 @@ export class OrderGenerator {
     const i = this.unsent.indexOf(kind);
     if (i >= 0) this.unsent.splice(i, 1);
     return kind;
+  }
+
+  private cartRequest(seq: number, requestId: string, type: OrderType): PlannedRequest {
+    const c = this.carts;
+    const lines = c.int(this.orders.items.min, this.orders.items.max);
+    // With restaurant shares, a cart is filled at a restaurant drawn by them (among those served).
+    const pool = this.restaurants ?? DEFAULT_RESTAURANTS;
+    const shares = this.orders.restaurants;
+    const at = shares ? pool.filter((r) => r.id === c.weighted(shares)) : pool;
+    const cart = drawJourney(c, `cust-${this.seed}-${seq}`, c.pick(CUSTOMER_NAMES), lines, at.length > 0 ? at : pool);
+    const body = checkoutBody(type, () => c.int(1, 100), () => `${c.int(1, 250)} ${c.pick(STREETS)}, ${c.pick(CITIES)}`);
+    return { seq, requestId, valid: true, expectedStatus: 201, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(body), orderType: type, cart };
   }
 
   /** The next `n` requests. */

@@ -24,6 +24,8 @@ export interface Roster {
   kitchen: WorkerSpec[];
   tracking: { instances: number; port?: number };
   notification: { instances: number };
+  /** Seed 000's customers and carts (HTTP, default port 3005 when run alone). */
+  customer: { instances: number; port?: number };
 }
 
 export const DEFAULT_ROSTER: Roster = {
@@ -37,6 +39,7 @@ export const DEFAULT_ROSTER: Roster = {
   ],
   tracking: { instances: 1 },
   notification: { instances: 2 },
+  customer: { instances: 1 },
 };
 
 /**

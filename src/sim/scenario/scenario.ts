@@ -44,6 +44,8 @@ export interface OrderMix {
   items: { min: number; max: number };
   /** Share of deliberately invalid requests, 0..1. */
   invalid: number;
+  /** Share of valid orders sent through a cart (customer -> cart items -> checkout) instead of POST /orders, 0..1; absent: none. */
+  viaCart?: number;
   /** With `restaurants:`: the share of valid orders each restaurant gets (normalised; each sent with its restaurant_id). None: all the default restaurant's. */
   restaurants?: Record<string, number>;
 }
@@ -183,7 +185,7 @@ function readLoad(r: Reader, value: unknown): Phase[] {
 function readOrders(r: Reader, value: unknown): OrderMix {
   const equal = Object.fromEntries(ORDER_TYPES.map((t) => [t, 1 / ORDER_TYPES.length])) as Record<OrderType, number>;
   if (!given(value)) return { types: equal, items: { min: 1, max: 3 }, invalid: 0 };
-  const o = r.mapping(value, ["orders"], ["types", "items", "invalid", "restaurants"]);
+  const o = r.mapping(value, ["orders"], ["types", "items", "invalid", "restaurants", "viaCart"]);
   let types = equal;
   if (given(o.types)) {
     const t = r.mapping(o.types, ["orders", "types"], ORDER_TYPES, "a mapping of order types to weights");
@@ -200,7 +202,8 @@ function readOrders(r: Reader, value: unknown): OrderMix {
     items = { min, max };
   }
   const invalid = given(o.invalid) ? r.number(o.invalid, ["orders", "invalid"], { min: 0, max: 1 }) : 0;
-  return { types, items, invalid };
+  const viaCart = given(o.viaCart) ? r.number(o.viaCart, ["orders", "viaCart"], { min: 0, max: 1 }) : undefined;
+  return { types, items, invalid, ...(viaCart !== undefined ? { viaCart } : {}) };
 }
 
 function readInstances(r: Reader, v: Record<string, unknown>, path: PathSeg[], fallback: number): number {
@@ -230,6 +233,7 @@ function readServices(r: Reader, value: unknown, seed: number, restaurants: Scen
     kitchen: d.kitchen.map((w) => ({ ...w, orderTypes: w.orderTypes ?? [...ORDER_TYPES] })),
     tracking: d.tracking,
     notification: d.notification,
+    customer: d.customer,
   };
   if (restaurants) roster.kitchen = restaurants.kitchen;
   if (!given(value)) return roster;
@@ -253,7 +257,7 @@ function readServices(r: Reader, value: unknown, seed: number, restaurants: Scen
     const v = r.mapping(s.restaurant, ["services", "restaurant"], ["instances"]);
     roster.restaurant.instances = readInstances(r, v, ["services", "restaurant"], d.restaurant.instances);
   }
-  for (const svc of ["tracking", "notification"] as const) {
+  for (const svc of ["tracking", "notification", "customer"] as const) {
     if (!given(s[svc])) continue;
     const v = r.mapping(s[svc], ["services", svc], ["instances"]);
     roster[svc] = { instances: readInstances(r, v, ["services", svc], d[svc].instances) };

@@ -41,7 +41,7 @@ export interface SelftestResult {
 }
 
 /** What the clean run needs too: every path a mutant's scenario takes (invalid requests, declines, two order instances). */
-const CLEAN_NEEDS: MutantScenarioNeeds = { invalid: 0.3, orderInstances: 2, restaurants: true };
+const CLEAN_NEEDS: MutantScenarioNeeds = { invalid: 0.3, orderInstances: 2, restaurants: true, viaCart: 0.3 };
 
 /** Two restaurants, main rejecting a fifth of its orders (refunded), napoli all of them accepted; a kitchen each. */
 const RESTAURANTS = `restaurants:
@@ -69,6 +69,7 @@ orders:
   types: { dine_in: 1, takeout: 1, delivery: 1 }
   items: { min: 1, max: 3 }
   invalid: ${needs.invalid ?? 0}
+  viaCart: ${needs.viaCart ?? 0}
 services:
   order: { instances: ${needs.orderInstances ?? 1} }
   payment: { failureRate: ${needs.failureRate ?? 0.1}, latency: 5ms }

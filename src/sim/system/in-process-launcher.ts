@@ -6,6 +6,7 @@ import { start as startRestaurant } from "../../services/restaurant/index.js";
 import { start as startTracking } from "../../services/tracking/index.js";
 import { start as startNotification } from "../../services/notification/index.js";
 import { onServiceNotice } from "../../services/shared/notices.js";
+import { start as startCustomer } from "../../services/customer/index.js";
 import { Launcher, type InstanceHandle, type InstanceSpec } from "./launcher.js";
 import { printToFile } from "./printed-output.js";
 import { instanceFiles, outputFile } from "./settings.js";
@@ -49,6 +50,8 @@ export class InProcessLauncher extends Launcher {
         });
       case "tracking":
         return startTracking({ ...common, instance: spec.instance, port: spec.port, timeScale: s.timeScale });
+      case "customer":
+        return startCustomer({ ...common, instance: spec.instance, port: spec.port });
       case "notification":
         // What it prints goes to the file a process's stdout would go to: the checker reads it.
         return startNotification({ ...common, instance: spec.instance, print: printToFile(outputFile(s.runDir, spec.service, spec.instance)) });

@@ -71,7 +71,7 @@ interface Slot {
 }
 
 /** The roster as instances, in start order: consumers of events first, the order API last. */
-export function rosterSpecs(roster: Roster, settings: Pick<SystemSettings, "orderPort" | "trackingPort">): InstanceSpec[] {
+export function rosterSpecs(roster: Roster, settings: Pick<SystemSettings, "orderPort" | "trackingPort" | "customerPort">): InstanceSpec[] {
   const specs: InstanceSpec[] = [];
   const add = (service: ServiceName, instance: string, extra: Partial<InstanceSpec> = {}) =>
     specs.push({ id: `${service}/${instance}`, service, instance, ...extra });
@@ -80,6 +80,7 @@ export function rosterSpecs(roster: Roster, settings: Pick<SystemSettings, "orde
   for (const worker of roster.kitchen) add("kitchen", worker.name, { worker });
   const r = roster.restaurant;
   for (let i = 1; i <= r.instances; i++) add("restaurant", `restaurant-${i}`, { port: i === 1 ? (r.port ?? 0) : 0, restaurants: r.restaurants, seed: r.seed });
+  for (let i = 1; i <= (roster.customer?.instances ?? 0); i++) add("customer", `customer-${i}`, { port: i === 1 ? (roster.customer.port ?? settings.customerPort ?? 0) : 0 });
   for (let i = 1; i <= roster.payment.instances; i++) add("payment", `payment-${i}`, { provider: roster.payment.provider, concurrency: roster.payment.concurrency });
   for (let i = 1; i <= roster.order.instances; i++) add("order", `order-${i}`, { port: i === 1 ? (roster.order.port ?? settings.orderPort ?? 0) : 0, maxConcurrent: roster.order.maxConcurrent });
   return specs;
@@ -134,7 +135,7 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
    * The base URLs of the instances that are up; with `paused`, also of those frozen by a pause
    * fault (a client cannot tell a frozen process from a slow one, so the load still sends to it).
    */
-  urls(service: "order" | "tracking" | "restaurant", options: { paused?: boolean } = {}): string[] {
+  urls(service: "order" | "tracking" | "restaurant" | "customer", options: { paused?: boolean } = {}): string[] {
     const reachable = (state: InstanceState) => state === "up" || (options.paused === true && state === "paused");
     return [...this.slots.values()].filter((s) => s.info.service === service && reachable(s.info.state) && s.info.url).map((s) => s.info.url!);
   }
@@ -213,7 +214,7 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
 
   /** Stop everything gracefully: the order API first (no new work), subscribers last. */
   async stopAll(): Promise<void> {
-    const order: ServiceName[] = ["order", "payment", "restaurant", "kitchen", "tracking", "notification"];
+    const order: ServiceName[] = ["customer", "order", "payment", "restaurant", "kitchen", "tracking", "notification"];
     for (const service of order) {
       const ids = [...this.slots.values()].filter((s) => s.info.service === service).map((s) => s.info.id);
       await Promise.allSettled(ids.map((id) => this.stopInstance(id)));

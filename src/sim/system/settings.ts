@@ -15,6 +15,8 @@ export interface SystemSettings {
   /** Ports for the first order and tracking instances (0: any free port). */
   orderPort?: number;
   trackingPort?: number;
+  /** Port of the first customer instance (0 or absent: any free port). */
+  customerPort?: number;
 }
 
 export function instanceFiles(runDir: string, service: string, instance: string): { dbFile: string; logFile: string } {

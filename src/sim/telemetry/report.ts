@@ -101,6 +101,9 @@ function moreFindings(v: Verdict) {
     chargeWrong: v.payments.chargeWrong,
     refundUnmatched: v.payments.refundUnmatched,
     payloadsWrong: v.payloadsWrong,
+    checkoutsUnmatched: v.checkouts.unmatched,
+    checkoutsMispriced: v.checkouts.mispriced,
+    customerViewsWrong: v.checkouts.viewsWrong,
     cookedElsewhere: v.restaurants.cookedElsewhere,
     refundsWrong: v.restaurants.refundsWrong,
   };

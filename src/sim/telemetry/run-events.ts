@@ -42,7 +42,7 @@ export interface RunStart {
   /** Wall-clock time (epoch ms) of load offset 0. */
   startedAt: number;
   /** Base URLs of the order and tracking APIs. */
-  endpoints?: { order: string[]; tracking: string[]; restaurant?: string[] };
+  endpoints?: { order: string[]; tracking: string[]; restaurant?: string[]; customer?: string[] };
   /** The git commit the harness was built from (short), when it runs from a git checkout. */
   commit?: string;
 }
@@ -319,12 +319,16 @@ export interface RunReport {
     chargeWrong: number;
     refundUnmatched: number;
     payloadsWrong: number;
+    /** Carts: checkouts without exactly one order, orders not priced by the menu, customer read models that disagree with the stream. */
+    checkoutsUnmatched: number;
+    checkoutsMispriced: number;
+    customerViewsWrong: number;
     /** Orders cooked by another restaurant's kitchen. */
     cookedElsewhere: number;
     /** Rejected orders not refunded exactly once, or cooked anyway. */
     refundsWrong: number;
     /** How much of each was collected: read-model orders, printed lines, ledger entries, request bodies. */
-    collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number };
+    collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number; checkouts?: number };
     drained: boolean;
     findings: Record<string, FindingSummary[]>;
   };
