@@ -112,7 +112,7 @@ describe("parseScenario: values the yaml library makes from tags", () => {
     ["!!omap [ { types: 1 } ]", "a !!omap or !!pairs"],
     ["!!binary aGVsbG8=", "!!binary data"],
   ])("refuses `orders: %s` where a mapping belongs, instead of reading it as an empty one", (value, found) => {
-    expect(errorOf(`${MINIMAL}orders: ${value}\n`)).toMatchObject({ path: "orders", expected: "a mapping with keys types, items, invalid, restaurants", found });
+    expect(errorOf(`${MINIMAL}orders: ${value}\n`)).toMatchObject({ path: "orders", expected: "a mapping with keys types, items, invalid, restaurants, viaCart", found });
   });
 
   it("shows a value that refers to itself without throwing", () => {

@@ -96,7 +96,7 @@ drainTimeout: 3s
       `cookTime: 10ms
 heartbeatInterval: 300ms
 load:
-  - { duration: 1s, rate: 1000, arrival: poisson }
+  - { duration: 1s, rate: 400, arrival: poisson }
 orders:
   types: { takeout: 1 }
 services:
