@@ -37,6 +37,8 @@ export interface OrderService {
   instance: string;
   url: string;
   port: number;
+  /** GET /metrics (Prometheus text), on the API's port. */
+  metricsUrl: string;
   store: OrderStore;
   outbox: Outbox;
   stop(): Promise<void>;
@@ -82,6 +84,7 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
     js,
     durable: CONSUMERS.order(instance),
     log,
+    metrics: rt.metrics,
     maxDeliver: topology.maxDeliver,
     // The filter the server no longer applies, applied here: another instance's message is skipped
     // undecoded, not this service's to apply, nor to dead-letter if it is malformed.
@@ -173,6 +176,7 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
         } },
     ],
     log,
+    rt.metrics,
   );
   const port = await listen(server, cfg.port, cfg.host);
   const url = `http://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${port}`;
@@ -200,6 +204,7 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
     instance,
     url,
     port,
+    metricsUrl: `${url}/metrics`,
     store,
     outbox,
     stop: () => life.stop(),
