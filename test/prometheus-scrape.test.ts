@@ -47,6 +47,18 @@ async function query(url: string, promql: string): Promise<Array<{ metric: Recor
   return body.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
 }
 
+/** The dashboard's queries (grafana/pizzeria.json), with its variables given values Prometheus can run. */
+function dashboardQueries(): string[] {
+  const dashboard = JSON.parse(readFileSync(new URL("../grafana/pizzeria.json", import.meta.url), "utf8")) as { panels: Array<{ targets?: Array<{ expr: string }> }> };
+  return dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr.replaceAll("$__rate_interval", "1m").replaceAll("$service", ".*").replaceAll("$instance", ".*")));
+}
+
+/** The metric names a query reads (identifiers followed by a selector or a range, or a bare one before `==`). */
+function metricNames(expr: string): string[] {
+  const names = [...expr.matchAll(/([a-z_:][a-z0-9_:]*)\s*(?=\{|\[|\s*==|\s*$)/g)].map((m) => m[1]);
+  return names.map((n) => n.replace(/_bucket$/, ""));
+}
+
 describe("a real Prometheus scraping a running system", () => {
   let sys: TestSystem;
   let prom: Awaited<ReturnType<typeof startPrometheus>>;
@@ -92,6 +104,17 @@ describe("a real Prometheus scraping a running system", () => {
     }, "Prometheus to see every payment handled");
     expect(handled[0].metric.instance).toBe("payment-1");
   });
+
+  it("runs every query of the Grafana dashboard, each reading metrics the services or the harness serve", async () => {
+    const served = new Set<string>();
+    for (const t of sys.launcher.metricsTargets()) for (const name of (await scrape(t.url)).keys()) served.add(name);
+    const queries = dashboardQueries();
+    expect(queries.length).toBeGreaterThan(15);
+    for (const expr of queries) {
+      await query(prom.url, expr); // a query Prometheus refuses fails here (status error)
+      for (const name of metricNames(expr)) if (!name.startsWith("harness_")) expect(served, `${name} in ${expr}`).toContain(name);
+    }
+  });
 });
 
 describe("the harness's own metrics endpoint and the scrape config it writes", () => {
@@ -114,6 +137,7 @@ describe("the harness's own metrics endpoint and the scrape config it writes", (
       expect(sampleValue(during!, "harness_requests_total", { outcome: "accepted" })).toBeGreaterThan(0);
       expect(sampleValue(during!, "harness_latency_seconds_count", { kind: "accept" })).toBeGreaterThan(0);
       expect(during!.get("harness_latency_seconds")?.type).toBe("histogram");
+      for (const expr of dashboardQueries()) for (const name of metricNames(expr)) if (name.startsWith("harness_")) expect([...during!.keys()], expr).toContain(name);
 
       const file = join(dir, "prometheus.yml");
       expect(existsSync(file)).toBe(true);
