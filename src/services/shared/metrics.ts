@@ -107,6 +107,13 @@ export class ServiceMetrics {
   }
 }
 
+/**
+ * Options of a metrics-only server that keep it quiet while idle: node:http otherwise checks its
+ * connections' request timeouts on a 30 s interval timer from the moment it listens. Idle
+ * connections are ended by a per-socket timeout instead (setTimeout), which runs only while one is open.
+ */
+export const IDLE_QUIET = { connectionsCheckingInterval: 2 ** 31 - 1 } as const;
+
 /** Answer GET /metrics from these metrics (the JSON server and the metrics-only server share it). */
 export async function sendMetrics(metrics: ServiceMetrics, res: ServerResponse): Promise<void> {
   const text = await metrics.text();
@@ -119,7 +126,7 @@ export async function sendMetrics(metrics: ServiceMetrics, res: ServerResponse):
  * notification, payment). Port 0 takes a free one; the bound port is in the answer.
  */
 export async function serveMetrics(metrics: ServiceMetrics, port: number, host: string): Promise<{ server: Server; port: number; url: string }> {
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = createServer(IDLE_QUIET, (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method === "GET" && path === "/metrics") {
       sendMetrics(metrics, res).catch(() => {
@@ -130,6 +137,7 @@ export async function serveMetrics(metrics: ServiceMetrics, port: number, host: 
     res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("Only GET /metrics here\n");
   });
   server.keepAliveTimeout = 5_000;
+  server.setTimeout(10_000); // a connection's own timer, only while it is open: a stuck scraper is dropped
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {

@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Counter, Gauge, Registry } from "prom-client";
+import { IDLE_QUIET } from "../../services/shared/metrics.js";
 import { stringify } from "yaml";
 import type { LatencyKind, Metrics } from "../telemetry/metrics.js";
 import type { FaultRecord, RunStart, RunTick } from "../telemetry/run-events.js";
@@ -68,7 +69,7 @@ export class PrometheusOutput implements RunOutput {
 
   /** Start serving; the URL of GET /metrics. */
   async listen(): Promise<string> {
-    const server = createServer((req, res) => {
+    const server = createServer(IDLE_QUIET, (req, res) => {
       if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") {
         res.writeHead(404).end();
         return;
@@ -78,6 +79,7 @@ export class PrometheusOutput implements RunOutput {
         () => res.writeHead(500).end(),
       );
     });
+    server.setTimeout(10_000);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(this.at.port, this.at.host, () => resolve());
