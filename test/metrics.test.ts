@@ -133,4 +133,18 @@ describe("GET /metrics of every service of a running system", () => {
     );
     expect(sampleValue(after.get("order/order-1")!, "outbox_backlog_messages")).toBe(0);
   });
+
+  it("keeps a crashed and restarted worker's metrics at the same URL, in a fresh registry of its own", async () => {
+    const id = "kitchen/chef_luigi";
+    const url = sys.launcher.get(id)!.metricsUrl!;
+    const cooked = sampleValue(await scrape(url), "kitchen_orders_cooked_total");
+    await sys.launcher.crashInstance(id);
+    await expect(fetch(url)).rejects.toThrow();
+    await sys.launcher.startInstance(id);
+    expect(sys.launcher.get(id)!.metricsUrl).toBe(url);
+    const again = await scrape(url);
+    // What it cooked is in its database; the process-wide counters of the new incarnation start at zero.
+    expect(sampleValue(again, "kitchen_orders_cooked_total")).toBe(cooked);
+    expect(sampleValue(again, "kitchen_stove_busy", { instance: "chef_luigi" })).toBe(0);
+  });
 });
