@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONSUMERS, ORDER_TYPES } from "../src/services/shared/contracts.js";
+import { jetstream } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { CONSUMERS, ORDER_TYPES, subjects } from "../src/services/shared/contracts.js";
 import { DEFAULT_RESTAURANT_ID } from "../src/services/shared/menus.js";
 import { routePattern } from "../src/services/shared/http.js";
 import { getJson, postOrder, validOrder } from "./helpers/orders.js";
@@ -132,6 +134,34 @@ describe("GET /metrics of every service of a running system", () => {
       ORDER_TYPES.map((type) => CONSUMERS.kitchen(DEFAULT_RESTAURANT_ID, type)).sort(),
     );
     expect(sampleValue(after.get("order/order-1")!, "outbox_backlog_messages")).toBe(0);
+  });
+
+  it("counts poison as failed and dead-lettered per durable, and a provider outage's retries", async () => {
+    const before = await scrapeAll();
+    const nc = await connect({ servers: sys.natsUrl });
+    const js = jetstream(nc);
+    await js.publish(subjects.orderEvent("placed", DEFAULT_RESTAURANT_ID, "takeout", "order-1"), "{not json", { msgID: "metrics-poison-1" });
+    await js.publish(subjects.orderEvent("accepted", DEFAULT_RESTAURANT_ID, "dine_in", "order-1"), "[]", { msgID: "metrics-poison-2" });
+    const outage = await nc.request(subjects.control("payment", "payment-1", "provider"), JSON.stringify({ outageMs: 600 }), { timeout: 5_000 });
+    expect(outage.json<{ inOutage: boolean }>().inOutage).toBe(true);
+    await nc.close();
+    const answer = await postOrder(sys.orderUrl, validOrder("takeout"));
+    await waitFor(async () => (await getJson(`${sys.trackingUrl}/orders/${answer.body.order_number}/status`)).body.current_status === "completed", "an order to complete after the outage");
+
+    const after = await waitFor(async () => {
+      const all = await scrapeAll();
+      const letters = (prefix: string) => sum(all, prefix, "consumer_messages_dead_lettered_total") - sum(before, prefix, "consumer_messages_dead_lettered_total");
+      return letters("kitchen/") >= 1 && letters("payment/") >= 1 ? all : null;
+    }, "the kitchen and payment to dead-letter their poison");
+    const moved = (prefix: string, name: string, labels: Record<string, string> = {}) => sum(after, prefix, name, labels) - sum(before, prefix, name, labels);
+    const payment = { durable: CONSUMERS.payment };
+    expect(moved("payment/", "consumer_messages_dead_lettered_total", payment)).toBe(1);
+    expect(moved("payment/", "consumer_messages_failed_total", payment)).toBe(1);
+    expect(moved("payment/", "consumer_messages_retried_total", payment)).toBeGreaterThanOrEqual(1);
+    expect(moved("payment/", "consumer_messages_handled_total", payment)).toBe(1);
+    expect(moved("tracking/", "consumer_messages_dead_lettered_total", { durable: CONSUMERS.tracking("tracking-1") })).toBe(2);
+    expect(moved("kitchen/", "consumer_messages_dead_lettered_total", { durable: CONSUMERS.kitchen(DEFAULT_RESTAURANT_ID, "dine_in") })).toBe(1);
+    expect(moved("kitchen/", "consumer_messages_failed_total")).toBe(1);
   });
 
   it("keeps a crashed and restarted worker's metrics at the same URL, in a fresh registry of its own", async () => {

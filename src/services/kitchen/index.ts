@@ -132,7 +132,7 @@ async function startWorker(
     stove.keepAlive();
   }, Math.max(250, Math.floor(topology.ackWaitMs / 3)));
 
-  const fetching = { js, log, hand, registration, restaurant, prefetch, fetches, running: () => running, aborted: () => abortable.aborted };
+  const fetching = { js, log, metrics: life.rt.metrics, hand, registration, restaurant, prefetch, fetches, running: () => running, aborted: () => abortable.aborted };
   const loops = [...orderTypes.map((type) => fetchAcceptedOrders(fetching, type)), stove.run()];
   registration.update({ state: "idle", orders_cooked: stove.cooked, busy_ms: stove.busyMs }, 0);
   // The staff of the restaurant mark an order ready by hand: the worker that has it on its stove answers.

@@ -49,6 +49,7 @@ export function runMessageConsumer<T>(options: ConsumerRunnerOptions<T>): Consum
     try {
       value = options.decode(msg);
     } catch (err) {
+      figures.failed();
       await settlement.deadLetter(msg, `poison: ${errorMessage(err)}`);
       return;
     }

@@ -135,6 +135,7 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
       try {
         items.push({ msg, value: options.decode(msg) });
       } catch (err) {
+        figures.failed();
         trackSettling(inFlight, settlement.deadLetter(msg, `poison: ${errorMessage(err)}`), log);
       }
     }
