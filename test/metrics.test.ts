@@ -3,7 +3,12 @@ import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { CONSUMERS, ORDER_TYPES, subjects } from "../src/services/shared/contracts.js";
 import { DEFAULT_RESTAURANT_ID } from "../src/services/shared/menus.js";
-import { routePattern } from "../src/services/shared/http.js";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { closeServer, createJsonServer, listen, routePattern, sendJson } from "../src/services/shared/http.js";
+import { createLogger } from "../src/services/shared/logger.js";
+import { bindMetrics, ServiceMetrics } from "../src/services/shared/metrics.js";
+import { scratchDir } from "./helpers/nats.js";
 import { getJson, postOrder, validOrder } from "./helpers/orders.js";
 import { parsePrometheusText, sampleValue, scrape, type Family } from "./helpers/prom-text.js";
 import { startTestSystem, type TestSystem } from "./helpers/system.js";
@@ -48,6 +53,25 @@ describe("routePattern: the route label is the pattern, never the raw path", () 
     expect(routePattern(/^\/orders\/?$/)).toBe("/orders");
     expect(routePattern(/^\/orders\/([^/]+)\/status\/?$/)).toBe("/orders/:1/status");
     expect(routePattern(/^\/restaurants\/([^/]+)\/orders\/([^/]+)\/(accept|reject)\/?$/)).toBe("/restaurants/:1/orders/:2/(accept|reject)");
+  });
+});
+
+describe("a new service's HTTP server is measured without being told", () => {
+  it("serves GET /metrics and counts its routes when its logger is bound to its metrics (openRuntime binds every service's)", async () => {
+    const dir = scratchDir("bound-metrics");
+    const { log, close } = createLogger({ service: "order", instance: "new-1", file: join(dir, "new.log") });
+    bindMetrics(new ServiceMetrics("order", "new-1"), log);
+    const server = createJsonServer([{ method: "GET", path: /^\/reports\/([^/]+)\/?$/, handler: (_req, res) => sendJson(res, 200, {}) }], log);
+    const port = await listen(server, 0, "127.0.0.1");
+    try {
+      expect((await fetch(`http://127.0.0.1:${port}/reports/daily`)).status).toBe(200);
+      const families = await scrape(`http://127.0.0.1:${port}/metrics`);
+      expect(sampleValue(families, "http_requests_total", { route: "/reports/:1", method: "GET", code: "200", service: "order", instance: "new-1" })).toBe(1);
+    } finally {
+      await closeServer(server);
+      close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

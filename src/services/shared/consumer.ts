@@ -1,7 +1,7 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { STREAMS } from "./contracts.js";
 import type { ConsumerRunner, ConsumerRunnerOptions } from "./consumer-settling.js";
-import type { ServiceMetrics } from "./metrics.js";
+import { metricsOf, type ServiceMetrics } from "./metrics.js";
 import { runMessageConsumer } from "./message-consumer.js";
 import { runOrderedBatchConsumer } from "./ordered-batch-consumer.js";
 
@@ -18,7 +18,12 @@ export { exponentialBackoff, type ConsumerRunner, type ConsumerRunnerOptions, ty
  * the per-message runner of a shared durable (message-consumer.ts: concurrent, acked one by one).
  */
 export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunner {
-  if (options.metrics) watchDurable(options.metrics, options.js, options.durable);
+  // A service's consumers are measured whether or not it says so (its client is bound to its metrics).
+  const metrics = options.metrics ?? metricsOf(options.js);
+  if (metrics) {
+    options = { ...options, metrics };
+    watchDurable(metrics, options.js, options.durable);
+  }
   return options.batch ? runOrderedBatchConsumer(options) : runMessageConsumer(options);
 }
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { storageErrorCode } from "./disk.js";
 import { errorField, PizzeriaError } from "./errors.js";
 import type { Logger } from "./logger.js";
-import { sendMetrics, type ServiceMetrics } from "./metrics.js";
+import { metricsOf, sendMetrics, type ServiceMetrics } from "./metrics.js";
 import { quoted } from "./printable.js";
 
 export interface FieldError {
@@ -124,9 +124,11 @@ export function routePattern(path: RegExp): string {
 /**
  * A small JSON HTTP server: routes by method and path, 404/405 for the rest, and any thrown
  * error becomes a JSON answer (HttpError as itself, a write the disk refused as 503
- * `storage_full`, anything else as 500) so input never crashes it.
+ * `storage_full`, anything else as 500) so input never crashes it. With the service's metrics
+ * (by default those bound to its logger: every service's, through openRuntime) it also answers
+ * GET /metrics and counts every request by route pattern, method and code.
  */
-export function createJsonServer(routes: Route[], log: Logger, metrics?: ServiceMetrics): Server {
+export function createJsonServer(routes: Route[], log: Logger, metrics: ServiceMetrics | undefined = metricsOf(log)): Server {
   const all = metrics ? [...routes, { method: "GET", path: /^\/metrics\/?$/, name: "/metrics", handler: (_req: IncomingMessage, res: ServerResponse) => sendMetrics(metrics, res) }] : routes;
   const names = new Map(all.map((r) => [r, r.name ?? routePattern(r.path)]));
   const server = createServer(async (req, res) => {

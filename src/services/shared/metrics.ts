@@ -114,6 +114,23 @@ export class ServiceMetrics {
  */
 export const IDLE_QUIET = { connectionsCheckingInterval: 2 ** 31 - 1 } as const;
 
+const byOwner = new WeakMap<object, ServiceMetrics>();
+
+/**
+ * Tie a service's metrics to what it hands to the shared parts (its JetStream client, its logger),
+ * so that a consumer (runConsumer) and an HTTP server (createJsonServer) of a new service are
+ * measured without being told: openRuntime does it for every service.
+ */
+export function bindMetrics(metrics: ServiceMetrics, ...owners: object[]): ServiceMetrics {
+  for (const o of owners) byOwner.set(o, metrics);
+  return metrics;
+}
+
+/** The metrics bound to this JetStream client or logger (bindMetrics), if any. */
+export function metricsOf(owner: object): ServiceMetrics | undefined {
+  return byOwner.get(owner);
+}
+
 /** Answer GET /metrics from these metrics (the JSON server and the metrics-only server share it). */
 export async function sendMetrics(metrics: ServiceMetrics, res: ServerResponse): Promise<void> {
   const text = await metrics.text();

@@ -3,7 +3,7 @@ import { INSTANCE_NAME_PATTERN, type ServiceName } from "./contracts.js";
 import { diskGuard, openDatabase, type Db } from "./db.js";
 import { ConfigError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
-import { ServiceMetrics } from "./metrics.js";
+import { bindMetrics, ServiceMetrics } from "./metrics.js";
 import { connectNats, openJetStream, resolveTopology, type NatsConnection, type NatsOptions, type TopologyOptions } from "./nats.js";
 
 /** Options every service takes. */
@@ -86,7 +86,7 @@ export async function openRuntime(
       jsm,
       db,
       log,
-      metrics: new ServiceMetrics(service, instance),
+      metrics: bindMetrics(new ServiceMetrics(service, instance), js, log),
       topology,
       async close() {
         await opened.nc.drain().catch(() => opened.nc.close());
