@@ -109,5 +109,24 @@ if [ "${1:-}" = "--tests" ] && [ ! -x "${PIZZERIA_CHROMIUM:-/usr/bin/chromium}" 
   apt_install chromium || { say "chromium is needed by the browser tests (report.html, the web dashboard): sudo apt-get install -y chromium, or point PIZZERIA_CHROMIUM at a Chromium binary"; exit 1; }
 fi
 
+# The metrics test scrapes a running system with a real Prometheus (Debian's package; the test
+# starts its own on a free port with its own storage). The package's own service must not start
+# (it would bind 9090 and scrape nothing of ours): a policy-rc.d that refuses every start is in
+# place while it installs, and its recommends (node-exporter, another service) are left out.
+if [ "${1:-}" = "--tests" ] && ! command -v prometheus >/dev/null 2>&1; then
+  installed=""
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing prometheus with apt-get (its service left stopped)"
+    policy=/usr/sbin/policy-rc.d
+    placed=""
+    if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && placed=1; fi
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null 2>&1 ||
+      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null; }; } && installed=1
+    [ -n "$placed" ] && rm -f "$policy"
+    if [ -n "$installed" ] && command -v systemctl >/dev/null 2>&1; then systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+  fi
+  [ -n "$installed" ] || { say "prometheus is needed by the metrics scrape test: sudo apt-get install -y --no-install-recommends prometheus (then: sudo systemctl disable --now prometheus)"; exit 1; }
+fi
+
 # 3. The CLI, compiled to dist/.
 npx --no-install tsc -p tsconfig.json

@@ -10,6 +10,7 @@ import { scratchDir, startTestBroker } from "./helpers/nats.js";
 import { getJson, postOrder, validOrder } from "./helpers/orders.js";
 import { kindsByOrder, orderEvents } from "./helpers/stream.js";
 import { TEST_TOPOLOGY } from "./helpers/system.js";
+import { sampleValue, scrape } from "./helpers/prom-text.js";
 import { waitFor } from "./helpers/wait.js";
 
 const HEARTBEAT_MS = 300;
@@ -106,6 +107,22 @@ describe("ProcessSupervisor: every service instance as its own pizzeria process"
     }
     await allCompleted(numbers);
     await expectExactlyOnce(numbers);
+  });
+
+  it("serves GET /metrics from every process: the HTTP services on their API port, the others on a port picked for them", async () => {
+    const targets = sup.metricsTargets();
+    expect(targets.map((t) => `${t.service}/${t.instance}`).sort()).toEqual(sup.list().map((i) => i.id).sort());
+    for (const t of targets) {
+      const families = await scrape(t.url);
+      const served = families.get("process_cpu_user_seconds_total")!.samples[0];
+      expect(served.labels, t.url).toMatchObject({ service: t.service, instance: t.instance });
+      const info = sup.list().find((i) => i.id === `${t.service}/${t.instance}`)!;
+      if (info.url) expect(t.url).toBe(`${info.url}/metrics`);
+      else expect(t.url).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*\/metrics$/);
+    }
+    // The orders of the test before went through: counted in the payment process.
+    const payment = await scrape(targets.find((t) => t.service === "payment")!.url);
+    expect(sampleValue(payment, "consumer_messages_handled_total", { durable: "payment" })).toBeGreaterThanOrEqual(ORDER_TYPES.length);
   });
 
   it("crashes a kitchen worker mid-cook with SIGKILL and restarts it: the order completes exactly once", async () => {

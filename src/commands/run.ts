@@ -3,10 +3,10 @@ import type { Argv, CommandModule } from "yargs";
 import { ConfigError, errorMessage } from "../services/shared/errors.js";
 import { RUN_MODES, type RunMode } from "../sim/scenario/run-mode.js";
 import { EXIT, natsFromArgs, natsOptions, runCommand, type NatsArgs } from "./common.js";
-import { startWeb, webOptions, type WebArgs } from "./outputs.js";
+import { metricsOptions, startMetrics, startWeb, webOptions, type MetricsArgs, type WebArgs } from "./outputs.js";
 import type { RunOutput } from "../sim/outputs/output.js";
 
-interface RunArgs extends NatsArgs, WebArgs {
+interface RunArgs extends NatsArgs, WebArgs, MetricsArgs {
   html?: string;
   junit?: string;
   scenario: string;
@@ -32,6 +32,7 @@ export const runScenarioCommand: CommandModule<object, RunArgs> = {
         html: { type: "string", describe: "Also write the HTML report here (self-contained, offline; every run directory has report.html anyway)", normalize: true },
         junit: { type: "string", describe: "Write JUnit XML here: each threshold and each checker check a test case, for CI", normalize: true },
         ...webOptions,
+        ...metricsOptions,
         tui: { type: "boolean", default: true, describe: "Live dashboard when stdout is a terminal (--no-tui: plain lines)" },
         mode: { type: "string", choices: RUN_MODES, describe: "Run services in this process or each as its own process (default: the scenario's)" },
         "run-dir": { type: "string", describe: "Directory for logs, databases, timeline and report (default runs/<time>-<name>)", normalize: true },
@@ -75,6 +76,7 @@ export const runScenarioCommand: CommandModule<object, RunArgs> = {
       });
 
       await startWeb(args, run, outputs, (line) => process.stdout.write(`${line}\n`));
+      await startMetrics(args, run, outputs, (line) => process.stdout.write(`${line}\n`));
       // The live dashboard in a terminal; plain lines for pipes and CI (where Ink would print only the last frame).
       const live = args.tui && process.stdout.isTTY && !process.env.CI;
       const dashboard = live ? (await import("../tui/dashboard.js")).renderDashboard(run) : null;

@@ -13,6 +13,8 @@ const commonOptions = {
   db: { type: "string", describe: "SQLite file (default: <data-dir>/<service>-<instance>.db)", normalize: true },
   "log-file": { type: "string", describe: "Append JSON log lines here instead of stderr", normalize: true },
   "log-level": { type: "string", choices: ["debug", "info", "warn", "error"], default: "info" },
+  "metrics-port": { type: "number", default: 0, describe: "Port of GET /metrics for a service without an HTTP API (kitchen, notification, payment; 0: any free port, named in its log as metrics_listening); HTTP services serve /metrics on their API port" },
+  "metrics-host": { type: "string", default: "127.0.0.1", describe: "Address of the metrics port (0.0.0.0 for all)" },
   "connect-timeout": { type: "string", default: "10s", describe: "How long to keep trying the first NATS connection" },
   "ack-wait": { type: "string", describe: "Redelivery delay for unacked messages (must match the rest of the system), e.g. 5s" },
   "max-deliver": { type: "number", describe: "Deliveries before a message is dead-lettered" },
@@ -31,6 +33,8 @@ interface CommonArgs extends NatsArgs {
   db?: string;
   logFile?: string;
   logLevel: string;
+  metricsPort: number;
+  metricsHost: string;
   ackWait?: string;
   connectTimeout: string;
   maxDeliver?: number;
@@ -43,6 +47,8 @@ function commonServiceOptions(service: ServiceName, instance: string, args: Comm
     dbFile: args.db ?? join(args.dataDir, `${service}-${instance}.db`),
     logFile: args.logFile,
     logLevel: args.logLevel,
+    metricsPort: args.metricsPort,
+    metricsHost: args.metricsHost,
     topology: { ackWaitMs: durationArg("ack-wait", "ms")(args.ackWait), maxDeliver: args.maxDeliver, replicas: args.replicas },
   };
 }

@@ -3,10 +3,10 @@ import { ConfigError } from "../services/shared/errors.js";
 import { RUN_MODES, type RunMode } from "../sim/scenario/run-mode.js";
 import type { RunStart } from "../sim/telemetry/run-events.js";
 import { durationArg, EXIT, natsFromArgs, natsOptions, runCommand, type NatsArgs } from "./common.js";
-import { startWeb, webOptions, type WebArgs } from "./outputs.js";
+import { metricsOptions, startMetrics, startWeb, webOptions, type MetricsArgs, type WebArgs } from "./outputs.js";
 import type { RunOutput } from "../sim/outputs/output.js";
 
-interface UpArgs extends NatsArgs, WebArgs {
+interface UpArgs extends NatsArgs, WebArgs, MetricsArgs {
   timeScale: number;
   orderPort: number;
   trackingPort: number;
@@ -32,6 +32,7 @@ function endpointLines(start: RunStart, cluster: boolean): string[] {
     ...(start.endpoints?.restaurant?.[0] ? [`  restaurants   ${start.endpoints.restaurant[0]}/restaurants   (menus: /restaurants/<id>/menu; staff: POST /restaurants/<id>/orders/<number>/accept|reject|ready)`] : []),
     ...(customer ? [`  customer API  ${customer}/customers   (POST; then ${customer}/customers/<id>/cart/items, .../cart/checkout with an Idempotency-Key)`] : []),
     `  logs          ${start.runDir}/logs/`,
+    `  metrics       GET /metrics of every service; scrape config: ${start.runDir}/prometheus.yml (prometheus --config.file ...)`,
     "",
     `Try: curl -s -X POST ${order}/orders -H 'content-type: application/json' \\`,
     `       -d '{"customer_name":"Jane Doe","order_type":"takeout","items":[{"name":"Margherita Pizza","quantity":1,"price":12.99}]}'`,
@@ -58,6 +59,8 @@ export const upCommand: CommandModule<object, UpArgs> = {
         "run-dir": { type: "string", describe: "Directory for logs and databases (default runs/<time>-up)", normalize: true },
         "log-level": { type: "string", choices: ["debug", "info", "warn", "error"], default: "info" },
         ...webOptions,
+        ...metricsOptions,
+        "metrics-port": { ...metricsOptions["metrics-port"], default: 0 },
       })
       .example("$0 up --time-scale 10", "cook ten times faster than the seed")
       .example("$0 up --mode processes --proxies", "every service its own process, network faults possible")
@@ -88,6 +91,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
       const live = args.tui && process.stdout.isTTY && !process.env.CI;
       const write = (line: string) => process.stdout.write(`${line}\n`);
       await startWeb(args, run, outputs, write);
+      await startMetrics(args, run, outputs, write);
       let dashboard: { waitUntilExit(): Promise<void>; unmount(): void } | null = null;
       if (live) {
         // The dashboard owns the terminal and its header shows the endpoints: anything printed

@@ -2,6 +2,7 @@ import type { Consumer, ConsumerMessages, JetStreamClient } from "@nats-io/jetst
 import { pause } from "../shared/consumer-settling.js";
 import { CONSUMERS, STREAMS, type OrderType } from "../shared/contracts.js";
 import { publishDeadLetter } from "../shared/dead-letter.js";
+import type { ServiceMetrics } from "../shared/metrics.js";
 import { errorField, errorMessage, PoisonMessageError } from "../shared/errors.js";
 import { decodeOrderEvent } from "../shared/events.js";
 import type { Logger } from "../shared/logger.js";
@@ -23,6 +24,8 @@ export interface FetchLoopOptions {
   aborted(): boolean;
   /** The fetches in progress, so that a stop can end them at once. */
   fetches: Set<ConsumerMessages>;
+  /** The worker's metrics: what it dead-letters, per durable. */
+  metrics?: ServiceMetrics;
 }
 
 /**
@@ -62,7 +65,8 @@ export async function fetchAcceptedOrders(o: FetchLoopOptions, type: OrderType):
             hand.add({ msg, event, type, receivedAt: Date.now() });
             o.registration.update({ held: hand.size });
           } catch (err) {
-            await publishDeadLetter(js, durable, msg, `poison: ${errorMessage(err)}`, log);
+            o.metrics?.failed.inc({ durable });
+            if (await publishDeadLetter(js, durable, msg, `poison: ${errorMessage(err)}`, log)) o.metrics?.deadLettered.inc({ durable });
           }
         }
       } finally {

@@ -14,6 +14,7 @@ import { Abortable } from "./abortable.js";
 import { fetchAcceptedOrders } from "./fetch-loop.js";
 import { Hand } from "./hand.js";
 import { Stove } from "./stove.js";
+import { serveKitchenMetrics } from "./metrics.js";
 import { WorkerRegistration } from "./worker-registry.js";
 
 export interface KitchenWorkerOptions extends CommonServiceOptions {
@@ -37,6 +38,9 @@ export interface KitchenWorkerOptions extends CommonServiceOptions {
 
 export interface KitchenWorker {
   name: string;
+  /** GET /metrics (Prometheus text), on its own port (options.metricsPort). */
+  metricsUrl: string;
+  metricsPort: number;
   restaurant: string;
   orderTypes: OrderType[];
   /** Cooking time of an order of this type, with the current slow-down applied. */
@@ -128,7 +132,7 @@ async function startWorker(
     stove.keepAlive();
   }, Math.max(250, Math.floor(topology.ackWaitMs / 3)));
 
-  const fetching = { js, log, hand, registration, restaurant, prefetch, fetches, running: () => running, aborted: () => abortable.aborted };
+  const fetching = { js, log, metrics: life.rt.metrics, hand, registration, restaurant, prefetch, fetches, running: () => running, aborted: () => abortable.aborted };
   const loops = [...orderTypes.map((type) => fetchAcceptedOrders(fetching, type)), stove.run()];
   registration.update({ state: "idle", orders_cooked: stove.cooked, busy_ms: stove.busyMs }, 0);
   // The staff of the restaurant mark an order ready by hand: the worker that has it on its stove answers.
@@ -201,9 +205,12 @@ async function startWorker(
     outbox,
     stopped: () => log.info({ action: "worker_stopped", handed_back: handedBack, orders_cooked: stove.cooked }, `Worker ${name} is offline`),
   });
+  const metricsAt = await serveKitchenMetrics(life, stove, hand, orderTypes.map((type) => CONSUMERS.kitchen(restaurant, type)));
 
   return {
     name,
+    metricsUrl: metricsAt.url,
+    metricsPort: metricsAt.port,
     restaurant,
     orderTypes,
     cookTimeFor,

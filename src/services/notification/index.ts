@@ -17,6 +17,9 @@ export interface NotificationServiceOptions extends CommonServiceOptions {
 
 export interface NotificationService {
   instance: string;
+  /** GET /metrics (Prometheus text), on its own port (options.metricsPort). */
+  metricsUrl: string;
+  metricsPort: number;
   /** How many notifications this instance sent (each status change once). */
   sent(): number;
   /** The statuses it announced for an order, in order. */
@@ -77,6 +80,7 @@ async function startNotificationService(life: ServiceLifecycle, options: Notific
     js,
     durable: CONSUMERS.notification(instance),
     log,
+    metrics: life.rt.metrics,
     maxDeliver: topology.maxDeliver,
     decode: decodeOrderEvent,
     // The events that arrive together are applied in one transaction and acked after its commit.
@@ -116,8 +120,11 @@ async function startNotificationService(life: ServiceLifecycle, options: Notific
     control,
     stopped: () => log.info({ action: "service_stopped" }, "Notification subscriber stopped"),
   });
+  const metricsAt = await life.serveMetrics();
   return {
     instance,
+    metricsUrl: metricsAt.url,
+    metricsPort: metricsAt.port,
     sent: () => (count.get() as { n: number }).n,
     seenFor: (number) => (byOrder.all(number) as Array<{ to_status: string }>).map((r) => r.to_status),
     stop: () => life.stop(),

@@ -40,6 +40,8 @@ export interface OrderService {
   instance: string;
   url: string;
   port: number;
+  /** GET /metrics (Prometheus text), on the API's port. */
+  metricsUrl: string;
   store: OrderStore;
   outbox: Outbox;
   stop(): Promise<void>;
@@ -85,6 +87,7 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
     js,
     durable: CONSUMERS.order(instance),
     log,
+    metrics: rt.metrics,
     maxDeliver: topology.maxDeliver,
     // The filter the server no longer applies, applied here: another instance's message is skipped
     // undecoded, not this service's to apply, nor to dead-letter if it is malformed.
@@ -164,6 +167,7 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
         } },
     ],
     log,
+    rt.metrics,
   );
   const port = await listen(server, cfg.port, cfg.host);
   const url = `http://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${port}`;
@@ -196,6 +200,7 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
     instance,
     url,
     port,
+    metricsUrl: `${url}/metrics`,
     store,
     outbox,
     stop: () => life.stop(),

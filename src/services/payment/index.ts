@@ -26,6 +26,9 @@ export interface PaymentService {
   instance: string;
   provider: PaymentProvider;
   breaker: CircuitBreaker;
+  /** GET /metrics (Prometheus text), on its own port (options.metricsPort). */
+  metricsUrl: string;
+  metricsPort: number;
   stop(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -144,6 +147,7 @@ async function startPaymentService(life: ServiceLifecycle, options: PaymentServi
     js,
     durable: CONSUMERS.payment,
     log,
+    metrics: life.rt.metrics,
     // Retries of an unavailable provider are expected; give them room before dead-lettering.
     maxDeliver: topology.maxDeliver,
     concurrency: options.concurrency ?? 64,
@@ -179,10 +183,16 @@ async function startPaymentService(life: ServiceLifecycle, options: PaymentServi
     outbox,
     stopped: () => log.info({ action: "service_stopped", outbox_pending: outbox.pending() }, "Payment service stopped"),
   });
+  life.rt.metrics.labelledGauge("payment_circuit_breaker_state", "The payment provider's circuit breaker: 1 for its current state, 0 for the others", "state", () =>
+    Object.fromEntries((["closed", "open", "half_open"] as const).map((s) => [s, breaker.state === s ? 1 : 0])),
+  );
+  const metricsAt = await life.serveMetrics();
   return {
     instance,
     provider,
     breaker,
+    metricsUrl: metricsAt.url,
+    metricsPort: metricsAt.port,
     stop: () => life.stop(),
     abort: () => life.abort(),
   };

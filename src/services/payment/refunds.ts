@@ -66,6 +66,7 @@ export async function runRefunds(o: RefundOptions): Promise<ConsumerRunner> {
     js,
     durable: CONSUMERS.refunds,
     log,
+    metrics: o.life.rt.metrics,
     maxDeliver: topology.maxDeliver,
     decode: decodeOrderEvent,
     handle: (event) => (event.kind === "rejected" ? refund(event) : undefined),

@@ -5,6 +5,7 @@ import { errorMessage } from "../shared/errors.js";
 import { createJsonServer, decodePathSegment, HttpError, readJsonBody, sendJson, type Route } from "../shared/http.js";
 import type { Logger } from "../shared/logger.js";
 import type { RestaurantDefinition } from "../shared/menus.js";
+import type { ServiceMetrics } from "../shared/metrics.js";
 import type { Decision, PaidOrderRow, PaidOrders } from "./decisions.js";
 import type { RestaurantBook } from "./restaurants.js";
 
@@ -13,6 +14,7 @@ export interface RestaurantApiOptions {
   orders: PaidOrders;
   nc: NatsConnection;
   log: Logger;
+  metrics?: ServiceMetrics;
   bodyLimitBytes: number;
   /** How long a kitchen has to say it holds the order the staff marked ready. */
   markReadyTimeoutMs: number;
@@ -131,7 +133,7 @@ export function restaurantApi(o: RestaurantApiOptions) {
       },
     },
   ];
-  return createJsonServer(routes, o.log);
+  return createJsonServer(routes, o.log, o.metrics);
 }
 
 /** The body of a rejection: `{reason}`, 1-200 characters; no body at all is the restaurant's default reason. */

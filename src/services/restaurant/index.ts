@@ -36,6 +36,8 @@ export interface RestaurantServiceOptions extends CommonServiceOptions {
 export interface RestaurantService {
   instance: string;
   url: string;
+  /** GET /metrics (Prometheus text), on the API's port. */
+  metricsUrl: string;
   port: number;
   orders: PaidOrders;
   stop(): Promise<void>;
@@ -96,12 +98,13 @@ async function startRestaurantService(life: ServiceLifecycle, options: Restauran
     js,
     durable: CONSUMERS.restaurant,
     log,
+    metrics: life.rt.metrics,
     maxDeliver: topology.maxDeliver,
     decode: decodeOrderEvent,
     handle: (event) => (event.kind === "paid" ? answer(event) : undefined),
   });
 
-  const server = restaurantApi({ book, orders, nc, log, bodyLimitBytes: cfg.bodyLimitBytes, markReadyTimeoutMs: cfg.markReadyTimeoutMs });
+  const server = restaurantApi({ book, orders, nc, log, metrics: life.rt.metrics, bodyLimitBytes: cfg.bodyLimitBytes, markReadyTimeoutMs: cfg.markReadyTimeoutMs });
   const port = await listen(server, cfg.port, cfg.host);
   const url = `http://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${port}`;
   const control = serveControl(nc, "restaurant", instance, log, {
@@ -115,7 +118,7 @@ async function startRestaurantService(life: ServiceLifecycle, options: Restauran
     outbox,
     stopped: () => log.info({ action: "service_stopped", outbox_pending: outbox.pending() }, "Restaurant service stopped"),
   });
-  return { instance, url, port, orders, stop: () => life.stop(), abort: () => life.abort() };
+  return { instance, url, port, metricsUrl: `${url}/metrics`, orders, stop: () => life.stop(), abort: () => life.abort() };
 }
 
 /** TEST-ONLY mutant (never in production): every third accepted order goes out as another restaurant's. */

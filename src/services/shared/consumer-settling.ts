@@ -4,6 +4,7 @@ import type { Db } from "./db.js";
 import { storageErrorCode } from "./disk.js";
 import { errorField, errorMessage, PoisonMessageError } from "./errors.js";
 import type { Logger } from "./logger.js";
+import type { ServiceMetrics } from "./metrics.js";
 
 /** What a handler asks for: nothing (ack) or a later retry without counting it as a failure. */
 export type HandleResult = void | { retryInMs: number };
@@ -41,6 +42,25 @@ export interface ConsumerRunnerOptions<T> {
    * covered by the next ack, so the runner then stops, lets the server redeliver, and starts again.
    */
   batch?: { db: Db; nc: NatsConnection; max?: number; lingerMs?: number };
+  /** The service's metrics: handled, failed, retried and dead-lettered counts and handling time of this durable. */
+  metrics?: ServiceMetrics;
+}
+
+/** The consumer's RED figures in the service's metrics (nothing when it has none). */
+export function consumerFigures(options: Pick<ConsumerRunnerOptions<unknown>, "metrics" | "durable">) {
+  const m = options.metrics;
+  const labels = { durable: options.durable };
+  return {
+    handled: () => m?.handled.inc(labels),
+    failed: () => m?.failed.inc(labels),
+    retried: () => m?.retried.inc(labels),
+    deadLettered: () => m?.deadLettered.inc(labels),
+    /** `seconds` of handling over `count` messages (a batch's time shared out). */
+    took(seconds: number, count = 1) {
+      if (!m) return;
+      for (let i = 0; i < count; i++) m.handlingDuration.observe(labels, seconds / count);
+    },
+  };
 }
 
 export interface ConsumerRunner {
@@ -86,6 +106,7 @@ export function settleResult(s: Settlement, msg: JsMsg, result: HandleResult): v
  * does to an AckAll runner's bookkeeping happens before its first await (callers settle the rest after).
  */
 export async function settleFailure<T>(s: Settlement, msg: JsMsg, err: unknown, options: ConsumerRunnerOptions<T>): Promise<void> {
+  options.metrics?.failed.inc({ durable: options.durable });
   if (err instanceof PoisonMessageError) {
     await s.deadLetter(msg, `poison: ${err.message}`);
     return;

@@ -1,4 +1,7 @@
+import type { JetStreamClient } from "@nats-io/jetstream";
+import { STREAMS } from "./contracts.js";
 import type { ConsumerRunner, ConsumerRunnerOptions } from "./consumer-settling.js";
+import { metricsOf, type ServiceMetrics } from "./metrics.js";
 import { runMessageConsumer } from "./message-consumer.js";
 import { runOrderedBatchConsumer } from "./ordered-batch-consumer.js";
 
@@ -15,5 +18,23 @@ export { exponentialBackoff, type ConsumerRunner, type ConsumerRunnerOptions, ty
  * the per-message runner of a shared durable (message-consumer.ts: concurrent, acked one by one).
  */
 export function runConsumer<T>(options: ConsumerRunnerOptions<T>): ConsumerRunner {
+  // A service's consumers are measured whether or not it says so (its client is bound to its metrics).
+  const metrics = options.metrics ?? metricsOf(options.js);
+  if (metrics) {
+    options = { ...options, metrics };
+    watchDurable(metrics, options.js, options.durable);
+  }
   return options.batch ? runOrderedBatchConsumer(options) : runMessageConsumer(options);
+}
+
+/**
+ * The durable's pending and ack-pending in the service's metrics, asked of the server at scrape
+ * time (no timer); a broker that does not answer within a second leaves them out of that scrape.
+ */
+export function watchDurable(metrics: ServiceMetrics, js: JetStreamClient, durable: string): void {
+  metrics.watchDurable(durable, async () => {
+    const read = js.consumers.get(STREAMS.orders, durable).then((c) => c.info(false));
+    const info = await Promise.race([read, new Promise<null>((r) => setTimeout(() => r(null), 1_000).unref())]);
+    return info ? { pending: info.num_pending, ackPending: info.num_ack_pending } : null;
+  });
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { storageErrorCode } from "./disk.js";
 import { errorField, PizzeriaError } from "./errors.js";
 import type { Logger } from "./logger.js";
+import { metricsOf, sendMetrics, type ServiceMetrics } from "./metrics.js";
 import { quoted } from "./printable.js";
 
 export interface FieldError {
@@ -99,18 +100,42 @@ export interface Route {
   /** Matched against the path without the query; capture groups become `params`. */
   path: RegExp;
   handler: RouteHandler;
+  /** The route's pattern in metrics (`/orders/:number`); default: worked out from `path` (routePattern). */
+  name?: string;
+}
+
+/**
+ * A route's path as a pattern for the `route` label: `^\/orders\/([^/]+)\/?$` -> `/orders/:1`
+ * (a capture of alternatives keeps them: `/(open|close)`). Never the raw
+ * path, which would make a series per order.
+ */
+export function routePattern(path: RegExp): string {
+  let n = 0;
+  const pattern = path.source
+    .replace(/^\^/, "")
+    .replace(/\$$/, "")
+    .replace(/\\\/\?$/, "")
+    .replace(/\((?:\?:)?([^()]*)\)\??/g, (_m, inner: string) => (/^[\w|-]+$/.test(inner) ? `(${inner})` : `:${++n}`))
+    .replace(/\\\//g, "/")
+    .replace(/\/\?$/, "");
+  return pattern === "" ? "/" : pattern;
 }
 
 /**
  * A small JSON HTTP server: routes by method and path, 404/405 for the rest, and any thrown
  * error becomes a JSON answer (HttpError as itself, a write the disk refused as 503
- * `storage_full`, anything else as 500) so input never crashes it.
+ * `storage_full`, anything else as 500) so input never crashes it. With the service's metrics
+ * (by default those bound to its logger: every service's, through openRuntime) it also answers
+ * GET /metrics and counts every request by route pattern, method and code.
  */
-export function createJsonServer(routes: Route[], log: Logger): Server {
+export function createJsonServer(routes: Route[], log: Logger, metrics: ServiceMetrics | undefined = metricsOf(log)): Server {
+  const all = metrics ? [...routes, { method: "GET", path: /^\/metrics\/?$/, name: "/metrics", handler: (_req: IncomingMessage, res: ServerResponse) => sendMetrics(metrics, res) }] : routes;
+  const names = new Map(all.map((r) => [r, r.name ?? routePattern(r.path)]));
   const server = createServer(async (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
-    const matching = routes.filter((r) => r.path.test(path));
+    const matching = all.filter((r) => r.path.test(path));
     const route = matching.find((r) => r.method === req.method);
+    if (metrics) countRequest(metrics, req, res, route ? names.get(route)! : matching.length > 0 ? names.get(matching[0])! : "unmatched");
     try {
       if (!route) {
         if (matching.length > 0) {
@@ -143,6 +168,18 @@ export function createJsonServer(routes: Route[], log: Logger): Server {
   });
   server.keepAliveTimeout = 5_000;
   return server;
+}
+
+/** RED of one request, once its answer is out (or its connection is gone). */
+function countRequest(metrics: ServiceMetrics, req: IncomingMessage, res: ServerResponse, route: string): void {
+  const began = performance.now();
+  // Methods outside the usual set share one label value: a client cannot make new series.
+  const method = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].includes(req.method ?? "") ? req.method! : "other";
+  res.once("close", () => {
+    const labels = { route, method, code: String(res.statusCode) };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, (performance.now() - began) / 1000);
+  });
 }
 
 export function listen(server: Server, port: number, host: string): Promise<number> {

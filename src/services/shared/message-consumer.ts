@@ -3,7 +3,7 @@ import { STREAMS } from "./contracts.js";
 import { publishDeadLetter } from "./dead-letter.js";
 import { storageErrorCode } from "./disk.js";
 import { errorField, errorMessage, StorageFullError } from "./errors.js";
-import { pause, settleFailure, settleResult, trackSettling, type ConsumerRunner, type ConsumerRunnerOptions, type Settlement } from "./consumer-settling.js";
+import { consumerFigures, pause, settleFailure, settleResult, trackSettling, type ConsumerRunner, type ConsumerRunnerOptions, type Settlement } from "./consumer-settling.js";
 
 /**
  * The per-message runner: a consume() iterator on a shared durable (AckPolicy.Explicit), up to
@@ -17,6 +17,7 @@ export function runMessageConsumer<T>(options: ConsumerRunnerOptions<T>): Consum
   /** The current consume() iterator. */
   let messages: { stop(): void } | null = null;
   const counts = { handled: 0, deadLettered: 0, acks: 0 };
+  const figures = consumerFigures(options);
   const inFlight = new Set<Promise<void>>();
   /** A write the disk refused (set by a handler's failure): the loop stops taking messages until it can write. */
   let diskFull: unknown = null;
@@ -29,12 +30,17 @@ export function runMessageConsumer<T>(options: ConsumerRunnerOptions<T>): Consum
     nak(msg, delayMs) {
       msg.nak(delayMs);
       counts.acks++;
+      figures.retried();
     },
     async deadLetter(msg, reason) {
-      if (await publishDeadLetter(js, durable, msg, reason, log)) counts.deadLettered++;
+      if (await publishDeadLetter(js, durable, msg, reason, log)) {
+        counts.deadLettered++;
+        figures.deadLettered();
+      }
     },
     counted() {
       counts.handled++;
+      figures.handled();
     },
   };
 
@@ -43,12 +49,17 @@ export function runMessageConsumer<T>(options: ConsumerRunnerOptions<T>): Consum
     try {
       value = options.decode(msg);
     } catch (err) {
+      figures.failed();
       await settlement.deadLetter(msg, `poison: ${errorMessage(err)}`);
       return;
     }
+    const began = performance.now();
     try {
-      settleResult(settlement, msg, await options.handle(value, msg));
+      const result = await options.handle(value, msg);
+      figures.took((performance.now() - began) / 1000);
+      settleResult(settlement, msg, result);
     } catch (err) {
+      figures.took((performance.now() - began) / 1000);
       if (storageErrorCode(err) !== null) diskFull = err;
       await settleFailure(settlement, msg, err, options);
     }

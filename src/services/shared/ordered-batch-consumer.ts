@@ -7,6 +7,7 @@ import { storageErrorCode } from "./disk.js";
 import { errorField, errorMessage } from "./errors.js";
 import { SettledPrefix } from "./settled-prefix.js";
 import {
+  consumerFigures,
   exponentialBackoff,
   pause,
   settleFailure,
@@ -36,6 +37,7 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
   /** The current batch puller. */
   let messages: { stop(): void } | null = null;
   const counts = { handled: 0, deadLettered: 0, acks: 0 };
+  const figures = consumerFigures(options);
   let ackPolicy: "all" | "explicit" | null = null;
   const inFlight = new Set<Promise<void>>();
   let pending: JsMsg[] = [];
@@ -78,17 +80,24 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
       if (ackAll()) prefix.handBack(msg.seq);
       msg.nak(delayMs);
       counts.acks++;
+      figures.retried();
     },
     async deadLetter(msg, reason) {
       if (!ackAll()) {
-        if (await publishDeadLetter(js, durable, msg, reason, log)) counts.deadLettered++;
+        if (await publishDeadLetter(js, durable, msg, reason, log)) {
+          counts.deadLettered++;
+          figures.deadLettered();
+        }
         return;
       }
       // AckAll: a term() would settle everything below it too; the message is acked with its prefix instead.
       const mine = epoch;
       prefix.handBack(msg.seq);
       const stored = await publishDeadLetter(js, durable, msg, reason, log, { settle: false });
-      if (stored) counts.deadLettered++;
+      if (stored) {
+        counts.deadLettered++;
+        figures.deadLettered();
+      }
       if (mine !== epoch) return;
       if (stored) {
         settlement.done(msg);
@@ -99,6 +108,7 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
     },
     counted() {
       counts.handled++;
+      figures.handled();
     },
   };
 
@@ -125,6 +135,7 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
       try {
         items.push({ msg, value: options.decode(msg) });
       } catch (err) {
+        figures.failed();
         trackSettling(inFlight, settlement.deadLetter(msg, `poison: ${errorMessage(err)}`), log);
       }
     }
@@ -136,8 +147,10 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
   /** Apply and commit the batch, then settle each message in stream order; false when the commit failed. */
   function commitBatch(items: Array<{ msg: JsMsg; value: T }>): boolean {
     const outcomes: Outcome[] = [];
+    const began = performance.now();
     try {
       guardedCommit(db, () => group.immediate(items, outcomes));
+      figures.took((performance.now() - began) / 1000, items.length);
     } catch (err) {
       // The commit failed: nothing of the batch is stored; every message comes back later. A full
       // disk (said once by the guard) also stops the pulls until a probe commits again.

@@ -3,6 +3,7 @@ import { INSTANCE_NAME_PATTERN, type ServiceName } from "./contracts.js";
 import { diskGuard, openDatabase, type Db } from "./db.js";
 import { ConfigError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
+import { bindMetrics, ServiceMetrics } from "./metrics.js";
 import { connectNats, openJetStream, resolveTopology, type NatsConnection, type NatsOptions, type TopologyOptions } from "./nats.js";
 
 /** Options every service takes. */
@@ -14,6 +15,14 @@ export interface CommonServiceOptions {
   /** JSON log lines go here; stderr when absent. */
   logFile?: string;
   logLevel?: string;
+  /**
+   * Port of GET /metrics for a service without an HTTP API (kitchen, notification, payment);
+   * 0 (the default) takes a free one, which the service's handle and its log line name. A service
+   * with an HTTP API serves /metrics there instead.
+   */
+  metricsPort?: number;
+  /** Address of that port (default 127.0.0.1). */
+  metricsHost?: string;
 }
 
 export interface Runtime {
@@ -24,6 +33,8 @@ export interface Runtime {
   jsm: JetStreamManager;
   db: Db;
   log: Logger;
+  /** Its Prometheus metrics, in a registry of its own. */
+  metrics: ServiceMetrics;
   topology: ReturnType<typeof resolveTopology>;
   /** Close NATS (draining what is in flight), the database and the log, in that order. */
   close(): Promise<void>;
@@ -75,6 +86,7 @@ export async function openRuntime(
       jsm,
       db,
       log,
+      metrics: bindMetrics(new ServiceMetrics(service, instance), js, log),
       topology,
       async close() {
         await opened.nc.drain().catch(() => opened.nc.close());

@@ -6,6 +6,7 @@ import { serveControl } from "./control.js";
 import { diskGuard } from "./db.js";
 import { closeServer } from "./http.js";
 import { openBucket } from "./kv.js";
+import { serveMetrics } from "./metrics.js";
 import type { Outbox } from "./outbox.js";
 import { PRESENCE_INTERVAL_MS, ServicePresence, type InstanceClaim } from "./presence.js";
 import { openRuntime, type CommonServiceOptions, type Connection, type Runtime } from "./runtime.js";
@@ -56,6 +57,8 @@ export class ServiceLifecycle {
   private parts: ServiceParts = {};
   private ending: Promise<void> | null = null;
   private readonly heartbeat: NodeJS.Timeout;
+  /** GET /metrics of a service without an HTTP API (serveMetrics()). */
+  private metricsServer: Server | null = null;
 
   /** The disk faults' control verb, which every service answers (serveDiskControl). */
   private readonly diskControl: { stop(): void };
@@ -65,6 +68,7 @@ export class ServiceLifecycle {
     private readonly claim: InstanceClaim,
     private readonly lock: DataFileLock,
     heartbeatIntervalMs: number,
+    private readonly metricsAt: { port: number; host: string },
   ) {
     this.heartbeat = setInterval(() => void claim.beat(), heartbeatIntervalMs);
     this.diskControl = serveDiskControl(rt);
@@ -88,7 +92,8 @@ export class ServiceLifecycle {
           throw err;
         }
       });
-      return new ServiceLifecycle(rt, claim!, lock!, lifecycle.heartbeatIntervalMs ?? PRESENCE_INTERVAL_MS);
+      const metricsAt = { port: options.metricsPort ?? 0, host: options.metricsHost ?? "127.0.0.1" };
+      return new ServiceLifecycle(rt, claim!, lock!, lifecycle.heartbeatIntervalMs ?? PRESENCE_INTERVAL_MS, metricsAt);
     } catch (err) {
       (claim as InstanceClaim | null)?.cancel();
       (lock as DataFileLock | null)?.release();
@@ -99,6 +104,28 @@ export class ServiceLifecycle {
   /** The service is up: these are what stop() and abort() end. */
   own(parts: ServiceParts): void {
     this.parts = parts;
+    const { outbox } = parts;
+    if (outbox) {
+      // Read at scrape time; a database already closed (the end of a stop) reads as nothing.
+      this.rt.metrics.gauge("outbox_backlog_messages", "Outbox rows written and not yet published to JetStream", () => {
+        try {
+          return outbox.pending();
+        } catch {
+          return Number.NaN;
+        }
+      });
+    }
+  }
+
+  /**
+   * GET /metrics on a port of its own (options.metricsPort, 0: a free one), for a service without
+   * an HTTP API; logged as `metrics_listening`. Its URL, for the service's handle.
+   */
+  async serveMetrics(): Promise<{ url: string; port: number }> {
+    const { server, url, port } = await serveMetrics(this.rt.metrics, this.metricsAt.port, this.metricsAt.host);
+    this.metricsServer = server;
+    this.rt.log.info({ action: "metrics_listening", url }, `Metrics at ${url}`);
+    return { url, port };
   }
 
   /** Run the rest of a service's start; if it fails, let go of everything opened so far (and of the claims) and pass the error on. */
@@ -123,6 +150,7 @@ export class ServiceLifecycle {
       clearInterval(this.heartbeat);
       await this.claim.signOff();
       this.parts.stopped?.();
+      if (this.metricsServer) await closeServer(this.metricsServer);
       try {
         await this.rt.close();
       } finally {
@@ -144,6 +172,8 @@ export class ServiceLifecycle {
         server.close();
       }
       for (const c of consumers) c.halt();
+      this.metricsServer?.closeAllConnections();
+      this.metricsServer?.close();
       void outbox?.halt();
       await this.rt.abort().catch((err) => this.rt.log.debug({ action: "abort_failed", error: errorField(err) }, errorMessage(err)));
       this.lock.release();

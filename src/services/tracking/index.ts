@@ -25,6 +25,8 @@ export interface TrackingServiceOptions extends CommonServiceOptions {
 export interface TrackingService {
   instance: string;
   url: string;
+  /** GET /metrics (Prometheus text), on the API's port. */
+  metricsUrl: string;
   port: number;
   readModel: ReadModel;
   stop(): Promise<void>;
@@ -54,6 +56,7 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
     js,
     durable: CONSUMERS.tracking(instance),
     log,
+    metrics: life.rt.metrics,
     maxDeliver: topology.maxDeliver,
     decode: decodeOrderEvent,
     // The events that arrive together are applied in one transaction and acked after its commit.
@@ -161,6 +164,7 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
       { method: "GET", path: /^\/health\/?$/, handler: (_req, res) => sendJson(res, 200, { status: "ok", service: "tracking", instance }) },
     ],
     log,
+    life.rt.metrics,
   );
   const port = await listen(server, options.port ?? 3002, host);
   const url = `http://${host}:${port}`;
@@ -184,6 +188,7 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
     instance,
     url,
     port,
+    metricsUrl: `${url}/metrics`,
     readModel: model,
     stop: () => life.stop(),
     abort: () => life.abort(),

@@ -27,7 +27,7 @@ export class InProcessLauncher extends Launcher {
 
   protected async launch(spec: InstanceSpec, nats: NatsOptions, afterCrash: boolean): Promise<InstanceHandle> {
     const s = this.settings;
-    const common = { nats, topology: s.topology, logLevel: s.logLevel, ...instanceFiles(s.runDir, spec.service, spec.instance) };
+    const common = { nats, topology: s.topology, logLevel: s.logLevel, metricsPort: spec.metricsPort, ...instanceFiles(s.runDir, spec.service, spec.instance) };
     switch (spec.service) {
       case "order":
         return startOrder({ ...common, instance: spec.instance, port: spec.port, maxConcurrent: spec.maxConcurrent });

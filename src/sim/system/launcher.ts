@@ -16,6 +16,8 @@ export interface InstanceInfo {
   instance: string;
   state: InstanceState;
   url?: string;
+  /** Its GET /metrics (Prometheus text): on its API's port, or on a metrics port of its own. */
+  metricsUrl?: string;
   pid?: number;
   restarts: number;
   lastError?: string;
@@ -40,6 +42,8 @@ export interface InstanceSpec {
   instance: string;
   /** HTTP services: the port (0 = any; a restart reuses the one it got). */
   port?: number;
+  /** Services without HTTP: the metrics port (0 = any; a restart reuses the one it got). */
+  metricsPort?: number;
   maxConcurrent?: number;
   worker?: WorkerSpec;
   provider?: Partial<ProviderSettings>;
@@ -56,6 +60,8 @@ export interface InstanceHandle {
   abort(): Promise<void>;
   url?: string;
   port?: number;
+  metricsUrl?: string;
+  metricsPort?: number;
   pid?: number;
   /** Freeze and thaw (processes only: SIGSTOP / SIGCONT). */
   pause?(): void;
@@ -131,6 +137,11 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
     return (this.slots.get(id)?.handle as T | null) ?? null;
   }
 
+  /** Every instance's GET /metrics, as the last start gave it (a stopped one keeps its place in a scrape config). */
+  metricsTargets(): Array<{ service: ServiceName; instance: string; url: string }> {
+    return [...this.slots.values()].filter((s) => s.info.metricsUrl).map((s) => ({ service: s.info.service, instance: s.info.instance, url: s.info.metricsUrl! }));
+  }
+
   /**
    * The base URLs of the instances that are up; with `paused`, also of those frozen by a pause
    * fault (a client cannot tell a frozen process from a slow one, so the load still sends to it).
@@ -152,7 +163,9 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
       slot.handle = handle;
       // A restarted instance comes back on the port it had, so its URL stays valid.
       if (handle.port !== undefined) slot.spec.port = handle.port;
-      this.update(slot, { state: "up", url: handle.url, pid: handle.pid, lastError: undefined });
+      // Its metrics too: a scrape config written at the start stays valid.
+      if (handle.metricsPort !== undefined) slot.spec.metricsPort = handle.metricsPort;
+      this.update(slot, { state: "up", url: handle.url, metricsUrl: handle.metricsUrl, pid: handle.pid, lastError: undefined });
     } catch (err) {
       this.update(slot, { state: "failed", lastError: errorMessage(err) });
       throw err;

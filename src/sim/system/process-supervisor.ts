@@ -72,6 +72,7 @@ export function serviceArgs(spec: InstanceSpec, nats: NatsOptions, settings: Sys
   if (nats.credsFile) args.push("--nats-creds", nats.credsFile);
   if (nats.connectTimeoutMs !== undefined) args.push("--connect-timeout", ms(nats.connectTimeoutMs));
   args.push("--db", dbFile, "--log-file", logFile);
+  if (spec.metricsPort !== undefined) args.push("--metrics-port", String(spec.metricsPort));
   if (settings.logLevel) args.push("--log-level", settings.logLevel);
   args.push("--ack-wait", ms(topology.ackWaitMs), "--max-deliver", String(topology.maxDeliver), "--replicas", String(topology.replicas));
   const opt = (flag: string, value: string | number | undefined) => {
@@ -199,8 +200,10 @@ export class ProcessSupervisor extends Launcher {
     for (let attempt = 1; ; attempt++) {
       // Port 0: pick one now so the URL is known; another process may take it first, so retry.
       const port = http ? (fixedPort ?? (await freePort())) : undefined;
+      // Without HTTP, a metrics port of its own, picked here for the same reason (kept across restarts).
+      const metricsPort = http ? undefined : spec.metricsPort || (await freePort());
       try {
-        return await this.spawnInstance(this.cli, control, { ...spec, port }, nats);
+        return await this.spawnInstance(this.cli, control, { ...spec, port, metricsPort }, nats);
       } catch (err) {
         if (!(err instanceof PortTaken) || fixedPort !== undefined || attempt >= 3) throw err;
       }
@@ -292,6 +295,7 @@ export class ProcessSupervisor extends Launcher {
     };
 
     const url = spec.port !== undefined ? `http://127.0.0.1:${spec.port}` : undefined;
+    const metricsUrl = spec.metricsPort !== undefined ? `http://127.0.0.1:${spec.metricsPort}/metrics` : url && `${url}/metrics`;
     const lastOutput = () => stderr.lastLine() || stdout.lastLine() || "(no output)";
     const deadline = Date.now() + this.readyTimeoutMs;
     let notYet = "";
@@ -324,6 +328,8 @@ export class ProcessSupervisor extends Launcher {
       pid,
       url,
       port: spec.port,
+      metricsUrl,
+      metricsPort: spec.metricsPort,
       async stop() {
         expected = true;
         send("SIGCONT"); // a frozen process cannot act on SIGTERM

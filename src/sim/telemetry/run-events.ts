@@ -42,7 +42,14 @@ export interface RunStart {
   /** Wall-clock time (epoch ms) of load offset 0. */
   startedAt: number;
   /** Base URLs of the order and tracking APIs. */
-  endpoints?: { order: string[]; tracking: string[]; restaurant?: string[]; customer?: string[] };
+  endpoints?: {
+    order: string[];
+    tracking: string[];
+    restaurant?: string[];
+    customer?: string[];
+    /** Every instance's GET /metrics (Prometheus text), for a scrape config. */
+    metrics?: Array<{ service: string; instance: string; url: string }>;
+  };
   /** The git commit the harness was built from (short), when it runs from a git checkout. */
   commit?: string;
 }
