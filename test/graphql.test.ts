@@ -1,3 +1,4 @@
+import { getIntrospectionQuery } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TrackingService } from "../src/services/tracking/index.js";
 import { UP_ROSTER } from "../src/sim/scenario/roster.js";
@@ -110,6 +111,19 @@ describe("tracking's GraphQL API on a real system", () => {
     expect(first.body.errors[0]).toMatchObject({ path: ["orders"], extensions: { code: "BAD_USER_INPUT", field: "first", reason: "must be an integer from 1 to 200" } });
     const cursor = await gql(url(), '{ orders(after: "not-a-cursor") { edges { cursor } } }');
     expect(cursor.body.errors[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "after" });
+
+    // An order's history leads to its order and back: depth is bounded (fragments counted), introspection is not limited by it.
+    const deep = `{ order(number: "x") { ${"history { order { ".repeat(5)} number ${"} } ".repeat(5)} } }`;
+    const tooDeep = await gql(url(), deep);
+    expect(tooDeep.status).toBe(400);
+    expect(tooDeep.body.errors[0]).toMatchObject({ extensions: { code: "QUERY_TOO_DEEP", limit: 10 } });
+    const viaFragments = await gql(url(), `{ order(number: "x") { ...A } } fragment A on Order { history { order { ...B } } } fragment B on Order { history { order { ...C } } }
+      fragment C on Order { history { order { ...D } } } fragment D on Order { history { order { ...E } } } fragment E on Order { history { order { number } } }`);
+    expect(viaFragments.status).toBe(400);
+    expect(viaFragments.body.errors[0].extensions.code).toBe("QUERY_TOO_DEEP");
+    const introspection = await gql(url(), getIntrospectionQuery());
+    expect(introspection.status).toBe(200);
+    expect(introspection.body.data.__schema.subscriptionType).toMatchObject({ name: "Subscription" });
 
     const huge = await fetch(`${url()}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: `{ order(number: "${"x".repeat(70_000)}") { status } }` }) });
     expect(huge.status).toBe(413);

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { execute, GraphQLError, subscribe, type ExecutionResult } from "graphql";
+import { execute, GraphQLError, specifiedRules, subscribe, validate, type ExecutionResult } from "graphql";
 import { createHandler as createHttpHandler } from "graphql-http";
 import { createHandler as createSseHandler } from "graphql-sse";
 import { errorField } from "../../shared/errors.js";
 import { readBodyText, type Route } from "../../shared/http.js";
 import type { Logger } from "../../shared/logger.js";
+import { maxDepthRule } from "./depth-limit.js";
 import { LiveFeeds } from "./live.js";
 import { rootValue, type ResolverDeps } from "./resolvers.js";
 import { trackingSchema } from "./schema.js";
@@ -34,9 +35,11 @@ export function graphqlApi(deps: Omit<ResolverDeps, "feeds">, log: Logger): Grap
     log.error({ action: "graphql_resolver_failed", path: err.path?.join("."), error: errorField(err.originalError) }, "A GraphQL resolver failed");
     return new GraphQLError("Internal error; see the tracking service's log", { path: err.path, nodes: err.nodes, extensions: { code: "INTERNAL_SERVER_ERROR" } });
   };
-  const http = createHttpHandler({ schema, rootValue: root, formatError: (err) => (err instanceof GraphQLError ? mask(err) : err) });
+  const rules = [...specifiedRules, maxDepthRule()];
+  const http = createHttpHandler({ schema, rootValue: root, validationRules: [maxDepthRule()], formatError: (err) => (err instanceof GraphQLError ? mask(err) : err) });
   const sse = createSseHandler({
     schema,
+    validate: (s, document) => validate(s, document, rules),
     execute: (args) => execute({ ...args, rootValue: root }),
     subscribe: (args) => subscribe({ ...args, rootValue: root }),
     // Distinct connections only: no reserved streams (PUT) that a client could leave behind.
