@@ -208,6 +208,10 @@ describe("pizzeria up", () => {
     const pid = natsPid(port);
     const { body } = await postOrder(orderUrl, validOrder("dine_in"));
     await waitFor(async () => (await getJson(`${trackingUrl}/orders/${body.order_number}/status`)).body.current_status === "completed", "the order to complete");
+    // The printed GraphQL endpoint answers from the built service (Node's own module resolution, one graphql module).
+    const graphqlUrl = /GraphQL\s+(http:\/\/127\.0\.0\.1:\d+\/graphql)/.exec(up.stdout())![1];
+    const answer = await fetch(`${graphqlUrl}?query=${encodeURIComponent(`{ order(number: "${body.order_number}") { status restaurant { id } } }`)}`);
+    expect(await answer.json()).toEqual({ data: { order: { status: "completed", restaurant: { id: "main" } } } });
     up.child.kill("SIGINT");
     expect((await up.exited).code).toBe(0);
     expect(up.stdout()).toMatch(/stopped\.\n$/);
