@@ -130,7 +130,7 @@ describe("tracking's GraphQL API on a real system", () => {
     expect(await huge.json()).toMatchObject({ error: "payload_too_large", field: "body" });
     const notJson = await fetch(`${url()}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: "{ order" });
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).errors[0].message).toMatch(/Unparsable JSON body/);
+    expect(((await notJson.json()) as any).errors[0].message).toMatch(/Unparsable JSON body/);
     const text = await fetch(`${url()}/graphql`, { method: "POST", headers: { "content-type": "text/plain" }, body: "{ workers { name } }" });
     expect(text.status).toBe(415);
     const put = await fetch(`${url()}/graphql`, { method: "PUT" });
