@@ -11,5 +11,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Shown with the failure: which nats-server log or run directory to read.
     reporters: ["default"],
+    // graphql 16 ships CJS (main) and ESM (module): Node loads the CJS one for every importer, but
+    // vitest resolves our sources' import to the ESM one while graphql-http/-sse, left to Node,
+    // get the CJS one: two graphql modules, and "Cannot use GraphQLSchema from another module".
+    // Run the two through vitest's resolution too, so all share one graphql.
+    server: { deps: { inline: ["graphql-http", "graphql-sse"] } },
   },
 });

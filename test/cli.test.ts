@@ -216,6 +216,10 @@ describe("pizzeria up", () => {
     const checkedOut = await checkout(customerUrl, id, "up-1");
     expect(checkedOut.status).toBe(201);
     await waitFor(async () => (await getJson(`${trackingUrl}/orders/${checkedOut.body.order_number}/status`)).body.current_status === "completed", "the checkout's order to complete");
+    // The printed GraphQL endpoint answers from the built service (Node's own module resolution, one graphql module).
+    const graphqlUrl = /GraphQL\s+(http:\/\/127\.0\.0\.1:\d+\/graphql)/.exec(up.stdout())![1];
+    const answer = await fetch(`${graphqlUrl}?query=${encodeURIComponent(`{ order(number: "${body.order_number}") { status restaurant { id } } }`)}`);
+    expect(await answer.json()).toEqual({ data: { order: { status: "completed", restaurant: { id: "main" } } } });
     up.child.kill("SIGINT");
     expect((await up.exited).code).toBe(0);
     expect(up.stdout()).toMatch(/stopped\.\n$/);

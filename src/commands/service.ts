@@ -179,7 +179,7 @@ const kitchenCommand = sub<{ name: string; restaurant: string; orderTypes?: stri
 
 const trackingCommand = sub<{ instance: string; port: number; host: string; timeScale: number }>(
   "tracking",
-  "The read model: GET /orders/:number/status, /orders/:number/history, /workers/status",
+  "The read model: GET /orders/:number/status, /orders/:number/history, /workers/status; GraphQL at /graphql (subscriptions over server-sent events)",
   {
     instance: { type: "string", default: "tracking-1", describe: "Instance name (each keeps its own read model)" },
     ...httpOptions(3002),

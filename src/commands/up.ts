@@ -29,6 +29,7 @@ function endpointLines(start: RunStart, cluster: boolean): string[] {
     `  NATS          ${start.broker.urls.join(", ")}${cluster ? ` (a ${start.broker.urls.length}-node cluster started for this run)` : start.broker.kind === "local" ? " (started for this run)" : ""}`,
     `  order API     ${order}/orders   (POST; GET ${order}/menu, ${order}/health)`,
     `  tracking API  ${tracking}/orders/<number>/status   ${tracking}/orders/<number>/history   ${tracking}/workers/status   ${tracking}/restaurants/<id>/orders?status=`,
+    `  GraphQL       ${tracking}/graphql   (POST or GET queries; subscriptions orderStatus, orderEvents with Accept: text/event-stream)`,
     ...(start.endpoints?.restaurant?.[0] ? [`  restaurants   ${start.endpoints.restaurant[0]}/restaurants   (menus: /restaurants/<id>/menu; staff: POST /restaurants/<id>/orders/<number>/accept|reject|ready)`] : []),
     ...(customer ? [`  customer API  ${customer}/customers   (POST; then ${customer}/customers/<id>/cart/items, .../cart/checkout with an Idempotency-Key)`] : []),
     `  logs          ${start.runDir}/logs/`,

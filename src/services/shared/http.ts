@@ -50,6 +50,18 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
       { field: "content-type", reason: `must be application/json, got ${type || "nothing"}` },
     ]);
   }
+  const text = await readBodyText(req, limitBytes);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(400, "malformed_json", "Body is not valid JSON", [
+      { field: "body", reason: `is not valid JSON: ${(err as Error).message}` },
+    ]);
+  }
+}
+
+/** Read a body as UTF-8 text, whatever its type: 413 past `limitBytes` (declared or sent; the rest is not read). */
+export async function readBodyText(req: IncomingMessage, limitBytes: number): Promise<string> {
   const declared = Number(req.headers["content-length"] ?? NaN);
   if (declared > limitBytes) throw tooLarge(limitBytes);
   const chunks: Buffer[] = [];
@@ -59,14 +71,7 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
     if (size > limitBytes) throw tooLarge(limitBytes);
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString("utf8");
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new HttpError(400, "malformed_json", "Body is not valid JSON", [
-      { field: "body", reason: `is not valid JSON: ${(err as Error).message}` },
-    ]);
-  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function tooLarge(limit: number): HttpError {

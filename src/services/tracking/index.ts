@@ -11,7 +11,9 @@ import { activeMutant } from "../shared/mutants.js";
 import { ensureConsumer } from "../shared/nats.js";
 import type { CommonServiceOptions } from "../shared/runtime.js";
 import { ServiceLifecycle } from "../shared/service-lifecycle.js";
-import { ReadModel, TRACKING_SCHEMA } from "./read-model.js";
+import { graphqlApi, type GraphqlApi } from "./graphql/route.js";
+import { RestaurantDirectory } from "./graphql/restaurants.js";
+import { ReadModel, TRACKING_SCHEMA, type TrackedOrder } from "./read-model.js";
 
 export interface TrackingServiceOptions extends CommonServiceOptions {
   instance?: string;
@@ -29,6 +31,8 @@ export interface TrackingService {
   metricsUrl: string;
   port: number;
   readModel: ReadModel;
+  /** The GraphQL API at /graphql (its open subscriptions, for tests and stats). */
+  graphql: GraphqlApi;
   stop(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -85,6 +89,11 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
     }
   })().catch(() => undefined);
 
+  /** While cooking: when the order should be ready, from its cooking time at this time scale. */
+  const estimate = (order: TrackedOrder): string | null =>
+    order.status === "cooking" ? new Date(Date.parse(order.updated_at) + COOK_TIME_MS[order.order_type as OrderType] / timeScale).toISOString() : null;
+  const restaurants = await RestaurantDirectory.watch(restaurantsKv, log);
+  const graphql = graphqlApi({ model, restaurants, estimate }, log);
   const notFound = (number: string) => new HttpError(404, "order_not_found", `No order ${number} is known to tracking`, [{ field: "order_number", reason: `no order ${number}` }]);
   const server = createJsonServer(
     [
@@ -95,17 +104,13 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
           const number = decodePathSegment(req, raw);
           const order = model.order(number);
           if (!order) throw notFound(number);
-          const estimate =
-            order.status === "cooking"
-              ? new Date(Date.parse(order.updated_at) + COOK_TIME_MS[order.order_type as OrderType] / timeScale).toISOString()
-              : null;
           sendJson(res, 200, {
             order_number: order.number,
             restaurant_id: order.restaurant ?? DEFAULT_RESTAURANT_ID,
             ...(order.customer_id ? { customer_id: order.customer_id } : {}),
             current_status: order.status,
             updated_at: order.updated_at,
-            estimated_completion: estimate,
+            estimated_completion: estimate(order),
             processed_by: order.processed_by,
           });
         },
@@ -161,6 +166,7 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
           })));
         },
       },
+      ...graphql.routes,
       { method: "GET", path: /^\/health\/?$/, handler: (_req, res) => sendJson(res, 200, { status: "ok", service: "tracking", instance }) },
     ],
     log,
@@ -169,7 +175,7 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
   const port = await listen(server, options.port ?? 3002, host);
   const url = `http://${host}:${port}`;
   const control = serveControl(nc, "tracking", instance, log, {
-    stats: () => ({ by_status: model.countsByStatus(), refused: model.refusedCount(), handled: consumer.handled }),
+    stats: () => ({ by_status: model.countsByStatus(), refused: model.refusedCount(), handled: consumer.handled, subscriptions: graphql.openSubscriptions() }),
     /** Page through the read model: `{after, limit}` -> `{orders: [{number, status, history: [[from, to, by]]}]}`, by number. */
     orders: (req: { after?: string | null; limit?: number }) => ({ orders: model.page(typeof req.after === "string" ? req.after : null, Math.max(1, Math.min(Number(req.limit) || 1000, 2000))) }),
     /** Each kitchen worker as the read model knows it: name, types, orders cooked. */
@@ -180,7 +186,9 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
   life.own({
     server,
     // The worker watch first: the read model stops taking worker records, then events.
-    consumers: [{ stop: () => watcher.stop(), halt: () => watcher.stop() }, consumer],
+    consumers: [{ stop: () => watcher.stop(), halt: () => watcher.stop() }, { stop: () => restaurants.stop(), halt: () => restaurants.stop() }, consumer],
+    // Open event streams end first (each says complete), or the server would wait on them.
+    stopping: () => graphql.endSubscriptions(),
     control,
     stopped: () => log.info({ action: "service_stopped" }, "Tracking service stopped"),
   });
@@ -190,6 +198,7 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
     port,
     metricsUrl: `${url}/metrics`,
     readModel: model,
+    graphql,
     stop: () => life.stop(),
     abort: () => life.abort(),
   };

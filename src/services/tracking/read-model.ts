@@ -1,5 +1,5 @@
 import { canTransition, type AnyOrderEvent, type OrderStatus, type WorkerRecord } from "../shared/contracts.js";
-import { immediate, type Db } from "../shared/db.js";
+import { afterCommit, immediate, type Db } from "../shared/db.js";
 import { DEFAULT_RESTAURANT_ID } from "../shared/menus.js";
 
 export const TRACKING_SCHEMA = `
@@ -15,7 +15,8 @@ CREATE TABLE IF NOT EXISTS orders (
   created_at    TEXT NOT NULL,
   updated_at    TEXT NOT NULL,
   restaurant    TEXT, -- last two: what ALTER TABLE adds to an older file (NULL there: the default restaurant)
-  customer_id   TEXT
+  customer_id   TEXT,
+  items         TEXT  -- JSON: the placed event's lines (NULL in a file written before tracking kept them)
 ) WITHOUT ROWID; -- one b-tree (the key) instead of a rowid table and an index on it
 CREATE TABLE IF NOT EXISTS history (
   id           INTEGER PRIMARY KEY,
@@ -53,6 +54,18 @@ export interface TrackedOrder {
   processed_by: string | null;
   created_at: string;
   updated_at: string;
+  /** The placed event's lines as JSON (its priced lines when a checkout made it); null when not kept. */
+  items: string | null;
+}
+
+/** One status change the read model applied, told to its listeners once its transaction committed. */
+export interface AppliedChange {
+  order_number: string;
+  restaurant: string;
+  from_status: OrderStatus | null;
+  status: OrderStatus;
+  changed_by: string;
+  changed_at: string;
 }
 
 export interface HistoryRow {
@@ -73,6 +86,8 @@ export class ReadModel {
   private readonly q;
   /** Completed orders applied (counted only for the TEST-ONLY mutant below). */
   private completedApplied = 0;
+  /** Who hears each applied change after its commit (the GraphQL subscriptions). */
+  private readonly listeners = new Set<(change: AppliedChange) => void>();
 
   /**
    * `regressEveryFourth`: TEST-ONLY (PIZZERIA_MUTANT=tracking-regress, see shared/mutants.ts): move every
@@ -86,8 +101,8 @@ export class ReadModel {
     this.q = {
       order: db.prepare("SELECT * FROM orders WHERE number = ?"),
       insertOrder: db.prepare(
-        `INSERT INTO orders (number, order_type, customer_name, total_amount, priority, origin, status, created_at, updated_at, restaurant, customer_id)
-         VALUES (?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?)`,
+        `INSERT INTO orders (number, order_type, customer_name, total_amount, priority, origin, status, created_at, updated_at, restaurant, customer_id, items)
+         VALUES (?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?)`,
       ),
       setStatus: db.prepare("UPDATE orders SET status = ?, updated_at = ?, processed_by = COALESCE(?, processed_by) WHERE number = ?"),
       seen: db.prepare("SELECT 1 FROM history WHERE event_id = ?"),
@@ -104,6 +119,13 @@ export class ReadModel {
         `SELECT * FROM orders WHERE (restaurant = @restaurant OR (@restaurant = '${DEFAULT_RESTAURANT_ID}' AND restaurant IS NULL))
          AND (@status IS NULL OR status = @status) ORDER BY number LIMIT @limit`,
       ),
+      // Keyset pagination by number, over every restaurant or one (NULL: the default restaurant's), of any status or one.
+      list: db.prepare(
+        `SELECT * FROM orders WHERE number > @after
+         AND (@restaurant IS NULL OR restaurant = @restaurant OR (@restaurant = '${DEFAULT_RESTAURANT_ID}' AND restaurant IS NULL))
+         AND (@status IS NULL OR status = @status) ORDER BY number LIMIT @limit`,
+      ),
+      restaurants: db.prepare(`SELECT DISTINCT COALESCE(restaurant, '${DEFAULT_RESTAURANT_ID}') AS id FROM orders ORDER BY id`),
       pageHistory: db.prepare(
         "SELECT order_number, from_status, status, changed_by FROM history WHERE order_number > ? AND order_number <= ? ORDER BY order_number, id",
       ),
@@ -127,7 +149,7 @@ export class ReadModel {
         // customer_id comes with a checkout's order (the customer service's); read defensively, it is optional.
         const given = (d as unknown as { customer_id?: unknown }).customer_id;
         const customer = typeof given === "string" ? given : null;
-        this.q.insertOrder.run(event.order_number, event.order_type, d.customer_name, d.total_amount, event.priority, event.origin, event.at, event.at, event.restaurant ?? null, customer);
+        this.q.insertOrder.run(event.order_number, event.order_type, d.customer_name, d.total_amount, event.priority, event.origin, event.at, event.at, event.restaurant ?? null, customer, placedLines(d));
       } else {
         const worker = event.kind === "cooking" || event.kind === "ready" ? event.data.worker : null;
         this.q.setStatus.run(to, event.at, worker, event.order_number);
@@ -136,6 +158,11 @@ export class ReadModel {
         }
       }
       this.q.insertHistory.run(event.order_number, event.id, from, to, event.by, event.at);
+      if (this.listeners.size > 0) {
+        const change: AppliedChange = { order_number: event.order_number, restaurant: event.restaurant ?? order?.restaurant ?? DEFAULT_RESTAURANT_ID, from_status: from, status: to, changed_by: event.by, changed_at: event.at };
+        // Told once stored: a batch that rolls back tells nothing (its events come back and are told then).
+        afterCommit(this.db, () => this.tell(change));
+      }
       return { result: "applied" as const };
     });
   }
@@ -147,6 +174,37 @@ export class ReadModel {
   /** A restaurant's orders (the staff's board), optionally of one status, by number. */
   board(restaurant: string, status: OrderStatus | null, limit: number): TrackedOrder[] {
     return this.q.board.all({ restaurant, status, limit }) as TrackedOrder[];
+  }
+
+  /** Orders after `after` by number, optionally of one restaurant and one status: a page of `orders` in GraphQL. */
+  list(filter: { restaurant: string | null; status: OrderStatus | null; after: string | null; limit: number }): TrackedOrder[] {
+    return this.q.list.all({ ...filter, after: filter.after ?? "" }) as TrackedOrder[];
+  }
+
+  /** The restaurants the read model has orders of. */
+  restaurantIds(): string[] {
+    return (this.q.restaurants.all() as Array<{ id: string }>).map((r) => r.id);
+  }
+
+  /** Hear every applied change after its commit; the returned function stops hearing. */
+  onChange(listener: (change: AppliedChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /** How many listeners hear changes now (a subscription that ended must leave none behind). */
+  listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  private tell(change: AppliedChange): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(change);
+      } catch {
+        // a listener's failure is its own: the change is stored and the others still hear it
+      }
+    }
   }
 
   history(number: string): HistoryRow[] {
@@ -186,6 +244,17 @@ export class ReadModel {
 /** A read model written before restaurants: its orders get the two columns (NULL: the default restaurant, no customer). */
 function addRestaurantColumns(db: Db): void {
   const columns = new Set((db.prepare("SELECT name FROM pragma_table_info('orders')").all() as Array<{ name: string }>).map((c) => c.name));
-  for (const c of ["restaurant", "customer_id"]) if (!columns.has(c)) db.exec(`ALTER TABLE orders ADD COLUMN ${c} TEXT`);
+  for (const c of ["restaurant", "customer_id", "items"]) if (!columns.has(c)) db.exec(`ALTER TABLE orders ADD COLUMN ${c} TEXT`);
   db.exec("CREATE INDEX IF NOT EXISTS orders_board ON orders (restaurant, status)");
+}
+
+/**
+ * The lines of a placed event, kept as JSON: a checkout's priced lines (`lines`, with size, crust
+ * and toppings) when the event carries them, else its items. Read defensively: both are optional
+ * shapes from other services; anything that is not an array is not kept.
+ */
+function placedLines(data: unknown): string | null {
+  const d = data as { lines?: unknown; items?: unknown };
+  const lines = Array.isArray(d.lines) ? d.lines : Array.isArray(d.items) ? d.items : null;
+  return lines ? JSON.stringify(lines) : null;
 }
