@@ -83,7 +83,7 @@ describe("ProcessSupervisor: every service instance as its own pizzeria process"
   it("runs the default roster as separate processes that take orders to completed", async () => {
     const list = sup.list();
     expect(list.map((i) => i.id).sort()).toEqual(
-      ["kitchen/chef_anna", "kitchen/chef_luigi", "kitchen/chef_mario", "notification/notification-1", "notification/notification-2", "order/order-1", "payment/payment-1", "restaurant/restaurant-1", "tracking/tracking-1"],
+      ["kitchen/chef_anna", "kitchen/chef_luigi", "kitchen/chef_mario", "notification/notification-1", "notification/notification-2", "order/order-1", "payment/payment-1", "reporting/reporting-1", "restaurant/restaurant-1", "tracking/tracking-1"],
     );
     for (const i of list) {
       expect(i.state, i.id).toBe("up");

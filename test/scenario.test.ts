@@ -275,7 +275,7 @@ describe("parseScenario: errors", () => {
     expect(e.path).toBe("chaos[0].stop");
     expect(e.found).toBe('"kitchen/chef_bob"');
     expect(e.expected).toBe(
-      "one of the targets broker, order/order-1, payment/payment-1, restaurant/restaurant-1, kitchen/chef_mario, kitchen/chef_anna, kitchen/chef_luigi, tracking/tracking-1, notification/notification-1, notification/notification-2",
+      "one of the targets broker, order/order-1, payment/payment-1, restaurant/restaurant-1, kitchen/chef_mario, kitchen/chef_anna, kitchen/chef_luigi, tracking/tracking-1, notification/notification-1, notification/notification-2, reporting/reporting-1",
     );
     expect(errorOf(withExtra("chaos:\n  - { at: 1s, stop: order/2 }\n"))).toMatchObject({ path: "chaos[0].stop", found: '"order/2"' });
     expect(errorOf(withExtra("chaos:\n  - { at: 1s, fault: latency, target: broker, for: 1s, latency: 5ms }\n")).expected).toMatch(

@@ -44,6 +44,7 @@ const VERDICT_COUNTS = [
   ["payloadsWrong", "payloads wrong"],
   ["cookedElsewhere", "cooked elsewhere"],
   ["refundsWrong", "refunds wrong"],
+  ["reportsWrong", "reports wrong"],
 ] as const;
 
 /** Example order numbers a kind of finding lists (enough to look a few up, few enough to read). */
@@ -119,7 +120,7 @@ function moreChecksLines(v: RunReport["verdict"]): string[] {
     `            read models ${c.readModelOrders} orders: stale ${v.readModelsStale}, wrong ${v.readModelsWrong}  payloads wrong ${v.payloadsWrong}`,
     `            printed ${c.printedLines} lines: missing ${v.printedMissing}, twice ${v.printedDuplicated}, wrong ${v.printedWrong}`,
     `            ledger ${c.ledgerEntries}: charged twice ${v.chargedTwice}, unknown ${v.chargedUnknown}, wrong ${v.chargeWrong}; refunds unmatched ${v.refundUnmatched}`,
-    `            restaurants: cooked elsewhere ${v.cookedElsewhere}, refunds wrong ${v.refundsWrong}`,
+    `            restaurants: cooked elsewhere ${v.cookedElsewhere}, refunds wrong ${v.refundsWrong}  reports wrong ${v.reportsWrong ?? 0}`,
   ];
 }
 

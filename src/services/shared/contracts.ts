@@ -271,6 +271,8 @@ export const CONSUMERS = {
   order: (origin: string) => `order_${origin}`,
   tracking: (instance: string) => `tracking_${instance}`,
   notification: (instance: string) => `notification_${instance}`,
+  /** The reporting service's read model (one per instance, every event). */
+  reporting: (instance: string) => `reporting_${instance}`,
 } as const;
 
 export const BUCKETS = {
@@ -284,7 +286,7 @@ export const BUCKETS = {
   restaurants: "pizzeria_restaurants",
 } as const;
 
-export const SERVICE_NAMES = ["order", "payment", "restaurant", "kitchen", "tracking", "notification"] as const;
+export const SERVICE_NAMES = ["order", "payment", "restaurant", "kitchen", "tracking", "notification", "reporting"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** A name that is safe as one NATS subject token and as a consumer or KV key. */

@@ -29,7 +29,8 @@ export type MutantFinding =
   | "chargedTwice"
   | "payloadsWrong"
   | "cookedElsewhere"
-  | "refundsWrong";
+  | "refundsWrong"
+  | "reportsWrong";
 
 export interface MutantSpec {
   /** The service that reads the variable and misbehaves. */
@@ -131,6 +132,12 @@ export const MUTANTS = {
     does: "sends every third order it accepts to another restaurant's kitchen (OrderAccepted in that restaurant's name)",
     findings: ["cookedElsewhere", "payloadsWrong"],
     needs: { restaurants: true },
+  },
+  "reporting-drop-ready": {
+    service: "reporting",
+    does: "never applies OrderReady of every fifth order to its reports (its preparation time and its cook's count are missing)",
+    findings: ["reportsWrong"],
+    needs: {},
   },
 } as const satisfies Record<string, MutantSpec>;
 

@@ -1,5 +1,21 @@
 /** What the checker takes (what the run recorded) and what it returns (the verdict). */
 import type { AnyOrderEvent, OrderStatus, OrderType } from "../../services/shared/contracts.js";
+import type { Reports } from "../../services/reporting/figures.js";
+
+/** What one reporting instance answered: every report (its control verb `reports`). */
+export interface ReportsInput {
+  /** `reporting/<instance>`. */
+  source: string;
+  reports: Reports;
+}
+
+/** The reports pass's result. */
+export interface ReportsPass {
+  /** Figures a report gives that the stream does not (at most 50 per source). */
+  wrong: Finding[];
+  /** What the stream says: the reports the run's report carries (null: no reporting instance was asked). */
+  expected: Reports | null;
+}
 
 /** One HTTP request the load generator planned. */
 export interface RequestRecord {
@@ -61,6 +77,8 @@ export interface CheckInput {
   ledger?: LedgerEntry[];
   /** The kitchen roster: the order types each worker handles, and its restaurant (none: the default one). */
   roster?: ReadonlyArray<{ name: string; types: readonly OrderType[]; restaurant?: string }>;
+  /** What each reporting instance answered (every report), to compare with the stream. */
+  reports?: ReportsInput[];
 }
 
 /** A message a consumer gave up on (a dead letter on the DLQ stream). */
@@ -185,6 +203,8 @@ export interface Verdict {
   payloadsWrong: Finding[];
   /** Orders cooked by another restaurant's kitchen; rejected orders not refunded exactly once, or cooked. */
   restaurants: { cookedElsewhere: Finding[]; refundsWrong: Finding[] };
+  /** Reporting figures the stream does not give; `expected`: the reports recomputed from the stream (null: no reporting instance answered). */
+  reports: ReportsPass;
   /** How much of each input there was (0: not collected or empty). */
   collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number };
   counts: {

@@ -17,6 +17,7 @@ export function rosterInstances(roster: Roster): string[] {
     ...roster.kitchen.map((w) => `kitchen/${w.name}`),
     ...numbered("tracking", roster.tracking.instances),
     ...numbered("notification", roster.notification.instances),
+    ...numbered("reporting", roster.reporting?.instances ?? 0),
   ];
 }
 

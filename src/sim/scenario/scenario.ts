@@ -230,6 +230,7 @@ function readServices(r: Reader, value: unknown, seed: number, restaurants: Scen
     kitchen: d.kitchen.map((w) => ({ ...w, orderTypes: w.orderTypes ?? [...ORDER_TYPES] })),
     tracking: d.tracking,
     notification: d.notification,
+    reporting: d.reporting,
   };
   if (restaurants) roster.kitchen = restaurants.kitchen;
   if (!given(value)) return roster;
@@ -253,7 +254,7 @@ function readServices(r: Reader, value: unknown, seed: number, restaurants: Scen
     const v = r.mapping(s.restaurant, ["services", "restaurant"], ["instances"]);
     roster.restaurant.instances = readInstances(r, v, ["services", "restaurant"], d.restaurant.instances);
   }
-  for (const svc of ["tracking", "notification"] as const) {
+  for (const svc of ["tracking", "notification", "reporting"] as const) {
     if (!given(s[svc])) continue;
     const v = r.mapping(s[svc], ["services", svc], ["instances"]);
     roster[svc] = { instances: readInstances(r, v, ["services", svc], d[svc].instances) };
