@@ -80,10 +80,7 @@ export const EVENT_NAMES: Record<EventKind, string> = {
   cancelled: "OrderCancelled",
 };
 
-/**
- * The status an event moves the order to; PaymentFailed and OrderRefunded change nothing by
- * themselves (the order service answers each with OrderCancelled).
- */
+/** The status an event moves the order to; PaymentFailed and OrderRefunded change nothing by themselves (the order service answers each with OrderCancelled). */
 export const EVENT_STATUS: Record<EventKind, OrderStatus | null> = {
   placed: "received",
   paid: "paid",
@@ -139,6 +136,7 @@ export interface RefundedData {
 
 export interface CookingData {
   worker: string;
+  cook_ms?: number; // this worker's cooking time for it (its own scale): tracking's estimate; absent from older workers
 }
 
 export interface ReadyData {
@@ -179,6 +177,7 @@ export interface OrderEvent<K extends EventKind = EventKind> {
   restaurant: string;
   /** The order-service instance that owns the order (its status consumer filters on it). */
   origin: string;
+  request_id?: string; // the request that placed the order (OrderPlaced's data.request_id), carried on for the logs; absent on older events
   from: OrderStatus | null;
   to: OrderStatus | null;
   /** Who caused it: a worker name or a service instance. */
@@ -271,7 +270,6 @@ export const CONSUMERS = {
   order: (origin: string) => `order_${origin}`,
   tracking: (instance: string) => `tracking_${instance}`,
   notification: (instance: string) => `notification_${instance}`,
-  /** The reporting service's read model (one per instance, every event). */
   reporting: (instance: string) => `reporting_${instance}`,
 } as const;
 

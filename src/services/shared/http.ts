@@ -1,7 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { storageErrorCode } from "./disk.js";
 import { errorField, PizzeriaError } from "./errors.js";
+import { withRequestId } from "./log-context.js";
 import type { Logger } from "./logger.js";
 import { quoted } from "./printable.js";
 
@@ -106,9 +108,12 @@ export interface Route {
  * error becomes a JSON answer (HttpError as itself, a write the disk refused as 503
  * `storage_full`, anything else as 500) so input never crashes it.
  */
-export function createJsonServer(routes: Route[], log: Logger): Server {
-  const server = createServer(async (req, res) => {
+export function createJsonServer(routes: Route[], log: Logger, options: { logRequests?: boolean } = {}): Server {
+  // Every line written while a request is handled carries its request id (the client's, or one made here).
+  const server = createServer((req, res) => withRequestId(clientRequestId(req) ?? randomUUID(), () => answer(req, res)));
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0];
+    if (options.logRequests) log.info({ action: "request_received", method: req.method, path }, `${req.method} ${path}`);
     const matching = routes.filter((r) => r.path.test(path));
     const route = matching.find((r) => r.method === req.method);
     try {
@@ -140,9 +145,19 @@ export function createJsonServer(routes: Route[], log: Logger): Server {
         sendJson(res, 500, { error: "internal_error", message: "The request could not be handled; see the service log" });
       }
     }
-  });
+  }
   server.keepAliveTimeout = 5_000;
   return server;
+}
+
+/** The request id a client gave (Idempotency-Key, else X-Request-Id), if any. */
+export function clientRequestId(req: IncomingMessage): string | undefined {
+  for (const name of ["idempotency-key", "x-request-id"]) {
+    const value = req.headers[name];
+    const first = Array.isArray(value) ? value[0] : value;
+    if (typeof first === "string" && first.length > 0) return first;
+  }
+  return undefined;
 }
 
 export function listen(server: Server, port: number, host: string): Promise<number> {

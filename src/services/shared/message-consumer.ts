@@ -1,3 +1,4 @@
+import { requestIdOf, withRequestId } from "./log-context.js";
 import type { JsMsg } from "@nats-io/jetstream";
 import { STREAMS } from "./contracts.js";
 import { publishDeadLetter } from "./dead-letter.js";
@@ -47,7 +48,7 @@ export function runMessageConsumer<T>(options: ConsumerRunnerOptions<T>): Consum
       return;
     }
     try {
-      settleResult(settlement, msg, await options.handle(value, msg));
+      settleResult(settlement, msg, await withRequestId(requestIdOf(value), () => options.handle(value, msg)));
     } catch (err) {
       if (storageErrorCode(err) !== null) diskFull = err;
       await settleFailure(settlement, msg, err, options);

@@ -66,7 +66,10 @@ export class ServiceLifecycle {
     private readonly lock: DataFileLock,
     heartbeatIntervalMs: number,
   ) {
-    this.heartbeat = setInterval(() => void claim.beat(), heartbeatIntervalMs);
+    this.heartbeat = setInterval(() => {
+      void claim.beat();
+      rt.log.debug({ action: "heartbeat_sent", interval_ms: heartbeatIntervalMs }, "Heartbeat sent");
+    }, heartbeatIntervalMs);
     this.diskControl = serveDiskControl(rt);
   }
 

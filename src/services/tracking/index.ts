@@ -92,10 +92,9 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
           const number = decodePathSegment(req, raw);
           const order = model.order(number);
           if (!order) throw notFound(number);
-          const estimate =
-            order.status === "cooking"
-              ? new Date(Date.parse(order.updated_at) + COOK_TIME_MS[order.order_type as OrderType] / timeScale).toISOString()
-              : null;
+          // From the cooking worker's own time (its OrderCooking's cook_ms); tracking's time scale only for an older worker's event without it.
+          const cookMs = order.cook_ms ?? COOK_TIME_MS[order.order_type as OrderType] / timeScale;
+          const estimate = order.status === "cooking" ? new Date(Date.parse(order.updated_at) + cookMs).toISOString() : null;
           sendJson(res, 200, {
             order_number: order.number,
             restaurant_id: order.restaurant ?? DEFAULT_RESTAURANT_ID,
@@ -161,6 +160,7 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
       { method: "GET", path: /^\/health\/?$/, handler: (_req, res) => sendJson(res, 200, { status: "ok", service: "tracking", instance }) },
     ],
     log,
+    { logRequests: true }, // the seed's request_received
   );
   const port = await listen(server, options.port ?? 3002, host);
   const url = `http://${host}:${port}`;
