@@ -98,6 +98,7 @@ describe("parseScenario: a valid file", () => {
       ],
       tracking: { instances: 1 },
       notification: { instances: 2 },
+      reporting: { instances: 1 },
     });
     expect(s.chaos).toEqual([
       { at: 20_000, kind: "stop", target: "kitchen/chef_mario", restartAfterMs: 5000, params: {}, source: "chaos[0]" },

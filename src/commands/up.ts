@@ -29,6 +29,7 @@ function endpointLines(start: RunStart, cluster: boolean): string[] {
     `  order API     ${order}/orders   (POST; GET ${order}/menu, ${order}/health)`,
     `  tracking API  ${tracking}/orders/<number>/status   ${tracking}/orders/<number>/history   ${tracking}/workers/status   ${tracking}/restaurants/<id>/orders?status=`,
     ...(start.endpoints?.restaurant?.[0] ? [`  restaurants   ${start.endpoints.restaurant[0]}/restaurants   (menus: /restaurants/<id>/menu; staff: POST /restaurants/<id>/orders/<number>/accept|reject|ready)`] : []),
+    ...(start.endpoints?.reporting?.[0] ? [`  reports       ${start.endpoints.reporting[0]}/reports/restaurants   /reports/customers/<id>   /reports/workers   /reports/daily`] : []),
     `  logs          ${start.runDir}/logs/`,
     "",
     `Try: curl -s -X POST ${order}/orders -H 'content-type: application/json' \\`,

@@ -174,7 +174,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     cleanups.push(forgetCurrent, () => harnessControl.stop());
 
     this.state = "running";
-    const endpoints = { order: launcher.urls("order"), tracking: launcher.urls("tracking"), restaurant: launcher.urls("restaurant") };
+    const endpoints = { order: launcher.urls("order"), tracking: launcher.urls("tracking"), restaurant: launcher.urls("restaurant"), reporting: launcher.urls("reporting") };
     const start = runStartOf(s, { mode, broker: this.brokerDescription(session), runDir: session.runDir, startedAt, endpoints });
     this.write("start", start);
     this.emit("start", start);

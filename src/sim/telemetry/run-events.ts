@@ -43,7 +43,7 @@ export interface RunStart {
   /** Wall-clock time (epoch ms) of load offset 0. */
   startedAt: number;
   /** Base URLs of the order and tracking APIs. */
-  endpoints?: { order: string[]; tracking: string[]; restaurant?: string[] };
+  endpoints?: { order: string[]; tracking: string[]; restaurant?: string[]; reporting?: string[] };
   /** The git commit the harness was built from (short), when it runs from a git checkout. */
   commit?: string;
 }
