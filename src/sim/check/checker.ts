@@ -62,7 +62,7 @@ export function check(input: CheckInput): Verdict {
   const payments = input.ledger ? checkPayments(input.ledger, stream.orders) : checkPayments([], new Map());
   const payloadsWrong = checkPayloads({ requestsById: requests.byId, replayed: stream.orders, roster: input.roster });
   const restaurants = checkRestaurants({ replayed: stream.orders, roster: input.roster, ledger: input.ledger, drained: input.drained });
-  const reports = checkReports(input.reports ?? [], input.stream);
+  const reports = checkReports(input.reports ?? [], input.stream, input.drained);
   const moreFindings = [
     readModels.stale,
     readModels.wrong,

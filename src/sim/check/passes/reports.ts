@@ -36,11 +36,16 @@ function keyOf(entry: unknown): string | undefined {
   return undefined;
 }
 
-export function checkReports(inputs: readonly ReportsInput[], stream: readonly StreamRecord[]): ReportsPass {
+/**
+ * `drained`: the system went quiet (every durable acked what it has: the reports are final). A run
+ * that did not drain is invalid already, and a report behind the stream says nothing more: no findings.
+ */
+export function checkReports(inputs: readonly ReportsInput[], stream: readonly StreamRecord[], drained = true): ReportsPass {
   if (inputs.length === 0) return { wrong: [], expected: null };
   const events = stream.map((r) => r.event).filter((e): e is AnyOrderEvent => e !== null);
   const expected = buildReports([...foldFacts(events).values()]);
   const wrong: Finding[] = [];
+  if (!drained) return { wrong, expected };
   for (const input of inputs) {
     const diffs: string[] = [];
     differences(input.reports, expected, "reports", diffs, MAX_PER_SOURCE);
