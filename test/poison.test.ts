@@ -25,18 +25,18 @@ describe("poison messages", () => {
     // Each consumer that received them gave up on each exactly once, saying why.
     const letters = await waitFor(async () => {
       const all = await deadLetters(sys.natsUrl);
-      return all.length >= 15 ? all : null;
+      return all.length >= 18 ? all : null;
     }, "dead letters from every consumer");
     const byConsumer = (seq: number) => letters.filter((l) => l.stream_seq === seq).map((l) => l.consumer).sort();
     const [first, second, third] = [...new Set(letters.map((l) => l.stream_seq))].sort((a, b) => a - b);
-    expect(byConsumer(first)).toEqual(["notification_notification-1", "notification_notification-2", "order_order-1", "payment", "tracking_tracking-1"]);
-    expect(byConsumer(second)).toEqual(["notification_notification-1", "notification_notification-2", "order_order-1", "restaurant", "tracking_tracking-1"]);
-    expect(byConsumer(third)).toEqual(["kitchen_main_dine_in", "notification_notification-1", "notification_notification-2", "order_order-1", "tracking_tracking-1"]);
+    expect(byConsumer(first)).toEqual(["notification_notification-1", "notification_notification-2", "order_order-1", "payment", "reporting_reporting-1", "tracking_tracking-1"]);
+    expect(byConsumer(second)).toEqual(["notification_notification-1", "notification_notification-2", "order_order-1", "reporting_reporting-1", "restaurant", "tracking_tracking-1"]);
+    expect(byConsumer(third)).toEqual(["kitchen_main_dine_in", "notification_notification-1", "notification_notification-2", "order_order-1", "reporting_reporting-1", "tracking_tracking-1"]);
     expect(letters.find((l) => l.stream_seq === first)!.reason).toMatch(/^poison: body is not JSON/);
     expect(letters.find((l) => l.stream_seq === second)!.reason).toMatch(/^poison: event field order_number is missing/);
     expect(letters.find((l) => l.stream_seq === first)!.payload).toBe("{not json");
     expect(letters.find((l) => l.stream_seq === third)!.reason).toMatch(/^poison: event is not a JSON object/);
-    expect(letters).toHaveLength(15);
+    expect(letters).toHaveLength(18);
 
     const answer = await postOrder(sys.orderUrl, validOrder("dine_in"));
     await waitFor(async () => (await getJson(`${sys.trackingUrl}/orders/${answer.body.order_number}/status`)).body.current_status === "completed", "a good order to complete after the poison");
