@@ -108,12 +108,11 @@ export interface Route {
  * error becomes a JSON answer (HttpError as itself, a write the disk refused as 503
  * `storage_full`, anything else as 500) so input never crashes it.
  */
-export function createJsonServer(routes: Route[], log: Logger, options: { logRequests?: boolean } = {}): Server {
+export function createJsonServer(routes: Route[], log: Logger): Server {
   // Every line written while a request is handled carries its request id (the client's, or one made here).
   const server = createServer((req, res) => withRequestId(clientRequestId(req) ?? randomUUID(), () => answer(req, res)));
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0];
-    if (options.logRequests) log.info({ action: "request_received", method: req.method, path }, `${req.method} ${path}`);
     const matching = routes.filter((r) => r.path.test(path));
     const route = matching.find((r) => r.method === req.method);
     try {
@@ -158,6 +157,17 @@ export function clientRequestId(req: IncomingMessage): string | undefined {
     if (typeof first === "string" && first.length > 0) return first;
   }
   return undefined;
+}
+
+/** Routes that log the seed's `request_received` (with the request's id) before they answer. */
+export function loggingRequests(routes: Route[], log: Logger): Route[] {
+  return routes.map((r) => ({
+    ...r,
+    handler(req, res, params) {
+      log.info({ action: "request_received", method: req.method, path: (req.url ?? "/").split("?")[0] }, `${req.method} ${req.url}`);
+      return r.handler(req, res, params);
+    },
+  }));
 }
 
 export function listen(server: Server, port: number, host: string): Promise<number> {

@@ -4,7 +4,7 @@ import { runConsumer } from "../shared/consumer.js";
 import { serveControl } from "../shared/control.js";
 import { errorField } from "../shared/errors.js";
 import { decodeOrderEvent } from "../shared/events.js";
-import { createJsonServer, decodePathSegment, HttpError, listen, sendJson } from "../shared/http.js";
+import { createJsonServer, decodePathSegment, HttpError, listen, loggingRequests, sendJson } from "../shared/http.js";
 import { openBucket } from "../shared/kv.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { activeMutant } from "../shared/mutants.js";
@@ -84,7 +84,7 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
 
   const notFound = (number: string) => new HttpError(404, "order_not_found", `No order ${number} is known to tracking`, [{ field: "order_number", reason: `no order ${number}` }]);
   const server = createJsonServer(
-    [
+    loggingRequests([
       {
         method: "GET",
         path: /^\/orders\/([^/]+)\/status\/?$/,
@@ -158,9 +158,8 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
         },
       },
       { method: "GET", path: /^\/health\/?$/, handler: (_req, res) => sendJson(res, 200, { status: "ok", service: "tracking", instance }) },
-    ],
+    ], log), // the seed's request_received
     log,
-    { logRequests: true }, // the seed's request_received
   );
   const port = await listen(server, options.port ?? 3002, host);
   const url = `http://${host}:${port}`;
