@@ -40,9 +40,9 @@ describe("faults injected during load, in-process: the checker finds nothing los
   it("poison: malformed events land in the dead-letter stream and nothing else is disturbed", async () => {
     const report = await runScenarioText("chaos-poison", base("chaos:\n  - { at: 1s, fault: poison, count: 2 }"));
     expectSurvived(report, "poison");
-    // payment, tracking, two notification subscribers and the customers' read model each gave up on each of the two.
-    expect(report.deadLetters).toBe(10);
-    expect(report.deadLetterSamples).toHaveLength(10);
+    // payment, tracking, reporting, two notification subscribers and the customers' read model each gave up on each of the two.
+    expect(report.deadLetters).toBe(12);
+    expect(report.deadLetterSamples).toHaveLength(12);
     expect(report.deadLetterSamples!.every((l) => /^poison: body is not JSON/.test(l.reason))).toBe(true);
   });
 

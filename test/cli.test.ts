@@ -42,10 +42,10 @@ describe("pizzeria service: each service as its own process", () => {
 
   it("survives SIGKILL of a kitchen worker mid-cook: a new process of the same name finishes the order once", async () => {
     const first = service("kitchen", "--name", "chef_proc", "--cook-time", "2s", "--heartbeat-interval", "300ms");
-    await waitFor(() => first.logs().some((l) => l.action === "worker_started"), "the worker to start");
+    await waitFor(() => first.logs().some((l) => l.action === "worker_registered"), "the worker to start");
     const { body } = await postOrder(orderUrl, validOrder("delivery"));
     const number = body.order_number as string;
-    await waitFor(() => first.logs().some((l) => l.action === "cooking_started" && l.order_number === number), "cooking to start");
+    await waitFor(() => first.logs().some((l) => l.action === "order_processing_started" && l.order_number === number), "cooking to start");
     first.child.kill("SIGKILL");
     expect((await first.exited).signal).toBe("SIGKILL");
 
@@ -53,14 +53,14 @@ describe("pizzeria service: each service as its own process", () => {
     const second = service("kitchen", "--name", "chef_proc", "--cook-time", "200ms", "--heartbeat-interval", "300ms");
     await waitFor(async () => (await getJson(`${trackingUrl}/orders/${number}/status`)).body.current_status === "completed", "the order to complete", 30_000);
     expect(kindsByOrder(await orderEvents(broker.url)).get(number)).toEqual(["placed", "paid", "accepted", "cooking", "ready", "completed"]);
-    expect(second.logs().some((l) => l.action === "cooking_started" && l.order_number === number)).toBe(true);
+    expect(second.logs().some((l) => l.action === "order_processing_started" && l.order_number === number)).toBe(true);
 
     // SIGTERM: finishes what is on the stove, signs off, exits 0.
     const { body: next } = await postOrder(orderUrl, validOrder("delivery"));
-    await waitFor(() => second.logs().some((l) => l.action === "cooking_started" && l.order_number === next.order_number), "the next order to cook");
+    await waitFor(() => second.logs().some((l) => l.action === "order_processing_started" && l.order_number === next.order_number), "the next order to cook");
     second.child.kill("SIGTERM");
     expect((await second.exited).code).toBe(0);
-    expect(second.logs().some((l) => l.action === "order_ready" && l.order_number === next.order_number)).toBe(true);
+    expect(second.logs().some((l) => l.action === "order_completed" && l.order_number === next.order_number)).toBe(true);
     expect(second.logs().some((l) => l.action === "worker_stopped")).toBe(true);
     const workers = (await getJson(`${trackingUrl}/workers/status`)).body as Array<{ worker_name: string; status: string }>;
     await waitFor(async () => ((await getJson(`${trackingUrl}/workers/status`)).body as typeof workers).find((w) => w.worker_name === "chef_proc")?.status === "offline", "chef_proc offline");
@@ -68,7 +68,7 @@ describe("pizzeria service: each service as its own process", () => {
 
   it("refuses a second worker of an online name with a clear message and exit code 2, like every other taken instance", async () => {
     const anna = service("kitchen", "--name", "chef_anna", "--order-types", "dine_in", "--heartbeat-interval", "300ms");
-    await waitFor(() => anna.logs().some((l) => l.action === "worker_started"), "chef_anna to start");
+    await waitFor(() => anna.logs().some((l) => l.action === "worker_registered"), "chef_anna to start");
     const twin = service("kitchen", "--name", "chef_anna");
     expect((await twin.exited).code).toBe(2);
     expect(twin.stderr()).toMatch(/pizzeria: kitchen worker "chef_anna" is already online/);
@@ -104,15 +104,15 @@ describe("pizzeria service: each service as its own process", () => {
     const config = join(dir, "kitchen.yaml");
     writeFileSync(config, "name: chef_config\norder-types: dine_in,takeout\nprefetch: 2\nheartbeat-interval: 300ms\n");
     const fromFile = service("kitchen", "--config", config);
-    await waitFor(() => fromFile.logs().find((l) => l.action === "worker_started"), "the configured worker to start");
-    expect(fromFile.logs().find((l) => l.action === "worker_started")).toMatchObject({ instance: "chef_config", order_types: ["dine_in", "takeout"], prefetch: 2, heartbeat_ms: 300 });
+    await waitFor(() => fromFile.logs().find((l) => l.action === "worker_registered"), "the configured worker to start");
+    expect(fromFile.logs().find((l) => l.action === "worker_registered")).toMatchObject({ instance: "chef_config", order_types: ["dine_in", "takeout"], prefetch: 2, heartbeat_ms: 300 });
     fromFile.child.kill("SIGTERM");
     expect((await fromFile.exited).code).toBe(0);
 
     const fromEnv = runCli(["service", "kitchen", "--nats", broker.url, "--data-dir", dir, "--ack-wait", "1s"], { PIZZERIA_NAME: "chef_env", PIZZERIA_ORDER_TYPES: "delivery" });
     procs.push(fromEnv);
-    await waitFor(() => fromEnv.logs().find((l) => l.action === "worker_started"), "the worker named by the environment to start");
-    expect(fromEnv.logs().find((l) => l.action === "worker_started")).toMatchObject({ instance: "chef_env", order_types: ["delivery"] });
+    await waitFor(() => fromEnv.logs().find((l) => l.action === "worker_registered"), "the worker named by the environment to start");
+    expect(fromEnv.logs().find((l) => l.action === "worker_registered")).toMatchObject({ instance: "chef_env", order_types: ["delivery"] });
     fromEnv.child.kill("SIGTERM");
     expect((await fromEnv.exited).code).toBe(0);
   });

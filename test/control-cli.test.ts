@@ -62,9 +62,9 @@ describe("pizzeria chaos and pizzeria dlq against a running `up`", () => {
       const list = cli("dlq", "list", "--json", "--nats", nats);
       await list.exited;
       letters = JSON.parse(list.stdout());
-      return letters.length === 5; // payment, tracking, the two notification subscribers and the customers' read model
-    }, "five dead letters");
-    expect(letters.map((l) => l.consumer).sort()).toEqual(["customer_customer-1", "notification_notification-1", "notification_notification-2", "payment", "tracking_tracking-1"]);
+      return letters.length === 6; // payment, tracking, reporting, the two notification subscribers and the customers' read model
+    }, "six dead letters");
+    expect(letters.map((l) => l.consumer).sort()).toEqual(["customer_customer-1", "notification_notification-1", "notification_notification-2", "payment", "reporting_reporting-1", "tracking_tracking-1"]);
     expect(letters.every((l) => /^poison: body is not JSON/.test(l.reason))).toBe(true);
 
     const text = cli("dlq", "list", "--consumer", "payment");
@@ -80,7 +80,7 @@ describe("pizzeria chaos and pizzeria dlq against a running `up`", () => {
       const list = cli("dlq", "list", "--json", "--nats", nats);
       await list.exited;
       const now = JSON.parse(list.stdout()) as Array<{ seq: number }>;
-      return !now.some((l) => l.seq === letters[0].seq) && now.length === 9;
+      return !now.some((l) => l.seq === letters[0].seq) && now.length === 11; // 6 - 1 + 6
     }, "the replayed letter to come back as new dead letters");
     const missing = cli("dlq", "replay", "--seq", "99999", "--nats", nats);
     expect((await missing.exited).code).toBe(2);

@@ -29,9 +29,9 @@ describe("poison messages", () => {
     }, "dead letters from every consumer");
     const byConsumer = (seq: number) => letters.filter((l) => l.stream_seq === seq).map((l) => l.consumer).sort();
     const [first, second, third] = [...new Set(letters.map((l) => l.stream_seq))].sort((a, b) => a - b);
-    expect(byConsumer(first)).toEqual(["customer_customer-1", "notification_notification-1", "notification_notification-2", "order_order-1", "payment", "tracking_tracking-1"]);
-    expect(byConsumer(second)).toEqual(["customer_customer-1", "notification_notification-1", "notification_notification-2", "order_order-1", "restaurant", "tracking_tracking-1"]);
-    expect(byConsumer(third)).toEqual(["customer_customer-1", "kitchen_main_dine_in", "notification_notification-1", "notification_notification-2", "order_order-1", "tracking_tracking-1"]);
+    expect(byConsumer(first)).toEqual(["customer_customer-1", "notification_notification-1", "notification_notification-2", "order_order-1", "payment", "reporting_reporting-1", "tracking_tracking-1"]);
+    expect(byConsumer(second)).toEqual(["customer_customer-1", "notification_notification-1", "notification_notification-2", "order_order-1", "reporting_reporting-1", "restaurant", "tracking_tracking-1"]);
+    expect(byConsumer(third)).toEqual(["customer_customer-1", "kitchen_main_dine_in", "notification_notification-1", "notification_notification-2", "order_order-1", "reporting_reporting-1", "tracking_tracking-1"]);
     expect(letters.find((l) => l.stream_seq === first)!.reason).toMatch(/^poison: body is not JSON/);
     expect(letters.find((l) => l.stream_seq === second)!.reason).toMatch(/^poison: event field order_number is missing/);
     expect(letters.find((l) => l.stream_seq === first)!.payload).toBe("{not json");

@@ -16,7 +16,7 @@ import { waitFor } from "./helpers/wait.js";
 const HEARTBEAT_MS = 300;
 const COOK_MS = 1_500;
 const roster: Roster = { ...DEFAULT_ROSTER, payment: { instances: 1, provider: { failureRate: 0, latencyMs: 1 } } };
-const empty: Roster = { order: { instances: 0 }, payment: { instances: 0 }, restaurant: { instances: 0 }, customer: { instances: 0 }, kitchen: [], tracking: { instances: 0 }, notification: { instances: 0 } };
+const empty: Roster = { order: { instances: 0 }, payment: { instances: 0 }, restaurant: { instances: 0 }, customer: { instances: 0 }, reporting: { instances: 0 }, kitchen: [], tracking: { instances: 0 }, notification: { instances: 0 } };
 
 describe("ProcessSupervisor: every service instance as its own pizzeria process", () => {
   let broker: Awaited<ReturnType<typeof startTestBroker>>;
@@ -84,7 +84,7 @@ describe("ProcessSupervisor: every service instance as its own pizzeria process"
   it("runs the default roster as separate processes that take orders to completed", async () => {
     const list = sup.list();
     expect(list.map((i) => i.id).sort()).toEqual(
-      ["customer/customer-1", "kitchen/chef_anna", "kitchen/chef_luigi", "kitchen/chef_mario", "notification/notification-1", "notification/notification-2", "order/order-1", "payment/payment-1", "restaurant/restaurant-1", "tracking/tracking-1"],
+      ["customer/customer-1", "kitchen/chef_anna", "kitchen/chef_luigi", "kitchen/chef_mario", "notification/notification-1", "notification/notification-2", "order/order-1", "payment/payment-1", "reporting/reporting-1", "restaurant/restaurant-1", "tracking/tracking-1"],
     );
     for (const i of list) {
       expect(i.state, i.id).toBe("up");

@@ -99,6 +99,7 @@ describe("parseScenario: a valid file", () => {
       tracking: { instances: 1 },
       notification: { instances: 2 },
       customer: { instances: 1 },
+      reporting: { instances: 1 },
     });
     expect(s.chaos).toEqual([
       { at: 20_000, kind: "stop", target: "kitchen/chef_mario", restartAfterMs: 5000, params: {}, source: "chaos[0]" },
@@ -276,7 +277,7 @@ describe("parseScenario: errors", () => {
     expect(e.path).toBe("chaos[0].stop");
     expect(e.found).toBe('"kitchen/chef_bob"');
     expect(e.expected).toBe(
-      "one of the targets broker, order/order-1, payment/payment-1, restaurant/restaurant-1, kitchen/chef_mario, kitchen/chef_anna, kitchen/chef_luigi, tracking/tracking-1, notification/notification-1, notification/notification-2, customer/customer-1",
+      "one of the targets broker, order/order-1, payment/payment-1, restaurant/restaurant-1, kitchen/chef_mario, kitchen/chef_anna, kitchen/chef_luigi, tracking/tracking-1, notification/notification-1, notification/notification-2, customer/customer-1, reporting/reporting-1",
     );
     expect(errorOf(withExtra("chaos:\n  - { at: 1s, stop: order/2 }\n"))).toMatchObject({ path: "chaos[0].stop", found: '"order/2"' });
     expect(errorOf(withExtra("chaos:\n  - { at: 1s, fault: latency, target: broker, for: 1s, latency: 5ms }\n")).expected).toMatch(

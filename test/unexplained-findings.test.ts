@@ -52,9 +52,9 @@ drainTimeout: 20s
       expect(report.verdict.drained).toBe(true);
       expect(report.verdict.poisonUnhandled).toBe(1);
       expect(report.verdict.findings["poisonUnhandled"][0].reason).toMatch(/did not inject/);
-      // Every consumer delivered it gave up on it: payment, order-1 (its origin), tracking, two subscribers, the customers' read model.
-      expect(report.verdict.deadLettered).toBe(6);
-      expect(report.verdict.findings["deadLettered"].map((f) => f.consumer).sort()).toEqual(["customer_customer-1", "notification_notification-1", "notification_notification-2", "order_order-1", "payment", "tracking_tracking-1"]);
+      // Every consumer delivered it gave up on it: payment, order-1 (its origin), tracking, reporting, two subscribers, the customers' read model.
+      expect(report.verdict.deadLettered).toBe(7);
+      expect(report.verdict.findings["deadLettered"].map((f) => f.consumer).sort()).toEqual(["customer_customer-1", "notification_notification-1", "notification_notification-2", "order_order-1", "payment", "reporting_reporting-1", "tracking_tracking-1"]);
       expect(report.verdict).toMatchObject({ lost: 0, duplicated: 0, invalid: 0, unexpected: 0, rejectedNot4xx: 0 });
       expect(report.exitCode).toBe(1);
       // 30 requests at 2% would be one invalid request; every kind is sent instead.

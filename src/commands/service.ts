@@ -215,6 +215,16 @@ const notificationCommand = sub<{ instance: string }>(
   },
 );
 
+const reportingCommand = sub<{ instance: string; port: number; host: string }>(
+  "reporting",
+  "The back office's reports from its own read model: GET /reports/restaurants, /reports/customers/:id, /reports/workers, /reports/daily",
+  { instance: { type: "string", default: "reporting-1", describe: "Instance name (each keeps its own read model)" }, ...httpOptions(3006) },
+  async (a) => {
+    const { start } = await import("../services/reporting/index.js");
+    return serve(() => start({ ...commonServiceOptions("reporting", a.instance, a), instance: a.instance, port: a.port, host: a.host }));
+  },
+);
+
 /**
  * Print lines, the lines of one turn of the event loop in one write: the subscriber announces a
  * batch of events at once, and stdout (a pipe to a supervisor, or a terminal) is written
@@ -249,7 +259,8 @@ export const serviceCommand: CommandModule = {
       .command(trackingCommand)
       .command(notificationCommand)
       .command(customerCommand)
-      .demandCommand(1, "name a service: order, payment, restaurant, kitchen, tracking, notification or customer")
+      .command(reportingCommand)
+      .demandCommand(1, "name a service: order, payment, restaurant, kitchen, tracking, notification, customer or reporting")
       .example("$0 service kitchen --name chef_anna --order-types dine_in --nats nats://10.0.0.5:4222", "a dine-in specialist against a shared server"),
   handler: () => undefined,
 };

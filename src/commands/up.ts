@@ -32,6 +32,7 @@ function endpointLines(start: RunStart, cluster: boolean): string[] {
     `  GraphQL       ${tracking}/graphql   (POST or GET queries; subscriptions orderStatus, orderEvents with Accept: text/event-stream)`,
     ...(start.endpoints?.restaurant?.[0] ? [`  restaurants   ${start.endpoints.restaurant[0]}/restaurants   (menus: /restaurants/<id>/menu; staff: POST /restaurants/<id>/orders/<number>/accept|reject|ready)`] : []),
     ...(customer ? [`  customer API  ${customer}/customers   (POST; then ${customer}/customers/<id>/cart/items, .../cart/checkout with an Idempotency-Key)`] : []),
+    ...(start.endpoints?.reporting?.[0] ? [`  reports       ${start.endpoints.reporting[0]}/reports/restaurants   /reports/customers/<id>   /reports/workers   /reports/daily`] : []),
     `  logs          ${start.runDir}/logs/`,
     `  metrics       GET /metrics of every service; scrape config: ${start.runDir}/prometheus.yml (prometheus --config.file ...)`,
     "",

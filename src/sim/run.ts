@@ -173,7 +173,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     cleanups.push(forgetCurrent, () => harnessControl.stop());
 
     this.state = "running";
-    const endpoints = { order: launcher.urls("order"), tracking: launcher.urls("tracking"), restaurant: launcher.urls("restaurant"), customer: launcher.urls("customer"), metrics: launcher.metricsTargets() };
+    const endpoints = { order: launcher.urls("order"), tracking: launcher.urls("tracking"), restaurant: launcher.urls("restaurant"), customer: launcher.urls("customer"), reporting: launcher.urls("reporting"), metrics: launcher.metricsTargets() };
     const start = runStartOf(s, { mode, broker: this.brokerDescription(session), runDir: session.runDir, startedAt, endpoints });
     this.write("start", start);
     this.emit("start", start);

@@ -47,6 +47,7 @@ const VERDICT_COUNTS = [
   ["checkoutsUnmatched", "checkouts unmatched"],
   ["checkoutsMispriced", "checkouts mispriced"],
   ["customerViewsWrong", "customer views wrong"],
+  ["reportsWrong", "reports wrong"],
 ] as const;
 
 /** Example order numbers a kind of finding lists (enough to look a few up, few enough to read). */
@@ -122,7 +123,7 @@ function moreChecksLines(v: RunReport["verdict"]): string[] {
     `            read models ${c.readModelOrders} orders: stale ${v.readModelsStale}, wrong ${v.readModelsWrong}  payloads wrong ${v.payloadsWrong}`,
     `            printed ${c.printedLines} lines: missing ${v.printedMissing}, twice ${v.printedDuplicated}, wrong ${v.printedWrong}`,
     `            ledger ${c.ledgerEntries}: charged twice ${v.chargedTwice}, unknown ${v.chargedUnknown}, wrong ${v.chargeWrong}; refunds unmatched ${v.refundUnmatched}`,
-    `            restaurants: cooked elsewhere ${v.cookedElsewhere}, refunds wrong ${v.refundsWrong}`,
+    `            restaurants: cooked elsewhere ${v.cookedElsewhere}, refunds wrong ${v.refundsWrong}  reports wrong ${v.reportsWrong ?? 0}`,
     ...(c.checkouts !== undefined ? [`            checkouts ${c.checkouts}: unmatched ${v.checkoutsUnmatched}, mispriced ${v.checkoutsMispriced}; customer views wrong ${v.customerViewsWrong}`] : []),
   ];
 }

@@ -250,6 +250,7 @@ export const REPORT: RunReport = {
     checkoutsUnmatched: 0,
     checkoutsMispriced: 0,
     customerViewsWrong: 0,
+    reportsWrong: 0,
     cookedElsewhere: 0,
     refundsWrong: 0,
     collected: { readModelOrders: 69, printedLines: 544, ledgerEntries: 68, requestBodies: 69 },

@@ -88,7 +88,7 @@ export async function start(options: KitchenWorkerOptions): Promise<KitchenWorke
       try {
         await registration.claim();
       } catch (err) {
-        log.error({ action: "worker_refused", error: errorField(err) }, errorMessage(err));
+        log.error({ action: "worker_registration_failed", error: errorField(err) }, errorMessage(err));
         throw err;
       }
       return registration;
@@ -159,7 +159,7 @@ async function startWorker(
     },
     stats: () => ({ ...registration.current, outbox_pending: outbox.pending() }),
   });
-  log.info({ action: "worker_started", restaurant, order_types: orderTypes, prefetch, heartbeat_ms: heartbeatMs, time_scale: timeScale }, `Kitchen worker ${name} started`);
+  log.info({ action: "worker_registered", restaurant, order_types: orderTypes, prefetch, heartbeat_ms: heartbeatMs, time_scale: timeScale }, `Kitchen worker ${name} started`);
 
   let handedBack = 0;
   /** The fetch loops and the stove: the worker's consumer, as the lifecycle sees it. */
@@ -168,7 +168,7 @@ async function startWorker(
       running = false;
       markReady.unsubscribe();
       registration.update({ state: "stopping" }, 0);
-      log.info({ action: "worker_stopping", held: hand.size }, `Worker ${name} stopping: handing back waiting orders, finishing the current one`);
+      log.info({ action: "graceful_shutdown", held: hand.size }, `Worker ${name} stopping: handing back waiting orders, finishing the current one`);
       for (const f of fetches) f.stop();
       const waiting = hand.drain();
       handedBack = waiting.length;

@@ -101,7 +101,7 @@ export class Stove {
         await this.cook(order);
       } catch (err) {
         if (err instanceof Aborted || this.o.abortable.aborted) break;
-        log.error({ action: "cooking_failed", order_number: order.event.order_number, error: errorField(err) }, "Cooking failed; handing the order back");
+        log.error({ action: "cooking_failed", order_number: order.event.order_number, request_id: order.event.request_id, error: errorField(err) }, "Cooking failed; handing the order back");
         order.msg.nak(1_000);
         hand.release(order);
         // A full disk (said once by the database's guard): cook nothing more until it takes writes.
@@ -150,28 +150,29 @@ export class Stove {
   private handOver(order: HeldOrder, tookMs: number | null): void {
     const { outbox, log, registration, hand, abortable } = this.o;
     const number = order.event.order_number;
+    const request_id = order.event.request_id;
     const p = abortable
       .unless(outbox.published(eventId(number, "ready")))
       .then(
         () => {
           order.msg.ack();
           if (tookMs === null) {
-            log.info({ action: "duplicate_delivery_skipped", order_number: number }, `Order ${number} was already cooked; not cooking it again`);
+            log.info({ action: "duplicate_delivery_skipped", order_number: number, request_id }, `Order ${number} was already cooked; not cooking it again`);
             return;
           }
           this.cooked++;
           this.busyMs += tookMs;
           registration.update({ state: this.current || hand.pending.length > 0 ? "cooking" : "idle", orders_cooked: this.cooked, busy_ms: this.busyMs, held: hand.size - 1 });
-          log.info({ action: "order_ready", order_number: number, cook_ms: tookMs }, `Order ${number} is ready`);
+          log.info({ action: "order_completed", order_number: number, request_id, cook_ms: tookMs }, `Order ${number} is ready`);
         },
         (err) => {
           if (err instanceof Aborted || abortable.aborted) return; // crashed: the broker redelivers it
-          log.error({ action: "cooking_failed", order_number: number, error: errorField(err) }, "Could not hand the order over; handing it back");
+          log.error({ action: "cooking_failed", order_number: number, request_id, error: errorField(err) }, "Could not hand the order over; handing it back");
           order.msg.nak(1_000);
         },
       )
       // An ack or nak on a connection that just closed: the broker redelivers after ack_wait.
-      .catch((err) => log.debug({ action: "ack_failed", order_number: number, error: errorField(err) }, "Could not settle a message"))
+      .catch((err) => log.debug({ action: "ack_failed", order_number: number, request_id, error: errorField(err) }, "Could not settle a message"))
       .finally(() => {
         this.handingOver.delete(order);
         hand.release(order);
@@ -192,16 +193,18 @@ export class Stove {
     }
     const header = headerOf(event);
     const startedAt = new Date();
+    // This worker's cooking time (its time scale, a slow-kitchen fault): tracking's estimate comes from it.
+    const cookMs = this.o.cookTimeFor(event.order_type);
     immediate(db, () => {
       this.q.begin.run(number, event.order_type, startedAt.toISOString());
-      this.announce(orderEvent("cooking", header, "accepted", name, { worker: name }, startedAt));
+      this.announce(orderEvent("cooking", header, "accepted", name, { worker: name, cook_ms: cookMs }, startedAt));
     });
     outbox.wake();
     registration.update({ state: "cooking", current_order: number, current_since: startedAt.toISOString(), held: hand.size });
-    const cookMs = this.o.cookTimeFor(event.order_type);
-    log.info({ action: "cooking_started", order_number: number, order_type: event.order_type, priority: event.priority, cook_ms: cookMs }, `Cooking ${number}`);
+    const request_id = event.request_id;
+    log.info({ action: "order_processing_started", order_number: number, request_id, order_type: event.order_type, priority: event.priority, cook_ms: cookMs }, `Cooking ${number}`);
     const markedBy = await this.cookingTime(cookMs);
-    if (markedBy !== null) log.info({ action: "marked_ready", order_number: number, by: markedBy }, `Order ${number} marked ready by ${markedBy}`);
+    if (markedBy !== null) log.info({ action: "marked_ready", order_number: number, request_id, by: markedBy }, `Order ${number} marked ready by ${markedBy}`);
     const finishedAt = new Date();
     const took = finishedAt.getTime() - startedAt.getTime();
     const ready = { worker: name, cook_ms: took, ...(markedBy !== null ? { marked_by: markedBy } : {}) };
@@ -251,7 +254,7 @@ export class Stove {
         }
         const header = headerOf(event);
         this.q.begin.run(number, event.order_type, iso);
-        this.announce(orderEvent("cooking", header, "accepted", name, { worker: name }, at));
+        this.announce(orderEvent("cooking", header, "accepted", name, { worker: name, cook_ms: 0 }, at));
         this.q.finish.run(iso, 0, number);
         this.announce(orderEvent("ready", header, "cooking", name, { worker: name, cook_ms: 0 }, at));
         cookedNow.push(order);
@@ -260,7 +263,7 @@ export class Stove {
     outbox.wake();
     for (const order of cookedNow) {
       const e = order.event;
-      log.info({ action: "cooking_started", order_number: e.order_number, order_type: e.order_type, priority: e.priority, cook_ms: 0 }, `Cooking ${e.order_number}`);
+      log.info({ action: "order_processing_started", order_number: e.order_number, request_id: e.request_id, order_type: e.order_type, priority: e.priority, cook_ms: 0 }, `Cooking ${e.order_number}`);
       this.handOver(order, 0);
     }
     for (const order of before) this.handOver(order, null);

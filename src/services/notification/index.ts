@@ -91,7 +91,7 @@ async function startNotificationService(life: ServiceLifecycle, options: Notific
       const { changes } = insert.run(event.id, event.order_number, event.from, event.to, event.by, event.at);
       if (changes === 0) return; // announced before: a redelivery
       const line = notificationLine(event);
-      log.info({ action: "notification_sent", order_number: event.order_number, from: event.from, to: event.to, by: event.by }, line);
+      log.info({ action: "notification_received", order_number: event.order_number, from: event.from, to: event.to, by: event.by }, line);
       // Printed once the batch is stored: a batch that is not (a full disk) comes back, and would print again.
       const print = options.print;
       if (print) {

@@ -10,8 +10,11 @@ import { activeMutant } from "../shared/mutants.js";
 import { ensureConsumer, retryWhileSettling } from "../shared/nats.js";
 import { Outbox } from "../shared/outbox.js";
 import { GroupCommit } from "../shared/group-commit.js";
+import type { Logger } from "../shared/logger.js";
 import type { CommonServiceOptions } from "../shared/runtime.js";
 import { ServiceLifecycle } from "../shared/service-lifecycle.js";
+import { errorField } from "../shared/errors.js";
+import { currentRequestId } from "../shared/log-context.js";
 import { serveControl } from "../shared/control.js";
 import { definedOnly } from "../shared/objects.js";
 import { MENU } from "./menu.js";
@@ -63,7 +66,7 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
   const { rt } = life;
   const { log, js, jsm, nc, topology } = rt;
 
-  const outbox = new Outbox(rt.db, js, log, { nc });
+  const outbox = new Outbox(rt.db, js, log, { nc, onPublished: logPublished(log) });
   const store = new OrderStore(rt.db, outbox, instance);
   // Orders that arrive together are committed together (one transaction, a savepoint each).
   const group = new GroupCommit(rt.db, () => outbox.wake());
@@ -133,12 +136,13 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
         const existing = store.findByRequest(clientKey);
         if (existing) return replay(res, clientKey, existing, fingerprint);
       }
+      // Without a client's key, the id the HTTP server gave the request (its log lines carry it).
+      const requestId = clientKey ?? currentRequestId() ?? randomUUID();
       const validation = validateOrder(body, rules);
       if (!validation.ok) {
-        log.info({ action: "validation_failed", request_id: clientKey, errors: validation.errors }, `Order refused: ${validation.errors[0].field} ${validation.errors[0].reason}`);
+        log.info({ action: "validation_failed", request_id: requestId, errors: validation.errors }, `Order refused: ${validation.errors[0].field} ${validation.errors[0].reason}`);
         throw new HttpError(400, "validation_failed", "The order is not valid", validation.errors);
       }
-      const requestId = clientKey ?? randomUUID();
       const row = await placeOrReplay(validation.order, requestId, fingerprint, clientKey !== undefined);
       if ("replayed" in row) return replay(res, requestId, row.replayed, fingerprint);
       log.info({ action: "order_received", request_id: requestId, order_number: row.number, order_type: row.order_type, total_amount: row.total_amount, priority: row.priority }, `Order ${row.number} received`);
@@ -205,5 +209,14 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
     outbox,
     stop: () => life.stop(),
     abort: () => life.abort(),
+  };
+}
+
+/** The seed's `order_published`: an OrderPlaced the broker has stored, with its order's request id. */
+function logPublished(log: Logger): (message: { id: string; payload: string }) => void {
+  return (message) => {
+    if (!message.id.endsWith(".placed")) return;
+    const event = JSON.parse(message.payload) as { order_number: string; request_id?: string; priority: number };
+    log.info({ action: "order_published", order_number: event.order_number, request_id: event.request_id, priority: event.priority }, `Order ${event.order_number} published`);
   };
 }

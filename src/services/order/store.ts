@@ -186,7 +186,7 @@ export class OrderStore {
     );
     const event = orderEvent(
       "placed",
-      this.header(number, order.order_type, order.priority, restaurant),
+      this.header(number, order.order_type, order.priority, restaurant, requestId),
       null,
       this.origin,
       {
@@ -239,7 +239,7 @@ export class OrderStore {
       const target: OrderStatus = event.kind === "payment_failed" || event.kind === "refunded" ? "cancelled" : EVENT_STATUS[event.kind]!;
       if (!canTransition(order.status, target)) return { result: "invalid_transition", from: order.status, to: target };
       this.move(key, order, target, event.id, event.by, event.at, now);
-      const header = this.header(order.number, order.order_type, order.priority, order.restaurant_id);
+      const header = this.header(order.number, order.order_type, order.priority, order.restaurant_id, order.request_id);
       if (event.kind === "ready") {
         const completed = orderEvent("completed", header, "ready", this.origin, {});
         this.move(key, { ...order, status: "ready" }, "completed", completed.id, this.origin, completed.payload.at, now);
@@ -264,8 +264,8 @@ export class OrderStore {
     this.q.insertLog.run(order.number, eventId, order.status, to, by, at);
   }
 
-  private header(number: string, type: OrderType, priority: number, restaurant: string): EventHeader {
-    return { order_number: number, order_type: type, priority, restaurant, origin: this.origin };
+  private header(number: string, type: OrderType, priority: number, restaurant: string, requestId?: string): EventHeader {
+    return { order_number: number, order_type: type, priority, restaurant, origin: this.origin, ...(requestId ? { request_id: requestId } : {}) };
   }
 }
 

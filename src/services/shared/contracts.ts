@@ -80,10 +80,7 @@ export const EVENT_NAMES: Record<EventKind, string> = {
   cancelled: "OrderCancelled",
 };
 
-/**
- * The status an event moves the order to; PaymentFailed and OrderRefunded change nothing by
- * themselves (the order service answers each with OrderCancelled).
- */
+/** The status an event moves the order to; PaymentFailed and OrderRefunded change nothing by themselves (the order service answers each with OrderCancelled). */
 export const EVENT_STATUS: Record<EventKind, OrderStatus | null> = {
   placed: "received",
   paid: "paid",
@@ -143,6 +140,7 @@ export interface RefundedData {
 
 export interface CookingData {
   worker: string;
+  cook_ms?: number; // this worker's cooking time for it (its own scale): tracking's estimate; absent from older workers
 }
 
 export interface ReadyData {
@@ -183,6 +181,7 @@ export interface OrderEvent<K extends EventKind = EventKind> {
   restaurant: string;
   /** The order-service instance that owns the order (its status consumer filters on it). */
   origin: string;
+  request_id?: string; // the request that placed the order (OrderPlaced's data.request_id), carried on for the logs; absent on older events
   from: OrderStatus | null;
   to: OrderStatus | null;
   /** Who caused it: a worker name or a service instance. */
@@ -284,6 +283,7 @@ export const CONSUMERS = {
   notification: (instance: string) => `notification_${instance}`,
   /** The customer service's read model of its customers' orders (GET /customers/:id/orders). */
   customer: (instance: string) => `customer_${instance}`,
+  reporting: (instance: string) => `reporting_${instance}`,
 } as const;
 
 export const BUCKETS = {
@@ -299,7 +299,7 @@ export const BUCKETS = {
   checkouts: "pizzeria_checkouts",
 } as const;
 
-export const SERVICE_NAMES = ["order", "payment", "restaurant", "kitchen", "tracking", "notification", "customer"] as const;
+export const SERVICE_NAMES = ["order", "payment", "restaurant", "kitchen", "tracking", "notification", "customer", "reporting"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** A name that is safe as one NATS subject token and as a consumer or KV key. */

@@ -26,11 +26,15 @@ export interface EventHeader {
   /** The restaurant the order is for. */
   restaurant: string;
   origin: string;
+  /** The request that placed the order (OrderEvent.request_id): every event about it carries it on, for the logs. */
+  request_id?: string;
 }
 
 /** The header of the order an event is about: what every event that follows it repeats. */
-export function headerOf(event: Pick<OrderEvent, "order_number" | "order_type" | "priority" | "restaurant" | "origin">): EventHeader {
-  return { order_number: event.order_number, order_type: event.order_type, priority: event.priority, restaurant: event.restaurant, origin: event.origin };
+export function headerOf(event: Pick<OrderEvent, "order_number" | "order_type" | "priority" | "restaurant" | "origin" | "request_id">): EventHeader {
+  const header: EventHeader = { order_number: event.order_number, order_type: event.order_type, priority: event.priority, restaurant: event.restaurant, origin: event.origin };
+  if (typeof event.request_id === "string") header.request_id = event.request_id;
+  return header;
 }
 
 /** Build an event and its outbox message: the subject, msgID and envelope all follow from the header. */
@@ -50,6 +54,7 @@ export function orderEvent<K extends EventKind>(
     priority: header.priority,
     restaurant: header.restaurant,
     origin: header.origin,
+    ...(header.request_id !== undefined ? { request_id: header.request_id } : {}),
     from,
     to: EVENT_STATUS[kind],
     by,

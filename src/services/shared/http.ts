@@ -1,7 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { storageErrorCode } from "./disk.js";
 import { errorField, PizzeriaError } from "./errors.js";
+import { withRequestId } from "./log-context.js";
 import type { Logger } from "./logger.js";
 import { metricsOf, sendMetrics, type ServiceMetrics } from "./metrics.js";
 import { quoted } from "./printable.js";
@@ -136,7 +138,9 @@ export function routePattern(path: RegExp): string {
 export function createJsonServer(routes: Route[], log: Logger, metrics: ServiceMetrics | undefined = metricsOf(log)): Server {
   const all = metrics ? [...routes, { method: "GET", path: /^\/metrics\/?$/, name: "/metrics", handler: (_req: IncomingMessage, res: ServerResponse) => sendMetrics(metrics, res) }] : routes;
   const names = new Map(all.map((r) => [r, r.name ?? routePattern(r.path)]));
-  const server = createServer(async (req, res) => {
+  // Every line written while a request is handled carries its request id (the client's, or one made here).
+  const server = createServer((req, res) => withRequestId(clientRequestId(req) ?? randomUUID(), () => answer(req, res)));
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0];
     const matching = all.filter((r) => r.path.test(path));
     const route = matching.find((r) => r.method === req.method);
@@ -170,7 +174,7 @@ export function createJsonServer(routes: Route[], log: Logger, metrics: ServiceM
         sendJson(res, 500, { error: "internal_error", message: "The request could not be handled; see the service log" });
       }
     }
-  });
+  }
   server.keepAliveTimeout = 5_000;
   return server;
 }
@@ -185,6 +189,27 @@ function countRequest(metrics: ServiceMetrics, req: IncomingMessage, res: Server
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, (performance.now() - began) / 1000);
   });
+}
+
+/** The request id a client gave (Idempotency-Key, else X-Request-Id), if any. */
+export function clientRequestId(req: IncomingMessage): string | undefined {
+  for (const name of ["idempotency-key", "x-request-id"]) {
+    const value = req.headers[name];
+    const first = Array.isArray(value) ? value[0] : value;
+    if (typeof first === "string" && first.length > 0) return first;
+  }
+  return undefined;
+}
+
+/** Routes that log the seed's `request_received` (with the request's id) before they answer. */
+export function loggingRequests(routes: Route[], log: Logger): Route[] {
+  return routes.map((r) => ({
+    ...r,
+    handler(req, res, params) {
+      log.info({ action: "request_received", method: req.method, path: (req.url ?? "/").split("?")[0] }, `${req.method} ${req.url}`);
+      return r.handler(req, res, params);
+    },
+  }));
 }
 
 export function listen(server: Server, port: number, host: string): Promise<number> {

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { pino, type Logger, type DestinationStream } from "pino";
+import { currentRequestId } from "./log-context.js";
 import { LogFile } from "./log-file.js";
 import { serviceNotice } from "./notices.js";
 
@@ -43,7 +44,13 @@ export function createLogger(options: LoggerOptions): ServiceLogger {
       errorKey: "error",
       base: { service: options.service, ...(options.instance ? { instance: options.instance } : {}), hostname: hostname() },
       timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
-      formatters: { level: (label) => ({ level: label }) },
+      // The seed's levels are upper case (INFO, DEBUG, WARN, ERROR).
+      formatters: { level: (label) => ({ level: label.toUpperCase() }) },
+      // request_id of the request or order being handled (log-context.ts); a line's own wins.
+      mixin: () => {
+        const id = currentRequestId();
+        return id ? { request_id: id } : {};
+      },
     },
     dest as DestinationStream,
   );

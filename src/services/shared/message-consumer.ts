@@ -1,3 +1,4 @@
+import { requestIdOf, withRequestId } from "./log-context.js";
 import type { JsMsg } from "@nats-io/jetstream";
 import { STREAMS } from "./contracts.js";
 import { publishDeadLetter } from "./dead-letter.js";
@@ -55,7 +56,7 @@ export function runMessageConsumer<T>(options: ConsumerRunnerOptions<T>): Consum
     }
     const began = performance.now();
     try {
-      const result = await options.handle(value, msg);
+      const result = await withRequestId(requestIdOf(value), () => options.handle(value, msg));
       figures.took((performance.now() - began) / 1000);
       settleResult(settlement, msg, result);
     } catch (err) {

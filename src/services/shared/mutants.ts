@@ -30,7 +30,8 @@ export type MutantFinding =
   | "checkoutsUnmatched"
   | "payloadsWrong"
   | "cookedElsewhere"
-  | "refundsWrong";
+  | "refundsWrong"
+  | "reportsWrong";
 
 export interface MutantSpec {
   /** The service that reads the variable and misbehaves. */
@@ -140,6 +141,12 @@ export const MUTANTS = {
     does: "sends every third order it accepts to another restaurant's kitchen (OrderAccepted in that restaurant's name)",
     findings: ["cookedElsewhere", "payloadsWrong"],
     needs: { restaurants: true },
+  },
+  "reporting-drop-ready": {
+    service: "reporting",
+    does: "never applies OrderReady of every fifth order to its reports (its preparation time and its cook's count are missing)",
+    findings: ["reportsWrong"],
+    needs: {},
   },
 } as const satisfies Record<string, MutantSpec>;
 

@@ -1,3 +1,4 @@
+import { requestIdOf, withRequestId } from "./log-context.js";
 import { AckPolicy, type Consumer, type JsMsg } from "@nats-io/jetstream";
 import { BatchPuller } from "./batch-pull.js";
 import { diskGuard, guardedCommit, rethrowIfTransactionLost, withEffects } from "./db.js";
@@ -114,7 +115,7 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
 
   // The messages that arrived together, one transaction, a savepoint each.
   const db = batchOptions.db;
-  const savepoint = db.transaction((value: T, msg: JsMsg) => options.handle(value, msg));
+  const savepoint = db.transaction((value: T, msg: JsMsg) => withRequestId(requestIdOf(value), () => options.handle(value, msg)));
   const group = db.transaction((items: Array<{ msg: JsMsg; value: T }>, outcomes: Outcome[]) => {
     for (const item of items) {
       try {

@@ -46,6 +46,8 @@ export interface OutboxOptions {
    * (plain publishes + one PubAck subscription) instead of a `js.publish()` request per row.
    */
   nc?: NatsConnection;
+  /** Told of each message once the broker has stored it (the order service logs `order_published`). */
+  onPublished?: (message: { id: string; subject: string; payload: string }) => void;
 }
 
 interface Row {
@@ -78,7 +80,7 @@ export class Outbox {
   private woken = false;
   private idleWaiting = false;
   private failing = false;
-  private readonly options: Required<Omit<OutboxOptions, "nc">>;
+  private readonly options: Required<Omit<OutboxOptions, "nc" | "onPublished">>;
   /**
    * Rows up to this seq were published in fully acknowledged batches and are deleted in bulk, a
    * second after the first of them was (DELETE_AFTER_MS), at 1,024 seqs, or when the relay stops,
@@ -94,6 +96,7 @@ export class Outbox {
   private deleteTimer: NodeJS.Timeout | null = null;
   /** Publishes acknowledged since start (for telemetry). */
   publishedCount = 0;
+  private readonly onPublished: OutboxOptions["onPublished"] | null;
 
   constructor(
     private readonly db: Db,
@@ -101,7 +104,8 @@ export class Outbox {
     private readonly log: Logger,
     options: OutboxOptions = {},
   ) {
-    const { nc, ...rest } = options;
+    const { nc, onPublished, ...rest } = options;
+    this.onPublished = onPublished ?? null;
     this.options = { batchSize: 256, publishTimeoutMs: 5_000, minBackoffMs: 100, maxBackoffMs: 2_000, minIntervalMs: 2, ...rest };
     this.publisher = nc ? new JetStreamPublisher(nc) : null;
     this.insert = db.prepare("INSERT OR IGNORE INTO outbox (id, subject, payload, created_at) VALUES (?, ?, ?, ?)");
@@ -258,6 +262,7 @@ export class Outbox {
       }
       this.publishedCount += done.length;
       for (const row of done) this.settle(row.id);
+      if (this.onPublished) for (const row of done) this.onPublished(row);
     }
     if (firstError !== null && !this.failing) {
       this.failing = true;

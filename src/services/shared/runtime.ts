@@ -73,9 +73,11 @@ export async function openRuntime(
     nc = await connectNats(options.nats, `${service}:${instance}`);
     const jsm = await openJetStream(nc, topology);
     const js = jetstream(nc);
+    log.info({ action: "broker_connected", broker: "nats", server: nc.getServer() }, `Connected to NATS at ${nc.getServer()}`);
     await beforeDatabase?.({ service, instance, nc, js, jsm, log, topology });
     db = openDatabase(options.dbFile, schema);
     diskGuard(db).attach(service, instance, log);
+    log.info({ action: "db_connected", file: options.dbFile }, `Opened its SQLite file ${options.dbFile}`);
     watchConnection(nc, log);
     const opened = { nc, db };
     return {

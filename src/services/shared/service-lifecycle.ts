@@ -70,7 +70,10 @@ export class ServiceLifecycle {
     heartbeatIntervalMs: number,
     private readonly metricsAt: { port: number; host: string },
   ) {
-    this.heartbeat = setInterval(() => void claim.beat(), heartbeatIntervalMs);
+    this.heartbeat = setInterval(() => {
+      void claim.beat();
+      rt.log.debug({ action: "heartbeat_sent", interval_ms: heartbeatIntervalMs }, "Heartbeat sent");
+    }, heartbeatIntervalMs);
     this.diskControl = serveDiskControl(rt);
   }
 

@@ -4,7 +4,7 @@ import { runConsumer } from "../shared/consumer.js";
 import { serveControl } from "../shared/control.js";
 import { errorField } from "../shared/errors.js";
 import { decodeOrderEvent } from "../shared/events.js";
-import { createJsonServer, decodePathSegment, HttpError, listen, sendJson } from "../shared/http.js";
+import { createJsonServer, decodePathSegment, HttpError, listen, loggingRequests, sendJson } from "../shared/http.js";
 import { openBucket } from "../shared/kv.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { activeMutant } from "../shared/mutants.js";
@@ -89,14 +89,20 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
     }
   })().catch(() => undefined);
 
-  /** While cooking: when the order should be ready, from its cooking time at this time scale. */
-  const estimate = (order: TrackedOrder): string | null =>
-    order.status === "cooking" ? new Date(Date.parse(order.updated_at) + COOK_TIME_MS[order.order_type as OrderType] / timeScale).toISOString() : null;
+  /**
+   * While cooking: when the order should be ready, from the cooking worker's own time (its
+   * OrderCooking's cook_ms); tracking's time scale only for an older worker's event without it.
+   */
+  const estimate = (order: TrackedOrder): string | null => {
+    if (order.status !== "cooking") return null;
+    const cookMs = order.cook_ms ?? COOK_TIME_MS[order.order_type as OrderType] / timeScale;
+    return new Date(Date.parse(order.updated_at) + cookMs).toISOString();
+  };
   const restaurants = await RestaurantDirectory.watch(restaurantsKv, log);
   const graphql = graphqlApi({ model, restaurants, estimate }, log);
   const notFound = (number: string) => new HttpError(404, "order_not_found", `No order ${number} is known to tracking`, [{ field: "order_number", reason: `no order ${number}` }]);
   const server = createJsonServer(
-    [
+    loggingRequests([
       {
         method: "GET",
         path: /^\/orders\/([^/]+)\/status\/?$/,
@@ -168,7 +174,7 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
       },
       ...graphql.routes,
       { method: "GET", path: /^\/health\/?$/, handler: (_req, res) => sendJson(res, 200, { status: "ok", service: "tracking", instance }) },
-    ],
+    ], log), // the seed's request_received
     log,
     life.rt.metrics,
   );

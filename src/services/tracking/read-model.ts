@@ -14,9 +14,10 @@ CREATE TABLE IF NOT EXISTS orders (
   processed_by  TEXT,
   created_at    TEXT NOT NULL,
   updated_at    TEXT NOT NULL,
-  restaurant    TEXT, -- last two: what ALTER TABLE adds to an older file (NULL there: the default restaurant)
+  restaurant    TEXT, -- last four: what ALTER TABLE adds to an older file (NULL there: the default restaurant)
   customer_id   TEXT,
-  items         TEXT  -- JSON: the placed event's lines (NULL in a file written before tracking kept them)
+  items         TEXT, -- JSON: the placed event's lines (NULL in a file written before tracking kept them)
+  cook_ms       INTEGER -- the cooking worker's own cooking time (OrderCooking's cook_ms), for the estimate
 ) WITHOUT ROWID; -- one b-tree (the key) instead of a rowid table and an index on it
 CREATE TABLE IF NOT EXISTS history (
   id           INTEGER PRIMARY KEY,
@@ -52,6 +53,8 @@ export interface TrackedOrder {
   origin: string;
   status: OrderStatus;
   processed_by: string | null;
+  /** The cooking worker's cooking time (ms), when its OrderCooking said. */
+  cook_ms: number | null;
   created_at: string;
   updated_at: string;
   /** The placed event's lines as JSON (its priced lines when a checkout made it); null when not kept. */
@@ -105,6 +108,7 @@ export class ReadModel {
          VALUES (?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?)`,
       ),
       setStatus: db.prepare("UPDATE orders SET status = ?, updated_at = ?, processed_by = COALESCE(?, processed_by) WHERE number = ?"),
+      setCookMs: db.prepare("UPDATE orders SET cook_ms = ? WHERE number = ?"),
       seen: db.prepare("SELECT 1 FROM history WHERE event_id = ?"),
       insertHistory: db.prepare("INSERT INTO history (order_number, event_id, from_status, status, changed_by, changed_at) VALUES (?, ?, ?, ?, ?, ?)"),
       history: db.prepare("SELECT status, from_status, changed_by, changed_at FROM history WHERE order_number = ? ORDER BY id"),
@@ -153,6 +157,8 @@ export class ReadModel {
       } else {
         const worker = event.kind === "cooking" || event.kind === "ready" ? event.data.worker : null;
         this.q.setStatus.run(to, event.at, worker, event.order_number);
+        const cookMs = event.kind === "cooking" ? event.data.cook_ms : undefined;
+        if (typeof cookMs === "number" && Number.isFinite(cookMs) && cookMs >= 0) this.q.setCookMs.run(Math.round(cookMs), event.order_number);
         if (to === "completed" && this.options.regressEveryFourth && ++this.completedApplied % 4 === 0) {
           this.q.setStatus.run("cooking", event.at, null, event.order_number);
         }
@@ -245,6 +251,7 @@ export class ReadModel {
 function addRestaurantColumns(db: Db): void {
   const columns = new Set((db.prepare("SELECT name FROM pragma_table_info('orders')").all() as Array<{ name: string }>).map((c) => c.name));
   for (const c of ["restaurant", "customer_id", "items"]) if (!columns.has(c)) db.exec(`ALTER TABLE orders ADD COLUMN ${c} TEXT`);
+  if (!columns.has("cook_ms")) db.exec("ALTER TABLE orders ADD COLUMN cook_ms INTEGER");
   db.exec("CREATE INDEX IF NOT EXISTS orders_board ON orders (restaurant, status)");
 }
 

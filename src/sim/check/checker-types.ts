@@ -1,6 +1,22 @@
 /** What the checker takes (what the run recorded) and what it returns (the verdict). */
 import type { AnyOrderEvent, OrderStatus, OrderType } from "../../services/shared/contracts.js";
 import type { CartLineRequest, RestaurantDefinition } from "../../services/shared/menus.js";
+import type { Reports } from "../../services/reporting/figures.js";
+
+/** What one reporting instance answered: every report (its control verb `reports`). */
+export interface ReportsInput {
+  /** `reporting/<instance>`. */
+  source: string;
+  reports: Reports;
+}
+
+/** The reports pass's result. */
+export interface ReportsPass {
+  /** Figures a report gives that the stream does not (at most 50 per source). */
+  wrong: Finding[];
+  /** What the stream says: the reports the run's report carries (null: no reporting instance was asked). */
+  expected: Reports | null;
+}
 
 /** One HTTP request the load generator planned. */
 export interface RequestRecord {
@@ -66,6 +82,8 @@ export interface CheckInput {
   roster?: ReadonlyArray<{ name: string; types: readonly OrderType[]; restaurant?: string }>;
   /** The customer side: the checkouts on the CUSTOMERS stream, each customer read model, the menus (absent: no customer service). */
   customers?: CustomersInput;
+  /** What each reporting instance answered (every report), to compare with the stream. */
+  reports?: ReportsInput[];
 }
 
 /** What the customer services said, for the checkouts pass. */
@@ -202,6 +220,8 @@ export interface Verdict {
   checkouts: { unmatched: Finding[]; mispriced: Finding[]; viewsWrong: Finding[] };
   /** Orders cooked by another restaurant's kitchen; rejected orders not refunded exactly once, or cooked. */
   restaurants: { cookedElsewhere: Finding[]; refundsWrong: Finding[] };
+  /** Reporting figures the stream does not give; `expected`: the reports recomputed from the stream (null: no reporting instance answered). */
+  reports: ReportsPass;
   /** How much of each input there was (0: not collected or empty). */
   collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number; checkouts?: number };
   counts: {

@@ -20,6 +20,7 @@ import { checkPayments } from "./passes/payments.js";
 import { checkPrinted } from "./passes/printed.js";
 import { checkReadModels } from "./passes/read-models.js";
 import { checkRecords } from "./passes/records.js";
+import { checkReports } from "./passes/reports.js";
 import { checkRequests } from "./passes/requests.js";
 import { checkRestaurants } from "./passes/restaurants.js";
 import { checkSilent } from "./passes/silent.js";
@@ -63,6 +64,7 @@ export function check(input: CheckInput): Verdict {
   const payloadsWrong = checkPayloads({ requestsById: requests.byId, replayed: stream.orders, roster: input.roster });
   const checkouts = checkCheckouts(input.customers, input.requests, stream.orders, input.drained);
   const restaurants = checkRestaurants({ replayed: stream.orders, roster: input.roster, ledger: input.ledger, drained: input.drained });
+  const reports = checkReports(input.reports ?? [], input.stream, input.drained);
   const moreFindings = [
     readModels.stale,
     readModels.wrong,
@@ -79,6 +81,7 @@ export function check(input: CheckInput): Verdict {
     checkouts.viewsWrong,
     restaurants.cookedElsewhere,
     restaurants.refundsWrong,
+    reports.wrong,
   ].reduce((n, list) => n + list.length, 0);
 
   // A kind of finding that several passes make lists them in pass order: the report keeps the
@@ -126,6 +129,7 @@ export function check(input: CheckInput): Verdict {
     payloadsWrong,
     checkouts,
     restaurants,
+    reports,
     collected: {
       readModelOrders: readModels.orders,
       printedLines: printed.lines,

@@ -10,9 +10,11 @@ import type { OrderStatus } from "../../services/shared/contracts.js";
 import { ask } from "../system/control-client.js";
 import { outputFile } from "../system/settings.js";
 import { check } from "./checker.js";
-import type { CheckInput, CustomersInput, LedgerEntry, PrintedLine, ReadModelInput, Verdict } from "./checker-types.js";
+import type { CheckInput, CustomersInput, LedgerEntry, PrintedLine, ReadModelInput, ReportsInput, Verdict } from "./checker-types.js";
 import { parsePrintedText } from "./passes/printed.js";
 import { collectCustomers, collectCustomerView } from "./collect-customers.js";
+
+import type { Reports } from "../../services/reporting/figures.js";
 
 type Instances = ReadonlyArray<{ id: string; service: string; instance: string }>;
 
@@ -21,6 +23,7 @@ export interface Evidence {
   printed: Record<string, PrintedLine[]>;
   ledger: LedgerEntry[];
   customers?: CustomersInput;
+  reports: ReportsInput[];
 }
 
 /** Tracking's read model: every order it holds (paged by number) and its worker counts. */
@@ -48,6 +51,12 @@ export async function collectLedger(nc: NatsConnection, instance: string): Promi
     if (page.next === null || page.entries.length < 5_000) return out;
     after = page.next;
   }
+}
+
+/** Every report one reporting instance answers. */
+export async function collectReports(nc: NatsConnection, instance: string): Promise<ReportsInput> {
+  const reports: Reports = await ask(nc, "reporting", instance, "reports", {});
+  return { source: `reporting/${instance}`, reports };
 }
 
 function readLines(file: string): string {
@@ -79,12 +88,13 @@ export async function collectPrinted(nc: NatsConnection, runDir: string, instanc
 
 /** Every read model, every subscriber's printed lines and every payment ledger; what cannot be asked is reported through `complain`. */
 export async function collectEvidence(nc: NatsConnection, instances: Instances, runDir: string, complain: (message: string) => void): Promise<Evidence> {
-  const evidence: Evidence = { readModels: [], printed: {}, ledger: [] };
+  const evidence: Evidence = { readModels: [], printed: {}, ledger: [], reports: [] };
   for (const i of instances) {
     try {
       if (i.service === "tracking") evidence.readModels.push(await collectTracking(nc, i.instance));
       else if (i.service === "notification") evidence.printed[i.instance] = await collectPrinted(nc, runDir, i.instance);
       else if (i.service === "payment") evidence.ledger.push(...(await collectLedger(nc, i.instance)));
+      else if (i.service === "reporting") evidence.reports.push(await collectReports(nc, i.instance));
     } catch (err) {
       complain(`could not collect what ${i.id} holds, printed or booked: ${(err as Error).message}`);
     }

@@ -74,6 +74,7 @@ export async function collectConsumers(nc: NatsConnection, instances: readonly I
     else if (i.service === "order") ours.set(CONSUMERS.order(i.instance), i.instance);
     else if (i.service === "tracking") ours.set(CONSUMERS.tracking(i.instance), undefined);
     else if (i.service === "notification") ours.set(CONSUMERS.notification(i.instance), undefined);
+    else if (i.service === "reporting") ours.set(CONSUMERS.reporting(i.instance), undefined);
     else if (i.service === "restaurant") ours.set(CONSUMERS.restaurant, undefined);
     else if (i.service === "customer") ours.set(CONSUMERS.customer(i.instance), undefined);
     else if (i.service === "kitchen") kitchens = true;

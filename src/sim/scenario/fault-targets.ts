@@ -18,6 +18,7 @@ export function rosterInstances(roster: Roster): string[] {
     ...numbered("tracking", roster.tracking.instances),
     ...numbered("notification", roster.notification.instances),
     ...numbered("customer", roster.customer?.instances ?? 0),
+    ...numbered("reporting", roster.reporting?.instances ?? 0),
   ];
 }
 

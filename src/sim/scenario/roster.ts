@@ -26,6 +26,8 @@ export interface Roster {
   notification: { instances: number };
   /** Seed 000's customers and carts (HTTP, default port 3005 when run alone). */
   customer: { instances: number; port?: number };
+  /** The reporting service (the back office's reports, its own read model); `port` of the first instance (0 or none: any free port). */
+  reporting: { instances: number; port?: number };
 }
 
 export const DEFAULT_ROSTER: Roster = {
@@ -40,6 +42,7 @@ export const DEFAULT_ROSTER: Roster = {
   tracking: { instances: 1 },
   notification: { instances: 2 },
   customer: { instances: 1 },
+  reporting: { instances: 1 },
 };
 
 /**
@@ -49,5 +52,6 @@ export const DEFAULT_ROSTER: Roster = {
 export const UP_ROSTER: Roster = {
   ...DEFAULT_ROSTER,
   restaurant: { instances: 1, restaurants: [...DEFAULT_RESTAURANTS], port: 3004 },
+  reporting: { instances: 1, port: 3006 },
   kitchen: [...DEFAULT_ROSTER.kitchen, { name: "chef_sofia", restaurant: "napoli", orderTypes: ["dine_in", "takeout", "delivery"] }],
 };

@@ -234,6 +234,7 @@ function readServices(r: Reader, value: unknown, seed: number, restaurants: Scen
     tracking: d.tracking,
     notification: d.notification,
     customer: d.customer,
+    reporting: d.reporting,
   };
   if (restaurants) roster.kitchen = restaurants.kitchen;
   if (!given(value)) return roster;
@@ -257,7 +258,7 @@ function readServices(r: Reader, value: unknown, seed: number, restaurants: Scen
     const v = r.mapping(s.restaurant, ["services", "restaurant"], ["instances"]);
     roster.restaurant.instances = readInstances(r, v, ["services", "restaurant"], d.restaurant.instances);
   }
-  for (const svc of ["tracking", "notification", "customer"] as const) {
+  for (const svc of ["tracking", "notification", "customer", "reporting"] as const) {
     if (!given(s[svc])) continue;
     const v = r.mapping(s[svc], ["services", svc], ["instances"]);
     roster[svc] = { instances: readInstances(r, v, ["services", svc], d[svc].instances) };

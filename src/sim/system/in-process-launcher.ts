@@ -5,6 +5,7 @@ import { start as startKitchen } from "../../services/kitchen/index.js";
 import { start as startRestaurant } from "../../services/restaurant/index.js";
 import { start as startTracking } from "../../services/tracking/index.js";
 import { start as startNotification } from "../../services/notification/index.js";
+import { start as startReporting } from "../../services/reporting/index.js";
 import { onServiceNotice } from "../../services/shared/notices.js";
 import { start as startCustomer } from "../../services/customer/index.js";
 import { Launcher, type InstanceHandle, type InstanceSpec } from "./launcher.js";
@@ -55,6 +56,8 @@ export class InProcessLauncher extends Launcher {
       case "notification":
         // What it prints goes to the file a process's stdout would go to: the checker reads it.
         return startNotification({ ...common, instance: spec.instance, print: printToFile(outputFile(s.runDir, spec.service, spec.instance)) });
+      case "reporting":
+        return startReporting({ ...common, instance: spec.instance, port: spec.port });
     }
   }
 }

@@ -83,6 +83,7 @@ export function rosterSpecs(roster: Roster, settings: Pick<SystemSettings, "orde
     specs.push({ id: `${service}/${instance}`, service, instance, ...extra });
   for (let i = 1; i <= roster.notification.instances; i++) add("notification", `notification-${i}`);
   for (let i = 1; i <= roster.tracking.instances; i++) add("tracking", `tracking-${i}`, { port: i === 1 ? (roster.tracking.port ?? settings.trackingPort ?? 0) : 0 });
+  for (let i = 1; i <= (roster.reporting?.instances ?? 0); i++) add("reporting", `reporting-${i}`, { port: i === 1 ? (roster.reporting.port ?? 0) : 0 });
   for (const worker of roster.kitchen) add("kitchen", worker.name, { worker });
   const r = roster.restaurant;
   for (let i = 1; i <= r.instances; i++) add("restaurant", `restaurant-${i}`, { port: i === 1 ? (r.port ?? 0) : 0, restaurants: r.restaurants, seed: r.seed });
@@ -146,7 +147,7 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
    * The base URLs of the instances that are up; with `paused`, also of those frozen by a pause
    * fault (a client cannot tell a frozen process from a slow one, so the load still sends to it).
    */
-  urls(service: "order" | "tracking" | "restaurant" | "customer", options: { paused?: boolean } = {}): string[] {
+  urls(service: "order" | "tracking" | "restaurant" | "customer" | "reporting", options: { paused?: boolean } = {}): string[] {
     const reachable = (state: InstanceState) => state === "up" || (options.paused === true && state === "paused");
     return [...this.slots.values()].filter((s) => s.info.service === service && reachable(s.info.state) && s.info.url).map((s) => s.info.url!);
   }
@@ -227,7 +228,7 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
 
   /** Stop everything gracefully: the order API first (no new work), subscribers last. */
   async stopAll(): Promise<void> {
-    const order: ServiceName[] = ["customer", "order", "payment", "restaurant", "kitchen", "tracking", "notification"];
+    const order: ServiceName[] = ["customer", "order", "payment", "restaurant", "kitchen", "tracking", "notification", "reporting"];
     for (const service of order) {
       const ids = [...this.slots.values()].filter((s) => s.info.service === service).map((s) => s.info.id);
       await Promise.allSettled(ids.map((id) => this.stopInstance(id)));

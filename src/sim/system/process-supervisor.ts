@@ -115,6 +115,7 @@ export function serviceArgs(spec: InstanceSpec, nats: NatsOptions, settings: Sys
       opt("--instance", spec.instance);
       break;
     case "customer":
+    case "reporting":
       opt("--instance", spec.instance);
       opt("--port", spec.port);
       break;
@@ -195,7 +196,7 @@ export class ProcessSupervisor extends Launcher {
     if (!this.cli) this.cli = locateCli();
     else if (!existsSync(this.cli)) throw new Error(`cannot run services as processes: no pizzeria CLI at ${this.cli}`);
     const control = await this.controlConnection();
-    const http = spec.service === "order" || spec.service === "tracking" || spec.service === "restaurant" || spec.service === "customer";
+    const http = spec.service === "order" || spec.service === "tracking" || spec.service === "restaurant" || spec.service === "customer" || spec.service === "reporting";
     const fixedPort = http && spec.port ? spec.port : undefined;
     for (let attempt = 1; ; attempt++) {
       // Port 0: pick one now so the URL is known; another process may take it first, so retry.

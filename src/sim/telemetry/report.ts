@@ -106,6 +106,7 @@ function moreFindings(v: Verdict) {
     customerViewsWrong: v.checkouts.viewsWrong,
     cookedElsewhere: v.restaurants.cookedElsewhere,
     refundsWrong: v.restaurants.refundsWrong,
+    reportsWrong: v.reports.wrong,
   };
 }
 
@@ -199,6 +200,7 @@ export function buildReport(x: ReportInputs): RunReport {
     distribution: { accept: metrics.distribution("accept"), endToEnd: metrics.distribution("endToEnd") },
     throughput: { acceptedPerSecond: round(metrics.requests.accepted / loadSeconds, 2), completedPerSecond: round(completed / loadSeconds, 2), perSecond: metrics.series() },
     drain: { drained: x.drain.drained, ms: x.drain.ms, timeoutMs: s.drainTimeoutMs },
+    ...(verdict.reports?.expected ? { reports: verdict.reports.expected } : {}),
     ...(x.restaurants && x.restaurants.length > 0 ? { restaurants: x.restaurants.map(({ completedPerSecond: _last, ...f }) => ({ ...f, completedPerSecond: round(f.completed / loadSeconds, 2) })) } : {}),
     workers: x.workers.map(({ record: w, state }) => ({
       name: w.name,

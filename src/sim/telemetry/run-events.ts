@@ -8,6 +8,7 @@ import type { ErrorCauseCounts } from "../load/error-causes.js";
 import type { Phase, Thresholds } from "../scenario/scenario.js";
 import type { RunMode } from "../scenario/run-mode.js";
 import type { Finding } from "../check/checker-types.js";
+import type { Reports } from "../../services/reporting/figures.js";
 
 export type { RunMode } from "../scenario/run-mode.js";
 export type RunState = "starting" | "running" | "paused" | "draining" | "checking" | "done";
@@ -47,6 +48,7 @@ export interface RunStart {
     tracking: string[];
     restaurant?: string[];
     customer?: string[];
+    reporting?: string[];
     /** Every instance's GET /metrics (Prometheus text), for a scrape config. */
     metrics?: Array<{ service: string; instance: string; url: string }>;
   };
@@ -284,6 +286,8 @@ export interface RunReport {
   mutant?: string;
   /** Per restaurant (runs with restaurants): its orders placed, accepted, rejected, refunded, completed, cancelled, and completions per second of load. */
   restaurants?: RestaurantFigures[];
+  /** The back office's reports (restaurants, workers, daily, customers) as the stream gives them; the checker found each reporting instance's equal (or said where not). Absent: no reporting service ran. */
+  reports?: Reports;
   seed: number;
   file?: string;
   runDir: string;
@@ -334,6 +338,8 @@ export interface RunReport {
     cookedElsewhere: number;
     /** Rejected orders not refunded exactly once, or cooked anyway. */
     refundsWrong: number;
+    /** Reporting figures that disagree with the stream. */
+    reportsWrong: number;
     /** How much of each was collected: read-model orders, printed lines, ledger entries, request bodies. */
     collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number; checkouts?: number };
     drained: boolean;
