@@ -15,6 +15,8 @@ interface UpArgs extends NatsArgs {
   cluster: number;
   mode: RunMode;
   tui: boolean;
+  retentionAge: string;
+  retentionBytes: string;
 }
 
 /** The endpoints, printed before the dashboard takes the screen (and the only output without one). */
@@ -52,6 +54,8 @@ export const upCommand: CommandModule<object, UpArgs> = {
         tui: { type: "boolean", default: true, describe: "Live dashboard when stdout is a terminal (--no-tui: endpoints and events only)" },
         "run-dir": { type: "string", describe: "Directory for logs and databases (default runs/<time>-up)", normalize: true },
         "log-level": { type: "string", choices: ["debug", "info", "warn", "error"], default: "info" },
+        "retention-age": { type: "string", default: "5m", describe: "The ORDERS stream drops messages older than this (0: no age limit); the services forget their idempotency entries past it" },
+        "retention-bytes": { type: "string", default: "1GiB", describe: "The ORDERS stream's size limit, oldest messages dropped first, e.g. 512MiB (0: none)" },
       })
       .example("$0 up --time-scale 10", "cook ten times faster than the seed")
       .example("$0 up --mode processes --proxies", "every service its own process, network faults possible")
@@ -67,8 +71,12 @@ export const upCommand: CommandModule<object, UpArgs> = {
         import("../tui/summary.js"),
       ]);
       const heartbeatIntervalMs = durationArg("heartbeat-interval", "s")(args.heartbeatInterval) ?? 5_000;
+      const { parseSize, SIZE_HINT } = await import("../sim/scenario/retention.js");
+      const maxBytes = parseSize(args.retentionBytes);
+      if (maxBytes === null) throw new ConfigError(`--retention-bytes must be ${SIZE_HINT}; got ${JSON.stringify(args.retentionBytes)}`);
+      const retention = { maxAgeMs: durationArg("retention-age", "ms")(args.retentionAge) ?? 0, maxBytes };
       const run = new ScenarioRun({
-        scenario: upScenario({ timeScale: args.timeScale, heartbeatIntervalMs, mode: args.mode, cluster: args.cluster }),
+        scenario: upScenario({ timeScale: args.timeScale, heartbeatIntervalMs, mode: args.mode, cluster: args.cluster, retention }),
         observe: true,
         nats: natsFromArgs(args) ?? undefined,
         runDir: args.runDir,

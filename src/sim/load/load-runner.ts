@@ -39,6 +39,8 @@ export interface LoadRunnerOptions {
   timeoutMs?: number;
   onSent?: (planned: PlannedRequest, scheduledMs: number, sentMs: number, late: boolean) => void;
   onOutcome?: (outcome: RequestOutcome) => void;
+  /** Keep every outcome for `results()` (default); false: only hand each to `onOutcome` (a long run would hold them all). */
+  keepOutcomes?: boolean;
 }
 
 /**
@@ -156,7 +158,7 @@ export class LoadRunner {
         cause: errorCauseOf(planned.valid, status, error?.code),
         ...(retryAfter !== undefined ? { retryAfter } : {}),
       };
-      this.outcomes.push(outcome);
+      if (this.options.keepOutcomes !== false) this.outcomes.push(outcome);
       this.options.onOutcome?.(outcome);
     };
     if (!base) {
