@@ -46,7 +46,7 @@ export interface KitchenWorker {
   abort(): Promise<void>;
 }
 
-const SCHEMA = `
+export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS cooks (
   order_number TEXT PRIMARY KEY,
   order_type   TEXT NOT NULL,

@@ -31,7 +31,7 @@ export interface PaymentService {
   abort(): Promise<void>;
 }
 
-const SCHEMA = `
+export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS payments (
   order_number TEXT PRIMARY KEY,
   outcome      TEXT NOT NULL CHECK (outcome IN ('paid', 'payment_failed')),
