@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderTables, type BenchResult } from "../src/sim/bench/results.js";
-import { benchSoak, rssMiB, soakGrowth, type SoakSample } from "../src/sim/bench/soak.js";
+import { benchSoak, rssMiB, soakGrowth, soakSlopes, type SoakSample } from "../src/sim/bench/soak.js";
 import { silentProgress } from "../src/sim/bench/progress.js";
 import { UP_RETENTION } from "../src/sim/scenario/retention.js";
 import { scratchDir } from "./helpers/nats.js";
@@ -38,4 +38,14 @@ describe("bench soak: RSS per process over a paced run", () => {
     };
     expect(renderTables([{ file: "soak-test.json", result }])).toMatch(/#### Soak[\s\S]*\| soak-test\.json \(quick\) \| processes \| 0\.25 at 50\/s \|/);
   }, 90_000);
+});
+
+describe("soakSlopes: growth fitted over every sample of the window", () => {
+  it("is the least-squares slope of RSS against orders finished, in KiB per 1,000 orders; null with too few samples", () => {
+    const samples = [sample(10, 0, { a: 100, b: 50 }), sample(300, 10_000, { a: 100, b: 60 }), sample(600, 20_000, { a: 110, b: 50 }), sample(900, 30_000, { a: 110, b: 60 }), sample(1_200, 40_000, { a: 120, b: 50 })];
+    const slopes = soakSlopes(samples, 300);
+    expect(slopes.a).toBe(614); // 100, 110, 110, 120 MiB at 10k, 20k, 30k, 40k orders: 0.6 MiB per 1,000 orders
+    expect(Math.abs(slopes.b!)).toBeLessThan(200); // noise either side of a flat line
+    expect(soakSlopes(samples, 900).a).toBeNull();
+  });
 });

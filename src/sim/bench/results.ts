@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { AcceptResult } from "./accept.js";
 import type { JetStreamCeiling } from "./jetstream-raw.js";
 import type { IdleResult } from "./idle.js";
-import type { SoakResult } from "./soak.js";
+import { soakSlopes, type SoakResult } from "./soak.js";
 import type { PacedJetStreamCost } from "./jetstream-paced.js";
 import type { MachineInfo } from "./machine.js";
 import type { PipelineResult } from "./pipeline.js";
@@ -154,7 +154,7 @@ export function renderTables(entries: Array<{ file: string; result: BenchResult 
     }
   }
   out.push("", "#### Soak: RSS per process over a long paced run", "");
-  out.push("| result | mode | minutes at rate | orders finished | RSS near minute 2 (MiB) | RSS at the end (MiB) | growth from 1/6 of the run to the end (%, KiB per 1,000 orders) | ORDERS stream at the end | verdict |");
+  out.push("| result | mode | minutes at rate | orders finished | RSS near minute 2 (MiB) | RSS at the end (MiB) | growth from 1/6 of the run to the end: % (KiB per 1,000 orders, from the two samples / fitted over every sample) | ORDERS stream at the end | verdict |");
   out.push("|---|---|---:|---:|---|---|---|---:|---|");
   for (const { file, result } of entries) {
     for (const k of result.soak ?? []) out.push(soakRow(file, result.quick, k));
@@ -185,7 +185,8 @@ function soakRow(file: string, quick: boolean, k: SoakResult): string {
   const early = k.samples.find((x) => x.atSeconds >= 120) ?? k.samples[k.samples.length - 1];
   const last = k.samples[k.samples.length - 1];
   const list = (rss: Record<string, number>) => Object.entries(rss).map(([p, v]) => `${p} ${v}`).join(", ");
-  const growth = Object.entries(k.growth).map(([p, g]) => `${p} ${g.percent >= 0 ? "+" : ""}${g.percent}% (${n(g.kibPer1000Orders)})`).join(", ");
+  const slopes = soakSlopes(k.samples, k.window.fromSeconds);
+  const growth = Object.entries(k.growth).map(([p, g]) => `${p} ${g.percent >= 0 ? "+" : ""}${g.percent}% (${n(g.kibPer1000Orders)} / ${n(slopes[p])})`).join(", ");
   const stream = last.stream ? `${n(last.stream.messages)} msgs, ${(last.stream.bytes / 1048576).toFixed(1)} MiB` : "-";
   return `| ${file}${quick ? " (quick)" : ""} | ${k.mode} | ${k.minutes} at ${n(k.rate)}/s | ${n(k.orders.finished)} | ${list(early.rssMiB)} (at ${early.atSeconds} s) | ${list(last.rssMiB)} (at ${last.atSeconds} s) | ${growth} | ${stream} | ${k.verdictValid ? "valid" : "INVALID"} |`;
 }

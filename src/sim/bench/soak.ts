@@ -113,6 +113,26 @@ export function soakGrowth(samples: readonly SoakSample[], fromSeconds: number):
 }
 
 /**
+ * Per process, the least-squares slope of RSS against orders finished over the samples from
+ * `fromSeconds` on, in KiB per 1,000 orders: less at the mercy of where a garbage collection
+ * happened to fall than two samples are (a Node process's RSS moves 10-20 MiB with its heap).
+ */
+export function soakSlopes(samples: readonly SoakSample[], fromSeconds: number): Record<string, number | null> {
+  const window = samples.filter((x) => x.atSeconds >= fromSeconds);
+  const out: Record<string, number | null> = {};
+  const names = new Set(window.flatMap((x) => Object.keys(x.rssMiB)));
+  for (const name of names) {
+    const points = window.filter((x) => x.rssMiB[name] !== undefined).map((x) => [x.finished, x.rssMiB[name] * 1024] as const);
+    const n = points.length;
+    const mx = points.reduce((a, [x]) => a + x, 0) / n;
+    const my = points.reduce((a, [, y]) => a + y, 0) / n;
+    const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+    out[name] = n < 3 || sxx === 0 ? null : Math.round((points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx) * 1000);
+  }
+  return out;
+}
+
+/**
  * `pizzeria bench soak`: the default roster (processes or in-process) under a paced load for
  * `minutes`, sampling every process's RSS, the broker's ORDERS stream and the run directory's
  * size. What a long run costs in memory and disk: after the first sixth of the run (minute 5 of
@@ -182,6 +202,7 @@ export async function benchSoak(o: SoakOptions): Promise<SoakResult> {
 
 /** `soak[processes] 10 min at 100/s: harness 120 -> 125 MiB (+4%, 1 KiB per 1,000 orders), ...` */
 export function soakLine(r: SoakResult): string {
-  const parts = Object.entries(r.growth).map(([k, g]) => `${k} ${g.fromMiB} -> ${g.toMiB} MiB (${g.percent >= 0 ? "+" : ""}${g.percent}%, ${g.kibPer1000Orders ?? "-"} KiB/1,000 orders)`);
+  const slopes = soakSlopes(r.samples, r.window.fromSeconds);
+  const parts = Object.entries(r.growth).map(([k, g]) => `${k} ${g.fromMiB} -> ${g.toMiB} MiB (${g.percent >= 0 ? "+" : ""}${g.percent}%, ${g.kibPer1000Orders ?? "-"} KiB/1,000 orders; fitted ${slopes[k] ?? "-"})`);
   return `soak[${r.mode}] ${r.minutes} min at ${r.rate}/s, from ${r.window.fromSeconds} s to ${r.window.toSeconds} s (${r.window.orders.toLocaleString("en-US")} orders): ${parts.join(", ")}; verdict ${r.verdictValid ? "valid" : "INVALID"}`;
 }
