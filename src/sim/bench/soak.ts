@@ -4,7 +4,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { STREAMS } from "../../services/shared/contracts.js";
 import { connectNats } from "../../services/shared/nats.js";
 import { ScenarioRun } from "../run.js";
-import type { RunStart, RunTick } from "../telemetry/run-events.js";
+import type { RunReport, RunStart, RunTick } from "../telemetry/run-events.js";
 import type { BenchMode } from "./accept.js";
 import { childProcesses } from "./cpu.js";
 import { loadAverage } from "./machine.js";
@@ -54,6 +54,8 @@ export interface SoakResult {
   /** The window of `growth`: seconds and orders finished. */
   window: { fromSeconds: number; toSeconds: number; orders: number };
   verdictValid: boolean;
+  /** When the verdict is invalid: the count of each kind of finding and the first three of each (the run's report has up to 50). */
+  findings?: Record<string, { count: number; first: string[] }>;
   orders: { accepted: number; finished: number };
   loadAverage: [number, number, number];
 }
@@ -195,14 +197,27 @@ export async function benchSoak(o: SoakOptions): Promise<SoakResult> {
     samples,
     ...soakGrowth(samples, (o.minutes * 60) / 6),
     verdictValid: report.verdict.valid,
+    ...(report.verdict.valid ? {} : { findings: findingsOf(report.verdict) }),
     orders: { accepted: tick?.totals.accepted ?? 0, finished: tick ? tick.totals.stages.completed + tick.totals.stages.cancelled : 0 },
     loadAverage: loadAverage(),
   };
+}
+
+/** What made a verdict invalid, in short. */
+function findingsOf(verdict: RunReport["verdict"]): NonNullable<SoakResult["findings"]> {
+  const out: NonNullable<SoakResult["findings"]> = {};
+  for (const [kind, list] of Object.entries(verdict.findings)) {
+    if (list.length === 0) continue;
+    const count = (verdict as unknown as Record<string, unknown>)[kind];
+    out[kind] = { count: typeof count === "number" ? count : list.length, first: list.slice(0, 3).map((f) => `${f.orderNumber ?? f.requestId ?? f.source ?? ""}: ${f.reason}`) };
+  }
+  if (!verdict.drained) out.drain = { count: 1, first: ["the system did not drain"] };
+  return out;
 }
 
 /** `soak[processes] 10 min at 100/s: harness 120 -> 125 MiB (+4%, 1 KiB per 1,000 orders), ...` */
 export function soakLine(r: SoakResult): string {
   const slopes = soakSlopes(r.samples, r.window.fromSeconds);
   const parts = Object.entries(r.growth).map(([k, g]) => `${k} ${g.fromMiB} -> ${g.toMiB} MiB (${g.percent >= 0 ? "+" : ""}${g.percent}%, ${g.kibPer1000Orders ?? "-"} KiB/1,000 orders; fitted ${slopes[k] ?? "-"})`);
-  return `soak[${r.mode}] ${r.minutes} min at ${r.rate}/s, from ${r.window.fromSeconds} s to ${r.window.toSeconds} s (${r.window.orders.toLocaleString("en-US")} orders): ${parts.join(", ")}; verdict ${r.verdictValid ? "valid" : "INVALID"}`;
+  return `soak[${r.mode}] ${r.minutes} min at ${r.rate}/s, from ${r.window.fromSeconds} s to ${r.window.toSeconds} s (${r.window.orders.toLocaleString("en-US")} orders): ${parts.join(", ")}; verdict ${r.verdictValid ? "valid" : `INVALID: ${JSON.stringify(r.findings)}`}`;
 }
