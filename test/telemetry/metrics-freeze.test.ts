@@ -9,7 +9,7 @@ describe("Metrics: old seconds keep their figures, not their histograms", () => 
       m.outcome(1_000 + i, { status: 201, cause: null, latencyMs: 5 + i });
       m.latency(1_500, "endToEnd", 100 + i);
     }
-    m.outcome(1_900, { status: 0, cause: "timeout", latencyMs: 30_000 });
+    m.outcome(1_900, { status: 0, cause: "timedOut", latencyMs: 30_000 });
     const before = m.sample(1);
     expect(before.acceptP99).toBeGreaterThan(50);
     m.sent(200_000, false); // time moves on: second 1 is frozen
