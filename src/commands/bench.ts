@@ -4,7 +4,7 @@ import type { BenchResult } from "../sim/bench/results.js";
 import { RUN_MODES } from "../sim/scenario/run-mode.js";
 import { durationArg, EXIT, runCommand } from "./common.js";
 
-const WHAT = ["accept", "pipeline", "idle", "all"] as const;
+const WHAT = ["accept", "pipeline", "idle", "soak", "all"] as const;
 const MODES = [...RUN_MODES, "both"] as const;
 
 const options = {
@@ -18,6 +18,8 @@ const options = {
   "p99-limit": { type: "string", default: "1s", describe: "pipeline: a step is not held when the end-to-end p99 is above this" },
   warmup: { type: "number", describe: "Seconds of warm-up load before measuring (default 2 for accept, 5 for pipeline; quick 0/1)" },
   "idle-seconds": { type: "number", describe: "idle: seconds the roster is measured standing by with nothing ordered (default 20; quick 2)" },
+  minutes: { type: "number", describe: "soak: minutes of paced load (default 30; quick 0.5)" },
+  "soak-rate": { type: "number", describe: "soak: orders per second, paced (default 100)" },
   "paced-baseline-up-to": { type: "number", default: 500, describe: "pipeline: rates up to this also get the raw JetStream topology paced at that rate, the baseline of CPU per order" },
   "jetstream-orders": { type: "number", describe: "Orders' worth of messages for the raw JetStream ceiling (default 20000)" },
   "out-dir": { type: "string", default: "bench/results", normalize: true, describe: "Where the result JSON goes" },
@@ -44,6 +46,8 @@ interface BenchArgs {
   warmup?: number;
   jetstreamOrders?: number;
   idleSeconds?: number;
+  minutes?: number;
+  soakRate?: number;
   pacedBaselineUpTo: number;
   outDir: string;
   save: boolean;
@@ -88,6 +92,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .example("$0 bench pipeline --rates 500,1000,2000 --profile prof", "chosen steps, with CPU profiles of every process")
       .example("$0 bench --quick --no-save", "a few seconds: does the bench work here?")
       .example("$0 bench idle --mode processes", "CPU of every process of the roster standing by")
+      .example("$0 bench soak --mode processes --minutes 30", "RSS of every process over 30 minutes at 100 orders/s, and its growth per 1,000 orders")
       .example("$0 bench pipeline --mode processes --rates 50,100,250 --step 10", "CPU per order at low paced rates, beside the raw JetStream topology paced the same")
       .example("$0 bench pipeline --nats-server /usr/sbin/nats-server --nats-server .cache/nats-server/2.15.1/nats-server", "the same bench on two brokers, one after the other") as unknown as Argv<BenchArgs>,
   handler: (args) =>
@@ -123,6 +128,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
           pipeline: { rates: parseRates(args.rates), stepSeconds: positive("step", args.step), p99LimitMs, warmupSeconds: args.warmup },
           jetstreamOrders: positive("jetstream-orders", args.jetstreamOrders),
           idle: { seconds: positive("idle-seconds", args.idleSeconds) },
+          soak: { minutes: positive("minutes", args.minutes), rate: positive("soak-rate", args.soakRate) },
           pacedBaselineUpTo: args.pacedBaselineUpTo,
           profileDir: args.profile,
           keepWorkDir: args.keep,
@@ -144,7 +150,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       }
       for (const prof of runs.flatMap((r) => r.result.profiles)) process.stdout.write(`\n${formatProfile(summariseProfile(prof, 15))}\n`);
       // A bench that lost or doubled orders is a failure whatever its speed.
-      const broken = runs.some(({ result }) => result.pipeline.some((p) => (p.staircase && !p.staircase.verdictValid) || (p.atHalf && !p.atHalf.verdictValid)) || result.accept.some((a) => !a.durability.complete));
+      const broken = runs.some(({ result }) => result.pipeline.some((p) => (p.staircase && !p.staircase.verdictValid) || (p.atHalf && !p.atHalf.verdictValid)) || result.accept.some((a) => !a.durability.complete) || (result.soak ?? []).some((k) => !k.verdictValid));
       return broken ? EXIT.failed : EXIT.ok;
     }),
 };

@@ -17,6 +17,8 @@ interface UpArgs extends NatsArgs, WebArgs, MetricsArgs {
   cluster: number;
   mode: RunMode;
   tui: boolean;
+  retentionAge: string;
+  retentionBytes: string;
 }
 
 /** The endpoints, printed before the dashboard takes the screen (and the only output without one). */
@@ -63,6 +65,8 @@ export const upCommand: CommandModule<object, UpArgs> = {
         ...webOptions,
         ...metricsOptions,
         "metrics-port": { ...metricsOptions["metrics-port"], default: 0 },
+        "retention-age": { type: "string", default: "5m", describe: "The ORDERS stream drops messages older than this (0: no age limit); the services forget their idempotency entries past it" },
+        "retention-bytes": { type: "string", default: "1GiB", describe: "The ORDERS stream's size limit, oldest messages dropped first, e.g. 512MiB (0: none)" },
       })
       .example("$0 up --time-scale 10", "cook ten times faster than the seed")
       .example("$0 up --mode processes --proxies", "every service its own process, network faults possible")
@@ -78,10 +82,14 @@ export const upCommand: CommandModule<object, UpArgs> = {
         import("../tui/summary.js"),
       ]);
       const heartbeatIntervalMs = durationArg("heartbeat-interval", "s")(args.heartbeatInterval) ?? 5_000;
+      const { parseSize, SIZE_HINT } = await import("../sim/scenario/retention.js");
+      const maxBytes = parseSize(args.retentionBytes);
+      if (maxBytes === null) throw new ConfigError(`--retention-bytes must be ${SIZE_HINT}; got ${JSON.stringify(args.retentionBytes)}`);
+      const retention = { maxAgeMs: durationArg("retention-age", "ms")(args.retentionAge) ?? 0, maxBytes };
       const outputs: RunOutput[] = [];
       const run = new ScenarioRun({
         outputs,
-        scenario: upScenario({ timeScale: args.timeScale, heartbeatIntervalMs, mode: args.mode, cluster: args.cluster }),
+        scenario: upScenario({ timeScale: args.timeScale, heartbeatIntervalMs, mode: args.mode, cluster: args.cluster, retention }),
         observe: true,
         nats: natsFromArgs(args) ?? undefined,
         runDir: args.runDir,

@@ -5,7 +5,6 @@ import { connectNats, type NatsConnection, type NatsOptions } from "../services/
 import { activeMutant } from "../services/shared/mutants.js";
 import { arrivalCount, arrivalsFor, plannedCount, targetRateAt } from "./load/arrivals.js";
 import { Chaos, type FaultRequest } from "./faults/chaos.js";
-import type { StreamRecord } from "./check/checker.js";
 import { requestRecords } from "./check/fault-refusals.js";
 import { collectAccounts, collectConsumers } from "./check/collect.js";
 import { DeadLetterTally } from "./check/dead-letter-tally.js";
@@ -22,7 +21,8 @@ import { OrderGenerator } from "./load/order-generator.js";
 import { OrderLedger } from "./telemetry/order-ledger.js";
 import type { BacklogSample } from "./telemetry/recovery.js";
 import { serviceViews, ThresholdWatch, workerState, workerViews } from "./telemetry/run-views.js";
-import { TimelineFile } from "./telemetry/timeline-file.js";
+import type { TimelineFile } from "./telemetry/timeline-file.js";
+import { RunRecorder } from "./telemetry/recorded.js";
 import { writeReportFile } from "./telemetry/report-file.js";
 import { RestaurantWatch } from "./telemetry/restaurant-watch.js";
 import { notificationLine } from "../services/notification/index.js";
@@ -32,6 +32,7 @@ import type { Scenario } from "./scenario/scenario.js";
 import { openSession, type Session } from "./session.js";
 import { runStartOf } from "./telemetry/run-start.js";
 import { openRunOutputs, type RunOutput } from "./outputs/run-outputs.js";
+import { retentionTopology, runRetention } from "./scenario/retention.js";
 
 export interface RunOptions {
   scenario: Scenario;
@@ -67,13 +68,13 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   private readonly scenario: Scenario;
   readonly metrics = new Metrics();
   private readonly ledger: OrderLedger;
-  private readonly stream: StreamRecord[] = [];
   private state: RunState = "starting";
   private session: Session | null = null;
   private nc: NatsConnection | null = null;
   private runner: LoadRunner | null = null;
   private chaos: Chaos | null = null;
   private timeline: TimelineFile | null = null;
+  private recorded: RunRecorder | null = null; // the stream and the requests, on disk for the check: not in memory
   /** Every dead letter of the run, for the checker (it must be explained by an injected poison message). */
   private readonly deadLetters = new DeadLetterTally();
   private finishing = false;
@@ -85,7 +86,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   constructor(private readonly options: RunOptions) {
     super();
     this.scenario = options.scenario;
-    this.ledger = new OrderLedger(options.observe ?? false);
+    this.ledger = new OrderLedger(options.observe ?? false, { onAdopt: (requestId, orderNumber) => this.recorded?.adopted(requestId, orderNumber), faults: () => this.chaos?.records ?? [] });
     this.thresholdWatch = new ThresholdWatch(this.scenario.expect, (level, message) => this.log(level, "threshold", message));
     this.restaurants = new RestaurantWatch(this.scenario, (level, message) => this.log(level, "restaurant", message), () => this.session?.launcher.urls("restaurant")[0]);
   }
@@ -108,6 +109,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       label: s.name, roster: s.roster, mode, nats: o.nats, runDir: o.runDir, logLevel: o.logLevel, proxies: o.proxies, cluster: o.cluster ?? s.cluster,
       timeScale: s.timeScale, cookTimeMs: s.cookTimeMs, heartbeatIntervalMs: s.heartbeatIntervalMs,
       orderPort: o.orderPort ?? 0, trackingPort: o.trackingPort ?? 0,
+      topology: retentionTopology(s.retention ?? runRetention(s.durationMs, s.drainTimeoutMs)),
     });
     this.session = session;
     const cleanups: Array<() => Promise<void> | void> = [() => this.restaurants.stop()];
@@ -119,13 +121,14 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       await outputs.stop(report); // a run that failed still gets its pictures, of what it saw
       for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
       await session.close();
-      await this.timeline?.end();
+      await this.recorded?.end();
     }
   }
 
   private async drive(session: Session, mode: RunMode, cleanups: Array<() => Promise<void> | void>): Promise<RunReport> {
     const s = this.scenario;
-    this.timeline = new TimelineFile(join(session.runDir, "timeline.ndjson"), (err, path) => this.log("error", "run", `cannot write the run's timeline ${path}: ${err.message}; the run goes on without it`));
+    this.recorded = new RunRecorder(session.runDir, (err) => this.log("error", "run", `cannot write the run's timeline or requests: ${err.message}; the run goes on without them`));
+    this.timeline = this.recorded.timeline;
     const nc = await connectNats(session.nats, "harness");
     this.nc = nc;
     cleanups.push(() => nc.close());
@@ -161,6 +164,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       onRequestId: (requestId, due) => this.ledger.planned(requestId, due),
       onOutcome: (o) => this.onOutcome(o),
       customerTargets: () => launcher.urls("customer", { paused: true }),
+      keepOutcomes: false,
     });
     this.runner = runner;
     this.chaos = new Chaos({ mode, launcher, proxies: session.proxies, broker: session.broker, cluster: session.cluster, nc, now: () => this.now(), inFlight: () => this.ledger.inFlight }, (f) => this.onFault(f));
@@ -215,7 +219,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     this.state = "checking";
     await this.tick(queues, workers);
     await dlqTap.catchUp(5_000); // every dead letter is judged: have them all
-    const report = await this.check(session, mode, runner.results(), workers, drainOutcome, startedAt);
+    const report = await this.check(session, mode, workers, drainOutcome, startedAt);
     writeReportFile(session.runDir, report, (m) => this.log("error", "run", m), (text) => process.stdout.write(text));
     this.state = "done";
     this.write("done", report);
@@ -224,7 +228,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   }
 
   /** Collects each service's own account, checks it, and has the report built. */
-  private async check(session: Session, mode: RunMode, outcomes: RequestOutcome[], workers: WorkerWatch, drainOutcome: DrainOutcome, startedAt: number): Promise<RunReport> {
+  private async check(session: Session, mode: RunMode, workers: WorkerWatch, drainOutcome: DrainOutcome, startedAt: number): Promise<RunReport> {
     const s = this.scenario;
     const { drained, ms: drainMs, stillFinishing } = drainOutcome;
     // Each service's own account, asked over NATS (the same in both modes).
@@ -232,13 +236,12 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     const { orders, notifications, silent } = await collectAccounts(this.nc!, instances, (message) => this.log("error", "run", message));
     // The stream as it stood when the records were taken: a system still working (not drained)
     // goes on adding to it while the rest is collected, and records must not look behind it.
-    const stream = this.stream.slice();
+    const streamLength = this.recorded!.streamLength;
     const consumers = await collectConsumers(this.nc!, instances).catch((err: Error) => (this.log("error", "run", `could not list the consumers: ${err.message}`), []));
     // Read models, printed lines, payment ledgers: what else the services say, checked against the stream too.
     const evidence = await collectEvidence(this.nc!, instances, session.runDir, (message) => this.log("error", "run", message));
-    const requests = requestRecords(outcomes, this.chaos!.records);
-    // Orders others placed (observe mode) are checked as if our own 201s had made them.
-    for (const a of this.ledger.adopted) requests.push({ requestId: a.requestId, intendedValid: true, status: 201, orderNumber: a.orderNumber });
+    const { stream, requests: answers } = await this.recorded!.readBack(streamLength, (message) => this.log("error", "run", message));
+    const requests = requestRecords(answers, this.chaos!.records);
     const deadLetters = { letters: this.deadLetters.records, injected: this.chaos!.injected, consumers };
     const roster = s.roster.kitchen.map((w) => ({ name: w.name, types: w.orderTypes?.length ? w.orderTypes : ORDER_TYPES, ...(w.restaurant ? { restaurant: w.restaurant } : {}) }));
     const verdict = await checkOnceSettled(this.nc!, instances, { requests, stream, orders, notifications, drained, stillFinishing, deadLetters, silent, ...evidence, roster });
@@ -253,7 +256,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       loadClockMs: this.now(),
       observe: this.options.observe ?? false,
       plannedOrders: Math.round(plannedCount(s.load)),
-      answers: outcomes,
+      answers: requests.map((r) => ({ valid: r.intendedValid, status: r.status })),
       verdict,
       drain: { drained, ms: drainMs },
       metrics: this.metrics,
@@ -307,10 +310,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
 
   private onOrderMessage(raw: { seq: number; subject: string; data: string; storedAtMs: number }): void {
     const tapped = decodeTapped(raw);
-    this.stream.push(tapped);
     const at = this.ownBroker ? Math.max(0, this.now() - Math.max(0, Date.now() - raw.storedAtMs)) : this.now();
-    // A valid event is spliced in as it came (already JSON): not stringified again, thousands a second.
-    this.timeline?.writeJson("order_event", `{"seq":${raw.seq},"atMs":${Math.round(at)},"event":${tapped.event ? raw.data : JSON.stringify(raw.data)}}`);
+    this.recorded?.orderEvent(raw, tapped, at);
     if (!tapped.event) return;
     const e = tapped.event;
     this.restaurants.event(e);
@@ -329,6 +330,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   }
 
   private onOutcome(o: RequestOutcome): void {
+    this.recorded?.outcome(o);
+    if (o.status >= 400 && o.status < 500) this.ledger.refused(o.requestId);
     this.metrics.outcome(o.sentMs, o);
     // The first failure of each cause is told with what it said; the rest are counted.
     if (o.cause && this.metrics.requests.errorCauses[o.cause] === 1) this.log("warn", "run", `first request ${causeLabel(o.cause)}: ${o.error ?? `HTTP ${o.status}`} (the rest are counted)`);

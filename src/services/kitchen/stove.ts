@@ -2,6 +2,7 @@ import { eventId, type OrderType } from "../shared/contracts.js";
 import { immediate, type Db } from "../shared/db.js";
 import { errorField, StorageFullError } from "../shared/errors.js";
 import { headerOf, orderEvent } from "../shared/events.js";
+import type { PruneOnWrite } from "../shared/idempotency-window.js";
 import type { Logger } from "../shared/logger.js";
 import { mutantPicks, type MutantName } from "../shared/mutants.js";
 import type { Outbox, OutboxMessage } from "../shared/outbox.js";
@@ -26,6 +27,29 @@ export interface StoveOptions {
   running(): boolean;
   /** TEST-ONLY (PIZZERIA_MUTANT, see shared/mutants.ts): the self-test's deliberate kitchen bug, null in every real run. */
   mutant?: MutantName | null;
+  /** Prunes the cooks past the idempotency window, after the writes that add cooks. */
+  pruner?: PruneOnWrite;
+}
+
+/**
+ * Forget the cooks finished before `olderThanIso` (past the idempotency window: no delivery of
+ * their order can come again), folding them into the totals a restarted worker starts from.
+ */
+export function pruneCooks(db: Db, olderThanIso: string): number {
+  return immediate(db, () => {
+    const gone = db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(cook_ms), 0) AS ms FROM cooks WHERE state = 'ready' AND finished_at < ?").get(olderThanIso) as { n: number; ms: number };
+    if (gone.n === 0) return 0;
+    db.prepare("INSERT INTO cooks_pruned (id, n, ms) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET n = n + excluded.n, ms = ms + excluded.ms").run(gone.n, gone.ms);
+    db.prepare("DELETE FROM cooks WHERE state = 'ready' AND finished_at < ?").run(olderThanIso);
+    return gone.n;
+  });
+}
+
+/** What the worker's database says it cooked, pruned cooks included. */
+export function cookTotals(db: Db): { n: number; ms: number } {
+  const kept = db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(cook_ms), 0) AS ms FROM cooks WHERE state = 'ready'").get() as { n: number; ms: number };
+  const pruned = db.prepare("SELECT n, ms FROM cooks_pruned WHERE id = 1").get() as { n: number; ms: number } | undefined;
+  return { n: kept.n + (pruned?.n ?? 0), ms: kept.ms + (pruned?.ms ?? 0) };
 }
 
 /**
@@ -56,7 +80,7 @@ export class Stove {
       finish: db.prepare("UPDATE cooks SET state = 'ready', finished_at = ?, cook_ms = ? WHERE order_number = ?"),
     };
     // A worker's figures survive its restarts: they are what its own database says it cooked.
-    const totals = db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(cook_ms), 0) AS ms FROM cooks WHERE state = 'ready'").get() as { n: number; ms: number };
+    const totals = cookTotals(db);
     this.cooked = totals.n;
     this.busyMs = totals.ms;
   }
@@ -213,6 +237,7 @@ export class Stove {
       this.announce(orderEvent("ready", header, "cooking", name, ready, finishedAt));
     });
     outbox.wake();
+    this.o.pruner?.afterWrite();
     registration.update({ current_order: null, current_since: null });
     this.handOver(order, took);
   }
@@ -261,6 +286,7 @@ export class Stove {
       }
     });
     outbox.wake();
+    if (cookedNow.length > 0) this.o.pruner?.afterWrite();
     for (const order of cookedNow) {
       const e = order.event;
       log.info({ action: "order_processing_started", order_number: e.order_number, request_id: e.request_id, order_type: e.order_type, priority: e.priority, cook_ms: 0 }, `Cooking ${e.order_number}`);

@@ -5,6 +5,8 @@ import { decodeOrderEvent, headerOf, orderEvent } from "../shared/events.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { activeMutant, mutantPicks } from "../shared/mutants.js";
 import { ensureConsumer } from "../shared/nats.js";
+import type { Db } from "../shared/db.js";
+import { PruneOnWrite, readIdempotencyWindow } from "../shared/idempotency-window.js";
 import { OUTBOX_SCHEMA, Outbox, type OutboxMessage } from "../shared/outbox.js";
 import type { CommonServiceOptions } from "../shared/runtime.js";
 import { ServiceLifecycle } from "../shared/service-lifecycle.js";
@@ -33,7 +35,7 @@ export interface PaymentService {
   abort(): Promise<void>;
 }
 
-const SCHEMA = `
+export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS payments (
   order_number TEXT PRIMARY KEY,
   outcome      TEXT NOT NULL CHECK (outcome IN ('paid', 'payment_failed')),
@@ -53,6 +55,14 @@ CREATE TABLE IF NOT EXISTS refunds (
 ${OUTBOX_SCHEMA}
 ${LEDGER_SCHEMA}
 `;
+
+/**
+ * Forget the decisions made before `olderThanIso` (past the idempotency window: no delivery of
+ * their OrderPlaced can come again). The provider's ledger is its own record and stays.
+ */
+export function prunePayments(db: Db, olderThanIso: string): number {
+  return db.prepare("DELETE FROM payments WHERE decided_at < ?").run(olderThanIso).changes;
+}
 
 export const PROVIDER_DEFAULTS: ProviderSettings = { latencyMs: 20, failureRate: 0.05, seed: 1 };
 
@@ -80,6 +90,7 @@ async function startPaymentService(life: ServiceLifecycle, options: PaymentServi
   const group = new GroupCommit(db, () => outbox.wake());
 
   const decided = db.prepare("SELECT outcome FROM payments WHERE order_number = ?");
+  const pruner = new PruneOnWrite(await readIdempotencyWindow(jsm, log), (olderThan) => prunePayments(db, olderThan));
   const record = db.prepare(
     "INSERT OR IGNORE INTO payments (order_number, outcome, amount, payment_id, reason, attempts, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
   );
@@ -127,6 +138,7 @@ async function startPaymentService(life: ServiceLifecycle, options: PaymentServi
       }
     });
     charged++;
+    pruner.afterWrite();
     if (result.approved) log.info({ action: "payment_approved", order_number: event.order_number, amount }, `Payment approved for ${event.order_number}`);
     else log.info({ action: "payment_declined", order_number: event.order_number, amount, reason: result.reason }, `Payment declined for ${event.order_number}: ${result.reason}`);
   }

@@ -38,6 +38,14 @@ export interface TopologyOptions {
   ackWaitMs?: number;
   /** Deliveries before a message is dead-lettered. */
   maxDeliver?: number;
+  /**
+   * The ORDERS stream's retention: messages older than this are dropped (0: kept for ever). A
+   * consumer's idempotency entries older than it and the duplicate window serve nothing (see
+   * pruneHorizonMs), so the services prune them.
+   */
+  ordersMaxAgeMs?: number;
+  /** The ORDERS stream's size limit in bytes, the oldest messages dropped first (0: none). */
+  ordersMaxBytes?: number;
 }
 
 export const DEFAULT_TOPOLOGY: Required<TopologyOptions> = {
@@ -45,6 +53,8 @@ export const DEFAULT_TOPOLOGY: Required<TopologyOptions> = {
   duplicateWindowMs: 5 * 60_000,
   ackWaitMs: 5_000,
   maxDeliver: 20,
+  ordersMaxAgeMs: 0,
+  ordersMaxBytes: 0,
 };
 
 export function resolveTopology(options: TopologyOptions | undefined): Required<TopologyOptions> {
@@ -98,6 +108,7 @@ export async function connectNats(options: NatsOptions, name: string): Promise<N
 }
 
 export function streamConfigs(topology: Required<TopologyOptions>): Array<Partial<StreamConfig> & { name: string }> {
+  const maxAgeMs = Math.max(0, topology.ordersMaxAgeMs);
   return [
     {
       name: STREAMS.orders,
@@ -105,8 +116,11 @@ export function streamConfigs(topology: Required<TopologyOptions>): Array<Partia
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       num_replicas: topology.replicas,
-      duplicate_window: nanos(topology.duplicateWindowMs),
+      // The broker refuses a duplicate window longer than the stream keeps its messages.
+      duplicate_window: nanos(maxAgeMs > 0 ? Math.min(topology.duplicateWindowMs, maxAgeMs) : topology.duplicateWindowMs),
       discard: DiscardPolicy.Old,
+      ...(maxAgeMs > 0 ? { max_age: nanos(maxAgeMs) } : {}),
+      ...(topology.ordersMaxBytes > 0 ? { max_bytes: Math.round(topology.ordersMaxBytes) } : {}),
     },
     {
       name: STREAMS.deadLetters,

@@ -13,9 +13,10 @@ import { checkTargets, writeResult, type BenchResult } from "./results.js";
 import { measureSqliteCeiling } from "./sqlite-ceiling.js";
 import { withCpuProfile } from "./cpu-profile.js";
 import { benchIdle, idleLine } from "./idle.js";
+import { benchSoak, soakLine } from "./soak.js";
 import { compareWithRawJetStream, measurePacedBaselines } from "./jetstream-paced.js";
 
-export type BenchWhat = "accept" | "pipeline" | "idle" | "all";
+export type BenchWhat = "accept" | "pipeline" | "idle" | "soak" | "all";
 
 export interface BenchOptions {
   what: BenchWhat;
@@ -31,6 +32,8 @@ export interface BenchOptions {
   accept?: { durationSeconds?: number; warmupSeconds?: number; connections?: number; maxConcurrent?: number };
   pipeline?: { rates?: number[]; stepSeconds?: number; warmupSeconds?: number; p99LimitMs?: number; drainTimeoutSeconds?: number; roster?: Partial<BenchRoster> };
   idle?: { seconds?: number; settleSeconds?: number };
+  /** `bench soak` (not part of `all`: it is long): minutes of paced load, its rate, seconds between samples. */
+  soak?: { minutes?: number; rate?: number; sampleSeconds?: number };
   /** Pipeline rates up to this also get the raw JetStream topology paced at that rate (default 500). */
   pacedBaselineUpTo?: number;
   /** Orders' worth of messages for the raw JetStream ceiling. */
@@ -69,6 +72,8 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
         progress.step(idleLine(idle));
       }
     }
+
+    if (options.what === "soak") await soakEachMode(options, result, { quick, seed, workDir, logLevel, progress });
 
     if (options.what === "accept" || options.what === "all") {
       const a = options.accept ?? {};
@@ -168,6 +173,17 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
   return { result, file, workDir };
 }
 
+/** `bench soak` (not part of `all`: it is long), once per mode. */
+async function soakEachMode(options: BenchOptions, result: BenchResult, x: { quick: boolean; seed: number; workDir: string; logLevel: string; progress: Progress }): Promise<void> {
+  const k = options.soak ?? {};
+  for (const mode of options.modes) {
+    const soak = await benchSoak({ mode, minutes: k.minutes ?? (x.quick ? 0.5 : 30), rate: k.rate ?? 100, sampleSeconds: k.sampleSeconds ?? (x.quick ? 5 : 15), seed: x.seed, workDir: x.workDir, logLevel: x.logLevel, progress: x.progress });
+    (result.soak ??= []).push(soak);
+    x.progress.step(soakLine(soak));
+  }
+  result.notes.push(`soak: the bench roster (cooking time 0, payment 20 ms latency, 5% declines), the load paced by the harness's own load generator, the ORDERS stream bounded as \`up\` bounds it; RSS from /proc/<pid>/status; growth from the sample at 1/6 of the run (minute 5 of 30) to the last; log level ${x.logLevel}.`);
+}
+
 function listProfiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
@@ -195,6 +211,7 @@ async function emptyResult(options: BenchOptions, quick: boolean, started: numbe
     accept: [],
     pipeline: [],
     idle: [],
+    soak: [],
     targets: [],
     profiles: [],
     notes: [],

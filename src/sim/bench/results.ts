@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { AcceptResult } from "./accept.js";
 import type { JetStreamCeiling } from "./jetstream-raw.js";
 import type { IdleResult } from "./idle.js";
+import { soakSlopes, type SoakResult } from "./soak.js";
 import type { PacedJetStreamCost } from "./jetstream-paced.js";
 import type { MachineInfo } from "./machine.js";
 import type { PipelineResult } from "./pipeline.js";
@@ -39,6 +40,8 @@ export interface BenchResult {
   pipeline: Array<PipelineResult & { ratioToJetStream: number | null }>;
   /** The roster standing by with nothing ordered (absent in older results). */
   idle?: IdleResult[];
+  /** RSS per process over a long paced run (absent in older results). */
+  soak?: SoakResult[];
   targets: TargetCheck[];
   profiles: string[];
   notes: string[];
@@ -150,6 +153,12 @@ export function renderTables(entries: Array<{ file: string; result: BenchResult 
       out.push(`| ${file}${result.quick ? " (quick)" : ""} | ${mode} | ${idle ? `${(idle.total * 100).toFixed(1)}%` : "-"} | ${top} | ${perOrder} | ${p99} |`);
     }
   }
+  out.push("", "#### Soak: RSS per process over a long paced run", "");
+  out.push("| result | mode | minutes at rate | orders finished | RSS near minute 2 (MiB) | RSS at the end (MiB) | growth from 1/6 of the run to the end: % (KiB per 1,000 orders, from the two samples / fitted over every sample) | ORDERS stream at the end | verdict |");
+  out.push("|---|---|---:|---:|---|---|---|---:|---|");
+  for (const { file, result } of entries) {
+    for (const k of result.soak ?? []) out.push(soakRow(file, result.quick, k));
+  }
   out.push("", "#### Baselines measured in the same run", "");
   out.push("| result | SQLite order+outbox tx/s (1 per tx / grouped) | JetStream publish + consume + ack (orders/s; msgs per order; CPU per order) | JetStream publish only (msg/s) |");
   out.push("|---|---:|---:|---:|");
@@ -170,6 +179,16 @@ export function renderTables(entries: Array<{ file: string; result: BenchResult 
     out.push(`- ${file}: \`${result.command}\` at ${result.date.slice(0, 16).replace("T", " ")} UTC${git}, ${result.durationSeconds} s, load average ${la(result.loadAverage.start)} at the start and ${la(result.loadAverage.end)} at the end`);
   }
   return out.join("\n");
+}
+
+function soakRow(file: string, quick: boolean, k: SoakResult): string {
+  const early = k.samples.find((x) => x.atSeconds >= 120) ?? k.samples[k.samples.length - 1];
+  const last = k.samples[k.samples.length - 1];
+  const list = (rss: Record<string, number>) => Object.entries(rss).map(([p, v]) => `${p} ${v}`).join(", ");
+  const slopes = soakSlopes(k.samples, k.window.fromSeconds);
+  const growth = Object.entries(k.growth).map(([p, g]) => `${p} ${g.percent >= 0 ? "+" : ""}${g.percent}% (${n(g.kibPer1000Orders)} / ${n(slopes[p])})`).join(", ");
+  const stream = last.stream ? `${n(last.stream.messages)} msgs, ${(last.stream.bytes / 1048576).toFixed(1)} MiB` : "-";
+  return `| ${file}${quick ? " (quick)" : ""} | ${k.mode} | ${k.minutes} at ${n(k.rate)}/s | ${n(k.orders.finished)} | ${list(early.rssMiB)} (at ${early.atSeconds} s) | ${list(last.rssMiB)} (at ${last.atSeconds} s) | ${growth} | ${stream} | ${k.verdictValid ? "valid" : "INVALID"} |`;
 }
 
 function machineLine(r: BenchResult): string {

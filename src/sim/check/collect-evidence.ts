@@ -93,7 +93,8 @@ export async function collectEvidence(nc: NatsConnection, instances: Instances, 
     try {
       if (i.service === "tracking") evidence.readModels.push(await collectTracking(nc, i.instance));
       else if (i.service === "notification") evidence.printed[i.instance] = await collectPrinted(nc, runDir, i.instance);
-      else if (i.service === "payment") evidence.ledger.push(...(await collectLedger(nc, i.instance)));
+      // One by one: a spread of a long run's ledger (~120k entries and more) overflows the call stack.
+      else if (i.service === "payment") for (const e of await collectLedger(nc, i.instance)) evidence.ledger.push(e);
       else if (i.service === "reporting") evidence.reports.push(await collectReports(nc, i.instance));
     } catch (err) {
       complain(`could not collect what ${i.id} holds, printed or booked: ${(err as Error).message}`);

@@ -47,7 +47,8 @@ export async function collectAccounts(
   for (const i of instances) {
     if (i.service !== "order" && i.service !== "notification") continue;
     try {
-      if (i.service === "order") orders.push(...(await collectOrders(nc, i.instance)));
+      // One by one: a spread of a long run's orders (~120k and more) overflows the call stack.
+      if (i.service === "order") for (const o of await collectOrders(nc, i.instance)) orders.push(o);
       else notifications[i.instance] = await collectNotifications(nc, i.instance);
     } catch (err) {
       const error = (err as Error).message;

@@ -52,6 +52,8 @@ export interface LoadRunnerOptions {
    */
   onRequestId?: (requestId: string, scheduledMs: number) => void;
   onOutcome?: (outcome: RequestOutcome) => void;
+  /** Keep every outcome for `results()` (default); false: only hand each to `onOutcome` (a long run would hold them all). */
+  keepOutcomes?: boolean;
 }
 
 /**
@@ -172,7 +174,7 @@ export class LoadRunner {
         ...(retryAfter !== undefined ? { retryAfter } : {}),
         ...(refusal !== undefined ? { refusal } : {}),
       };
-      this.outcomes.push(outcome);
+      if (this.options.keepOutcomes !== false) this.outcomes.push(outcome);
       this.options.onOutcome?.(outcome);
     };
     if (!base) {

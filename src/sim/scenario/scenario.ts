@@ -15,6 +15,7 @@ import { readRestaurants, readShares, type ScenarioRestaurants } from "./restaur
 import { DEFAULT_RESTAURANT_ID } from "../../services/shared/menus.js";
 import { documentValue, parseYaml } from "./yaml-document.js";
 import { RUN_MODES, type RunMode } from "./run-mode.js";
+import { readRetention, runRetention, UP_RETENTION, type StreamRetention } from "./retention.js";
 import { THRESHOLD_UNITS, THRESHOLDS, type ThresholdLimitKey, type Thresholds } from "./thresholds.js";
 
 export { ScenarioError, renderPath, renderFound } from "./reader.js";
@@ -75,6 +76,8 @@ export interface Scenario {
   drainTimeoutMs: number;
   /** How long a request may wait with nothing on its socket before it counts as timed out (default: the load runner's 30 s). */
   requestTimeoutMs?: number;
+  /** The ORDERS stream's retention (retention.ts; absent: the run's default, which covers it). */
+  retention?: StreamRetention;
 }
 
 export const DEFAULT_EXPECT: Readonly<Thresholds> = { lost: 0, duplicated: 0, invalid: 0 };
@@ -83,7 +86,7 @@ export const DEFAULT_HEARTBEAT_MS = 1_000;
 export const MAX_INSTANCES = 16;
 export const MAX_RATE = 100_000;
 
-const TOP_KEYS = ["name", "description", "seed", "duration", "timeScale", "cookTime", "heartbeatInterval", "mode", "cluster", "load", "orders", "restaurants", "services", "chaos", "expect", "requestTimeout", "drainTimeout"];
+const TOP_KEYS = ["name", "description", "seed", "duration", "timeScale", "cookTime", "heartbeatInterval", "mode", "cluster", "load", "orders", "restaurants", "services", "chaos", "expect", "retention", "requestTimeout", "drainTimeout"];
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Read and check a scenario file; an unreadable file is a ScenarioError too. */
@@ -142,6 +145,7 @@ export function parseScenario(text: string, file: string): Scenario {
   const expect = given(top.expect) ? readExpect(r, top.expect) : { ...DEFAULT_EXPECT };
   const drainTimeoutMs = given(top.drainTimeout) ? r.duration(top.drainTimeout, ["drainTimeout"], { min: 0, above: true, max: 3_600_000 }) : DEFAULT_DRAIN_TIMEOUT_MS;
   const requestTimeoutMs = given(top.requestTimeout) ? r.duration(top.requestTimeout, ["requestTimeout"], { min: 1, max: 600_000 }) : undefined;
+  const retention = given(top.retention) ? readRetention(r, top.retention, runRetention(durationMs, drainTimeoutMs)) : undefined;
 
   return {
     file,
@@ -161,6 +165,7 @@ export function parseScenario(text: string, file: string): Scenario {
     expect,
     drainTimeoutMs,
     ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
+    ...(retention !== undefined ? { retention } : {}),
   };
 }
 
@@ -305,7 +310,7 @@ function readExpect(r: Reader, value: unknown): Thresholds {
 }
 
 /** What `pizzeria up` runs: the default roster, no load of its own, a check of whatever happened at the end. */
-export function upScenario(options: { timeScale: number; heartbeatIntervalMs: number; mode: RunMode; cluster: number; roster?: Roster }): Scenario {
+export function upScenario(options: { timeScale: number; heartbeatIntervalMs: number; mode: RunMode; cluster: number; roster?: Roster; retention?: StreamRetention }): Scenario {
   return {
     file: "(up)",
     name: "up",
@@ -322,5 +327,6 @@ export function upScenario(options: { timeScale: number; heartbeatIntervalMs: nu
     chaos: [],
     expect: { lost: 0, duplicated: 0, invalid: 0 },
     drainTimeoutMs: 15_000,
+    retention: options.retention ?? { ...UP_RETENTION },
   };
 }

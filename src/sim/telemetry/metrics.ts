@@ -46,11 +46,40 @@ export function summarise(h: Histogram): LatencySummary {
 
 const emptyStages = (): StageCounts => ({ placed: 0, paid: 0, cooking: 0, ready: 0, completed: 0, cancelled: 0 });
 
+/** A second's latency figures, as `sample()` reports them. */
+type SecondLatencies = Pick<SecondSample, "acceptP99" | "accept201P99" | "failedMax" | "endToEndP99" | "acceptP50" | "acceptP95" | "endToEndP50" | "endToEndP95">;
+
+/** One second's counts and histograms; `null` histograms once the second is frozen into `frozen`. */
 interface Second extends StageCounts, RequestCounts {
-  accept: Histogram;
-  accept201: Histogram;
-  failed: Histogram;
-  endToEnd: Histogram;
+  accept: Histogram | null;
+  accept201: Histogram | null;
+  failed: Histogram | null;
+  endToEnd: Histogram | null;
+  frozen?: SecondLatencies;
+}
+
+/**
+ * A second this far behind the newest one keeps its latency figures and drops its histograms (a
+ * packed histogram per kind per second was ~10 KiB a second of memory: 860 MiB over a day of
+ * `up`). Late enough that an answer still due to it (the request timeout, 30 s by default) has come.
+ */
+const FREEZE_AFTER_SECONDS = 120;
+
+const at = (h: Histogram | null, p: number) => (h && h.totalCount > 0 ? Math.round(h.getValueAtPercentile(p)) / 1000 : null);
+
+function latenciesOf(s: Second): SecondLatencies {
+  return (
+    s.frozen ?? {
+      acceptP99: at(s.accept, 99),
+      accept201P99: at(s.accept201, 99),
+      failedMax: s.failed && s.failed.totalCount > 0 ? Math.round(s.failed.maxValue) / 1000 : null,
+      endToEndP99: at(s.endToEnd, 99),
+      acceptP50: at(s.accept, 50),
+      acceptP95: at(s.accept, 95),
+      endToEndP50: at(s.endToEnd, 50),
+      endToEndP95: at(s.endToEnd, 95),
+    }
+  );
 }
 
 /**
@@ -84,6 +113,7 @@ export class Metrics {
   /** The Retry-After values the 503s carried, by value ("none" when absent). */
   readonly retryAfter: Record<string, number> = {};
   private readonly seconds: Second[] = [];
+  private frozenUpTo = 0;
 
   constructor(private readonly windowSeconds = 10) {}
 
@@ -103,6 +133,11 @@ export class Metrics {
         failed: newHistogram(true),
         endToEnd: newHistogram(true),
       });
+    }
+    for (; this.frozenUpTo < t - FREEZE_AFTER_SECONDS; this.frozenUpTo++) {
+      const old = this.seconds[this.frozenUpTo];
+      old.frozen = latenciesOf(old);
+      old.accept = old.accept201 = old.failed = old.endToEnd = null;
     }
     return this.seconds[t];
   }
@@ -128,10 +163,10 @@ export class Metrics {
     const answered = o.cause === null || !UNANSWERED_CAUSES.has(o.cause);
     if (answered) {
       this.total.accept.recordValue(us);
-      s.accept.recordValue(us);
+      s.accept?.recordValue(us);
     } else {
       this.total.failed.recordValue(us);
-      s.failed.recordValue(us);
+      s.failed?.recordValue(us);
     }
     if (o.cause !== null) {
       s.errors++;
@@ -146,7 +181,7 @@ export class Metrics {
       s.accepted++;
       this.requests.accepted++;
       this.total.accept201.recordValue(us);
-      s.accept201.recordValue(us);
+      s.accept201?.recordValue(us);
     } else {
       s.rejected++;
       this.requests.rejected++;
@@ -162,7 +197,7 @@ export class Metrics {
   latency(offsetMs: number, kind: "ready" | "endToEnd", latencyMs: number): void {
     const us = toMicros(latencyMs);
     this.total[kind].recordValue(us);
-    if (kind === "endToEnd") this.second(offsetMs).endToEnd.recordValue(us);
+    if (kind === "endToEnd") this.second(offsetMs).endToEnd?.recordValue(us);
   }
 
   /** The rolling window ending before second `t` (exclusive of the second still filling). */
@@ -171,7 +206,10 @@ export class Metrics {
     const merged = { accept: newHistogram(), accept201: newHistogram(), failed: newHistogram(), endToEnd: newHistogram() };
     const kinds = Object.keys(merged) as Array<keyof RollingLatency>;
     for (let t = Math.max(0, end - this.windowSeconds); t <= end && t < this.seconds.length; t++) {
-      for (const k of kinds) merged[k].add(this.seconds[t][k]);
+      for (const k of kinds) {
+        const h = this.seconds[t][k];
+        if (h) merged[k].add(h);
+      }
     }
     return { accept: summarise(merged.accept), accept201: summarise(merged.accept201), failed: summarise(merged.failed), endToEnd: summarise(merged.endToEnd) };
   }
@@ -179,8 +217,6 @@ export class Metrics {
   sample(t: number): SecondSample {
     const s = this.seconds[t];
     if (!s) return { t, ...emptyStages(), sent: 0, accepted: 0, rejected: 0, errors: 0, late: 0, errorCauses: emptyCauseCounts(), acceptP99: null, accept201P99: null, failedMax: null, endToEndP99: null, acceptP50: null, acceptP95: null, endToEndP50: null, endToEndP95: null };
-    const at = (h: Histogram, p: number) => (h.totalCount > 0 ? Math.round(h.getValueAtPercentile(p)) / 1000 : null);
-    const p99 = (h: Histogram) => at(h, 99);
     const stages = Object.fromEntries(STAGES.map((k) => [k, s[k]])) as StageCounts;
     return {
       t,
@@ -191,14 +227,7 @@ export class Metrics {
       errors: s.errors,
       late: s.late,
       errorCauses: { ...s.errorCauses },
-      acceptP99: p99(s.accept),
-      accept201P99: p99(s.accept201),
-      failedMax: s.failed.totalCount > 0 ? Math.round(s.failed.maxValue) / 1000 : null,
-      endToEndP99: p99(s.endToEnd),
-      acceptP50: at(s.accept, 50),
-      acceptP95: at(s.accept, 95),
-      endToEndP50: at(s.endToEnd, 50),
-      endToEndP95: at(s.endToEnd, 95),
+      ...latenciesOf(s),
     };
   }
 

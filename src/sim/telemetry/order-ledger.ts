@@ -9,26 +9,48 @@ interface Entry {
   finishedAtMs: number | null;
 }
 
+/** How long a finished order is still recognised (a late 201, a redelivered event): two generations of this. */
+const FINISHED_GENERATION_MS = 150_000;
+
+export interface LedgerHooks {
+  /** An order placed by someone else was taken in (`adopt`): the checker judges it as if a 201 of ours had made it. */
+  onAdopt?(requestId: string, orderNumber: string): void;
+  /** The fault windows so far (load offsets): a finished order that overlaps one is kept for its recovery figures. */
+  faults?(): ReadonlyArray<{ startedAtMs: number; endedAtMs: number | null }>;
+}
+
 /**
  * What the harness knows about each order of this run, joined from both sides: the requests it
  * sent (request id -> scheduled time) and the events it saw (order number -> request id, stage).
  * It answers "how long did this order take from its scheduled time" and "how many are in flight".
+ *
+ * It holds the orders still open, not every order of the run: a finished order is forgotten
+ * (recognised a few minutes more, for a late 201 or a redelivered event), unless a fault window
+ * overlaps it (the report counts the orders each fault touched). Its memory follows what is in
+ * flight, not how long the run is.
  */
 export class OrderLedger {
   private readonly scheduled = new Map<string, number>();
   private readonly orders = new Map<string, Entry>();
-  private readonly adoptedRequests: Array<{ requestId: string; orderNumber: string }> = [];
+  private adoptedCount = 0;
   private open = 0;
+  private created = 0;
+  private finishedNow = new Set<string>();
+  private finishedBefore = new Set<string>();
+  private generationStartMs = 0;
 
   /**
    * @param adopt take in every order placed on the stream, not only this run's requests (`up`,
    *   where orders come from curl or other clients): its clock starts when it is placed.
    */
-  constructor(private readonly adopt = false) {}
+  constructor(
+    private readonly adopt = false,
+    private readonly hooks: LedgerHooks = {},
+  ) {}
 
-  /** Orders this ledger took in without a request of its own (`adopt`). */
-  get adopted(): ReadonlyArray<{ requestId: string; orderNumber: string }> {
-    return this.adoptedRequests;
+  /** How many orders this ledger took in without a request of its own (`adopt`). */
+  get adopted(): number {
+    return this.adoptedCount;
   }
 
   /** A request went out (or is about to): remember when it was due. */
@@ -36,8 +58,14 @@ export class OrderLedger {
     this.scheduled.set(requestId, scheduledMs);
   }
 
+  /** A request was refused (4xx): it makes no order, its due time is not needed. */
+  refused(requestId: string): void {
+    this.scheduled.delete(requestId);
+  }
+
   /** A 201 named an order number. */
   accepted(orderNumber: string, requestId: string, atMs: number): void {
+    if (this.recentlyFinished(orderNumber)) return; // the answer came after the order's end
     this.entry(orderNumber, requestId, atMs);
   }
 
@@ -46,26 +74,46 @@ export class OrderLedger {
    * answer, OrderRefunded and foreign orders) and, for ready/completed, the time since the request was due.
    */
   event(e: AnyOrderEvent, atMs: number): { stage: Stage | null; sinceScheduledMs: number | null } {
+    const finishedBefore = !this.orders.has(e.order_number) && this.recentlyFinished(e.order_number);
+    if (finishedBefore) return { stage: stageOf(e.kind), sinceScheduledMs: null }; // an event again, after the end
     if (e.kind === "placed") {
       if (!this.scheduled.has(e.data.request_id)) {
         if (!this.adopt) return { stage: null, sinceScheduledMs: null }; // not ours
         this.scheduled.set(e.data.request_id, atMs);
-        this.adoptedRequests.push({ requestId: e.data.request_id, orderNumber: e.order_number });
+        this.adoptedCount++;
+        this.hooks.onAdopt?.(e.data.request_id, e.order_number);
       }
       this.entry(e.order_number, e.data.request_id, atMs);
     }
     const entry = this.orders.get(e.order_number);
     if (!entry) return { stage: null, sinceScheduledMs: null };
-    // Steps that are not a stage of the dashboard's pipeline (the restaurant's answer, the saga's compensations).
-    if (e.kind === "payment_failed" || e.kind === "accepted" || e.kind === "rejected" || e.kind === "refunded") return { stage: null, sinceScheduledMs: null };
-    if ((e.kind === "completed" || e.kind === "cancelled") && !entry.terminal) {
-      entry.terminal = true;
-      entry.finishedAtMs = atMs;
-      this.open--;
-    }
+    const stage = stageOf(e.kind);
+    if (stage === null) return { stage: null, sinceScheduledMs: null };
     const due = entry.requestId !== null ? this.scheduled.get(entry.requestId) : undefined;
     const since = (e.kind === "ready" || e.kind === "completed") && due !== undefined ? atMs - due : null;
-    return { stage: e.kind, sinceScheduledMs: since };
+    if ((e.kind === "completed" || e.kind === "cancelled") && !entry.terminal) this.finish(e.order_number, entry, atMs);
+    return { stage, sinceScheduledMs: since };
+  }
+
+  /** The order reached its end: forget it, unless a fault window overlaps its life. */
+  private finish(orderNumber: string, entry: Entry, atMs: number): void {
+    entry.terminal = true;
+    entry.finishedAtMs = atMs;
+    this.open--;
+    if (entry.requestId !== null) this.scheduled.delete(entry.requestId);
+    const touched = (this.hooks.faults?.() ?? []).some((f) => f.startedAtMs <= atMs && (f.endedAtMs === null || f.endedAtMs >= entry.createdAtMs));
+    if (touched) return;
+    this.orders.delete(orderNumber);
+    if (atMs - this.generationStartMs > FINISHED_GENERATION_MS) {
+      this.finishedBefore = this.finishedNow;
+      this.finishedNow = new Set();
+      this.generationStartMs = atMs;
+    }
+    this.finishedNow.add(orderNumber);
+  }
+
+  private recentlyFinished(orderNumber: string): boolean {
+    return this.finishedNow.has(orderNumber) || this.finishedBefore.has(orderNumber);
   }
 
   /** Orders accepted or created by this run and not yet completed or cancelled. */
@@ -80,14 +128,14 @@ export class OrderLedger {
 
   /** Orders of this run completed or cancelled so far (never goes down: what a drain watches for progress). */
   get finished(): number {
-    return this.orders.size - this.open;
+    return this.created - this.open;
   }
 
   get known(): number {
-    return this.orders.size;
+    return this.created;
   }
 
-  /** Orders alive at some point in [fromMs, toMs]: in flight when it began, or created during it. */
+  /** Orders alive at some point in [fromMs, toMs] (a fault's window): in flight when it began, or created during it. */
   aliveDuring(fromMs: number, toMs: number): Set<string> {
     const out = new Set<string>();
     for (const [number, e] of this.orders) {
@@ -102,9 +150,15 @@ export class OrderLedger {
       entry = { requestId, terminal: false, createdAtMs: atMs, finishedAtMs: null };
       this.orders.set(orderNumber, entry);
       this.open++;
+      this.created++;
     } else if (entry.requestId === null) {
       entry.requestId = requestId;
     }
     return entry;
   }
+}
+
+/** The dashboard's pipeline stage an event marks; null for steps that are not one (the restaurant's answer, the saga's compensations). */
+function stageOf(kind: AnyOrderEvent["kind"]): Stage | null {
+  return kind === "payment_failed" || kind === "accepted" || kind === "rejected" || kind === "refunded" ? null : kind;
 }

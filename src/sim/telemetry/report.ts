@@ -190,7 +190,7 @@ export function buildReport(x: ReportInputs): RunReport {
       rejected: metrics.requests.rejected,
       errors: metrics.requests.errors,
       late: metrics.requests.late,
-      placedElsewhere: x.ledger.adopted.length,
+      placedElsewhere: x.ledger.adopted,
       indeterminate: verdict.indeterminate,
       completed,
       cancelled: verdict.counts.cancelled,

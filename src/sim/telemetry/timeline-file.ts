@@ -52,6 +52,13 @@ export class TimelineFile {
     this.bytes = 0;
   }
 
+  /** Write what is gathered; resolves once it is in the file (a reader then sees every line written so far). */
+  flushed(): Promise<void> {
+    this.flush();
+    if (this.failed || this.stream.destroyed) return Promise.resolve();
+    return new Promise<void>((resolve) => this.stream.write("", () => resolve()));
+  }
+
   /** Write what is gathered and close the file. */
   end(): Promise<void> {
     this.flush();

@@ -1,0 +1,135 @@
+/**
+ * What the checker needs of a run, kept on disk instead of in the harness's memory: every message
+ * of the ORDERS stream (the timeline's `order_event` lines, in the order the tap saw them) and
+ * every request's outcome (`requests.ndjson`, in the order they were answered, then the orders
+ * others placed, adopted by `up`). The harness's memory then does not grow with the orders a run
+ * finishes; the check reads both back at the end, and sees exactly what it was given before.
+ */
+import { createReadStream } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { StreamRecord } from "../check/checker-types.js";
+import type { RequestAnswer } from "../check/fault-refusals.js";
+import type { RequestOutcome } from "../load/load-runner.js";
+import { checkOrderEvent } from "../../services/shared/events.js";
+import { decodeTapped, type TappedEvent } from "./event-tap.js";
+import { TimelineFile } from "./timeline-file.js";
+
+/** The outcome of one request as the checker takes it (check/fault-refusals.ts makes its request record of it). */
+export type RequestLine = RequestAnswer;
+
+export class RunRecorder {
+  /** ORDERS messages written to the timeline so far. */
+  private events = 0;
+  private failure: string | null = null;
+
+  /** The run's timeline (timeline.ndjson), which this records the stream on beside everything else the harness writes there. */
+  readonly timeline: TimelineFile;
+  private readonly requests: TimelineFile;
+  private readonly timelinePath: string;
+  private readonly requestsPath: string;
+
+  /** `onError` hears that a file cannot be written (the check will then miss what was not). */
+  constructor(runDir: string, onError: (err: Error) => void) {
+    const unwritable = (err: Error) => {
+      this.failure ??= err.message;
+      onError(err);
+    };
+    this.timelinePath = join(runDir, "timeline.ndjson");
+    this.requestsPath = join(runDir, "requests.ndjson");
+    this.timeline = new TimelineFile(this.timelinePath, unwritable);
+    this.requests = new TimelineFile(this.requestsPath, unwritable);
+  }
+
+  /** An ORDERS message, on the timeline: a valid event spliced in as it came (already JSON: not stringified again, thousands a second). */
+  orderEvent(raw: { seq: number; subject: string; data: string }, tapped: TappedEvent, atMs: number): void {
+    this.events++;
+    this.timeline.writeJson("order_event", `{"seq":${raw.seq},"atMs":${Math.round(atMs)},"subject":${JSON.stringify(raw.subject)},"event":${tapped.event ? raw.data : JSON.stringify(raw.data)}}`);
+  }
+
+  request(r: RequestLine): void {
+    this.requests.writeJson("request", JSON.stringify(r));
+  }
+
+  /** A request's outcome, as the checker takes it. */
+  outcome(o: RequestOutcome): void {
+    this.request({
+      requestId: o.requestId,
+      valid: o.valid,
+      status: o.status,
+      ...(o.orderNumber ? { orderNumber: o.orderNumber } : {}),
+      ...(o.body ? { body: o.body } : {}),
+      ...(o.cart ? { cart: o.cart } : {}),
+      // The times only where the answer may be an injected fault's (a full disk's 503).
+      ...(o.refusal !== undefined ? { refusal: o.refusal, scheduledMs: o.scheduledMs, latencyMs: o.latencyMs, sentMs: o.sentMs } : {}),
+    });
+  }
+
+  /** An order someone else placed (`up`): checked as if a 201 of ours had made it. */
+  adopted(requestId: string, orderNumber: string): void {
+    this.request({ requestId, valid: true, status: 201, orderNumber });
+  }
+
+  /** How many ORDERS messages are recorded: `readStream(n)` gives the stream as it stood then. */
+  get streamLength(): number {
+    return this.events;
+  }
+
+  /** The stream's first `streamLength` messages and every request, read back; what could not be written is told to `complain`. */
+  async readBack(streamLength: number, complain: (message: string) => void): Promise<{ stream: StreamRecord[]; requests: RequestLine[] }> {
+    const stream = await this.readStream(streamLength);
+    const requests = await this.readRequests();
+    if (this.failure !== null) complain(`the check reads the stream and the requests back from the run directory, which could not all be written (${this.failure}): what is missing shows as findings`);
+    return { stream, requests };
+  }
+
+  /** The first `count` ORDERS messages recorded, as the checker takes them. */
+  async readStream(count: number): Promise<StreamRecord[]> {
+    await this.timeline.flushed();
+    const out: StreamRecord[] = [];
+    if (count === 0) return out;
+    for await (const line of lines(this.timelinePath)) {
+      if (!line.includes('"type":"order_event"')) continue;
+      const { data } = JSON.parse(line) as { data: { seq: number; subject: string; event: unknown } };
+      out.push(readEvent(data));
+      if (out.length >= count) break;
+    }
+    return out;
+  }
+
+  /** Every request recorded, as the checker takes them. */
+  async readRequests(): Promise<RequestLine[]> {
+    await this.requests.flushed();
+    const out: RequestLine[] = [];
+    for await (const line of lines(this.requestsPath)) {
+      if (line.length > 0) out.push((JSON.parse(line) as { data: RequestLine }).data);
+    }
+    return out;
+  }
+
+  async end(): Promise<void> {
+    await this.timeline.end();
+    await this.requests.end();
+  }
+}
+
+/** A recorded ORDERS message decoded as the tap decoded it: a poison message was recorded as its text. */
+function readEvent(d: { seq: number; subject: string; event: unknown }): StreamRecord {
+  if (typeof d.event === "string") return decodeTapped({ seq: d.seq, subject: d.subject, data: d.event });
+  try {
+    return { seq: d.seq, subject: d.subject, event: checkOrderEvent(d.event) };
+  } catch {
+    return { seq: d.seq, subject: d.subject, event: null };
+  }
+}
+
+async function* lines(path: string): AsyncGenerator<string> {
+  const input = createReadStream(path, { encoding: "utf8" });
+  try {
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) yield line;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  } finally {
+    input.destroy();
+  }
+}
