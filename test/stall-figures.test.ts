@@ -62,14 +62,19 @@ drainTimeout: 30s
     // after it: the first of them, at most one gap into that span, waited at least this long.
     expect(report.latency.accept.max).toBeGreaterThanOrEqual((TIMEOUT_MS / 2 - GAP_MS) * HDR);
 
-    // Per second: the failures sum to the total and lie in the seconds the freeze covered (a
-    // request sent within its last TIMEOUT_MS is answered after the resume).
+    // Per second: the failures sum to the total and lie in the seconds the freeze affected: from
+    // its start until the system had caught up after it (the run's own recovery figure: how soon
+    // the backlog drained). Not a fixed margin after the resume: how long the catching up takes
+    // is a timing figure of the machine (a request sent just after the resume times out too when
+    // the service needs more than TIMEOUT_MS to answer what queued during the freeze).
     const perSecond = report.throughput.perSecond;
     expect(perSecond.reduce((n, s) => n + s.errorCauses.timedOut, 0)).toBe(o.errors);
     expect(perSecond.reduce((n, s) => n + s.errors, 0)).toBe(o.errors);
     const failingSeconds = perSecond.filter((s) => s.errors > 0).map((s) => s.t);
     expect(Math.min(...failingSeconds)).toBeGreaterThanOrEqual(Math.floor(pause.startedAtMs / 1000));
-    expect(Math.max(...failingSeconds)).toBeLessThanOrEqual(Math.floor(pause.endedAtMs! / 1000));
+    const caughtUpMs = pause.recovery?.backlogDrainedAfterMs ?? pause.recovery?.throughputRecoveredAfterMs ?? null;
+    const affectedUntilMs = Math.max(pause.endedAtMs!, caughtUpMs === null ? report.durationMs : pause.startedAtMs + caughtUpMs);
+    expect(Math.max(...failingSeconds)).toBeLessThanOrEqual(Math.floor(affectedUntilMs / 1000));
     for (const s of perSecond.filter((x) => x.errors > 0)) expect(s.failedMax!).toBeGreaterThanOrEqual(TIMEOUT_MS * 0.99);
 
     // The summary does not read as a clean pass: the failures are said under the verdict and on the last line.
