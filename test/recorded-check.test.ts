@@ -1,4 +1,5 @@
-import { rmSync } from "node:fs";
+import { rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AnyOrderEvent } from "../src/services/shared/contracts.js";
 import { check, type CheckInput, type RequestRecord, type StreamRecord } from "../src/sim/check/checker.js";
@@ -114,7 +115,29 @@ describe("the check from what the run kept on disk (RunRecorder) is the check fr
     for (const r of raw.slice(5)) recorder.orderEvent(r, decodeTapped(r), 0);
     const stream = await recorder.readStream(length);
     expect(stream.map((s) => s.seq)).toEqual([1, 2, 3, 4, 5]);
-    expect((await recorder.readStream(recorder.streamLength)).map((s) => s.event?.order_number)).toEqual([...Array(5).fill("ORD_1"), ...Array(5).fill("ORD_2")]);
+    expect((await recorder.readStream(recorder.streamLength)).map((s) => s.event?.order_number)).toEqual([...Array(COMPLETED_PATH.length).fill("ORD_1"), ...Array(COMPLETED_PATH.length).fill("ORD_2")]);
+    await recorder.end();
+  });
+
+  it("keeps in memory what a file refused (a full disk): the check still gets every message and every request", async () => {
+    dir = scratchDir("recorded-full");
+    symlinkSync("/dev/full", join(dir, "timeline.ndjson"));
+    symlinkSync("/dev/full", join(dir, "requests.ndjson"));
+    const refused: string[] = [];
+    const recorder = new RunRecorder(dir, (_err, path) => refused.push(path));
+    const raw = rawOf([...pathOf("ORD_1", COMPLETED_PATH), ...pathOf("ORD_2", CANCELLED_PATH)]);
+    for (const r of raw) recorder.orderEvent(r, decodeTapped(r), 0);
+    recorder.request({ requestId: "r1", valid: true, status: 201, orderNumber: "ORD_1" });
+    await recorder.timeline.flushed();
+    // Written after the files failed: held too.
+    recorder.request({ requestId: "r2", valid: false, status: 400 });
+    const complaints: string[] = [];
+    const back = await recorder.readBack(recorder.streamLength, (m) => complaints.push(m));
+    expect(refused).toContain(join(dir, "timeline.ndjson"));
+    expect(back.stream.map((r) => r.seq)).toEqual(raw.map((r) => r.seq));
+    expect(back.requests.map((r) => r.requestId)).toEqual(["r1", "r2"]);
+    expect(complaints).toHaveLength(1);
+    expect(complaints[0]).toMatch(/did not take all of the stream and the requests \(ENOSPC/);
     await recorder.end();
   });
 });

@@ -127,7 +127,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
 
   private async drive(session: Session, mode: RunMode, cleanups: Array<() => Promise<void> | void>): Promise<RunReport> {
     const s = this.scenario;
-    this.recorded = new RunRecorder(session.runDir, (err) => this.log("error", "run", `cannot write the run's timeline or requests: ${err.message}; the run goes on without them`));
+    this.recorded = new RunRecorder(session.runDir, (err, path) => this.log("error", "run", `cannot write the run's ${path.endsWith("requests.ndjson") ? "requests" : "timeline"} ${path}: ${err.message}; the run goes on without it (the check keeps what it needs in memory)`));
     this.timeline = this.recorded.timeline;
     const nc = await connectNats(session.nats, "harness");
     this.nc = nc;

@@ -5,7 +5,7 @@
  * others placed, adopted by `up`). The harness's memory then does not grow with the orders a run
  * finishes; the check reads both back at the end, and sees exactly what it was given before.
  */
-import { createReadStream } from "node:fs";
+import { createReadStream, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { StreamRecord } from "../check/checker-types.js";
@@ -18,10 +18,34 @@ import { TimelineFile } from "./timeline-file.js";
 /** The outcome of one request as the checker takes it (check/fault-refusals.ts makes its request record of it). */
 export type RequestLine = RequestAnswer;
 
+/** What is kept in memory until the file has it: each record with the chunk of the file it went into. */
+class Held<T> {
+  private items: Array<{ chunk: number; item: T }> = [];
+
+  add(chunk: number, item: T): void {
+    this.items.push({ chunk, item });
+  }
+
+  /** The file has every chunk up to `chunk`: what went into them need not be held. */
+  written(chunk: number): void {
+    let i = 0;
+    while (i < this.items.length && this.items[i].chunk <= chunk) i++;
+    if (i > 0) this.items = this.items.slice(i);
+  }
+
+  get all(): T[] {
+    return this.items.map((x) => x.item);
+  }
+}
+
 export class RunRecorder {
   /** ORDERS messages written to the timeline so far. */
   private events = 0;
   private failure: string | null = null;
+  // Records the file does not have yet (a chunk not yet written, or a file that refused writes: a
+  // full disk). Normally a fifth of a second of them; everything from a failure on.
+  private readonly heldStream = new Held<StreamRecord>();
+  private readonly heldRequests = new Held<RequestLine>();
 
   /** The run's timeline (timeline.ndjson), which this records the stream on beside everything else the harness writes there. */
   readonly timeline: TimelineFile;
@@ -30,24 +54,28 @@ export class RunRecorder {
   private readonly requestsPath: string;
 
   /** `onError` hears that a file cannot be written (the check will then miss what was not). */
-  constructor(runDir: string, onError: (err: Error) => void) {
-    const unwritable = (err: Error) => {
+  constructor(runDir: string, onError: (err: Error, path: string) => void) {
+    const unwritable = (err: Error, path: string) => {
       this.failure ??= err.message;
-      onError(err);
+      onError(err, path);
     };
     this.timelinePath = join(runDir, "timeline.ndjson");
     this.requestsPath = join(runDir, "requests.ndjson");
     this.timeline = new TimelineFile(this.timelinePath, unwritable);
     this.requests = new TimelineFile(this.requestsPath, unwritable);
+    this.timeline.onWritten((chunk) => this.heldStream.written(chunk));
+    this.requests.onWritten((chunk) => this.heldRequests.written(chunk));
   }
 
   /** An ORDERS message, on the timeline: a valid event spliced in as it came (already JSON: not stringified again, thousands a second). */
   orderEvent(raw: { seq: number; subject: string; data: string }, tapped: TappedEvent, atMs: number): void {
     this.events++;
+    this.heldStream.add(this.timeline.pendingChunk, tapped);
     this.timeline.writeJson("order_event", `{"seq":${raw.seq},"atMs":${Math.round(atMs)},"subject":${JSON.stringify(raw.subject)},"event":${tapped.event ? raw.data : JSON.stringify(raw.data)}}`);
   }
 
   request(r: RequestLine): void {
+    this.heldRequests.add(this.requests.pendingChunk, r);
     this.requests.writeJson("request", JSON.stringify(r));
   }
 
@@ -79,7 +107,7 @@ export class RunRecorder {
   async readBack(streamLength: number, complain: (message: string) => void): Promise<{ stream: StreamRecord[]; requests: RequestLine[] }> {
     const stream = await this.readStream(streamLength);
     const requests = await this.readRequests();
-    if (this.failure !== null) complain(`the check reads the stream and the requests back from the run directory, which could not all be written (${this.failure}): what is missing shows as findings`);
+    if (this.failure !== null) complain(`the run directory did not take all of the stream and the requests (${this.failure}): the check reads what it has, and what the harness held in memory since`);
     return { stream, requests };
   }
 
@@ -90,10 +118,13 @@ export class RunRecorder {
     if (count === 0) return out;
     for await (const line of lines(this.timelinePath)) {
       if (!line.includes('"type":"order_event"')) continue;
-      const { data } = JSON.parse(line) as { data: { seq: number; subject: string; event: unknown } };
-      out.push(readEvent(data));
-      if (out.length >= count) break;
+      const data = parsed<{ seq: number; subject: string; event: unknown }>(line);
+      if (data) out.push(readEvent(data));
+      if (out.length >= count) return out;
     }
+    // What the file does not have (a full disk): held in memory instead.
+    const seen = new Set(out.map((r) => r.seq));
+    for (const r of this.heldStream.all) if (!seen.has(r.seq) && out.length < count) out.push(r);
     return out;
   }
 
@@ -102,8 +133,11 @@ export class RunRecorder {
     await this.requests.flushed();
     const out: RequestLine[] = [];
     for await (const line of lines(this.requestsPath)) {
-      if (line.length > 0) out.push((JSON.parse(line) as { data: RequestLine }).data);
+      const r = parsed<RequestLine>(line);
+      if (r) out.push(r);
     }
+    const seen = new Set(out.map((r) => r.requestId));
+    for (const r of this.heldRequests.all) if (!seen.has(r.requestId)) out.push(r);
     return out;
   }
 
@@ -123,7 +157,19 @@ function readEvent(d: { seq: number; subject: string; event: unknown }): StreamR
   }
 }
 
+/** A timeline line's data; null for a line a full disk cut short. */
+function parsed<T>(line: string): T | null {
+  if (line.length === 0) return null;
+  try {
+    return (JSON.parse(line) as { data: T }).data;
+  } catch {
+    return null;
+  }
+}
+
 async function* lines(path: string): AsyncGenerator<string> {
+  // Only a file: a timeline that is a device (/dev/full in a test of a full disk) reads forever.
+  if (!existsSync(path) || !statSync(path).isFile()) return;
   const input = createReadStream(path, { encoding: "utf8" });
   try {
     for await (const line of createInterface({ input, crlfDelay: Infinity })) yield line;

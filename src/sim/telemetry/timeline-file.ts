@@ -14,6 +14,9 @@ export class TimelineFile {
   private bytes = 0;
   private timer: NodeJS.Timeout | null = null;
   private failed = false;
+  /** Chunks handed to the file so far (see `pendingChunk` and `onWritten`). */
+  private chunks = 0;
+  private readonly written: Array<(chunk: number) => void> = [];
 
   /** `onError` hears once that the file cannot be written (disk full, directory gone); the run goes on without it. */
   constructor(path: string, onError?: (err: Error, path: string) => void) {
@@ -24,6 +27,16 @@ export class TimelineFile {
       this.lines = [];
       onError?.(err, path);
     });
+  }
+
+  /** The chunk the next line goes into: once `onWritten` hears of it, that line is in the file. */
+  get pendingChunk(): number {
+    return this.chunks + 1;
+  }
+
+  /** `listener` hears each chunk the file took (in order); a file that failed hears no more. */
+  onWritten(listener: (chunk: number) => void): void {
+    this.written.push(listener);
   }
 
   write(type: string, data: unknown): void {
@@ -47,7 +60,10 @@ export class TimelineFile {
     this.timer = null;
     if (this.failed) this.lines = [];
     if (this.lines.length === 0) return;
-    this.stream.write(this.lines.join(""));
+    const chunk = ++this.chunks;
+    this.stream.write(this.lines.join(""), (err) => {
+      if (!err) for (const listener of this.written) listener(chunk);
+    });
     this.lines = [];
     this.bytes = 0;
   }
