@@ -275,9 +275,14 @@ describe("pizzeria report <run-dir>", () => {
     const row = (f: string) => cmp.rows.find((r: any) => r.figure === f);
     expect(row("sent").b).toBe(t.sent);
     expect([row("lost").b, row("endToEndP99").b, row("drainMs").b]).toEqual([null, null, null]);
-    const table = runCli(["compare", run.dir, runDir]);
+    const comparePage = join(dir, "compare.html");
+    const table = runCli(["compare", run.dir, runDir, "--html", comparePage]);
     expect((await table.exited).code).toBe(0);
     expect(table.stdout()).toContain("not judged");
+    const cmpPage = await openFile(comparePage);
+    expect(cmpPage.problems).toEqual([]);
+    expect(await cmpPage.page.locator("[data-verdict]").allTextContents()).toEqual([expect.stringContaining(run.verdict.valid ? "VALID" : "INVALID"), expect.stringContaining("UNFINISHED")]);
+    await cmpPage.page.close();
     const { page, problems } = await openFile(join(runDir, "report.html"));
     expect(problems).toEqual([]);
     expect(await page.locator("[data-verdict]").textContent()).toContain("UNFINISHED");
