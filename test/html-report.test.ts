@@ -32,6 +32,19 @@ expect: { lost: 0, duplicated: 0, acceptP99: 1s }
 drainTimeout: 8s
 `;
 
+// Sixty seconds of load, killed after a few: a run that never reaches its report.
+const KILLED_SCENARIO = `name: killed
+seed: 7
+timeScale: 100
+heartbeatInterval: 500ms
+load:
+  - { duration: 60s, rate: 10 }
+chaos:
+  - { at: 1500ms, stop: kitchen/chef_luigi, restartAfter: 1s }
+expect: { lost: 0, acceptP99: 1s, endToEndP95: 3s }
+drainTimeout: 8s
+`;
+
 const TIME_CHARTS = ["stages", "accept", "endToEnd", "queues", "kitchen"];
 
 let browser: Browser;
@@ -195,12 +208,17 @@ describe("pizzeria report <run-dir>", () => {
     expect(pageData(readFileSync(join(run.dir, "report.html"), "utf8"))).toEqual(pageData(html));
   });
 
-  it("rebuilds the page of a run killed before its end, from its timeline", async () => {
+  it("rebuilds the page and the JSON report of a run killed before its end, from its timeline, unfinished and not judged", async () => {
     const dir = scratchDir("html-killed");
     const runDir = join(dir, "run");
-    const p = runCli(["run", "scenarios/smoke.yaml", "--no-tui", "--run-dir", runDir]);
+    // A long load (killed long before its end) with a kitchen stop early on.
+    const scenario = join(dir, "killed.yaml");
+    writeFileSync(scenario, KILLED_SCENARIO);
+    const p = runCli(["run", scenario, "--no-tui", "--run-dir", runDir]);
     const timeline = join(runDir, "timeline.ndjson");
-    await waitFor(() => existsSync(timeline) && readFileSync(timeline, "utf8").split('"type":"tick"').length > 3, "three ticks in the timeline");
+    // Killed after its kitchen stop began and three ticks more.
+    const ticksAfterFault = () => readFileSync(timeline, "utf8").split('"type":"fault"').slice(1).join("").split('"type":"tick"').length - 1;
+    await waitFor(() => existsSync(timeline) && ticksAfterFault() > 3, "the fault and three ticks after it in the timeline");
     p.child.kill("SIGKILL");
     await p.exited;
     expect(existsSync(join(runDir, "report.json"))).toBe(false);
@@ -208,6 +226,63 @@ describe("pizzeria report <run-dir>", () => {
     const rebuilt = runCli(["report", runDir]);
     expect((await rebuilt.exited).code).toBe(0);
     expect(rebuilt.stdout()).toContain("ended without its report");
+    expect(rebuilt.stdout()).toContain(`${join(runDir, "report.json")} (finished: false)`);
+    expect(rebuilt.stdout()).toContain("UNFINISHED, not judged");
+
+    // report.json: what the timeline's ticks say, no verdict invented.
+    const lines = readFileSync(timeline, "utf8").split("\n").flatMap((l) => {
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return [];
+      }
+    });
+    const ticks = lines.filter((l) => l.type === "tick").map((l) => l.data);
+    const last = ticks.at(-1);
+    const json = JSON.parse(readFileSync(join(runDir, "report.json"), "utf8"));
+    expect(json.finished).toBe(false);
+    expect(json.verdict.valid).toBeNull();
+    expect(json.verdict.reason).toContain("the checker's verdict needs the services' own accounts");
+    expect([json.passed, json.exitCode]).toEqual([null, null]);
+    expect(json.ticks).toBe(ticks.length);
+    expect(json.lastTickAtMs).toBe(last.elapsedMs);
+    const t = last.totals;
+    expect(json.orders).toEqual({ planned: lines.find((l) => l.type === "start").data.plannedOrders, sent: t.sent, accepted: t.accepted, rejected: t.rejected, errors: t.errors, late: t.late, completed: t.stages.completed, cancelled: t.stages.cancelled, inFlight: t.inFlight });
+    expect(json.orders.sent).toBeGreaterThan(0);
+    const seconds = new Map<number, unknown>(ticks.map((k: any) => [k.lastSecond.t, k.lastSecond]));
+    expect(json.throughput.perSecond.length).toBe(Math.max(...seconds.keys()) + 1);
+    for (const [sec, sample] of seconds) expect(json.throughput.perSecond[sec], `second ${sec}`).toEqual(sample);
+    expect(json.throughput.acceptedPerSecond).toBeCloseTo(t.accepted / (last.elapsedMs / 1000), 2);
+    expect(json.lastWindowLatency).toEqual(last.latency);
+    expect(json.workers).toEqual(last.workers);
+    expect(json.deadLetters).toBe(last.deadLetters);
+    const faultEvents = lines.filter((l) => l.type === "fault").map((l) => l.data);
+    const lastOfEach = [...new Map(faultEvents.map((f: any) => [f.id, f])).values()] as any[];
+    expect(json.faults.map(({ recovery: _r, ...f }: any) => f)).toEqual(lastOfEach);
+    expect(json.faults.map((f: any) => f.kind)).toEqual(["stop"]);
+    const rec = json.faults[0].recovery;
+    expect([rec.touchedOrders, rec.findings]).toEqual([null, null]); // the orders it touched need the checker
+    expect(rec.peakInFlight).toBeGreaterThanOrEqual(json.faults[0].inFlightAtStart ?? 0);
+    expect(json.thresholds.map((x: any) => x.name).sort()).toEqual(["acceptP99", "endToEndP95", "lost"]);
+    expect(json.thresholds.every((x: any) => x.actual === null && x.passed === null)).toBe(true);
+
+    // compare takes it, on what it has, marked unfinished.
+    const compared = runCli(["compare", run.dir, runDir, "--json"]);
+    expect((await compared.exited).code).toBe(0);
+    const cmp = JSON.parse(compared.stdout());
+    expect(cmp.b).toMatch(/\(unfinished\)$/);
+    expect(cmp.unfinished).toEqual({ a: false, b: true });
+    const row = (f: string) => cmp.rows.find((r: any) => r.figure === f);
+    expect(row("sent").b).toBe(t.sent);
+    expect([row("lost").b, row("endToEndP99").b, row("drainMs").b]).toEqual([null, null, null]);
+    const comparePage = join(dir, "compare.html");
+    const table = runCli(["compare", run.dir, runDir, "--html", comparePage]);
+    expect((await table.exited).code).toBe(0);
+    expect(table.stdout()).toContain("not judged");
+    const cmpPage = await openFile(comparePage);
+    expect(cmpPage.problems).toEqual([]);
+    expect(await cmpPage.page.locator("[data-verdict]").allTextContents()).toEqual([expect.stringContaining(run.verdict.valid ? "VALID" : "INVALID"), expect.stringContaining("UNFINISHED")]);
+    await cmpPage.page.close();
     const { page, problems } = await openFile(join(runDir, "report.html"));
     expect(problems).toEqual([]);
     expect(await page.locator("[data-verdict]").textContent()).toContain("UNFINISHED");

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Browser } from "playwright-core";
@@ -126,6 +126,29 @@ function runDirWith(name: string, report: RunReport): string {
   return d;
 }
 
+/** A run directory with its report.json and a timeline.ndjson of ticks as a run writes them (two consumers' queues, `scale` apart). */
+function runDirWithTimeline(name: string, report: RunReport, scale: number): string {
+  const d = runDirWith(name, report);
+  const ticks = report.throughput.perSecond.map((s, i) => ({
+    t: 0,
+    type: "tick",
+    data: {
+      elapsedMs: (i + 1) * 1000,
+      state: "running",
+      targetRate: 1,
+      totals: { sent: 0, accepted: 0, rejected: 0, errors: 0, late: 0, inFlight: i * scale, stages: {} },
+      queues: [
+        { consumer: "kitchen-dine_in", pending: i * scale, ackPending: scale },
+        { consumer: "notification", pending: scale, ackPending: 0 },
+      ],
+      workers: [],
+      lastSecond: s,
+    },
+  }));
+  writeFileSync(join(d, "timeline.ndjson"), `${ticks.map((l) => JSON.stringify(l)).join("\n")}\n`);
+  return d;
+}
+
 describe("pizzeria compare", () => {
   it("finds no regression between two equal runs (exit 0) and fails a regressed one (exit 1)", async () => {
     const base = passing();
@@ -157,6 +180,78 @@ describe("pizzeria compare", () => {
     const row = await w.page.locator("table.comparison tr", { hasText: "endToEndP99" }).first().textContent();
     expect(row).toContain("REGRESSED");
     await w.page.close();
+  });
+
+  it("overlays every time chart of the one-run page, each run in its own colour, with both runs' fault lanes", async () => {
+    const base = passing();
+    const other: RunReport = JSON.parse(JSON.stringify(base));
+    other.throughput.perSecond = other.throughput.perSecond.map((s) => ({ ...s, paid: s.paid * 2 + 1, cancelled: s.cancelled + 3, acceptP95: (s.acceptP95 ?? 0) + 5, endToEndP50: (s.endToEndP50 ?? 0) + 7 }));
+    other.faults = [{ ...base.faults[0], id: "f9", kind: "pause", startedAtMs: 2_500, endedAtMs: 3_500 }];
+    expect(base.throughput.perSecond.length).toBeGreaterThan(2);
+    expect(base.throughput.perSecond.reduce((n, s) => n + s.paid + s.completed, 0)).toBeGreaterThan(0);
+    const a = runDirWithTimeline("overlay-a", base, 1);
+    const b = runDirWithTimeline("overlay-b", other, 3);
+    const html = join(dir, "overlay.html");
+    const p = runCli(["compare", a, b, "--html", html]);
+    expect((await p.exited).code).toBe(0);
+
+    const w = await watchedPage(browser, (url) => url.startsWith("file:"));
+    await w.page.goto(pathToFileURL(html).href);
+    await w.page.waitForFunction(() => (window as any).__rendered >= 1);
+    expect(w.problems).toEqual([]);
+    const charts = await w.page.evaluate(() => {
+      const c = (window as any).__charts;
+      return Object.fromEntries(
+        Object.entries(c).map(([name, u]: [string, any]) => [
+          name,
+          {
+            series: u.series.slice(1).map((s: any, i: number) => ({ label: s.label, stroke: typeof s.stroke === "function" ? s.stroke(u, i + 1) : s.stroke, values: u.data[i + 1] })),
+            lanes: [...document.querySelectorAll(`[data-chart="${name}"] .fault-lane`)].map((el: any) => [el.dataset.faultId, el.className, Number(el.dataset.fromS), Number(el.dataset.toS)]),
+          },
+        ]),
+      );
+    });
+    await w.page.screenshot({ path: join(dir, "overlay.png"), fullPage: true });
+    expect(statSync(join(dir, "overlay.png")).size).toBeGreaterThan(50_000);
+    await w.page.close();
+    const column = (chart: string, label: string) => {
+      const s = charts[chart]?.series.find((x: any) => x.label === label);
+      if (!s) throw new Error(`no series "${label}" on chart ${chart}`);
+      return s.values;
+    };
+    const runs: Array<[string, RunReport]> = [["overlay-a", base], ["overlay-b", other]];
+    const stageNames = ["placed", "paid", "cooking", "ready", "completed", "cancelled", "payment_failed"];
+    const consumers = ["kitchen-dine_in", "notification"];
+    const timeCharts = ["stages", ...stageNames.map((n) => `stage:${n}`), "accept", "endToEnd", "queues", ...consumers.map((c) => `queue:${c}`)];
+    expect(Object.keys(charts)).toEqual(expect.arrayContaining(timeCharts));
+    for (const [label, r] of runs) {
+      const per = r.throughput.perSecond as any[];
+      for (const n of stageNames.slice(0, 6)) expect(column(`stage:${n}`, `${label}: ${n}`), `${label} ${n}`).toEqual(per.map((s) => s[n]));
+      expect(column("stage:payment_failed", `${label}: payment_failed`)).toEqual(per.map(() => 0));
+      for (const [chart, of] of [["accept", "accept"], ["endToEnd", "endToEnd"]]) {
+        for (const q of ["P50", "P95", "P99"]) expect(column(chart, `${label}: ${q.toLowerCase()}`), `${label} ${chart} ${q}`).toEqual(per.map((s) => s[`${of}${q}`] ?? null));
+      }
+      expect(column("stages", `${label}: sent`)).toEqual(per.map((s) => s.sent));
+    }
+    // Queues from each run's ticks: the sums, and each consumer on its own chart.
+    expect(column("queues", "overlay-a: pending, all consumers")).toEqual(base.throughput.perSecond.map((_, i) => i + 1));
+    expect(column("queues", "overlay-b: pending, all consumers")).toEqual(other.throughput.perSecond.map((_, i) => i * 3 + 3));
+    expect(column("queue:kitchen-dine_in", "overlay-b: pending")).toEqual(other.throughput.perSecond.map((_, i) => i * 3));
+    expect(column("queue:notification", "overlay-a: ack pending")).toEqual(base.throughput.perSecond.map(() => 0));
+    // The two runs differ where their figures do (the overlay is not one run drawn twice).
+    expect(column("stage:paid", "overlay-b: paid")).not.toEqual(column("stage:paid", "overlay-a: paid"));
+    for (const name of timeCharts) {
+      const { series, lanes } = charts[name];
+      const colours = (label: string) => [...new Set(series.filter((s: any) => s.label.startsWith(`${label}: `)).map((s: any) => s.stroke))];
+      expect(colours("overlay-a"), name).toHaveLength(1);
+      expect(colours("overlay-b"), name).toHaveLength(1);
+      expect(colours("overlay-a")[0], name).not.toBe(colours("overlay-b")[0]);
+      expect(series.every((s: any) => /^overlay-[ab]: /.test(s.label)), name).toBe(true);
+      expect(lanes, name).toEqual([
+        ["f1", "fault-lane run-0", 1, 2],
+        ["f9", "fault-lane run-1", 2.5, 3.5],
+      ]);
+    }
   });
 
   it("refuses a --fail-on it cannot read, naming the figure (exit 2)", async () => {

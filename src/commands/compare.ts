@@ -25,13 +25,16 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .example("$0 compare runs/base runs/new --fail-on 'endToEndP99:+10%,accepted:-5%' --html compare.html", "CI: compare with a baseline run, fail on a regression") as unknown as Argv<CompareArgs>,
   handler: (args) =>
     runCommand(async () => {
-      const { compareReports, comparisonHtml, formatComparison, loadRun, parseFailOn, runLabels } = await import("../sim/outputs/compare.js");
+      const { compareReports, comparisonHtml, formatComparison, loadRun, markUnfinished, parseFailOn, runLabels, unfinishedNote } = await import("../sim/outputs/compare.js");
       const rules = args.failOn ? parseFailOn(args.failOn) : [];
       const [a, b] = [loadRun(args.a), loadRun(args.b)];
-      const labels = runLabels(args.a, args.b);
+      const labels = markUnfinished(runLabels(args.a, args.b), [a.report, b.report]);
       const rows = compareReports(a.report, b.report, rules);
-      if (args.html) writeFileSync(args.html, comparisonHtml(a, b, labels, rows));
-      process.stdout.write(args.json ? `${JSON.stringify({ a: labels[0], b: labels[1], rows }, null, 2)}\n` : `${formatComparison(labels, rows)}\n${args.html ? `page: ${args.html}\n` : ""}`);
+      const note = unfinishedNote(labels, [a.report, b.report]);
+      if (args.html) writeFileSync(args.html, comparisonHtml(a.record, b.record, labels, rows));
+      const { isUnfinished } = await import("../sim/outputs/unfinished-report.js");
+      const unfinished = { a: isUnfinished(a.report), b: isUnfinished(b.report) };
+      process.stdout.write(args.json ? `${JSON.stringify({ a: labels[0], b: labels[1], unfinished, rows }, null, 2)}\n` : `${formatComparison(labels, rows)}\n${note ? `${note}\n` : ""}${args.html ? `page: ${args.html}\n` : ""}`);
       return rows.some((r) => r.regressed) ? EXIT.failed : EXIT.ok;
     }),
 };

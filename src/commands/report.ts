@@ -8,7 +8,7 @@ interface ReportArgs {
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
   command: "report <run-dir>",
-  describe: "Rebuild a run's HTML report from its timeline (also for a run that crashed or was killed before its end)",
+  describe: "Rebuild a run's HTML and JSON reports from its timeline (also for a run that crashed or was killed before its end: its report.json is then marked unfinished, not judged)",
   builder: (y: Argv) =>
     y
       .positional("run-dir", { type: "string", describe: "The run's directory (runs/...), holding timeline.ndjson", normalize: true })
@@ -18,7 +18,12 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     runCommand(async () => {
       const { rebuildReport } = await import("../sim/outputs/rebuild.js");
       const out = rebuildReport(args.runDir, args.html);
-      process.stdout.write(`${out.file}${out.finished ? "" : " (the run ended without its report: drawn from what its timeline holds)"}\n`);
+      if (out.finished) process.stdout.write(`${out.file}\n`);
+      else {
+        const { NOT_JUDGED_REASON } = await import("../sim/outputs/unfinished-report.js");
+        const json = out.json ? `${out.json} (finished: false)` : "report.json left as it was (not one this command wrote)";
+        process.stdout.write(`${out.file}\n${json}\nUNFINISHED, not judged: ${NOT_JUDGED_REASON}\n`);
+      }
       return EXIT.ok;
     }),
 };

@@ -5,13 +5,17 @@ import { emptyRecord, recordFromTimeline, type RunRecord } from "../telemetry/ru
 import type { RunReport } from "../telemetry/run-events.js";
 import { renderHtml } from "./html-page.js";
 import { pageOf } from "./page-data.js";
+import { isUnfinished, type AnyRunReport } from "./unfinished-report.js";
 
 /** A figure two runs are compared on: where it is in a report, and which way is better. */
 interface Figure {
   name: string;
   better: "higher" | "lower";
-  of: (r: RunReport) => number | null;
+  of: (r: AnyRunReport) => number | null;
 }
+
+/** A figure only a finished run has (the checker's, the whole run's latency summaries, the drain): n/a for an unfinished one. */
+const judged = (of: (r: RunReport) => number | null) => (r: AnyRunReport) => (isUnfinished(r) ? null : of(r));
 
 const maxOf = (xs: Array<number | null | undefined>) => {
   const known = xs.filter((x): x is number => typeof x === "number");
@@ -21,7 +25,7 @@ const maxOf = (xs: Array<number | null | undefined>) => {
 /** acceptP50 ... acceptMax: the report's latency summary of one kind. */
 function latencyFigures(kind: "accept" | "endToEnd"): Figure[] {
   const names = { p50: "P50", p95: "P95", p99: "P99", max: "Max" } as const;
-  return (Object.keys(names) as Array<keyof typeof names>).map((p) => ({ name: `${kind}${names[p]}`, better: "lower", of: (r: RunReport) => r.latency[kind][p] }));
+  return (Object.keys(names) as Array<keyof typeof names>).map((p) => ({ name: `${kind}${names[p]}`, better: "lower", of: judged((r) => r.latency[kind][p]) }));
 }
 
 /** The compared figures, in the table's order (names as `--fail-on` takes them). */
@@ -34,11 +38,11 @@ export const COMPARED: readonly Figure[] = [
   { name: "errors", better: "lower", of: (r) => r.orders.errors },
   ...latencyFigures("accept"),
   ...latencyFigures("endToEnd"),
-  { name: "lost", better: "lower", of: (r) => r.verdict.lost },
-  { name: "duplicated", better: "lower", of: (r) => r.verdict.duplicated },
-  { name: "invalid", better: "lower", of: (r) => r.verdict.invalid },
+  { name: "lost", better: "lower", of: judged((r) => r.verdict.lost) },
+  { name: "duplicated", better: "lower", of: judged((r) => r.verdict.duplicated) },
+  { name: "invalid", better: "lower", of: judged((r) => r.verdict.invalid) },
   { name: "deadLetters", better: "lower", of: (r) => r.deadLetters },
-  { name: "drainMs", better: "lower", of: (r) => r.drain.ms },
+  { name: "drainMs", better: "lower", of: judged((r) => r.drain.ms) },
   { name: "recoveryMs", better: "lower", of: (r) => maxOf(r.faults.map((f) => f.recovery?.throughputRecoveredAfterMs)) },
   { name: "backlogDrainedMs", better: "lower", of: (r) => maxOf(r.faults.map((f) => f.recovery?.backlogDrainedAfterMs)) },
 ];
@@ -81,7 +85,7 @@ function broke(rule: FailRule, a: number, b: number): boolean {
 }
 
 /** Every compared figure of run A (the baseline) and run B, and which `--fail-on` rules B broke. */
-export function compareReports(a: RunReport, b: RunReport, rules: readonly FailRule[] = []): ComparisonRow[] {
+export function compareReports(a: AnyRunReport, b: AnyRunReport, rules: readonly FailRule[] = []): ComparisonRow[] {
   return COMPARED.map((f) => {
     const va = f.of(a);
     const vb = f.of(b);
@@ -100,23 +104,38 @@ export function compareReports(a: RunReport, b: RunReport, rules: readonly FailR
 /**
  * A run to compare, from its run directory (report.json, and timeline.ndjson for the charts) or
  * from a report file alone (the charts then have what the report holds: no queues or kitchen).
+ * An unfinished run's report.json (`pizzeria report` of a killed run) is compared on what it has;
+ * its charts come from its timeline only.
  */
-export function loadRun(path: string): RunRecord & { report: RunReport } {
+export function loadRun(path: string): { record: RunRecord; report: AnyRunReport } {
   if (!existsSync(path)) throw new ConfigError(`${path}: no such run directory or report file`);
   const dir = statSync(path).isDirectory() ? path : dirname(path);
   const reportFile = statSync(path).isDirectory() ? join(path, "report.json") : path;
   const timeline = join(dir, "timeline.ndjson");
-  let report: RunReport;
+  let report: AnyRunReport;
   try {
-    report = JSON.parse(readFileSync(reportFile, "utf8")) as RunReport;
+    report = JSON.parse(readFileSync(reportFile, "utf8")) as AnyRunReport;
   } catch (err) {
-    throw new ConfigError(`${reportFile}: not a run's report (${err instanceof Error ? err.message : String(err)})${statSync(path).isDirectory() ? "; a run killed before its end has none: `pizzeria report` rebuilds its HTML" : ""}`);
+    throw new ConfigError(`${reportFile}: not a run's report (${err instanceof Error ? err.message : String(err)})${statSync(path).isDirectory() ? "; a run killed before its end has none: `pizzeria report` rebuilds it from the timeline" : ""}`);
   }
-  if (!report || typeof report !== "object" || !report.orders || !report.latency || !report.verdict) throw new ConfigError(`${reportFile}: not a run's report (no orders, latency or verdict)`);
+  if (!report || typeof report !== "object" || !report.orders || !report.verdict || !(isUnfinished(report) || report.latency)) throw new ConfigError(`${reportFile}: not a run's report (no orders, latency or verdict)`);
   // A report.json in its run directory has the timeline beside it; another report file stands alone.
   const inRunDir = statSync(path).isDirectory() || basename(path) === "report.json";
   const record = inRunDir && existsSync(timeline) ? recordFromTimeline(readFileSync(timeline, "utf8")) : emptyRecord();
-  return { ...record, report, faults: report.faults };
+  if (isUnfinished(report)) return { record, report };
+  return { record: { ...record, report, faults: report.faults }, report };
+}
+
+/** The labels, an unfinished run's marked so everywhere they show (table, JSON, page). */
+export function markUnfinished(labels: [string, string], reports: [AnyRunReport, AnyRunReport]): [string, string] {
+  return labels.map((l, i) => (isUnfinished(reports[i]) ? `${l} (unfinished)` : l)) as [string, string];
+}
+
+/** What the table cannot say of an unfinished run, or null when both finished. */
+export function unfinishedNote(labels: [string, string], reports: [AnyRunReport, AnyRunReport]): string | null {
+  const which = labels.filter((_, i) => isUnfinished(reports[i]));
+  if (which.length === 0) return null;
+  return `${which.join(" and ")}: ended without its report (crashed or killed), not judged: no verdict, whole-run latency or drain (n/a above); its counts are the last tick's`;
 }
 
 function num(v: number | null): string {

@@ -124,7 +124,7 @@ function histogramChart(host: any, name: string, title: string, runs: any[], pic
       height: 200,
       scales: { x: { time: false, distr: 3 } },
       axes: [{ label: "ms (log)" }, { label: "requests", size: 60 }],
-      series: [{ label: "ms" }, ...runs.map((r: any, i: number) => ({ label: r.label, stroke: palette(i), fill: `${palette(i)}66`, paths: bars, points: { show: false } }))],
+      series: [{ label: "ms" }, ...runs.map((r: any, i: number) => ({ label: r.label, stroke: runColour(i), fill: `${runColour(i)}66`, paths: bars, points: { show: false } }))],
     },
     data,
     box,
@@ -177,46 +177,96 @@ function kitchenChart(host: any, run: any, endS: number): void {
   window.__charts.kitchen = u;
 }
 
+/** Each run's own colour when runs are overlaid (the series of one run differ by their dashes). */
+function runColour(run: number): string {
+  return ["#2563eb", "#ea580c", "#16a34a", "#9333ea"][run % 4];
+}
+
+/** One run's page: every time chart of the run, each series in its own colour. */
+function singleRunCharts(host: any, r: any, endS: number): void {
+  const runs = [r];
+  const xs = [r.seconds];
+  const stages = [
+    { run: 0, label: "offered", values: r.offered, dash: [2, 3], colour: "#6b7280" },
+    { run: 0, label: "sent", values: r.sent },
+    { run: 0, label: "failed requests", values: r.errors, colour: "#b91c1c" },
+    ...r.stages.map((s: any) => ({ run: 0, label: s.name, values: s.values })),
+  ];
+  timeChart(host, { name: "stages", title: "Orders per second by stage, against the offered rate", unit: "orders/s", runs, xs, series: stages, endS });
+  for (const [name, key, title] of latencyCharts()) {
+    timeChart(host, { name, title, unit: "ms", runs, xs, series: ["p50", "p95", "p99"].map((p) => ({ run: 0, label: p, values: r[key][p] })), endS });
+  }
+  const queues = [
+    { run: 0, label: "orders in flight", values: r.inFlight },
+    ...r.queues.flatMap((q: any) => [
+      { run: 0, label: `${q.consumer} pending`, values: q.pending },
+      { run: 0, label: `${q.consumer} ack pending`, values: q.ackPending, dash: [1, 2] },
+    ]),
+  ];
+  timeChart(host, { name: "queues", title: "Orders in flight; pending and ack-pending messages per consumer", unit: "messages", runs, xs: [r.tickSeconds], series: queues, endS });
+}
+
+/** The latency charts: chart name, the page's field, title. */
+function latencyCharts(): string[][] {
+  return [
+    ["accept", "acceptLatency", "Accept latency (scheduled time to answer)"],
+    ["endToEnd", "endToEndLatency", "End-to-end latency (scheduled time to completed)"],
+  ];
+}
+
+/**
+ * Two runs (or more) overlaid: every time chart of the one-run page, each run in its own colour and
+ * each chart with every run's fault lanes. A chart per stage and per consumer (twenty lines of two
+ * colours on one chart would be unreadable); the overview charts tell their lines apart by dashes.
+ */
+function comparedCharts(host: any, runs: any[], endS: number): void {
+  const xs = runs.map((r: any) => r.seconds);
+  const tickXs = runs.map((r: any) => r.tickSeconds);
+  const line = (run: number, r: any, label: string, values: any[], dash?: number[]) => ({ run, label: `${r.label}: ${label}`, values, dash, colour: runColour(run) });
+  const overview = runs.flatMap((r: any, run: number) => [
+    line(run, r, "offered", r.offered, [2, 3]),
+    line(run, r, "sent", r.sent, [8, 3]),
+    line(run, r, "failed requests", r.errors, [1, 2]),
+    ...r.stages.filter((s: any) => s.name === "placed" || s.name === "completed").map((s: any) => line(run, r, s.name, s.values, s.name === "placed" ? [4, 4] : undefined)),
+  ]);
+  timeChart(host, { name: "stages", title: "Orders per second: offered, sent, failed, placed and completed", unit: "orders/s", runs, xs, series: overview, endS });
+  const stageNames = [...new Set(runs.flatMap((r: any) => r.stages.map((s: any) => s.name)))];
+  for (const name of stageNames) {
+    const series = runs.map((r: any, run: number) => line(run, r, name, r.stages.find((s: any) => s.name === name)?.values ?? r.seconds.map(() => null)));
+    timeChart(host, { name: `stage:${name}`, title: `Orders per second: ${name}`, unit: "orders/s", runs, xs, series, endS });
+  }
+  const dashOf: Record<string, number[] | undefined> = { p50: [2, 3], p95: [6, 4], p99: undefined };
+  for (const [name, key, title] of latencyCharts()) {
+    const series = runs.flatMap((r: any, run: number) => ["p50", "p95", "p99"].map((p) => line(run, r, p, r[key][p], dashOf[p])));
+    timeChart(host, { name, title: `${title}: p50 dotted, p95 dashed, p99 solid`, unit: "ms", runs, xs, series, endS });
+  }
+  const sum = (r: any, key: string) => r.tickSeconds.map((_: any, i: number) => r.queues.reduce((n: number, q: any) => n + q[key][i], 0));
+  const queues = runs.flatMap((r: any, run: number) => [line(run, r, "orders in flight", r.inFlight), line(run, r, "pending, all consumers", sum(r, "pending"), [6, 4]), line(run, r, "ack pending, all consumers", sum(r, "ackPending"), [1, 2])]);
+  timeChart(host, { name: "queues", title: "Orders in flight; pending and ack-pending messages of all consumers", unit: "messages", runs, xs: tickXs, series: queues, endS });
+  const consumers = [...new Set(runs.flatMap((r: any) => r.queues.map((q: any) => q.consumer)))].sort();
+  for (const consumer of consumers) {
+    const series = runs.flatMap((r: any, run: number) => {
+      const q = r.queues.find((x: any) => x.consumer === consumer);
+      const none = r.tickSeconds.map(() => null);
+      return [line(run, r, "pending", q ? q.pending : none), line(run, r, "ack pending", q ? q.ackPending : none, [1, 2])];
+    });
+    timeChart(host, { name: `queue:${consumer}`, title: `Consumer ${consumer}: pending (solid) and ack pending (dotted)`, unit: "messages", runs, xs: tickXs, series, endS });
+  }
+}
+
 /** Every time chart of the page, for one run or several overlaid. */
 function drawCharts(host: any, runs: any[]): void {
   window.__charts = {};
   const endS = Math.max(...runs.map((r: any) => r.endMs / 1000));
-  const xs = runs.map((r: any) => r.seconds);
-  const many = runs.length > 1;
-  const dash = (run: number) => (run > 0 ? [6, 4] : undefined);
-  const tag = (r: any, s: string) => (many ? `${r.label}: ${s}` : s);
-  const stageNames = many ? ["placed", "completed"] : runs[0].stages.map((s: any) => s.name);
-  const stages = runs.flatMap((r: any, run: number) => [
-    { run, label: tag(r, "offered"), values: r.offered, dash: [2, 3], colour: "#6b7280" },
-    { run, label: tag(r, "sent"), values: r.sent, dash: dash(run) },
-    { run, label: tag(r, "failed requests"), values: r.errors, dash: dash(run), colour: "#b91c1c" },
-    ...r.stages.filter((s: any) => stageNames.includes(s.name)).map((s: any) => ({ run, label: tag(r, s.name), values: s.values, dash: dash(run) })),
-  ]);
-  timeChart(host, { name: "stages", title: "Orders per second by stage, against the offered rate", unit: "orders/s", runs, xs, series: stages, endS });
-  for (const [name, key, title] of [["accept", "acceptLatency", "Accept latency (scheduled time to answer)"], ["endToEnd", "endToEndLatency", "End-to-end latency (scheduled time to completed)"]]) {
-    const series = runs.flatMap((r: any, run: number) => ["p50", "p95", "p99"].map((p) => ({ run, label: tag(r, p), values: r[key][p], dash: dash(run) })));
-    timeChart(host, { name, title, unit: "ms", runs, xs, series, endS });
-  }
-  // One run: every consumer's own lines; two: each run's sums (a line per consumer per run is unreadable).
-  const sum = (r: any, key: string) => r.tickSeconds.map((_: any, i: number) => r.queues.reduce((n: number, q: any) => n + q[key][i], 0));
-  const perConsumer = (r: any, run: number) =>
-    r.queues.flatMap((q: any) => [
-      { run, label: `${q.consumer} pending`, values: q.pending },
-      { run, label: `${q.consumer} ack pending`, values: q.ackPending, dash: [1, 2] },
-    ]);
-  const summed = (r: any, run: number) => [
-    { run, label: tag(r, "pending, all consumers"), values: sum(r, "pending"), dash: dash(run) },
-    { run, label: tag(r, "ack pending, all consumers"), values: sum(r, "ackPending"), dash: dash(run) },
-  ];
-  const queues = runs.flatMap((r: any, run: number) => [{ run, label: tag(r, "orders in flight"), values: r.inFlight, dash: dash(run) }, ...(many ? summed(r, run) : perConsumer(r, run))]);
-  timeChart(host, { name: "queues", title: "Orders in flight; pending and ack-pending messages per consumer", unit: "messages", runs, xs: runs.map((r: any) => r.tickSeconds), series: queues, endS });
+  if (runs.length > 1) comparedCharts(host, runs, endS);
+  else singleRunCharts(host, runs[0], endS);
   const hist = document.createElement("div");
   hist.className = "row";
   host.appendChild(hist);
   histogramChart(hist, "acceptHistogram", "Accept latency distribution", runs, (r: any) => r.histograms.accept);
   histogramChart(hist, "endToEndHistogram", "End-to-end latency distribution", runs, (r: any) => r.histograms.endToEnd);
-  for (const r of runs) if (!many) kitchenChart(host, r, endS);
+  if (runs.length === 1) kitchenChart(host, runs[0], endS);
 }
 
 /** The page functions html-page.ts inlines, in this order. */
-export const CHART_FUNCTIONS: ReadonlyArray<(...args: never[]) => unknown> = [palette, faultLanesPlugin, lanesOf, faultTitle, alignColumns, timeChart, histogramChart, kitchenChart, drawCharts];
+export const CHART_FUNCTIONS: ReadonlyArray<(...args: never[]) => unknown> = [palette, runColour, faultLanesPlugin, lanesOf, faultTitle, alignColumns, timeChart, histogramChart, kitchenChart, latencyCharts, singleRunCharts, comparedCharts, drawCharts];

@@ -50,19 +50,20 @@ export interface RunPage {
   endMs: number;
 }
 
-/** The per-second series: the report's when the run ended, else rebuilt from the ticks' last complete seconds. */
-function perSecond(record: RunRecord): SecondSample[] {
+/** The per-second series: the report's when the run ended, else rebuilt from the ticks' last complete seconds (a second no tick saw counts nothing). */
+export function perSecondOf(record: RunRecord): SecondSample[] {
   if (record.report) return record.report.throughput.perSecond;
   const byT = new Map<number, SecondSample>();
   for (const t of record.ticks) byT.set(t.lastSecond.t, t.lastSecond);
   const last = Math.max(-1, ...byT.keys());
   const out: SecondSample[] = [];
-  for (let t = 0; t <= last; t++) out.push(byT.get(t) ?? { ...byT.get(last)!, ...zeroes(t) });
+  for (let t = 0; t <= last; t++) out.push(byT.get(t) ?? { ...byT.get(last)!, ...zeroes(t, byT.get(last)!) });
   return out;
 }
 
-function zeroes(t: number): Partial<SecondSample> {
-  const z: Record<string, number | null> = { t, sent: 0, accepted: 0, rejected: 0, errors: 0, late: 0, acceptP99: null, endToEndP99: null, acceptP50: null, acceptP95: null, endToEndP50: null, endToEndP95: null };
+function zeroes(t: number, like: SecondSample): Partial<SecondSample> {
+  const z: Record<string, unknown> = { t, sent: 0, accepted: 0, rejected: 0, errors: 0, late: 0, acceptP99: null, accept201P99: null, failedMax: null, endToEndP99: null, acceptP50: null, acceptP95: null, endToEndP50: null, endToEndP95: null };
+  z.errorCauses = Object.fromEntries(Object.keys(like.errorCauses ?? {}).map((k) => [k, 0]));
   for (const s of STAGES) z[s] = 0;
   return z as Partial<SecondSample>;
 }
@@ -134,7 +135,7 @@ function header(record: RunRecord): Array<[string, string]> {
  */
 export function pageOf(record: RunRecord, label?: string, live = false): RunPage {
   const r = record.report;
-  const series = perSecond(record);
+  const series = perSecondOf(record);
   const phases = record.start?.scenario.phases ?? [];
   const lat = (p: "P50" | "P95" | "P99", of: "accept" | "endToEnd") => series.map((s) => (s[`${of}${p}`] as Num | undefined) ?? null);
   const lastTick = record.ticks.at(-1)?.atMs ?? 0;
