@@ -135,8 +135,9 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     const launcher = session.launcher;
     const onInstance = (i: InstanceInfo) => this.serviceChanged(i);
     const onNotice = (n: InstanceNotice) => this.log(n.level, "service", `${n.id}: ${n.message}`);
-    launcher.on("instance", onInstance).on("notice", onNotice);
-    cleanups.push(() => void launcher.off("instance", onInstance).off("notice", onNotice));
+    launcher.on("instance", onInstance);
+    const stopNotices = launcher.listenNotices(onNotice);
+    cleanups.push(() => void launcher.off("instance", onInstance), stopNotices);
 
     const ownBroker = this.ownBroker;
     const since = ownBroker ? undefined : new Date();

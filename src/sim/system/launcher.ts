@@ -104,11 +104,21 @@ export type NatsRoute = (id: string, nats: NatsOptions) => Promise<NatsOptions>;
  */
 export abstract class Launcher extends EventEmitter<LauncherEvents> {
   private readonly slots = new Map<string, Slot>();
+  // Notices said before anyone listens (a log file that fails at a service's first flush, while
+  // the roster is still starting): kept, and told to the first listener.
+  private readonly unheard: InstanceNotice[] = [];
   constructor(
     protected readonly settings: SystemSettings,
     private readonly route: NatsRoute = async (_id, nats) => nats,
   ) {
     super();
+  }
+
+  /** Hear every notice, first those said before anyone listened; returns how to stop. */
+  listenNotices(listener: (notice: InstanceNotice) => void): () => void {
+    this.on("notice", listener);
+    for (const n of this.unheard.splice(0)) listener(n);
+    return () => void this.off("notice", listener);
   }
 
   /** `afterCrash`: this launcher crashed the previous incarnation itself, so it is certainly gone. */
@@ -243,7 +253,10 @@ export abstract class Launcher extends EventEmitter<LauncherEvents> {
   /** An instance's notice (ServiceNotice), passed on when the instance is one of this launcher's. */
   protected passNotice(notice: { service: string; instance: string; level: InstanceNotice["level"]; message: string }): void {
     const id = `${notice.service}/${notice.instance}`;
-    if (this.slots.has(id)) this.emit("notice", { id, level: notice.level, message: notice.message });
+    if (!this.slots.has(id)) return;
+    const told: InstanceNotice = { id, level: notice.level, message: notice.message };
+    if (this.listenerCount("notice") === 0) this.unheard.push(told);
+    else this.emit("notice", told);
   }
 
   protected markExited(id: string, handle: InstanceHandle, detail: string): void {
