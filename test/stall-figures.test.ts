@@ -62,20 +62,23 @@ drainTimeout: 30s
     // after it: the first of them, at most one gap into that span, waited at least this long.
     expect(report.latency.accept.max).toBeGreaterThanOrEqual((TIMEOUT_MS / 2 - GAP_MS) * HDR);
 
-    // Per second: the failures sum to the total and lie in the seconds the freeze affected: from
-    // its start until the system had caught up after it (the run's own recovery figure: how soon
-    // the backlog drained). Not a fixed margin after the resume: how long the catching up takes
-    // is a timing figure of the machine (a request sent just after the resume times out too when
-    // the service needs more than TIMEOUT_MS to answer what queued during the freeze).
+    // Per second: the failures sum to the total, each at the second it was scheduled in. The
+    // freeze's own failures lie in its seconds: from TIMEOUT_MS before it (a request sent then and
+    // not yet answered is caught by it too) to its end. Requests sent after the resume may time out
+    // too while the service answers what queued up; how long that takes is a timing figure of the
+    // machine, so they are counted in the totals and not placed here.
     const perSecond = report.throughput.perSecond;
     expect(perSecond.reduce((n, s) => n + s.errorCauses.timedOut, 0)).toBe(o.errors);
     expect(perSecond.reduce((n, s) => n + s.errors, 0)).toBe(o.errors);
     const failingSeconds = perSecond.filter((s) => s.errors > 0).map((s) => s.t);
-    // A request sent up to TIMEOUT_MS before the freeze and not yet answered when it hit is caught by it too.
-    expect(Math.min(...failingSeconds)).toBeGreaterThanOrEqual(Math.floor((pause.startedAtMs - TIMEOUT_MS) / 1000));
-    const caughtUpMs = pause.recovery?.backlogDrainedAfterMs ?? pause.recovery?.throughputRecoveredAfterMs ?? null;
-    const affectedUntilMs = Math.max(pause.endedAtMs!, caughtUpMs === null ? report.durationMs : pause.startedAtMs + caughtUpMs);
-    expect(Math.max(...failingSeconds)).toBeLessThanOrEqual(Math.floor(affectedUntilMs / 1000));
+    const firstAffected = Math.floor((pause.startedAtMs - TIMEOUT_MS) / 1000);
+    expect(Math.min(...failingSeconds)).toBeGreaterThanOrEqual(firstAffected);
+    const inFreeze = perSecond.filter((s) => s.t >= firstAffected && s.t <= Math.floor(pause.endedAtMs! / 1000));
+    expect(inFreeze.reduce((n, s) => n + s.errors, 0)).toBeGreaterThanOrEqual(Math.floor((PAUSE_MS - TIMEOUT_MS) / GAP_MS) - 3 - o.late);
+    // The backlog of a frozen order service is its unanswered requests, not accepted orders: the
+    // recovery figures count them (a freeze of TIMEOUT_MS or more holds about TIMEOUT_MS / GAP_MS).
+    expect(pause.recovery!.peakInFlight).toBeGreaterThanOrEqual(TIMEOUT_MS / GAP_MS / 2);
+    expect(pause.recovery!.backlogDrainedAfterMs ?? Infinity).toBeGreaterThanOrEqual(pause.endedAtMs! - pause.startedAtMs);
     for (const s of perSecond.filter((x) => x.errors > 0)) expect(s.failedMax!).toBeGreaterThanOrEqual(TIMEOUT_MS * 0.99);
 
     // The summary does not read as a clean pass: the failures are said under the verdict and on the last line.

@@ -101,6 +101,9 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     return this.runner ? Math.max(0, this.runner.now()) : 0;
   }
 
+  /** What the system holds: orders in flight and requests it has not answered yet. */
+  private backlogNow = (): number => this.ledger.inFlight + (this.runner?.awaitingAnswer ?? 0);
+
   async run(): Promise<RunReport> {
     const s = this.scenario;
     const mode = this.options.mode ?? s.mode;
@@ -168,7 +171,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       keepOutcomes: false,
     });
     this.runner = runner;
-    this.chaos = new Chaos({ mode, launcher, proxies: session.proxies, broker: session.broker, cluster: session.cluster, nc, now: () => this.now(), inFlight: () => this.ledger.inFlight }, (f) => this.onFault(f));
+    this.chaos = new Chaos({ mode, launcher, proxies: session.proxies, broker: session.broker, cluster: session.cluster, nc, now: () => this.now(), inFlight: () => this.backlogNow() }, (f) => this.onFault(f));
 
     const forgetCurrent = writeCurrentRun({ nats: [session.nats.servers].flat(), runDir: session.runDir, pid: process.pid, label: s.name, startedAt: new Date(startedAt).toISOString() }, undefined, (m) => this.log("warn", "run", m));
     const harnessControl = serveHarnessControl(nc, {
@@ -372,7 +375,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       const p = s.load[phaseIndex];
       this.log("info", "phase", `phase ${phaseIndex + 1}/${s.load.length}: ${p.rate}${p.rampTo !== p.rate ? ` -> ${p.rampTo}` : ""} orders/s (${p.arrival})`);
     }
-    this.backlog.push({ atMs: Math.round(now), inFlight: this.ledger.inFlight });
+    this.backlog.push({ atMs: Math.round(now), inFlight: this.backlogNow() });
     const latency = this.metrics.rolling(now);
     this.thresholdWatch.update(latency);
     const second = Math.max(0, Math.floor(now / 1000) - 1);

@@ -115,6 +115,11 @@ export class LoadRunner {
     return this.outcomes;
   }
 
+  /** Requests sent and not yet answered or failed: the backlog a frozen service holds in its socket queue. */
+  get awaitingAnswer(): number {
+    return this.inFlight.size;
+  }
+
   private async run(): Promise<void> {
     const lateAfter = this.options.lateAfterMs ?? 25;
     for (;;) {

@@ -1,7 +1,10 @@
 import type { Finding } from "../check/checker.js";
 import type { FaultRecord, RecoveryFigures, SecondSample } from "./run-events.js";
 
-/** One sample of the backlog: orders in flight at a load offset. */
+/**
+ * One sample of the backlog at a load offset: orders in flight plus requests awaiting an answer
+ * (a frozen order service holds its backlog in unanswered requests, not in accepted orders).
+ */
 export interface BacklogSample {
   atMs: number;
   inFlight: number;

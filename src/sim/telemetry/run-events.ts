@@ -213,7 +213,7 @@ export interface FaultRecord {
   detail: string;
   /** Set when the fault could not be injected (and why). */
   error?: string;
-  /** Orders accepted but not finished when it hit. */
+  /** Orders accepted but not finished, plus requests awaiting an answer, when it hit. */
   inFlightAtStart?: number;
   /** How the system came back (filled in by the report). */
   recovery?: RecoveryFigures;
@@ -224,9 +224,9 @@ export interface RecoveryFigures {
   baselinePerSecond: number;
   /** From the fault's start until finished orders per second are back within 10% of the baseline (null: never, or no baseline). */
   throughputRecoveredAfterMs: number | null;
-  /** From the fault's start until the orders in flight are back to what they were when it hit (null: never). */
+  /** From the fault's start until the backlog (orders in flight and requests awaiting an answer) is back to what it was when it hit (null: never). */
   backlogDrainedAfterMs: number | null;
-  /** Peak of orders in flight during and after the fault, until drained. */
+  /** Peak of the backlog (orders in flight and requests awaiting an answer) during and after the fault, until drained. */
   peakInFlight: number;
   /** Orders in flight when it hit or accepted while it lasted. */
   touchedOrders: number;
