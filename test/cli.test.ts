@@ -6,7 +6,7 @@ import type { RunReport } from "../src/sim/telemetry/run-events.js";
 import { isAlive, runCli, type CliProcess } from "./helpers/cli.js";
 import { getJson, postOrder, validOrder } from "./helpers/orders.js";
 import { addItem, checkout, registerCustomer } from "./helpers/customers.js";
-import { kindsByOrder, orderEvents } from "./helpers/stream.js";
+import { kindsByOrder, orderEvents, streamConfig } from "./helpers/stream.js";
 import { scratchDir, startTestBroker } from "./helpers/nats.js";
 import { waitFor } from "./helpers/wait.js";
 
@@ -38,6 +38,11 @@ describe("pizzeria service: each service as its own process", () => {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill("SIGKILL");
     await broker.cleanup();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("bounds the ORDERS stream it creates when started alone (24 h, 1 GiB by default): a service runs for days", async () => {
+    const config = await streamConfig(broker.url);
+    expect([config.max_age, config.max_bytes]).toEqual([24 * 3_600_000 * 1e6, 1024 ** 3]);
   });
 
   it("survives SIGKILL of a kitchen worker mid-cook: a new process of the same name finishes the order once", async () => {
@@ -130,12 +135,15 @@ describe("pizzeria service: each service as its own process", () => {
 describe("pizzeria CLI errors", () => {
   it.each([
     [["up", "--bogus"], /Unknown argument: bogus/],
+    [["up", "--reporting-port", "70000"], /--reporting-port must be a port number from 0 to 65535; got 70000/],
     [["service", "kitchen"], /Missing required argument: name/],
     [["service", "kitchen", "--name", "x", "--order-types", "pizza"], /--order-types must be a comma-separated list of dine_in, takeout, delivery/],
     [["service", "kitchen", "--name", "bad name"], /worker name "bad name" must be 1-64 letters/],
     [["service", "kitchen", "--name", "x", "--restaurant", "no such"], /restaurant name "no such" must be 1-64 letters/],
     [["service", "restaurant", "--restaurants", "/nonexistent/restaurants.yaml"], /cannot read restaurants file \/nonexistent\/restaurants.yaml/],
     [["service", "payment", "--failure-rate", "2"], /--failure-rate must be between 0 and 1/],
+    [["service", "payment", "--retention-bytes", "lots"], /--retention-bytes must be a size such as 512MiB/],
+    [["service", "payment", "--retention-age", "a week"], /--retention-age must be a duration/],
     [["service", "kitchen", "--name", "x", "--heartbeat-interval", "soon"], /--heartbeat-interval must be a duration/],
     [["selftest", "--mutant", "no-such-bug"], /Invalid values:.*Argument: mutant, Given: "no-such-bug"/],
   ])("pizzeria %j exits 2 with a clear message", async (args, message) => {
@@ -201,7 +209,7 @@ describe("pizzeria up", () => {
 
   it("prints full endpoint URLs, serves orders, and shuts down cleanly on Ctrl-C", async () => {
     const dir = scratchDir("up");
-    const up = runCli(["up", "--order-port", "0", "--tracking-port", "0", "--time-scale", "1000", "--run-dir", dir]);
+    const up = runCli(["up", "--order-port", "0", "--tracking-port", "0", "--restaurant-port", "0", "--reporting-port", "0", "--time-scale", "1000", "--run-dir", dir]);
     await waitFor(() => up.stdout().includes("Press Ctrl-C"), "up to be ready");
     const orderUrl = /order API\s+(http:\/\/127\.0\.0\.1:\d+)\/orders/.exec(up.stdout())![1];
     const trackingUrl = /tracking API\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(up.stdout())![1];
@@ -235,7 +243,7 @@ describe("pizzeria up", () => {
 
   it("leaves no orphan nats-server when it is killed with SIGKILL", async () => {
     const dir = scratchDir("up-kill");
-    const up = runCli(["up", "--order-port", "0", "--tracking-port", "0", "--run-dir", dir]);
+    const up = runCli(["up", "--order-port", "0", "--tracking-port", "0", "--restaurant-port", "0", "--reporting-port", "0", "--run-dir", dir]);
     await waitFor(() => up.stdout().includes("Press Ctrl-C"), "up to be ready");
     const pid = natsPid(/NATS\s+nats:\/\/127\.0\.0\.1:(\d+)/.exec(up.stdout())![1]);
     expect(isAlive(pid)).toBe(true);

@@ -13,7 +13,7 @@ describe("pizzeria chaos and pizzeria dlq against a running `up`", () => {
 
   beforeAll(async () => {
     dir = scratchDir("control");
-    up = cli("up", "--no-tui", "--order-port", "0", "--tracking-port", "0", "--time-scale", "100", "--heartbeat-interval", "300ms");
+    up = cli("up", "--no-tui", "--order-port", "0", "--tracking-port", "0", "--restaurant-port", "0", "--reporting-port", "0", "--time-scale", "100", "--heartbeat-interval", "300ms");
     await waitFor(() => up.stdout().includes("Press Ctrl-C"), "up to be ready", 30_000);
     nats = /NATS\s+(nats:\/\/127\.0\.0\.1:\d+)/.exec(up.stdout())![1];
   });

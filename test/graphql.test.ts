@@ -28,7 +28,7 @@ describe("tracking's GraphQL API on a real system", () => {
   const completed = (n: string) => waitFor(async () => (await statusOf(n)) === "completed", `${n} completed`);
 
   beforeAll(async () => {
-    sys = await startTestSystem({ roster: { ...UP_ROSTER, restaurant: { ...UP_ROSTER.restaurant, port: 0 }, payment: { instances: 1, provider: { failureRate: 0, latencyMs: 1 } } } });
+    sys = await startTestSystem({ roster: { ...UP_ROSTER, restaurant: { ...UP_ROSTER.restaurant, port: 0 }, reporting: { ...UP_ROSTER.reporting, port: 0 }, payment: { instances: 1, provider: { failureRate: 0, latencyMs: 1 } } } });
     tracking = sys.launcher.handle<TrackingService>("tracking/tracking-1")!;
   });
   afterAll(async () => {

@@ -67,13 +67,16 @@ describe("ProcessSupervisor: every service instance as its own pizzeria process"
     const { dbFile, logFile } = instanceFiles("/run", "kitchen", "chef_anna");
     expect(kitchen).toEqual([
       "service", "kitchen", "--nats", "nats://a:4222,nats://b:4222", "--db", dbFile, "--log-file", logFile, "--log-level", "warn",
-      "--ack-wait", "1000ms", "--max-deliver", "20", "--replicas", "1",
+      "--ack-wait", "1000ms", "--max-deliver", "20", "--replicas", "1", "--retention-age", "0ms", "--retention-bytes", "0",
       "--name", "chef_anna", "--order-types", "dine_in,takeout", "--prefetch", "2", "--heartbeat-interval", "300ms", "--time-scale", "10", "--cook-time", "250ms",
     ]);
     const payment = serviceArgs({ id: "payment/payment-1", service: "payment", instance: "payment-1", provider: { failureRate: 0.1, latencyMs: 5, seed: 7 }, concurrency: 8 }, settings.nats, settings);
     expect(payment.slice(payment.indexOf("--instance"))).toEqual(["--instance", "payment-1", "--failure-rate", "0.1", "--latency", "5ms", "--concurrency", "8", "--seed", "7"]);
     const order = serviceArgs({ id: "order/order-1", service: "order", instance: "order-1", port: 4321, maxConcurrent: 9 }, settings.nats, settings);
     expect(order.slice(order.indexOf("--instance"))).toEqual(["--instance", "order-1", "--port", "4321", "--max-concurrent", "9"]);
+    // The run's retention goes to every child: one that creates the streams bounds them as in-process.
+    const bounded = serviceArgs({ id: "order/order-1", service: "order", instance: "order-1", port: 4321 }, settings.nats, { ...settings, topology: { ordersMaxAgeMs: 300_000, ordersMaxBytes: 1024 } });
+    expect(bounded.slice(bounded.indexOf("--retention-age"), bounded.indexOf("--retention-age") + 4)).toEqual(["--retention-age", "300000ms", "--retention-bytes", "1024"]);
     // The token is not in the arguments (`ps` shows them) but in the child's environment, with the
     // harness's own PIZZERIA_* options left out.
     expect([...kitchen, ...payment, ...order].join(" ")).not.toContain("s3cret");

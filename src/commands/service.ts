@@ -3,6 +3,7 @@ import type { Argv, CommandModule, Options } from "yargs";
 import { ORDER_TYPES, type OrderType, type ServiceName } from "../services/shared/contracts.js";
 import { ConfigError } from "../services/shared/errors.js";
 import { DEFAULT_RESTAURANT_ID } from "../services/shared/menus.js";
+import { parseSize, SIZE_HINT } from "../sim/scenario/retention.js";
 import { durationArg, loadConfigFile, natsFromArgs, natsOptions, runCommand, onStopSignal, type NatsArgs } from "./common.js";
 
 /** Options every `pizzeria service <name>` takes. */
@@ -19,6 +20,8 @@ const commonOptions = {
   "ack-wait": { type: "string", describe: "Redelivery delay for unacked messages (must match the rest of the system), e.g. 5s" },
   "max-deliver": { type: "number", describe: "Deliveries before a message is dead-lettered" },
   replicas: { type: "number", describe: "Stream replicas when this service creates the streams (3 on a cluster)" },
+  "retention-age": { type: "string", default: "24h", describe: "When this service creates the ORDERS stream: drop messages older than this (0: no age limit). A stream that exists keeps its own settings" },
+  "retention-bytes": { type: "string", default: "1GiB", describe: "When this service creates the ORDERS stream: its size limit, oldest messages dropped first, e.g. 512MiB (0: none)" },
   config: { type: "string", describe: "JSON or YAML file with any of these options (long names)", config: true, configParser: loadConfigFile },
 } satisfies Record<string, Options>;
 
@@ -39,6 +42,15 @@ interface CommonArgs extends NatsArgs {
   connectTimeout: string;
   maxDeliver?: number;
   replicas?: number;
+  retentionAge: string;
+  retentionBytes: string;
+}
+
+/** The ORDERS stream's bounds should this service be the one to create it (a service alone runs for days). */
+function retentionFromArgs(args: CommonArgs): { ordersMaxAgeMs: number; ordersMaxBytes: number } {
+  const maxBytes = parseSize(args.retentionBytes);
+  if (maxBytes === null) throw new ConfigError(`--retention-bytes must be ${SIZE_HINT}; got ${JSON.stringify(args.retentionBytes)}`);
+  return { ordersMaxAgeMs: durationArg("retention-age", "ms")(args.retentionAge) ?? 0, ordersMaxBytes: maxBytes };
 }
 
 function commonServiceOptions(service: ServiceName, instance: string, args: CommonArgs) {
@@ -49,7 +61,7 @@ function commonServiceOptions(service: ServiceName, instance: string, args: Comm
     logLevel: args.logLevel,
     metricsPort: args.metricsPort,
     metricsHost: args.metricsHost,
-    topology: { ackWaitMs: durationArg("ack-wait", "ms")(args.ackWait), maxDeliver: args.maxDeliver, replicas: args.replicas },
+    topology: { ackWaitMs: durationArg("ack-wait", "ms")(args.ackWait), maxDeliver: args.maxDeliver, replicas: args.replicas, ...retentionFromArgs(args) },
   };
 }
 

@@ -5,11 +5,15 @@ import type { RunStart } from "../sim/telemetry/run-events.js";
 import { durationArg, EXIT, natsFromArgs, natsOptions, runCommand, type NatsArgs } from "./common.js";
 import { metricsOptions, startMetrics, startWeb, webOptions, type MetricsArgs, type WebArgs } from "./outputs.js";
 import type { RunOutput } from "../sim/outputs/output.js";
+import type { Roster } from "../sim/scenario/roster.js";
 
 interface UpArgs extends NatsArgs, WebArgs, MetricsArgs {
   timeScale: number;
   orderPort: number;
   trackingPort: number;
+  restaurantPort: number;
+  customerPort: number;
+  reportingPort: number;
   heartbeatInterval: string;
   runDir?: string;
   logLevel: string;
@@ -45,6 +49,19 @@ function endpointLines(start: RunStart, cluster: boolean): string[] {
   ];
 }
 
+/** `up`'s roster with the ports its flags give. */
+function upRoster(roster: Roster, args: Pick<UpArgs, "restaurantPort" | "customerPort" | "reportingPort">): Roster {
+  for (const [flag, port] of Object.entries({ "restaurant-port": args.restaurantPort, "customer-port": args.customerPort, "reporting-port": args.reportingPort })) {
+    if (!(Number.isInteger(port) && port >= 0 && port <= 65_535)) throw new ConfigError(`--${flag} must be a port number from 0 to 65535; got ${port}`);
+  }
+  return {
+    ...roster,
+    restaurant: { ...roster.restaurant, port: args.restaurantPort },
+    customer: { ...roster.customer, port: args.customerPort },
+    reporting: { ...roster.reporting, port: args.reportingPort },
+  };
+}
+
 export const upCommand: CommandModule<object, UpArgs> = {
   command: "up",
   describe: "Start the broker and every service with the default roster, with the live dashboard, until Ctrl-C",
@@ -55,6 +72,9 @@ export const upCommand: CommandModule<object, UpArgs> = {
         "time-scale": { type: "number", default: 1, describe: "Divide the seed's cooking times (8/10/12 s) by this" },
         "order-port": { type: "number", default: 3000, describe: "Port of the order API (0: any free port)" },
         "tracking-port": { type: "number", default: 3002, describe: "Port of the tracking API (0: any free port)" },
+        "restaurant-port": { type: "number", default: 3004, describe: "Port of the restaurant API (0: any free port)" },
+        "customer-port": { type: "number", default: 0, describe: "Port of the customer API (0: any free port)" },
+        "reporting-port": { type: "number", default: 3006, describe: "Port of the reports API (0: any free port)" },
         "heartbeat-interval": { type: "string", default: "5s", describe: "Kitchen heartbeat period" },
         mode: { type: "string", choices: RUN_MODES, default: "inprocess", describe: "Services in this process, or each as its own `pizzeria service` process" },
         cluster: { type: "number", default: 1, describe: "Start a local JetStream cluster of this many nodes (streams R3) instead of one server" },
@@ -75,11 +95,12 @@ export const upCommand: CommandModule<object, UpArgs> = {
     runCommand(async () => {
       if (!(args.timeScale > 0)) throw new ConfigError(`--time-scale must be above 0; got ${args.timeScale}`);
       if (!(Number.isInteger(args.cluster) && args.cluster >= 1 && args.cluster <= 5)) throw new ConfigError(`--cluster must be a number of nodes from 1 to 5; got ${args.cluster}`);
-      const [{ ScenarioRun }, { upScenario }, { formatLogLine }, { formatSummary }] = await Promise.all([
+      const [{ ScenarioRun }, { upScenario }, { formatLogLine }, { formatSummary }, { UP_ROSTER }] = await Promise.all([
         import("../sim/run.js"),
         import("../sim/scenario/scenario.js"),
         import("../tui/plain-reporter.js"),
         import("../tui/summary.js"),
+        import("../sim/scenario/roster.js"),
       ]);
       const heartbeatIntervalMs = durationArg("heartbeat-interval", "s")(args.heartbeatInterval) ?? 5_000;
       const { parseSize, SIZE_HINT } = await import("../sim/scenario/retention.js");
@@ -89,7 +110,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
       const outputs: RunOutput[] = [];
       const run = new ScenarioRun({
         outputs,
-        scenario: upScenario({ timeScale: args.timeScale, heartbeatIntervalMs, mode: args.mode, cluster: args.cluster, retention }),
+        scenario: upScenario({ timeScale: args.timeScale, heartbeatIntervalMs, mode: args.mode, cluster: args.cluster, retention, roster: upRoster(UP_ROSTER, args) }),
         observe: true,
         nats: natsFromArgs(args) ?? undefined,
         runDir: args.runDir,
@@ -126,7 +147,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
       process.on("SIGTERM", onSignal);
       try {
         await run.run().catch((err: NodeJS.ErrnoException) => {
-          if (err.code === "EADDRINUSE") throw new ConfigError(`a port is already in use (${err.message}); pass --order-port 0 --tracking-port 0 for free ones`);
+          if (err.code === "EADDRINUSE") throw new ConfigError(`a port is already in use (${err.message}); pass --order-port 0 --tracking-port 0 --restaurant-port 0 --reporting-port 0 for free ones`);
           throw err;
         });
         await (dashboard as { waitUntilExit(): Promise<void> } | null)?.waitUntilExit();

@@ -12,6 +12,17 @@ export async function readStream(natsUrl: string, stream: string = STREAMS.order
   }
 }
 
+/** A stream's configuration as the broker holds it. */
+export async function streamConfig(natsUrl: string, stream: string = STREAMS.orders): Promise<{ max_age: number; max_bytes: number }> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const { jetstreamManager } = await import("@nats-io/jetstream");
+    return (await (await jetstreamManager(nc)).streams.info(stream)).config;
+  } finally {
+    await nc.close();
+  }
+}
+
 export async function orderEvents(natsUrl: string): Promise<AnyOrderEvent[]> {
   return (await readStream(natsUrl)).map((m) => JSON.parse(m.data) as AnyOrderEvent);
 }

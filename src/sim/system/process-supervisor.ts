@@ -75,6 +75,8 @@ export function serviceArgs(spec: InstanceSpec, nats: NatsOptions, settings: Sys
   if (spec.metricsPort !== undefined) args.push("--metrics-port", String(spec.metricsPort));
   if (settings.logLevel) args.push("--log-level", settings.logLevel);
   args.push("--ack-wait", ms(topology.ackWaitMs), "--max-deliver", String(topology.maxDeliver), "--replicas", String(topology.replicas));
+  // The run's retention, as in-process: a child that creates the streams (a broker restarted empty) bounds them alike.
+  args.push("--retention-age", ms(topology.ordersMaxAgeMs), "--retention-bytes", String(topology.ordersMaxBytes));
   const opt = (flag: string, value: string | number | undefined) => {
     if (value !== undefined) args.push(flag, String(value));
   };
