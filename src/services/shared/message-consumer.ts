@@ -4,6 +4,7 @@ import { STREAMS } from "./contracts.js";
 import { publishDeadLetter } from "./dead-letter.js";
 import { storageErrorCode } from "./disk.js";
 import { errorField, errorMessage, StorageFullError } from "./errors.js";
+import { onReconnect } from "./reconnect-watch.js";
 import { consumerFigures, pause, settleFailure, settleResult, trackSettling, type ConsumerRunner, type ConsumerRunnerOptions, type Settlement } from "./consumer-settling.js";
 
 /**
@@ -82,12 +83,23 @@ export function runMessageConsumer<T>(options: ConsumerRunnerOptions<T>): Consum
         const iterator = await consumer.consume({ max_messages: Math.max(concurrency * 2, 16), expires: 30_000, idle_heartbeat: 5_000 });
         messages = iterator;
         if (!running) iterator.stop();
-        for await (const msg of iterator) {
-          // process() never throws on input; trackSettling's catch is for acks on a connection that just closed.
-          trackSettling(inFlight, process(msg), log);
-          if (inFlight.size >= concurrency) await Promise.race(inFlight);
-          // The disk is full: stop this subscription (what it buffered is redelivered) until it takes writes.
-          if (!running || diskFull !== null) break;
+        // After a reconnect the client re-pulls only once it can read the consumer's info, and if
+        // that fails (a leader just killed) it waits a whole pull expiry (30 s) to try again:
+        // subscribe afresh instead, at this loop's own pace (what it buffered is redelivered).
+        const unwatch = onReconnect(js, () => {
+          log.info({ action: "consumer_resubscribing", durable }, `Reconnected: consumer ${durable} subscribes afresh`);
+          iterator.stop();
+        });
+        try {
+          for await (const msg of iterator) {
+            // process() never throws on input; trackSettling's catch is for acks on a connection that just closed.
+            trackSettling(inFlight, process(msg), log);
+            if (inFlight.size >= concurrency) await Promise.race(inFlight);
+            // The disk is full: stop this subscription (what it buffered is redelivered) until it takes writes.
+            if (!running || diskFull !== null) break;
+          }
+        } finally {
+          unwatch();
         }
         if (diskFull !== null) iterator.stop();
       } catch (err) {
