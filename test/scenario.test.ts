@@ -268,7 +268,9 @@ describe("parseScenario: errors", () => {
       expected: "a duration such as 500ms, 10s or 2m",
       found: '"10 seconds"',
     });
-    expect(errorOf("name: t\nseed: 1\nload:\n  - { duration: 1h, rate: 5 }\n")).toMatchObject({ path: "load[0].duration", found: '"1h"' });
+    expect(errorOf("name: t\nseed: 1\nload:\n  - { duration: 1 hour, rate: 5 }\n")).toMatchObject({ path: "load[0].duration", found: '"1 hour"' });
+    // Hours are a unit (a soak is written in them).
+    expect(parseScenario("name: t\nseed: 1\nload:\n  - { duration: 1.5h, rate: 5 }\n", "t.yaml").load[0].durationMs).toBe(5_400_000);
     expect(errorOf(withExtra("chaos:\n  - { at: soon, stop: broker }\n"))).toMatchObject({ path: "chaos[0].at", found: '"soon"' });
   });
 
