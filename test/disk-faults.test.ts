@@ -106,7 +106,7 @@ describe("disk faults during load", () => {
     expect(report.orders.completed + report.orders.cancelled).toBe(report.orders.accepted);
   });
 
-  it("disk_full on a consumer (tracking): its messages are handed back, not acked nor dead-lettered, and applied once it may grow", async () => {
+  it("disk_full on a consumer (tracking): its messages are held, not acked nor dead-lettered, and applied once it may grow", async () => {
     const report = await runScenarioText("disk-full-tracking", scenario("  - { at: 1500ms, fault: disk_full, target: tracking/1, for: 2500ms }"), { keepDir: true });
     try {
       expect(report.verdict, findings(report)).toMatchObject({ valid: true, lost: 0, duplicated: 0, deadLettered: 0, readModelsStale: 0, drained: true });

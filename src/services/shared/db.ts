@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { DISK_PROBE_SCHEMA, DiskGuard } from "./disk.js";
+import { DISK_PROBE_SCHEMA, DiskGuard, sleepUntil } from "./disk.js";
 
 export type Db = Database.Database;
 
@@ -97,7 +97,7 @@ function deferEffects(db: Db, due: number): void {
   const list = effects.get(db);
   if (!list) return;
   effects.delete(db);
-  setTimeout(() => runList(list), Math.max(0, due - performance.now()));
+  void sleepUntil(due, () => runList(list));
 }
 
 function runEffects(db: Db): void {

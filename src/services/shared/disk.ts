@@ -51,6 +51,24 @@ export function holdThreadOnSlowCommit(): void {
 }
 
 /**
+ * Resolves once performance.now() has reached `at`, never before: a timer may fire a little early
+ * by that clock (it counts from the event loop's cached time), and a delay must be at least itself.
+ */
+export function sleepUntil(at: number, fire: () => void = () => undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const left = at - performance.now();
+      if (left > 0) setTimeout(check, Math.ceil(left));
+      else {
+        fire();
+        resolve();
+      }
+    };
+    check();
+  });
+}
+
+/**
  * What one service's database can do: whether its disk takes writes. Every write path of the
  * shared layers (immediate, the group commit, the batch consumer) asks `refusal(err)` about an
  * error and says `committed()` after a commit. The first refusal makes it full (said once, in
@@ -133,8 +151,7 @@ export class DiskGuard {
    * over); null when they are. What publishes or acks what was committed waits for it.
    */
   durable(): Promise<void> | null {
-    const waitMs = this.dueAt - performance.now();
-    return waitMs > 0 ? new Promise((r) => setTimeout(r, waitMs)) : null;
+    return this.dueAt > performance.now() ? sleepUntil(this.dueAt) : null;
   }
 
   private wakeWaiters(): void {

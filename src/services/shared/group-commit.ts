@@ -1,4 +1,5 @@
 import { diskGuard, guardedCommit, rethrowIfTransactionLost, withEffects, type Db } from "./db.js";
+import { withHandling } from "./log-context.js";
 
 interface Pending {
   fn: () => unknown;
@@ -80,7 +81,8 @@ export class GroupCommit {
         void durable.then(() => {
           this.holding = false;
           this.release(batch, outcomes);
-          this.flush();
+          // Committed in a context of its own: the next group is no one request's, whose answer would wait for it.
+          withHandling(undefined, () => this.flush());
         });
         return;
       }

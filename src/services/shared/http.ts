@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { storageErrorCode } from "./disk.js";
 import { errorField, PizzeriaError } from "./errors.js";
-import { commitDueIn, withRequestId } from "./log-context.js";
+import { sleepUntil } from "./disk.js";
+import { commitDueAt, withRequestId } from "./log-context.js";
 import type { Logger } from "./logger.js";
 import { metricsOf, sendMetrics, type ServiceMetrics } from "./metrics.js";
 import { quoted } from "./printable.js";
@@ -187,9 +188,9 @@ export function createJsonServer(routes: Route[], log: Logger, metrics: ServiceM
 function answerOnceDurable(res: ServerResponse): void {
   const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
   res.end = ((...args: unknown[]) => {
-    const waitMs = commitDueIn();
-    if (waitMs <= 0) return end(...args);
-    setTimeout(() => end(...args), waitMs);
+    const due = commitDueAt();
+    if (due === 0) return end(...args);
+    void sleepUntil(due, () => end(...args));
     return res;
   }) as ServerResponse["end"];
 }

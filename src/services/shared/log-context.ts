@@ -30,10 +30,10 @@ export function noteCommitDue(at: number): void {
   if (store && !((store.commitDueAt ?? 0) >= at)) store.commitDueAt = at;
 }
 
-/** Ms until the commits made while handling this are durable: what its answer or ack must wait (0: they are). */
-export function commitDueIn(): number {
+/** When (performance.now() ms) the commits made while handling this are durable: what its answer or ack must wait for (0: no wait). */
+export function commitDueAt(): number {
   const at = context.getStore()?.commitDueAt;
-  return at === undefined ? 0 : Math.max(0, at - performance.now());
+  return at !== undefined && at > performance.now() ? at : 0;
 }
 
 /** The request id of what is being handled now, if any. */

@@ -1,8 +1,8 @@
-import { commitDueIn, requestIdOf, withHandling } from "./log-context.js";
+import { commitDueAt, requestIdOf, withHandling } from "./log-context.js";
 import type { JsMsg } from "@nats-io/jetstream";
 import { STREAMS } from "./contracts.js";
 import { publishDeadLetter } from "./dead-letter.js";
-import { storageErrorCode } from "./disk.js";
+import { sleepUntil, storageErrorCode } from "./disk.js";
 import { errorField, errorMessage, StorageFullError } from "./errors.js";
 import { FullDiskHold } from "./full-disk-hold.js";
 import {
@@ -89,8 +89,8 @@ export function runMessageConsumer<T>(options: ConsumerRunnerOptions<T>): Consum
     try {
       const result = await withHandling(requestIdOf(value), async () => {
         const handled = await options.handle(value, msg);
-        const waitMs = commitDueIn();
-        if (waitMs > 0) await pause(waitMs);
+        const due = commitDueAt();
+        if (due > 0) await sleepUntil(due);
         return handled;
       });
       return { ok: true, value: result };
