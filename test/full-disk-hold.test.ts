@@ -93,8 +93,12 @@ describe("a consumer whose disk stays full spends no deliveries on it", () => {
       const ks = rows.map((r) => r.k);
       expect(new Set(ks).size).toBe(12);
       if (batch) expect(ks).toEqual([...Array(12).keys()].map((i) => i + 1)); // an ordered durable stays in order
-      // No message came near its max_deliver: a refused write does not hand it back.
-      expect(Math.max(...deliveries.values()), JSON.stringify([...deliveries])).toBeLessThan(topology.maxDeliver);
+      // A refused write does not hand its message back: the batch runner delivered each once (what
+      // its open pull brought meanwhile was kept in progress too); the per-message runner at most
+      // twice (what its subscription had beyond the messages it took comes back once, after the disk).
+      const most = Math.max(...deliveries.values());
+      if (batch) expect(most, JSON.stringify([...deliveries])).toBe(1);
+      else expect(most, JSON.stringify([...deliveries])).toBeLessThanOrEqual(2);
       expect(runner.deadLettered).toBe(0);
       const consumerInfo = await t.jsm.consumers.info("ORDERS", durable);
       expect(consumerInfo.num_ack_pending).toBe(0);

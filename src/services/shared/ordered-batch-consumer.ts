@@ -37,7 +37,7 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
   let running = true;
   let halted = false;
   /** The current batch puller. */
-  let messages: { stop(): void } | null = null;
+  let messages: BatchPuller | null = null;
   const counts = { handled: 0, deadLettered: 0, acks: 0 };
   const figures = consumerFigures(options);
   let ackPolicy: "all" | "explicit" | null = null;
@@ -210,15 +210,16 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
 
   /**
    * The disk refused the batch's commit: the batch is kept (in progress, no delivery spent:
-   * FullDiskHold) and committed again when the disk may take it, however long it stays full. The
-   * subscription stops meanwhile: what was delivered after the batch comes back after it, in order.
-   * A stop hands the batch back; a crash leaves it to the server.
+   * FullDiskHold) and committed again when the disk may take it, however long it stays full. No
+   * pull goes out meanwhile (pullBatches waits for it); what the open pull still brings is kept in
+   * progress too, and handled next, in order, once the batch is stored. A stop hands the batch
+   * back; a crash leaves it to the server.
    */
   function holdRefused(items: Array<{ msg: JsMsg; value: T }>, refusal: unknown): void {
-    restartSubscription("its database is full");
+    const puller = messages;
     hold(
       (async () => {
-        const keep = new FullDiskHold(() => items.map((i) => i.msg), ackWaitMs);
+        const keep = new FullDiskHold(() => [...items.map((i) => i.msg), ...(puller?.arrivedNotTaken ?? [])], ackWaitMs);
         let err = refusal;
         try {
           for (;;) {
