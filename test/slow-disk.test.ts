@@ -8,6 +8,7 @@ import { silentLogger } from "../src/services/shared/logger.js";
 import { onServiceNotice } from "../src/services/shared/notices.js";
 import { scratchDir } from "./helpers/nats.js";
 import { runScenarioText } from "./helpers/scenario-run.js";
+import { waitFor } from "./helpers/wait.js";
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -61,8 +62,7 @@ describe("slow_disk in-process: every commit waits for a timer, the thread stays
     });
     expect(effectAt).toBe(-1); // stored, but not yet durable: nothing it makes happen has happened
     expect(due - began).toBeGreaterThanOrEqual(100); // what the request's answer waits for
-    await diskGuard(db).durable();
-    await new Promise((r) => setTimeout(r, 0));
+    await waitFor(() => (effectAt >= 0 ? true : null), "the commit's effect");
     expect(effectAt).toBeGreaterThanOrEqual(100);
     diskGuard(db).slow(0);
     expect(diskGuard(db).durable()).toBeNull();
