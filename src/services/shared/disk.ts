@@ -75,7 +75,9 @@ export function sleepUntil(at: number, fire: () => void = () => undefined): Prom
  * the log and as a notice naming the file and the service); the next commit makes it writable
  * again (said once). It also carries the disk faults: `hold()` stops the database growing (its
  * max_page_count set to its current size: what a full disk does, without root or a small file
- * system), `slow(ms)` makes every commit take that much longer.
+ * system), `slow(ms)` makes every commit take that much longer (the thread held in a process of
+ * its own, its effects released by a timer in-process: holdThreadOnSlowCommit, durable()). A
+ * consumer holding a refused write asks it when to try again (mayBeWritable, shut: FullDiskHold).
  */
 export class DiskGuard {
   private owner: { service: string; instance: string; log: Logger } | null = null;
