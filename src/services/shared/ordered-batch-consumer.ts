@@ -152,8 +152,7 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
   function commitBatch(items: Array<{ msg: JsMsg; value: T }>): boolean {
     const committed = tryCommit(items);
     if (committed.ok) return settleCommitted(items, committed.outcomes);
-    // Nothing of the batch is stored. A full disk (said once by the guard): the batch is held and
-    // tried again, the pulls stopped meanwhile (see holdRefused); any other failure: handed back.
+    // Nothing of the batch is stored. A full disk (said once by the guard): held and tried again (holdRefused); else handed back.
     if (storageErrorCode(committed.err) !== null) holdRefused(items, committed.err);
     else handBack(items, committed.err);
     return false;
@@ -191,7 +190,13 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
       settleBatch(items, outcomes);
       return true;
     }
-    hold(durable.then(() => (halted ? undefined : (settleBatch(items, outcomes), ackSettledPrefix()))));
+    hold(
+      durable.then(() => {
+        if (halted) return; // a crash: nothing acked
+        settleBatch(items, outcomes);
+        ackSettledPrefix();
+      }),
+    );
     return false;
   }
 
@@ -209,11 +214,9 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
   }
 
   /**
-   * The disk refused the batch's commit: the batch is kept (in progress, no delivery spent:
-   * FullDiskHold) and committed again when the disk may take it, however long it stays full. No
-   * pull goes out meanwhile (pullBatches waits for it); what the open pull still brings is kept in
-   * progress too, and handled next, in order, once the batch is stored. A stop hands the batch
-   * back; a crash leaves it to the server.
+   * The disk refused the batch's commit: the batch is kept in progress (FullDiskHold: no delivery
+   * spent) and committed again when the disk may take it. No pull goes out meanwhile; what the open
+   * pull still brings is kept too, and handled next, in order. A stop hands the batch back.
    */
   function holdRefused(items: Array<{ msg: JsMsg; value: T }>, refusal: unknown): void {
     const puller = messages;
