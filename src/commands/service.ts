@@ -100,7 +100,12 @@ function sub<A>(name: ServiceName, describe: string, options: Record<string, Opt
     command: name,
     describe,
     builder: (y: Argv) => y.options({ ...commonOptions, ...options }).strict(),
-    handler: (args) => runCommand(() => handler(args as unknown as A & CommonArgs)),
+    handler: (args) =>
+      runCommand(async () => {
+        // A process of its own: a slow_disk commit holds its thread, as a slow fsync would (disk.ts).
+        (await import("../services/shared/disk.js")).holdThreadOnSlowCommit();
+        return handler(args as unknown as A & CommonArgs);
+      }),
   };
 }
 

@@ -37,6 +37,11 @@ export class Hand {
     this.wake?.();
   }
 
+  /** An order taken that could not be cooked now (a full disk): it waits again, in its place, still counted. */
+  putBack(order: HeldOrder): void {
+    this.waiting.push(order);
+  }
+
   /** Take the next order to cook; it stays counted until `release`. */
   takeNext(): HeldOrder | undefined {
     const best = this.bestIndex();

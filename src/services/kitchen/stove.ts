@@ -1,6 +1,7 @@
 import { eventId, type OrderType } from "../shared/contracts.js";
 import { immediate, type Db } from "../shared/db.js";
 import { errorField, StorageFullError } from "../shared/errors.js";
+import { FullDiskHold } from "../shared/full-disk-hold.js";
 import { headerOf, orderEvent } from "../shared/events.js";
 import type { PruneOnWrite } from "../shared/idempotency-window.js";
 import type { Logger } from "../shared/logger.js";
@@ -65,6 +66,8 @@ export class Stove {
   /** Cooked orders whose OrderReady is stored and waiting for JetStream's ack; acked (and their place freed) after it. */
   readonly handingOver = new Map<HeldOrder, Promise<void>>();
   private lastInstant = 0;
+  /** A write the disk refused: the orders wait in the hand until it may take writes (whileFull). */
+  private fullDisk: FullDiskHold | null = null;
   /** Ends the current order's cooking time early: the staff marked it ready (who did). */
   private finishEarly: ((by: string) => void) | null = null;
   private readonly q;
@@ -123,13 +126,19 @@ export class Stove {
       this.current = order;
       try {
         await this.cook(order);
+        this.fullDisk = null;
       } catch (err) {
         if (err instanceof Aborted || this.o.abortable.aborted) break;
+        if (err instanceof StorageFullError) {
+          // A full disk (said once by the database's guard): the order stays in the hand (kept
+          // alive there, no delivery spent) and nothing is cooked until the disk may take writes.
+          hand.putBack(order);
+          await this.whileFull(err);
+          continue;
+        }
         log.error({ action: "cooking_failed", order_number: order.event.order_number, request_id: order.event.request_id, error: errorField(err) }, "Cooking failed; handing the order back");
         order.msg.nak(1_000);
         hand.release(order);
-        // A full disk (said once by the database's guard): cook nothing more until it takes writes.
-        if (err instanceof StorageFullError) await err.untilWritable?.(() => this.o.running());
       } finally {
         this.current = null;
       }
@@ -155,15 +164,26 @@ export class Stove {
     if (batch.length === 0) return true;
     try {
       this.cookInstantly(batch);
+      this.fullDisk = null;
     } catch (err) {
+      if (err instanceof StorageFullError) {
+        for (const o of batch) hand.putBack(o); // held, not handed back: see run()
+        await this.whileFull(err);
+        return true;
+      }
       log.error({ action: "cooking_failed", orders: batch.length, error: errorField(err) }, "Cooking failed; handing the orders back");
       for (const o of batch) {
         o.msg.nak(1_000);
         hand.release(o);
       }
-      if (err instanceof StorageFullError) await err.untilWritable?.(() => this.o.running());
     }
     return true;
+  }
+
+  /** Until the disk may take the refused write again (FullDiskHold; the hand keeps the orders alive). */
+  private async whileFull(err: StorageFullError): Promise<void> {
+    this.fullDisk ??= new FullDiskHold(() => [], 0);
+    await this.fullDisk.next(err, () => this.o.running());
   }
 
   /**

@@ -148,6 +148,11 @@ export class BatchPuller {
     });
   }
 
+  /** What arrived and was not handed over yet (a holder keeps it in progress meanwhile: FullDiskHold). */
+  get arrivedNotTaken(): readonly JsMsg[] {
+    return this.buffer;
+  }
+
   get stopped(): boolean {
     return this.stopped_;
   }

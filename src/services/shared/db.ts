@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { DISK_PROBE_SCHEMA, DiskGuard } from "./disk.js";
+import { DISK_PROBE_SCHEMA, DiskGuard, sleepUntil } from "./disk.js";
 
 export type Db = Database.Database;
 
@@ -49,6 +49,7 @@ export function diskGuard(db: Db): DiskGuard {
  * Run a transaction function (`run`: commits, or throws having stored nothing) and tell the
  * database's guard how it went: after a commit, committed(); an error the disk caused becomes a
  * StorageFullError (the guard says once that the disk is full), any other is thrown as it is.
+ * Under slow_disk in-process the commit's afterCommit effects wait until it is durable.
  */
 export function guardedCommit<T>(db: Db, run: () => T): T {
   const guard = diskGuard(db);
@@ -59,8 +60,9 @@ export function guardedCommit<T>(db: Db, run: () => T): T {
     effects.delete(db); // rolled back: what was to follow the commit never happens
     throw guard.refusal(err) ?? err;
   }
-  guard.committed();
-  runEffects(db);
+  const due = guard.committed();
+  if (due > 0) deferEffects(db, due);
+  else runEffects(db);
   return result;
 }
 
@@ -90,10 +92,22 @@ export function withEffects<T>(db: Db, fn: () => T): T {
   }
 }
 
+/** slow_disk in-process: the commit's effects happen once it is durable (`due`, performance.now() ms), in commit order. */
+function deferEffects(db: Db, due: number): void {
+  const list = effects.get(db);
+  if (!list) return;
+  effects.delete(db);
+  void sleepUntil(due, () => runList(list));
+}
+
 function runEffects(db: Db): void {
   const list = effects.get(db);
   if (!list) return;
   effects.delete(db);
+  runList(list);
+}
+
+function runList(list: Array<() => void>): void {
   for (const fn of list) {
     try {
       fn();

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { errorMessage, StorageFullError } from "./errors.js";
+import { noteCommitDue } from "./log-context.js";
 import type { Logger } from "./logger.js";
 import { serviceNotice } from "./notices.js";
 
@@ -30,9 +31,42 @@ export interface DiskState {
   held: boolean;
   /** What a slow_disk fault adds to every commit. */
   commitDelayMs: number;
+  /** Commits the current (or last) slow_disk delayed. */
+  delayedCommits: number;
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+let slowCommitHoldsThread = false;
+
+/**
+ * Called by a service run as a process of its own (`pizzeria service`): there a slow_disk commit
+ * holds the thread, as a slow fsync holds better-sqlite3's synchronous commit: the whole service
+ * stalls (its answers, acks, heartbeats), which is what a slow disk does to it. In-process the
+ * thread is the harness's too, so there (the default) the commit's effects wait for a timer
+ * instead: the answer, the acks, the outbox's publishes and afterCommit effects of each commit are
+ * released `delay` after the disk is done with the commit before it, the thread staying free.
+ */
+export function holdThreadOnSlowCommit(): void {
+  slowCommitHoldsThread = true;
+}
+
+/**
+ * Resolves once performance.now() has reached `at`, never before: a timer may fire a little early
+ * by that clock (it counts from the event loop's cached time), and a delay must be at least itself.
+ */
+export function sleepUntil(at: number, fire: () => void = () => undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const left = at - performance.now();
+      if (left > 0) setTimeout(check, Math.ceil(left));
+      else {
+        fire();
+        resolve();
+      }
+    };
+    check();
+  });
+}
 
 /**
  * What one service's database can do: whether its disk takes writes. Every write path of the
@@ -41,7 +75,9 @@ const sleepCell = new Int32Array(new SharedArrayBuffer(4));
  * the log and as a notice naming the file and the service); the next commit makes it writable
  * again (said once). It also carries the disk faults: `hold()` stops the database growing (its
  * max_page_count set to its current size: what a full disk does, without root or a small file
- * system), `slow(ms)` makes every commit take that much longer.
+ * system), `slow(ms)` makes every commit take that much longer (the thread held in a process of
+ * its own, its effects released by a timer in-process: holdThreadOnSlowCommit, durable()). A
+ * consumer holding a refused write asks it when to try again (mayBeWritable, shut: FullDiskHold).
  */
 export class DiskGuard {
   private owner: { service: string; instance: string; log: Logger } | null = null;
@@ -49,6 +85,11 @@ export class DiskGuard {
   private refused = 0;
   private heldFrom: number | null = null;
   private commitDelayMs = 0;
+  private delayedCommits = 0;
+  /** slow_disk in-process: when (performance.now() ms) the last commit so far is durable. */
+  private dueAt = 0;
+  /** Holders of a refused write waiting for the disk to take writes again (mayBeWritable). */
+  private readonly waiters = new Set<() => void>();
   private readonly probeWrite;
   private readonly probe: Database.Transaction<() => void>;
 
@@ -86,11 +127,45 @@ export class DiskGuard {
       this.fullSince = Date.now();
       this.say("error", "storage_full", `database ${this.file} is full (${code}: ${errorMessage(err)}): new work is answered 503 and messages are handed back until it takes writes again`);
     }
-    return err instanceof StorageFullError ? err : new StorageFullError(this.file, code, err, (running) => this.untilWritable(running));
+    return err instanceof StorageFullError ? err : new StorageFullError(this.file, code, err, (running) => this.untilWritable(running), this);
   }
 
-  /** A commit succeeded: a full database is writable again (said once). Then the slow disk's delay. */
-  committed(): void {
+  /** disk_full holds the database and a write was refused: nothing is stored until the release. */
+  get shut(): boolean {
+    return this.heldFrom !== null && this.full;
+  }
+
+  /** Resolves after `ms`, or at once when the database may take writes again (disk_full released, a commit went through). */
+  mayBeWritable(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+    });
+  }
+
+  /**
+   * slow_disk in-process: resolves once every commit so far is durable (the last one's delay is
+   * over); null when they are. What publishes or acks what was committed waits for it.
+   */
+  durable(): Promise<void> | null {
+    return this.dueAt > performance.now() ? sleepUntil(this.dueAt) : null;
+  }
+
+  private wakeWaiters(): void {
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  /**
+   * A commit succeeded: a full database is writable again (said once). Then the slow disk's delay:
+   * the thread held (a process of its own), or (in-process) the time it is durable at
+   * (performance.now() ms, also noted in the handling context: log-context's commitDueIn); 0: at once.
+   */
+  committed(): number {
     // Held by disk_full, a commit that found a free page does not make it writable: it stays full
     // (said once) until the fault lets it grow, rather than flapping with every page freed and taken.
     if (this.fullSince !== null && this.heldFrom === null) {
@@ -99,9 +174,18 @@ export class DiskGuard {
       this.fullSince = null;
       this.refused = 0;
       this.say("info", "storage_recovered", `database ${this.file} takes writes again after ${(ms / 1000).toFixed(1)} s (${refused} writes refused meanwhile)`);
+      this.wakeWaiters();
     }
-    // A slow disk: the commit holds the thread as a slow fsync would (so only a process of its own may have one).
-    if (this.commitDelayMs > 0) Atomics.wait(sleepCell, 0, 0, this.commitDelayMs);
+    if (this.commitDelayMs <= 0) return 0;
+    this.delayedCommits++;
+    if (slowCommitHoldsThread) {
+      Atomics.wait(sleepCell, 0, 0, this.commitDelayMs); // as a slow fsync holds the synchronous commit
+      return 0;
+    }
+    // One disk: a commit's delay starts when the one before it is done with the disk.
+    this.dueAt = Math.max(performance.now(), this.dueAt) + this.commitDelayMs;
+    noteCommitDue(this.dueAt);
+    return this.dueAt;
   }
 
   /** Whether a commit goes through now: a probe's write of one row (refused while the database cannot grow). */
@@ -147,13 +231,19 @@ export class DiskGuard {
     this.db.pragma(`max_page_count = ${this.heldFrom}`);
     this.heldFrom = null;
     this.say("info", "disk_full_released", `disk_full over: database ${this.file} may grow again`);
+    this.wakeWaiters(); // a consumer holding a refused write tries it at once
   }
 
   /** slow_disk: every commit takes `ms` longer (0: no longer). */
   slow(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0 || ms > 10_000) throw new Error(`commitDelayMs must be from 0 to 10000; got ${ms}`);
+    if (ms > 0 && this.commitDelayMs === 0) this.delayedCommits = 0;
     this.commitDelayMs = ms;
-    this.say(ms > 0 ? "warn" : "info", "slow_disk", ms > 0 ? `slow_disk: every commit of ${this.file} takes ${ms} ms longer` : `slow_disk over: commits of ${this.file} take their own time again`);
+    this.say(
+      ms > 0 ? "warn" : "info",
+      "slow_disk",
+      ms > 0 ? `slow_disk: every commit of ${this.file} takes ${ms} ms longer` : `slow_disk over: commits of ${this.file} take their own time again (${this.delayedCommits} commits were delayed)`,
+    );
   }
 
   state(): DiskState {
@@ -164,6 +254,7 @@ export class DiskGuard {
       refused: this.refused,
       held: this.heldFrom !== null,
       commitDelayMs: this.commitDelayMs,
+      delayedCommits: this.delayedCommits,
     };
   }
 

@@ -58,10 +58,18 @@ export function isClaimRefusal(err: unknown): boolean {
 /** A message that cannot be processed however often it is delivered (bad JSON, wrong shape). */
 export class PoisonMessageError extends PizzeriaError {}
 
+/** What a consumer holding a refused write asks of the database's guard (disk.ts DiskGuard). */
+export interface DiskWaits {
+  /** Resolves after `ms`, or sooner when the database may take writes again (disk_full released, a commit went through). */
+  mayBeWritable(ms: number): Promise<void>;
+  /** disk_full holds it and a write was refused: nothing can be stored until the release. */
+  readonly shut: boolean;
+}
+
 /**
  * The service's database refused a write because its disk is full (SQLITE_FULL, ENOSPC) or will
  * not take writes (an I/O error): nothing of the write is stored. New work is answered 503; a
- * consumer hands its message back for later instead of acking or dead-lettering it.
+ * consumer keeps its message (in progress, no delivery spent) and tries the write again later.
  */
 export class StorageFullError extends PizzeriaError {
   constructor(
@@ -70,6 +78,8 @@ export class StorageFullError extends PizzeriaError {
     cause: unknown,
     /** Resolves once the database takes a commit again (or `running()` turns false). */
     readonly untilWritable?: (running: () => boolean) => Promise<void>,
+    /** The database's guard: when a refused write may be tried again (FullDiskHold). */
+    readonly disk?: DiskWaits,
   ) {
     super(`the database ${file} cannot store the write (${code}: ${errorMessage(cause)})`, { cause });
   }

@@ -1,4 +1,5 @@
-import { guardedCommit, rethrowIfTransactionLost, withEffects, type Db } from "./db.js";
+import { diskGuard, guardedCommit, rethrowIfTransactionLost, withEffects, type Db } from "./db.js";
+import { withHandling } from "./log-context.js";
 
 interface Pending {
   fn: () => unknown;
@@ -16,6 +17,8 @@ interface Pending {
 export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
+  /** slow_disk in-process: a group committed and waiting to be durable; the next one gathers meanwhile. */
+  private holding = false;
   private readonly group;
   private readonly savepoint;
   /** Groups committed and writes in them (for stats and tests). */
@@ -45,7 +48,7 @@ export class GroupCommit {
   run<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
+      if (!this.scheduled && !this.holding) {
         this.scheduled = true;
         // After the I/O callbacks of this turn: every request that arrived with this one joins it.
         setImmediate(() => this.flush());
@@ -56,7 +59,7 @@ export class GroupCommit {
   /** Commit what is queued now (also called by the timer). */
   flush(): void {
     this.scheduled = false;
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && !this.holding) {
       const batch = this.queue.length <= this.maxGroup ? this.queue : this.queue.slice(0, this.maxGroup);
       this.queue = this.queue.length <= this.maxGroup ? [] : this.queue.slice(this.maxGroup);
       const outcomes: Array<{ ok: boolean; value: unknown }> = [];
@@ -70,8 +73,25 @@ export class GroupCommit {
       }
       this.groups++;
       this.writes += batch.length;
-      this.afterCommit();
-      batch.forEach((p, i) => (outcomes[i].ok ? p.resolve(outcomes[i].value) : p.reject(outcomes[i].value)));
+      const durable = diskGuard(this.db).durable();
+      if (durable) {
+        // A slow disk (in-process): nobody hears of this group until it is durable, and the next
+        // group is committed after it, with whatever arrived meanwhile, as a held thread would.
+        this.holding = true;
+        void durable.then(() => {
+          this.holding = false;
+          this.release(batch, outcomes);
+          // Committed in a context of its own: the next group is no one request's, whose answer would wait for it.
+          withHandling(undefined, () => this.flush());
+        });
+        return;
+      }
+      this.release(batch, outcomes);
     }
+  }
+
+  private release(batch: Pending[], outcomes: Array<{ ok: boolean; value: unknown }>): void {
+    this.afterCommit();
+    batch.forEach((p, i) => (outcomes[i].ok ? p.resolve(outcomes[i].value) : p.reject(outcomes[i].value)));
   }
 }

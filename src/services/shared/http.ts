@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { storageErrorCode } from "./disk.js";
 import { errorField, PizzeriaError } from "./errors.js";
-import { withRequestId } from "./log-context.js";
+import { sleepUntil } from "./disk.js";
+import { commitDueAt, withRequestId } from "./log-context.js";
 import type { Logger } from "./logger.js";
 import { metricsOf, sendMetrics, type ServiceMetrics } from "./metrics.js";
 import { quoted } from "./printable.js";
@@ -145,6 +146,7 @@ export function createJsonServer(routes: Route[], log: Logger, metrics: ServiceM
     const matching = all.filter((r) => r.path.test(path));
     const route = matching.find((r) => r.method === req.method);
     if (metrics) countRequest(metrics, req, res, route ? names.get(route)! : matching.length > 0 ? names.get(matching[0])! : "unmatched");
+    answerOnceDurable(res);
     try {
       if (!route) {
         if (matching.length > 0) {
@@ -177,6 +179,20 @@ export function createJsonServer(routes: Route[], log: Logger, metrics: ServiceM
   }
   server.keepAliveTimeout = 5_000;
   return server;
+}
+
+/**
+ * The answer leaves once the commits made for it are durable: at once, but under slow_disk
+ * in-process `delay` after its commit (a timer; disk.ts), as when a slow fsync holds the commit.
+ */
+function answerOnceDurable(res: ServerResponse): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    const due = commitDueAt();
+    if (due === 0) return end(...args);
+    void sleepUntil(due, () => end(...args));
+    return res;
+  }) as ServerResponse["end"];
 }
 
 /** RED of one request, once its answer is out (or its connection is gone). */

@@ -6,6 +6,7 @@ import { STREAMS } from "./contracts.js";
 import { publishDeadLetter } from "./dead-letter.js";
 import { storageErrorCode } from "./disk.js";
 import { errorField, errorMessage } from "./errors.js";
+import { FullDiskHold } from "./full-disk-hold.js";
 import { SettledPrefix } from "./settled-prefix.js";
 import {
   consumerFigures,
@@ -36,12 +37,14 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
   let running = true;
   let halted = false;
   /** The current batch puller. */
-  let messages: { stop(): void } | null = null;
+  let messages: BatchPuller | null = null;
   const counts = { handled: 0, deadLettered: 0, acks: 0 };
   const figures = consumerFigures(options);
   let ackPolicy: "all" | "explicit" | null = null;
   const inFlight = new Set<Promise<void>>();
   let pending: JsMsg[] = [];
+  /** A committed batch not yet settled: refused by a full disk and held, or not yet durable (slow_disk in-process). The pulls wait for it. */
+  let holding: Promise<void> | null = null;
 
   // ---- AckPolicy.All: one ack settles every message up to it ----
   /** The durable's policy is AckPolicy.All (read from its info when subscribing). */
@@ -145,30 +148,60 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
     ackSettledPrefix();
   }
 
-  /** Apply and commit the batch, then settle each message in stream order; false when the commit failed. */
+  /** Apply and commit the batch, then settle each message in stream order; false when that is not done now. */
   function commitBatch(items: Array<{ msg: JsMsg; value: T }>): boolean {
+    const committed = tryCommit(items);
+    if (committed.ok) return settleCommitted(items, committed.outcomes);
+    // Nothing of the batch is stored. A full disk (said once by the guard): held and tried again (holdRefused); else handed back.
+    if (storageErrorCode(committed.err) !== null) holdRefused(items, committed.err);
+    else handBack(items, committed.err);
+    return false;
+  }
+
+  function tryCommit(items: Array<{ msg: JsMsg; value: T }>): { ok: true; outcomes: Outcome[] } | { ok: false; err: unknown } {
     const outcomes: Outcome[] = [];
     const began = performance.now();
     try {
       guardedCommit(db, () => group.immediate(items, outcomes));
       figures.took((performance.now() - began) / 1000, items.length);
+      return { ok: true, outcomes };
     } catch (err) {
-      // The commit failed: nothing of the batch is stored; every message comes back later. A full
-      // disk (said once by the guard) also stops the pulls until a probe commits again.
-      if (storageErrorCode(err) !== null) restartSubscription(`its database is full`);
-      else log.error({ action: "batch_commit_failed", durable, messages: items.length, error: errorField(err) }, "Could not commit a batch; retrying its messages");
-      for (const { msg } of items) {
-        try {
-          settlement.nak(msg, backoff(msg.info.deliveryCount));
-        } catch {
-          // the connection is gone: the broker redelivers after ack_wait anyway
-        }
-      }
-      return false;
+      return { ok: false, err };
     }
+  }
+
+  function handBack(items: Array<{ msg: JsMsg; value: T }>, err: unknown): void {
+    log.error({ action: "batch_commit_failed", durable, messages: items.length, error: errorField(err) }, "Could not commit a batch; retrying its messages");
+    for (const { msg } of items) {
+      try {
+        settlement.nak(msg, backoff(msg.info.deliveryCount));
+      } catch {
+        // the connection is gone: the broker redelivers after ack_wait anyway
+      }
+    }
+  }
+
+  /** Settle a committed batch: now, or (slow_disk in-process) once it is durable; true when done now. */
+  function settleCommitted(items: Array<{ msg: JsMsg; value: T }>, outcomes: Outcome[]): boolean {
     // A write the disk refused inside its savepoint (the batch kept the rest): it is handed back, and the pulls stop until a probe commits.
     if (outcomes.some((o) => !o.ok && diskGuard(db).refusal(o.value) !== null)) restartSubscription("its database is full");
-    // Committed: the acks leave together in one write.
+    const durable = diskGuard(db).durable();
+    if (!durable) {
+      settleBatch(items, outcomes);
+      return true;
+    }
+    hold(
+      durable.then(() => {
+        if (halted) return; // a crash: nothing acked
+        settleBatch(items, outcomes);
+        ackSettledPrefix();
+      }),
+    );
+    return false;
+  }
+
+  /** Committed: the acks leave together in one write. */
+  function settleBatch(items: Array<{ msg: JsMsg; value: T }>, outcomes: Outcome[]): void {
     items.forEach(({ msg }, i) => {
       const outcome = outcomes[i];
       try {
@@ -178,8 +211,51 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
         log.debug({ action: "ack_failed", error: errorField(err) }, "Could not settle a message");
       }
     });
-    return true;
   }
+
+  /**
+   * The disk refused the batch's commit: the batch is kept in progress (FullDiskHold: no delivery
+   * spent) and committed again when the disk may take it. No pull goes out meanwhile; what the open
+   * pull still brings is kept too, and handled next, in order. A stop hands the batch back.
+   */
+  function holdRefused(items: Array<{ msg: JsMsg; value: T }>, refusal: unknown): void {
+    const puller = messages;
+    hold(
+      (async () => {
+        const keep = new FullDiskHold(() => [...items.map((i) => i.msg), ...(puller?.arrivedNotTaken ?? [])], ackWaitMs);
+        let err = refusal;
+        try {
+          for (;;) {
+            if (!(await keep.next(err, () => running))) {
+              if (!halted) for (const { msg } of items) settlement.nak(msg);
+              return;
+            }
+            const committed = tryCommit(items);
+            if (committed.ok) {
+              if (settleCommitted(items, committed.outcomes)) ackSettledPrefix();
+              return;
+            }
+            if (storageErrorCode(committed.err) === null) return handBack(items, committed.err);
+            err = committed.err;
+          }
+        } finally {
+          keep.end();
+        }
+      })(),
+    );
+  }
+
+  /** Keep `p` in `holding` (after what was there): the pulls, a resubscription and the stop wait for it (untilHeld). */
+  function hold(p: Promise<void>): void {
+    const settled = p.catch((err) => log.debug({ action: "ack_failed", error: errorField(err) }, "Could not settle a held batch"));
+    const q: Promise<void> = Promise.all([holding, settled]).then(() => {
+      if (holding === q) holding = null;
+    });
+    holding = q;
+  }
+  const untilHeld = async () => {
+    while (holding) await holding;
+  };
 
   /**
    * An ordered (batch) consumer taking over its durable: messages delivered to the previous
@@ -241,6 +317,8 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
       while (resync === null) {
         // After stop() the puller still hands over what already arrived: it is handled and acked
         // here instead of being dropped. Restarting (AckAll), the rest is left unacked to come back in order.
+        await untilHeld();
+        if (resync !== null) break;
         const batch = await puller.next();
         for (const msg of batch) if (resync === null) enqueue(msg);
         flushBatch();
@@ -276,6 +354,7 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
         log.warn({ action: "consumer_restart", durable, error: errorField(err) }, `Consumer ${durable} interrupted, resubscribing`);
       }
       flushBatch();
+      await untilHeld();
       if (resync !== null && running) {
         log.warn({ action: "consumer_resync", durable, reason: resync }, `Consumer ${durable} restarts its subscription (${resync}); what it has not acked is redelivered first`);
       }
@@ -284,6 +363,7 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
       if (running) await pause(500);
     }
     flushBatch();
+    await untilHeld();
     await Promise.allSettled(inFlight);
     ackSettledPrefix();
     clearInterval(watchdog);

@@ -1,5 +1,5 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
-import type { Db } from "./db.js";
+import { diskGuard, type Db } from "./db.js";
 import type { Logger } from "./logger.js";
 import { errorField, errorMessage } from "./errors.js";
 import { JetStreamPublisher } from "./jetstream-publisher.js";
@@ -186,6 +186,9 @@ export class Outbox {
       if (!this.running) break;
       cycleStartedAt = performance.now();
       this.woken = false;
+      // slow_disk in-process: nothing is published before the commit that stored it is durable.
+      const durable = diskGuard(this.db).durable();
+      if (durable) await durable;
       let rows: Row[];
       try {
         rows = this.selectBatch.all(this.publishedUpTo, this.options.batchSize) as Row[];

@@ -205,14 +205,15 @@ const ROWS = {
   },
   disk_full: {
     target: INSTANCE, for: "required", defaultForMs: 5_000, restartAfter: false, shorthand: false, params: [], inProcess: IN_PROCESS,
-    description: "the instance's database may not grow (SQLite max_page_count held at its size), then may again: new work answered 503, messages handed back, nothing accepted lost",
+    description: "the instance's database may not grow (SQLite max_page_count held at its size), then may again: new work answered 503, messages held in progress (no delivery spent, however long) and stored once it may grow, nothing accepted lost",
     dashboard: { rank: 10, mark: "D", legend: "disk full", keys: [{ key: "d", on: "selected", label: "disk full", help: "fill the selected service's disk for 5 s" }] },
   },
   slow_disk: {
     target: INSTANCE, for: "required", defaultForMs: 5_000, restartAfter: false, shorthand: false,
     params: [duration("delay", 200, "slow_disk: added to every commit", { min: 1 })],
-    inProcess: { works: false, act: "slowing the disk of", reason: "a slow commit holds the thread it runs on, and in-process that is the harness's" },
-    description: "every commit of the instance's database takes `delay` longer (the thread held, as by a slow fsync)",
+    inProcess: IN_PROCESS,
+    description:
+      "every commit of the instance's database takes `delay` longer, one after the other: its answers, acks and publishes wait (as a process its thread is held, as by a slow fsync; in-process a timer per commit, the thread free)",
     dashboard: { rank: 11, mark: "W", legend: "slow disk", keys: [{ key: "w", on: "selected", label: "slow disk", help: "slow the selected process's disk for 5 s (200 ms a commit)" }] },
   },
 } satisfies Record<string, FaultKindRow>;
