@@ -3,6 +3,8 @@ import { CUSTOMER_PAGE_SCRIPT } from "./customer-page-script.js";
 const STYLE = `
 :root { color-scheme: light dark; --accent: #c0392b; --muted: #777; --line: #8884; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
+select { max-width: 24rem; }
 body { font: 15px/1.45 system-ui, sans-serif; margin: 0; }
 header { display: flex; gap: 1rem; align-items: center; padding: .6rem 1.2rem; border-bottom: 1px solid var(--line); }
 header h1 { font-size: 1.2rem; margin: 0 auto 0 0; }
@@ -39,6 +41,7 @@ label.field { display: grid; font-size: .85rem; color: var(--muted); }
 #steps.stopped li.done { background: var(--accent); border-color: var(--accent); }
 #history { font-size: .85rem; color: var(--muted); padding-left: 1.2rem; }
 #board-view ul { list-style: none; padding: 0; }
+#board-view ul:empty::after, #cart-lines:empty::after { content: "none"; color: var(--muted); }
 #board-view li { display: flex; gap: .6rem; align-items: center; padding: .3rem 0; border-bottom: 1px dashed var(--line); }
 #board-view li span { min-width: 14rem; }
 @media (max-width: 800px) { .columns { grid-template-columns: 1fr; } }
