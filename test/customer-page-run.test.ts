@@ -1,0 +1,66 @@
+import { rmSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { CustomerPage } from "../src/sim/outputs/customer-page.js";
+import { ScenarioRun } from "../src/sim/run.js";
+import { parseScenario } from "../src/sim/scenario/scenario.js";
+import { addItem, checkout, registerCustomer } from "./helpers/customers.js";
+import { scratchDir } from "./helpers/nats.js";
+import { call } from "./helpers/restaurants.js";
+import { waitFor } from "./helpers/wait.js";
+
+// The page's server in a scenario run, as `run --web` starts it (the browser drives it in
+// customer-page.test.ts): here its forwarder is called as the page calls it, and the check is the run's.
+describe("the customer page in a scenario run (run --web)", () => {
+  it("takes the page's orders in beside the load's, leaves a manual restaurant's to the board, and the verdict stays valid", async () => {
+    const dir = scratchDir("customer-page-run");
+    const scenario = parseScenario(
+      `name: page-run
+seed: 7
+timeScale: 100
+heartbeatInterval: 500ms
+load:
+  - { duration: 3s, rate: 4 }
+orders:
+  restaurants: { main: 1, napoli: 1 }
+restaurants:
+  - { id: main, kitchen: [{ name: chef_mario }] }
+  - { id: napoli, acceptance: manual, kitchen: [{ name: chef_sofia }] }
+expect: { lost: 0, duplicated: 0, invalid: 0 }
+drainTimeout: 10s
+`,
+      "page-run.yaml",
+    );
+    const pageServer = new CustomerPage();
+    const run = new ScenarioRun({ scenario, runDir: dir, adopt: true, outputs: [pageServer] });
+    const url = await pageServer.listen();
+    let started = false;
+    run.once("start", () => (started = true));
+    const done = run.run();
+    try {
+      await waitFor(() => started, "the run to start");
+      const api = (path: string) => `${url}api/${path}`;
+      const customer = await registerCustomer(api("customer"));
+      const order = async (restaurant: string, item: string, key: string) => {
+        expect((await addItem(api("customer"), customer, { restaurant_id: restaurant, item, size: "S", quantity: 1 })).status).toBe(201);
+        const placed = await checkout(api("customer"), customer, key);
+        expect(placed.status).toBe(201);
+        return placed.body.order_number as string;
+      };
+      await order("main", "Funghi", "page-1");
+      const manual = await order("napoli", "Marinara", "page-2");
+      // The harness's staff answer the load's napoli orders; this one waits for the board.
+      await waitFor(async () => (await call(api(`restaurant/restaurants/napoli/orders?state=waiting`))).body.some((o: { order_number: string }) => o.order_number === manual), "the page's order to wait at napoli");
+      expect((await call(api(`restaurant/restaurants/napoli/orders/${manual}/accept`), "POST")).status).toBe(200);
+      const report = await done;
+      expect(report.orders.placedElsewhere).toBe(2);
+      expect(report.orders.sent).toBe(report.orders.planned);
+      expect(report.orders.completed + report.orders.cancelled).toBe(report.orders.accepted + 2); // every order ended, the page's too
+      expect(report.verdict.collected.checkouts).toBe(2);
+      expect(report.verdict.valid).toBe(true);
+    } finally {
+      run.finish();
+      await done.catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
