@@ -1,4 +1,5 @@
 import { rmSync } from "node:fs";
+import http from "node:http";
 import { describe, expect, it } from "vitest";
 import { CustomerPage } from "../src/sim/outputs/customer-page.js";
 import { ScenarioRun } from "../src/sim/run.js";
@@ -61,6 +62,39 @@ drainTimeout: 10s
       run.finish();
       await done.catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the customer page's server on its own", () => {
+  it("answers 503 until the run has started, 404 for what it does not forward, 403 to another host name, 413 to a body too large", async () => {
+    const page = new CustomerPage();
+    const url = await page.listen();
+    try {
+      const early = await fetch(`${url}api/restaurant/restaurants`);
+      expect(early.status).toBe(503);
+      expect(((await early.json()) as { error: string }).error).toBe("starting");
+      const other = await fetch(`${url}api/payment/anything`);
+      expect(other.status).toBe(404);
+      expect(((await other.json()) as { message: string }).message).toContain("/api/<restaurant|customer|tracking>/");
+      const rebound = await new Promise<number>((resolve, reject) => {
+        const u = new URL(url);
+        http.get({ host: u.hostname, port: u.port, path: "/", headers: { host: `evil.example:${u.port}` } }, (r) => (r.resume(), resolve(r.statusCode ?? 0))).on("error", reject);
+      });
+      expect(rebound).toBe(403);
+      // Refused on its stated length, before a byte of it is read.
+      const big = await new Promise<number>((resolve, reject) => {
+        const u = new URL(url);
+        const req = http.request({ host: u.hostname, port: u.port, method: "POST", path: "/api/customer/customers", headers: { "content-type": "application/json", "content-length": String(300 * 1024) } }, (r) => (r.resume(), resolve(r.statusCode ?? 0)));
+        req.on("error", reject);
+        req.flushHeaders();
+      });
+      expect(big).toBe(413);
+      const html = await fetch(url);
+      expect(html.status).toBe(200);
+      expect(html.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    } finally {
+      await page.stop();
     }
   });
 });

@@ -65,15 +65,17 @@ export async function startPage(args: PageArgs, on: boolean, outputs: RunOutput[
     return { page, url: await page.listen() };
   };
   let opened: { page: InstanceType<typeof CustomerPage>; url: string };
+  let taken = "";
   try {
     opened = await listen(port ?? DEFAULT_PAGE_PORT).catch((err: NodeJS.ErrnoException) => {
-      if (port === undefined && err.code === "EADDRINUSE") return listen(0);
-      throw err;
+      if (port !== undefined || err.code !== "EADDRINUSE") throw err;
+      taken = ` (port ${DEFAULT_PAGE_PORT} is taken)`;
+      return listen(0);
     });
   } catch (err) {
     throw new ConfigError(`--page-port: cannot listen on ${args.pageHost}:${port ?? DEFAULT_PAGE_PORT}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  say(`customer page: ${opened.url}   (staff board: ${opened.url}#board)`);
+  say(`customer page: ${opened.url}   (staff board: ${opened.url}#board)${taken}`);
   outputs.push(opened.page);
   return opened.url;
 }

@@ -8,6 +8,8 @@ import type { RunEvents, RunOutput } from "./output.js";
 export const PAGE_SERVICES = ["restaurant", "customer", "tracking"] as const;
 export type PageService = (typeof PAGE_SERVICES)[number];
 
+/** Larger than any service takes (theirs is 64 KiB): a body past it is refused here, not held. */
+const MAX_BODY = 256 * 1024;
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 /** Request headers not passed on: hop-by-hop ones, and the page's own origin (the services see a plain client). */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te", "trailer"]);
@@ -80,6 +82,7 @@ export class CustomerPage implements RunOutput {
     if (!api || !service) {
       return sendJson(res, 404, { error: "not_found", message: `no ${req.method} ${url.pathname}: the page is at /, its calls go to /api/<${PAGE_SERVICES.join("|")}>/...` });
     }
+    if (Number(req.headers["content-length"] ?? 0) > MAX_BODY) return sendJson(res, 413, { error: "body_too_large", message: `a body over ${MAX_BODY} bytes is not forwarded` }, { connection: "close" });
     if (!this.endpoints) return sendJson(res, 503, { error: "starting", message: "the system is still starting; try again in a moment" }, { "retry-after": "1" });
     const targets = this.endpoints[service] ?? [];
     if (targets.length === 0) return sendJson(res, 503, { error: "service_not_running", message: `no ${service} service runs in this system` });
@@ -111,9 +114,15 @@ function forward(req: IncomingMessage, res: ServerResponse, targets: readonly st
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROPPED.has(k)) headers[k] = v;
   const chunks: Buffer[] = [];
-  req.on("data", (c: Buffer) => chunks.push(c));
+  let size = 0;
+  req.on("data", (c: Buffer) => {
+    size += c.length;
+    if (size <= MAX_BODY) return void chunks.push(c);
+    sendJson(res, 413, { error: "body_too_large", message: `a body over ${MAX_BODY} bytes is not forwarded` }, { connection: "close" });
+    req.destroy();
+  });
   req.on("error", () => res.destroy());
-  req.on("end", () => attempt(0));
+  req.on("end", () => size <= MAX_BODY && attempt(0));
   const attempt = (i: number): void => {
     const base = new URL(targets[i]);
     const out = request({ host: base.hostname.replace(/^\[|\]$/g, ""), port: base.port, method: req.method, path, headers }, (answer) => {
