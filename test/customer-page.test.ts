@@ -101,7 +101,8 @@ describe("the customer page, in a real browser against the real services", () =>
     await statusIs(page, "completed");
     expect(await page.locator("#history li").last().getAttribute("data-status")).toBe("completed");
     expect(await page.locator("#steps li.done").count()).toBe(6);
-    expect(await page.locator("[data-cart-total]").textContent()).toBe("0.00"); // the cart became the order
+    // The cart became the order: the page reads it again after the checkout.
+    await page.waitForFunction(() => document.querySelector("[data-cart-total]").textContent === "0.00" && document.querySelectorAll("#cart-lines li").length === 0);
     const tracked = await gql(started.endpoints!.tracking[0], `{ order(number: "${number}") { status totalAmount orderType items { name quantity } } }`);
     expect(tracked.body.data.order).toMatchObject({ status: "completed", totalAmount: total, orderType: "delivery" });
     expect(tracked.body.data.order.items.map((i: { name: string; quantity: number }) => [i.name, i.quantity])).toEqual(lines.map((l) => [l.name, l.quantity]));

@@ -40,16 +40,26 @@ async function api(method, path, body, headers) {
   if (!res.ok) { var err = new Error(reason(res.status, data)); err.status = res.status; err.body = data; throw err; }
   return data;
 }
-function subscribe(query, variables, onNext, onComplete) {
+// A subscription that outlives a tracking restart: EventSource reconnects by itself after a dropped
+// stream, and one refused outright (a 502 while tracking is down) is opened again a moment later.
+function subscribe(query, variables, onNext, onOpen) {
   var url = "/api/tracking/graphql?query=" + encodeURIComponent(query) + "&variables=" + encodeURIComponent(JSON.stringify(variables));
-  var es = new EventSource(url);
-  es.addEventListener("next", function (e) {
-    var d = JSON.parse(e.data);
-    if (d.errors) say(d.errors[0].message, "error");
-    if (d.data) onNext(d.data);
-  });
-  es.addEventListener("complete", function () { es.close(); if (onComplete) onComplete(); });
-  return es;
+  var handle = { es: null, closed: false, close: function () { handle.closed = true; if (handle.es) handle.es.close(); } };
+  function open() {
+    if (handle.closed) return;
+    var es = new EventSource(url);
+    handle.es = es;
+    es.addEventListener("next", function (e) {
+      var d = JSON.parse(e.data);
+      if (d.errors) say(d.errors[0].message, "error");
+      if (d.data) onNext(d.data);
+    });
+    es.addEventListener("complete", function () { handle.close(); });
+    es.addEventListener("open", function () { if (onOpen) onOpen(); });
+    es.addEventListener("error", function () { if (es.readyState === EventSource.CLOSED && !handle.closed) setTimeout(open, 2000); });
+  }
+  open();
+  return handle;
 }
 function rid(id) { return encodeURIComponent(id); }
 
@@ -190,6 +200,8 @@ function track(number, total) {
   var q = "subscription ($n: String!) { orderStatus(number: $n) { status from event changedBy at } }";
   state.stream = subscribe(q, { n: number }, function (data) {
     var c = data.orderStatus;
+    // A stream opened again starts with where the order stands: not a change, when the page has it.
+    if ($("#history").lastElementChild && $("#tracking").dataset.status === c.status) return;
     setStatus(c.status);
     $("#history").append(el("li", { "data-status": c.status, text: new Date(c.at).toLocaleTimeString() + "  " + c.status + " (" + c.event + " by " + c.changedBy + ")" }));
   });
@@ -212,8 +224,7 @@ function pickBoard(id) {
   $("#board-mode").textContent = !r ? "" : r.acceptance === "manual" ? "Manual: paid orders wait here for the staff's answer." : "Automatic: it answers paid orders by itself; only marking ready is the staff's.";
   if (!r) return;
   // Every change of this restaurant's orders redraws the board: it follows the stream, not a clock.
-  state.boardStream = subscribe("subscription ($r: String) { orderEvents(restaurant: $r) { orderNumber status } }", { r: id }, refreshBoard);
-  state.boardStream.addEventListener("open", refreshBoard);
+  state.boardStream = subscribe("subscription ($r: String) { orderEvents(restaurant: $r) { orderNumber status } }", { r: id }, refreshBoard, refreshBoard);
 }
 async function refreshBoard() {
   if (state.boardBusy) { state.boardAgain = true; return; }
