@@ -209,8 +209,12 @@ describe("pizzeria up", () => {
 
   it("prints full endpoint URLs, serves orders, and shuts down cleanly on Ctrl-C", async () => {
     const dir = scratchDir("up");
-    const up = runCli(["up", "--order-port", "0", "--tracking-port", "0", "--restaurant-port", "0", "--reporting-port", "0", "--time-scale", "1000", "--run-dir", dir]);
+    const up = runCli(["up", "--order-port", "0", "--tracking-port", "0", "--restaurant-port", "0", "--reporting-port", "0", "--page-port", "0", "--time-scale", "1000", "--run-dir", dir]);
     await waitFor(() => up.stdout().includes("Press Ctrl-C"), "up to be ready");
+    // The customer page, printed with the endpoints, forwards to the services it runs beside.
+    const pageUrl = /customer page\s+(http:\/\/127\.0\.0\.1:\d+\/)\s/.exec(up.stdout())![1];
+    expect(await (await fetch(pageUrl)).text()).toContain("<title>pizzeria: order a pizza</title>");
+    expect((await getJson(`${pageUrl}api/restaurant/restaurants`)).body.map((r: { id: string }) => r.id)).toEqual(["main", "napoli"]);
     const orderUrl = /order API\s+(http:\/\/127\.0\.0\.1:\d+)\/orders/.exec(up.stdout())![1];
     const trackingUrl = /tracking API\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(up.stdout())![1];
     const port = /NATS\s+nats:\/\/127\.0\.0\.1:(\d+)/.exec(up.stdout())![1];

@@ -104,8 +104,11 @@ describe("the live web dashboard (--web)", () => {
   it("is started by `pizzeria run --web`, which prints its address; its event stream sends pages, then done", async () => {
     const dir = scratchDir("web-cli");
     dirs.push(dir);
-    const p = runCli(["run", "scenarios/smoke.yaml", "--no-tui", "--web", "--run-dir", join(dir, "run"), "--report", join(dir, "report.json")]);
+    const p = runCli(["run", "scenarios/smoke.yaml", "--no-tui", "--web", "--page-port", "0", "--run-dir", join(dir, "run"), "--report", join(dir, "report.json")]);
     const url = (await waitFor(() => /live web dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(p.stdout())?.[1], "the printed address"))!;
+    // Beside it, the customer page (test/customer-page.test.ts drives it).
+    const pageUrl = (await waitFor(() => /customer page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(p.stdout())?.[1], "the customer page's address"))!;
+    expect((await fetch(pageUrl)).status).toBe(200);
     // Read the stream as a client would, until the run is over.
     const res = await fetch(`${url}events`);
     expect(res.headers.get("content-type")).toBe("text/event-stream");

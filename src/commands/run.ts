@@ -3,10 +3,10 @@ import type { Argv, CommandModule } from "yargs";
 import { ConfigError, errorMessage } from "../services/shared/errors.js";
 import { RUN_MODES, type RunMode } from "../sim/scenario/run-mode.js";
 import { EXIT, natsFromArgs, natsOptions, runCommand, type NatsArgs } from "./common.js";
-import { metricsOptions, startMetrics, startWeb, webOptions, type MetricsArgs, type WebArgs } from "./outputs.js";
+import { metricsOptions, pageOptions, startMetrics, startPage, startWeb, webOptions, type MetricsArgs, type PageArgs, type WebArgs } from "./outputs.js";
 import type { RunOutput } from "../sim/outputs/output.js";
 
-interface RunArgs extends NatsArgs, WebArgs, MetricsArgs {
+interface RunArgs extends NatsArgs, WebArgs, PageArgs, MetricsArgs {
   html?: string;
   junit?: string;
   scenario: string;
@@ -32,6 +32,7 @@ export const runScenarioCommand: CommandModule<object, RunArgs> = {
         html: { type: "string", describe: "Also write the HTML report here (self-contained, offline; every run directory has report.html anyway)", normalize: true },
         junit: { type: "string", describe: "Write JUnit XML here: each threshold and each checker check a test case, for CI", normalize: true },
         ...webOptions,
+        ...pageOptions,
         ...metricsOptions,
         tui: { type: "boolean", default: true, describe: "Live dashboard when stdout is a terminal (--no-tui: plain lines)" },
         mode: { type: "string", choices: RUN_MODES, describe: "Run services in this process or each as its own process (default: the scenario's)" },
@@ -44,7 +45,7 @@ export const runScenarioCommand: CommandModule<object, RunArgs> = {
       .example("$0 run scenarios/smoke.yaml", "a quick run with the live view")
       .example("$0 run scenarios/kitchen-crash.yaml --no-tui --report out.json", "for CI: plain lines, a JSON report, exit code 0/1")
       .example("$0 run scenarios/smoke.yaml --no-tui --junit junit.xml --html report.html", "for CI: JUnit XML and the HTML report as artefacts")
-      .example("$0 run scenarios/lunch-rush.yaml --web", "the live web dashboard beside the terminal one") as unknown as Argv<RunArgs>,
+      .example("$0 run scenarios/lunch-rush.yaml --web", "the live web dashboard beside the terminal one, and the customer page (port 3001) to order from") as unknown as Argv<RunArgs>,
   handler: (args) =>
     runCommand(async () => {
       const [{ loadScenario, NETWORK_FAULTS }, { ScenarioRun }, { attachPlainReporter }, { HtmlReportOutput }, { JUnitOutput }] = await Promise.all([
@@ -64,9 +65,12 @@ export const runScenarioCommand: CommandModule<object, RunArgs> = {
       }
       // report.html in the run directory is always written; these come on top.
       const outputs: RunOutput[] = [...(args.html ? [new HtmlReportOutput(args.html)] : []), ...(args.junit ? [new JUnitOutput(args.junit)] : [])];
+      // The customer page's orders are checked with the load's: taken in as placed elsewhere.
+      const page = args.page ?? args.web;
       const run = new ScenarioRun({
         outputs,
         scenario,
+        adopt: page,
         nats: natsFromArgs(args) ?? undefined,
         runDir: args.runDir,
         mode: args.mode,
@@ -76,6 +80,7 @@ export const runScenarioCommand: CommandModule<object, RunArgs> = {
       });
 
       await startWeb(args, run, outputs, (line) => process.stdout.write(`${line}\n`));
+      await startPage(args, page, outputs, (line) => process.stdout.write(`${line}\n`));
       await startMetrics(args, run, outputs, (line) => process.stdout.write(`${line}\n`));
       // The live dashboard in a terminal; plain lines for pipes and CI (where Ink would print only the last frame).
       const live = args.tui && process.stdout.isTTY && !process.env.CI;

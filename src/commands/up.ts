@@ -3,11 +3,13 @@ import { ConfigError } from "../services/shared/errors.js";
 import { RUN_MODES, type RunMode } from "../sim/scenario/run-mode.js";
 import type { RunStart } from "../sim/telemetry/run-events.js";
 import { durationArg, EXIT, natsFromArgs, natsOptions, runCommand, type NatsArgs } from "./common.js";
-import { metricsOptions, startMetrics, startWeb, webOptions, type MetricsArgs, type WebArgs } from "./outputs.js";
+import { metricsOptions, pageOptions, startMetrics, startPage, startWeb, webOptions, type MetricsArgs, type PageArgs, type WebArgs } from "./outputs.js";
 import type { RunOutput } from "../sim/outputs/output.js";
-import type { Roster } from "../sim/scenario/roster.js";
+import { DEFAULT_RESTAURANTS } from "../services/shared/menus.js";
+import { UP_ROSTER, type Roster } from "../sim/scenario/roster.js";
 
-interface UpArgs extends NatsArgs, WebArgs, MetricsArgs {
+interface UpArgs extends NatsArgs, WebArgs, PageArgs, MetricsArgs {
+  manual?: string[];
   timeScale: number;
   orderPort: number;
   trackingPort: number;
@@ -26,7 +28,7 @@ interface UpArgs extends NatsArgs, WebArgs, MetricsArgs {
 }
 
 /** The endpoints, printed before the dashboard takes the screen (and the only output without one). */
-function endpointLines(start: RunStart, cluster: boolean): string[] {
+function endpointLines(start: RunStart, cluster: boolean, page: string | null): string[] {
   const order = start.endpoints?.order[0] ?? "(order API not up)";
   const tracking = start.endpoints?.tracking[0] ?? "(tracking API not up)";
   const customer = start.endpoints?.customer?.[0];
@@ -39,6 +41,7 @@ function endpointLines(start: RunStart, cluster: boolean): string[] {
     ...(start.endpoints?.restaurant?.[0] ? [`  restaurants   ${start.endpoints.restaurant[0]}/restaurants   (menus: /restaurants/<id>/menu; staff: POST /restaurants/<id>/orders/<number>/accept|reject|ready)`] : []),
     ...(customer ? [`  customer API  ${customer}/customers   (POST; then ${customer}/customers/<id>/cart/items, .../cart/checkout with an Idempotency-Key)`] : []),
     ...(start.endpoints?.reporting?.[0] ? [`  reports       ${start.endpoints.reporting[0]}/reports/restaurants   /reports/customers/<id>   /reports/workers   /reports/daily`] : []),
+    ...(page ? [`  customer page ${page}   (order from a browser; the staff's board: ${page}#board)`] : []),
     `  logs          ${start.runDir}/logs/`,
     `  metrics       GET /metrics of every service; scrape config: ${start.runDir}/prometheus.yml (prometheus --config.file ...)`,
     "",
@@ -62,6 +65,16 @@ function upRoster(roster: Roster, args: Pick<UpArgs, "restaurantPort" | "custome
   };
 }
 
+/** `--manual a,b`: `up`'s roster with those restaurants answered by their staff (the page's board). */
+function manualRoster(ids: string[]): Roster {
+  const known = DEFAULT_RESTAURANTS.map((r) => r.id);
+  const wanted = ids.flatMap((id) => id.split(",")).filter((id) => id !== "");
+  const unknown = wanted.find((id) => !known.includes(id));
+  if (unknown !== undefined) throw new ConfigError(`--manual must name restaurants of up (${known.join(", ")}); got ${JSON.stringify(unknown)}`);
+  const restaurants = (UP_ROSTER.restaurant.restaurants ?? []).map((r) => (wanted.includes(r.id) ? { ...r, acceptance: "manual" as const } : r));
+  return { ...UP_ROSTER, restaurant: { ...UP_ROSTER.restaurant, restaurants } };
+}
+
 export const upCommand: CommandModule<object, UpArgs> = {
   command: "up",
   describe: "Start the broker and every service with the default roster, with the live dashboard, until Ctrl-C",
@@ -83,24 +96,26 @@ export const upCommand: CommandModule<object, UpArgs> = {
         "run-dir": { type: "string", describe: "Directory for logs and databases (default runs/<time>-up)", normalize: true },
         "log-level": { type: "string", choices: ["debug", "info", "warn", "error"], default: "info" },
         ...webOptions,
+        ...pageOptions,
+        manual: { type: "string", array: true, describe: `Restaurants answered by their staff (on the customer page's board) instead of by themselves, e.g. --manual napoli (of ${DEFAULT_RESTAURANTS.map((r) => r.id).join(", ")})` },
         ...metricsOptions,
         "metrics-port": { ...metricsOptions["metrics-port"], default: 0 },
         "retention-age": { type: "string", default: "5m", describe: "The ORDERS stream drops messages older than this (0: no age limit); the services forget their idempotency entries past it" },
         "retention-bytes": { type: "string", default: "1GiB", describe: "The ORDERS stream's size limit, oldest messages dropped first, e.g. 512MiB (0: none)" },
       })
       .example("$0 up --time-scale 10", "cook ten times faster than the seed")
+      .example("$0 up --manual napoli", "order on the customer page (http://127.0.0.1:3001/), answer Da Napoli's orders on its board (#board)")
       .example("$0 up --mode processes --proxies", "every service its own process, network faults possible")
       .example("$0 up --nats nats://127.0.0.1:4222", "use a running NATS server instead of starting one") as unknown as Argv<UpArgs>,
   handler: (args) =>
     runCommand(async () => {
       if (!(args.timeScale > 0)) throw new ConfigError(`--time-scale must be above 0; got ${args.timeScale}`);
       if (!(Number.isInteger(args.cluster) && args.cluster >= 1 && args.cluster <= 5)) throw new ConfigError(`--cluster must be a number of nodes from 1 to 5; got ${args.cluster}`);
-      const [{ ScenarioRun }, { upScenario }, { formatLogLine }, { formatSummary }, { UP_ROSTER }] = await Promise.all([
+      const [{ ScenarioRun }, { upScenario }, { formatLogLine }, { formatSummary }] = await Promise.all([
         import("../sim/run.js"),
         import("../sim/scenario/scenario.js"),
         import("../tui/plain-reporter.js"),
         import("../tui/summary.js"),
-        import("../sim/scenario/roster.js"),
       ]);
       const heartbeatIntervalMs = durationArg("heartbeat-interval", "s")(args.heartbeatInterval) ?? 5_000;
       const { parseSize, SIZE_HINT } = await import("../sim/scenario/retention.js");
@@ -110,7 +125,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
       const outputs: RunOutput[] = [];
       const run = new ScenarioRun({
         outputs,
-        scenario: upScenario({ timeScale: args.timeScale, heartbeatIntervalMs, mode: args.mode, cluster: args.cluster, retention, roster: upRoster(UP_ROSTER, args) }),
+        scenario: upScenario({ timeScale: args.timeScale, heartbeatIntervalMs, mode: args.mode, cluster: args.cluster, retention, roster: upRoster(args.manual ? manualRoster(args.manual) : UP_ROSTER, args) }),
         observe: true,
         nats: natsFromArgs(args) ?? undefined,
         runDir: args.runDir,
@@ -122,6 +137,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
       const live = args.tui && process.stdout.isTTY && !process.env.CI;
       const write = (line: string) => process.stdout.write(`${line}\n`);
       await startWeb(args, run, outputs, write);
+      const page = await startPage(args, args.page ?? true, outputs, write);
       await startMetrics(args, run, outputs, write);
       let dashboard: { waitUntilExit(): Promise<void>; unmount(): void } | null = null;
       if (live) {
@@ -131,7 +147,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
         dashboard = renderDashboard(run);
       } else {
         run.once("start", (start) => {
-          for (const line of endpointLines(start, args.cluster > 1)) write(line);
+          for (const line of endpointLines(start, args.cluster > 1, page)) write(line);
         });
         run.on("log", (entry) => write(formatLogLine(entry)));
         run.on("fault", (f) => write(`[${((f.endedAtMs ?? f.startedAtMs) / 1000).toFixed(1)}s] fault ${f.id} (${f.source}) ${f.detail}: ${f.error ? `refused: ${f.error}` : f.endedAtMs !== null && f.endedAtMs > f.startedAtMs ? "ended" : "injected"}`));

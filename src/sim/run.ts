@@ -49,9 +49,10 @@ export interface RunOptions {
   cluster?: number;
   /**
    * `up`: offer no load and run until `finish()`; follow every order placed by anyone, and at the
-   * end check all of them (each as if a request of ours had made it).
+   * end check all of them (each as if a request of ours had made it). `adopt`: only that last part.
    */
   observe?: boolean;
+  adopt?: boolean;
   /** HTTP ports of the first order and tracking instances (default: any free port). */
   orderPort?: number;
   trackingPort?: number;
@@ -86,7 +87,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   constructor(private readonly options: RunOptions) {
     super();
     this.scenario = options.scenario;
-    this.ledger = new OrderLedger(options.observe ?? false, { onAdopt: (requestId, orderNumber) => this.recorded?.adopted(requestId, orderNumber), faults: () => this.chaos?.records ?? [] });
+    this.ledger = new OrderLedger(options.observe === true || options.adopt === true, { onAdopt: (requestId, orderNumber) => this.recorded?.adopted(requestId, orderNumber), faults: () => this.chaos?.records ?? [] });
     this.thresholdWatch = new ThresholdWatch(this.scenario.expect, (level, message) => this.log(level, "threshold", message));
     this.restaurants = new RestaurantWatch(this.scenario, (level, message) => this.log(level, "restaurant", message), () => this.session?.launcher.urls("restaurant")[0]);
   }
@@ -318,8 +319,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     this.recorded?.orderEvent(raw, tapped, at);
     if (!tapped.event) return;
     const e = tapped.event;
-    this.restaurants.event(e);
     const { stage, sinceScheduledMs } = this.ledger.event(e, at);
+    this.restaurants.event(e, this.ledger.placedElsewhere(e.order_number));
     if (this.ledger.has(e.order_number)) this.emit("order", { atMs: Math.round(at), orderNumber: e.order_number, kind: e.kind, by: e.by });
     if (!stage) return;
     this.metrics.stage(at, stage);

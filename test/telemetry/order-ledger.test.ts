@@ -31,6 +31,19 @@ describe("OrderLedger: holds what is open, not every order of the run", () => {
     expect(ledger.inFlight).toBe(0);
   });
 
+  it("tells an open order placed elsewhere (adopted) from one of its own requests, until it ends", () => {
+    const ledger = new OrderLedger(true);
+    const [placedOwn] = pathOf("ORD_1", ["placed"]);
+    ledger.planned("req-ORD_1", 0); // pathOf's request id for ORD_1
+    ledger.event(placedOwn, 5);
+    const [placedElsewhere] = pathOf("ORD_2", ["placed"]);
+    ledger.event(placedElsewhere, 6);
+    expect([ledger.placedElsewhere("ORD_1"), ledger.placedElsewhere("ORD_2"), ledger.placedElsewhere("ORD_3")]).toEqual([false, true, false]);
+    for (const e of pathOf("ORD_2", COMPLETED_PATH).slice(1)) ledger.event(e, 20);
+    expect(ledger.placedElsewhere("ORD_2")).toBe(false); // ended: forgotten
+    expect(ledger.adopted).toBe(1);
+  });
+
   it("keeps a finished order a fault window overlaps, for the orders the fault touched", () => {
     const faults: Array<{ startedAtMs: number; endedAtMs: number | null }> = [];
     const ledger = new OrderLedger(false, { faults: () => faults });

@@ -33,6 +33,8 @@ export class OrderLedger {
   private readonly scheduled = new Map<string, number>();
   private readonly orders = new Map<string, Entry>();
   private adoptedCount = 0;
+  /** Request ids of the adopted orders still open (an open order of someone else's: not the harness's staff's to answer). */
+  private readonly adoptedOpen = new Set<string>();
   private open = 0;
   private created = 0;
   private finishedNow = new Set<string>();
@@ -81,6 +83,7 @@ export class OrderLedger {
         if (!this.adopt) return { stage: null, sinceScheduledMs: null }; // not ours
         this.scheduled.set(e.data.request_id, atMs);
         this.adoptedCount++;
+        this.adoptedOpen.add(e.data.request_id);
         this.hooks.onAdopt?.(e.data.request_id, e.order_number);
       }
       this.entry(e.order_number, e.data.request_id, atMs);
@@ -100,7 +103,10 @@ export class OrderLedger {
     entry.terminal = true;
     entry.finishedAtMs = atMs;
     this.open--;
-    if (entry.requestId !== null) this.scheduled.delete(entry.requestId);
+    if (entry.requestId !== null) {
+      this.scheduled.delete(entry.requestId);
+      this.adoptedOpen.delete(entry.requestId);
+    }
     const touched = (this.hooks.faults?.() ?? []).some((f) => f.startedAtMs <= atMs && (f.endedAtMs === null || f.endedAtMs >= entry.createdAtMs));
     if (touched) return;
     this.orders.delete(orderNumber);
@@ -116,7 +122,12 @@ export class OrderLedger {
     return this.finishedNow.has(orderNumber) || this.finishedBefore.has(orderNumber);
   }
 
-  /** Orders accepted or created by this run and not yet completed or cancelled. */
+  /** An open order someone else placed (the customer page, curl), taken in by `adopt`. */
+  placedElsewhere(orderNumber: string): boolean {
+    const rid = this.orders.get(orderNumber)?.requestId;
+    return rid !== null && rid !== undefined && this.adoptedOpen.has(rid);
+  }
+
   /** An order of this run (or adopted by it). */
   has(orderNumber: string): boolean {
     return this.orders.has(orderNumber);

@@ -29,8 +29,12 @@ export class RestaurantWatch {
     this.staff = manual.length > 0 ? new Staff(manual, scenario.seed, restaurantApi, (message) => log("warn", message)) : null;
   }
 
-  event(e: AnyOrderEvent): void {
-    if (e.kind === "paid") this.staff?.answer(e);
+  /**
+   * `placedElsewhere`: an order of someone else's (the customer page's): the harness's staff leave
+   * it to the staff on the page's board, who answer it there.
+   */
+  event(e: AnyOrderEvent, placedElsewhere = false): void {
+    if (e.kind === "paid" && !placedElsewhere) this.staff?.answer(e);
     if (!COUNTED.has(e.kind)) return;
     this.of(e.restaurant)[e.kind as Counted]++;
     if (e.kind === "rejected") this.log("warn", `order ${e.order_number} rejected by ${e.restaurant} (${e.by}): ${e.data.reason}`);
