@@ -14,6 +14,7 @@ import { decodeDeadLetter, decodeTapped, StreamTap } from "./telemetry/event-tap
 import { serveHarnessControl, writeCurrentRun } from "./harness-control.js";
 import type { InstanceInfo, InstanceNotice } from "./system/launcher.js";
 import { LoadRunner, type RequestOutcome } from "./load/load-runner.js";
+import { journeyOptions } from "./load/journey-setup.js";
 import { causeLabel } from "./load/error-causes.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { QueueWatch, WorkerWatch } from "./telemetry/observers.js";
@@ -169,6 +170,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       onOutcome: (o) => this.onOutcome(o),
       customerTargets: () => launcher.urls("customer", { paused: true }),
       keepOutcomes: false,
+      journeys: journeyOptions(s, launcher),
     });
     this.runner = runner;
     this.chaos = new Chaos({ mode, launcher, proxies: session.proxies, broker: session.broker, cluster: session.cluster, nc, now: () => this.now(), inFlight: () => this.backlogNow() }, (f) => this.onFault(f));
@@ -248,16 +250,13 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     const requests = requestRecords(answers, this.chaos!.records);
     const deadLetters = { letters: this.deadLetters.records, injected: this.chaos!.injected, consumers };
     const roster = s.roster.kitchen.map((w) => ({ name: w.name, types: w.orderTypes?.length ? w.orderTypes : ORDER_TYPES, ...(w.restaurant ? { restaurant: w.restaurant } : {}) }));
-    const verdict = await checkOnceSettled(this.nc!, instances, { requests, stream, orders, notifications, drained, stillFinishing, deadLetters, silent, ...evidence, roster });
+    const verdict = await checkOnceSettled(this.nc!, instances, { requests, stream, orders, notifications, drained, stillFinishing, deadLetters, silent, ...evidence, roster, journeys: this.runner!.journeys.records });
 
     return buildReport({
       scenario: s,
-      runDir: session.runDir,
-      mode,
-      broker: this.brokerDescription(session),
+      runDir: session.runDir, mode, broker: this.brokerDescription(session),
       startedAt,
-      durationMs: Date.now() - startedAt,
-      loadClockMs: this.now(),
+      durationMs: Date.now() - startedAt, loadClockMs: this.now(),
       observe: this.options.observe ?? false,
       plannedOrders: Math.round(plannedCount(s.load)),
       answers: requests.map((r) => ({ valid: r.intendedValid, status: r.status })),
@@ -273,12 +272,12 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       deadLetterSamples: this.deadLetters.samples,
       mutant: activeMutant(),
       restaurants: this.restaurants.totals(),
+      journeys: this.runner!.journeys.any ? this.runner!.journeys.figures() : undefined,
     });
   }
 
   private brokerDescription(session: Session): RunStart["broker"] {
-    const kind = session.cluster ? "cluster" : session.broker ? "local" : "external";
-    return { kind, urls: [session.nats.servers].flat(), version: this.nc?.info?.version ?? "unknown" };
+    return { kind: session.cluster ? "cluster" : session.broker ? "local" : "external", urls: [session.nats.servers].flat(), version: this.nc?.info?.version ?? "unknown" };
   }
 
   // ---- RunControl -------------------------------------------------------------------------
@@ -360,9 +359,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     this.emit("log", entry);
   }
 
-  private write(type: string, data: unknown): void {
-    this.timeline?.write(type, data);
-  }
+  private write = (type: string, data: unknown): void => void this.timeline?.write(type, data);
 
   private async tick(queues: QueueWatch, workers: WorkerWatch): Promise<void> {
     if (!this.runner) return;
@@ -392,6 +389,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       services: serviceViews(this.session?.launcher),
       deadLetters: this.deadLetters.count,
       restaurants: this.restaurants.view(),
+      ...(this.runner.journeys.any ? { journeys: this.runner.journeys.figures(now) } : {}),
     };
     this.write("tick", tick);
     this.emit("tick", tick);

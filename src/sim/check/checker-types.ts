@@ -84,6 +84,25 @@ export interface CheckInput {
   customers?: CustomersInput;
   /** What each reporting instance answered (every report), to compare with the stream. */
   reports?: ReportsInput[];
+  /** The customers' journeys of the run (`journeys:`), as each journey saw itself: the journeys pass. */
+  journeys?: JourneyRecord[];
+}
+
+/** One journey as the load generator walked it: how it ended, its checkout, what its tracking saw. */
+export interface JourneyRecord {
+  /** `jrn-<seed>-<seq>`. */
+  id: string;
+  /** The journey's name in the scenario. */
+  kind: string;
+  outcome: "completed" | "abandoned" | "failed";
+  /** The step that failed (with `outcome` failed) and what it heard. */
+  failedStep?: string;
+  error?: string;
+  customerId?: string;
+  /** Sent: the order's request id (`<customer>:<key>`), the checkout's answer and the order it named. */
+  checkout?: { requestId: string; status: number; orderNumber?: string };
+  /** Followed after the checkout: the statuses each subscription (or the polling) saw, in order, one list per connection. */
+  track?: { mode: "subscribe" | "poll"; seen: string[][] };
 }
 
 /** What the customer services said, for the checkouts pass. */
@@ -222,6 +241,8 @@ export interface Verdict {
   restaurants: { cookedElsewhere: Finding[]; refundsWrong: Finding[] };
   /** Reporting figures the stream does not give; `expected`: the reports recomputed from the stream (null: no reporting instance answered). */
   reports: ReportsPass;
+  /** Journeys: an order a journey did not check out (an abandoned cart's), a checkout without exactly its one order; a tracked order not seen to complete, or its statuses not as the stream has them. */
+  journeys: { ordersWrong: Finding[]; trackedWrong: Finding[] };
   /** How much of each input there was (0: not collected or empty). */
   collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number; checkouts?: number };
   counts: {
