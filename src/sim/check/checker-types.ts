@@ -2,6 +2,9 @@
 import type { AnyOrderEvent, OrderStatus, OrderType } from "../../services/shared/contracts.js";
 import type { CartLineRequest, RestaurantDefinition } from "../../services/shared/menus.js";
 import type { Reports } from "../../services/reporting/figures.js";
+import type { JourneyRecord } from "../load/journey-record.js";
+
+export type { JourneyRecord } from "../load/journey-record.js";
 
 /** What one reporting instance answered: every report (its control verb `reports`). */
 export interface ReportsInput {
@@ -88,22 +91,6 @@ export interface CheckInput {
   journeys?: JourneyRecord[];
 }
 
-/** One journey as the load generator walked it: how it ended, its checkout, what its tracking saw. */
-export interface JourneyRecord {
-  /** `jrn-<seed>-<seq>`. */
-  id: string;
-  /** The journey's name in the scenario. */
-  kind: string;
-  outcome: "completed" | "abandoned" | "failed";
-  /** The step that failed (with `outcome` failed) and what it heard. */
-  failedStep?: string;
-  error?: string;
-  customerId?: string;
-  /** Sent: the order's request id (`<customer>:<key>`), the checkout's answer and the order it named. */
-  checkout?: { requestId: string; status: number; orderNumber?: string };
-  /** Followed after the checkout: the statuses each subscription (or the polling) saw, in order, one list per connection. */
-  track?: { mode: "subscribe" | "poll"; seen: string[][] };
-}
 
 /** What the customer services said, for the checkouts pass. */
 export interface CustomersInput {

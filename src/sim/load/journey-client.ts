@@ -8,7 +8,7 @@
 import type { Agent } from "node:http";
 import { isTerminal, type OrderStatus } from "../../services/shared/contracts.js";
 import type { CartLineRequest } from "../../services/shared/menus.js";
-import type { JourneyRecord } from "../check/checker-types.js";
+import type { JourneyRecord } from "./journey-record.js";
 import { checkoutRequestId } from "./cart-journeys.js";
 import { requestJson, type Reply } from "./cart-client.js";
 import { LOGIN_POOL_SIZE, poolCustomer, type JourneyPlan, type PlannedStep } from "./journey-plans.js";

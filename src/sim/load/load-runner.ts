@@ -3,8 +3,7 @@ import { errorCauseOf, RUNNER_CODES, type ErrorCause } from "./error-causes.js";
 import type { PlannedRequest } from "./order-generator.js";
 import type { CartJourney } from "./cart-journeys.js";
 import { runJourney } from "./cart-client.js";
-import { LoginPool, walkJourney, type JourneyTargets } from "./journey-client.js";
-import { JourneyTally } from "../telemetry/journey-figures.js";
+import { LoginPool, walkJourney, type JourneyListener, type JourneyTargets } from "./journey-client.js";
 
 /** What happened to one planned request. */
 export interface RequestOutcome {
@@ -57,7 +56,7 @@ export interface LoadRunnerOptions {
   /** Keep every outcome for `results()` (default); false: only hand each to `onOutcome` (a long run would hold them all). */
   keepOutcomes?: boolean;
   /** With `journeys:`: where the journeys walk, and the journeys' names (each gets its row in the tally). */
-  journeys?: { targets: JourneyTargets; seed: number; names: readonly string[]; customerNames: readonly string[]; trackTimeoutMs?: number };
+  journeys?: { targets: JourneyTargets; seed: number; customerNames: readonly string[]; trackTimeoutMs?: number; listener?: JourneyListener };
 }
 
 /**
@@ -76,13 +75,9 @@ export class LoadRunner {
   private wake: (() => void) | null = null;
   private rr = 0;
   private done: Promise<void> | null = null;
-  /** The journeys' figures and records (empty without `journeys`). */
-  readonly journeys: JourneyTally;
   private readonly pool = new LoginPool();
 
-  constructor(private readonly options: LoadRunnerOptions) {
-    this.journeys = new JourneyTally(options.journeys?.names ?? [], () => this.now());
-  }
+  constructor(private readonly options: LoadRunnerOptions) {}
 
   /** Offset from load start on the load's own clock (paused time excluded). */
   now(): number {
@@ -264,15 +259,17 @@ export class LoadRunner {
       timeoutMs: this.options.timeoutMs ?? 30_000,
       trackTimeoutMs: j.trackTimeoutMs ?? 60_000,
       listener: {
-        started: (plan, at) => this.journeys.started(plan, at),
-        step: (plan, step, ms, ok) => this.journeys.step(plan, step, ms, ok),
-        finished: (plan, status, ms) => this.journeys.finished(plan, status, ms),
-        ended: (plan, rec, ms) => this.journeys.ended(plan, rec, ms),
-        checkingOut: (_plan, requestId, at) => {
+        started: (plan, at) => j.listener?.started?.(plan, at),
+        step: (plan, step, ms, ok) => j.listener?.step?.(plan, step, ms, ok),
+        finished: (plan, status, ms) => j.listener?.finished?.(plan, status, ms),
+        ended: (plan, rec, ms) => j.listener?.ended?.(plan, rec, ms),
+        checkingOut: (plan, requestId, at) => {
+          j.listener?.checkingOut?.(plan, requestId, at);
           this.options.onSent?.(planned, at, at, false);
           this.options.onRequestId?.(requestId, at);
         },
-        checkedOut: (_plan, c) => {
+        checkedOut: (plan, c) => {
+          j.listener?.checkedOut?.(plan, c);
           const cart = { restaurant_id: c.restaurantId, lines: c.lines };
           record(c.status, c.orderNumber, c.error, c.retryAfter, undefined, c.requestId, { scheduledMs: c.atMs, sentMs: c.atMs, latencyMs: c.answeredMs - c.atMs, cart });
         },

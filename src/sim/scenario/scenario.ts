@@ -90,7 +90,7 @@ export const DEFAULT_HEARTBEAT_MS = 1_000;
 export const MAX_INSTANCES = 16;
 export const MAX_RATE = 100_000;
 
-const TOP_KEYS = ["name", "description", "seed", "duration", "timeScale", "cookTime", "heartbeatInterval", "mode", "cluster", "load", "orders", "restaurants", "services", "chaos", "expect", "retention", "requestTimeout", "drainTimeout", "journeys"];
+const TOP_KEYS = ["name", "description", "seed", "duration", "timeScale", "cookTime", "heartbeatInterval", "mode", "cluster", "load", "journeys", "orders", "restaurants", "services", "chaos", "expect", "retention", "requestTimeout", "drainTimeout"];
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Read and check a scenario file; an unreadable file is a ScenarioError too. */

@@ -6,7 +6,7 @@
  */
 import hdr from "hdr-histogram-js";
 import type { OrderStatus } from "../../services/shared/contracts.js";
-import type { JourneyRecord } from "../check/checker-types.js";
+import type { JourneyRecord } from "../load/journey-record.js";
 import type { JourneyListener } from "../load/journey-client.js";
 import type { JourneyPlan } from "../load/journey-plans.js";
 import { summarise } from "./metrics.js";
