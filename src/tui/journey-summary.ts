@@ -20,7 +20,7 @@ export function journeyLines(report: RunReport, paint: Painter): string[] {
     lines.push(k.failed > 0 ? paint(line, "warn") : line);
   });
   const t = j.trackedFinished;
-  lines.push(`            tracked orders seen to finish: ${t.completed} completed, ${t.cancelled} cancelled; orders wrong ${v.journeyOrdersWrong ?? 0}, tracking wrong ${v.journeysTrackedWrong ?? 0}`);
+  lines.push(`            tracked orders seen to finish: ${t.completed} completed, ${t.cancelled} cancelled${j.trackReconnected ? ` (${j.trackReconnected} followed again after a cut)` : ""}; orders wrong ${v.journeyOrdersWrong ?? 0}, tracking wrong ${v.journeysTrackedWrong ?? 0}`);
   lines.push(paint(`steps       ${fit("count", 8, "right")}${fit("errors", 7, "right")}${["p50", "p95", "p99", "max"].map((h) => fit(h, 7, "right")).join("")}`, "strong"));
   for (const [name, s] of Object.entries(j.steps)) {
     const row = `  ${fit(name, 10)}${fit(String(s.count), 8, "right")}${fit(String(s.errors), 7, "right")}${cells(s.latency)}`;

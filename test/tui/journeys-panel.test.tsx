@@ -29,6 +29,7 @@ const FIGURES: JourneyFigures = {
   startedPerSecond: 4,
   endedPerSecond: 3,
   trackedFinished: { completed: 25, cancelled: 0 },
+  trackReconnected: 0,
 };
 
 describe("the journeys panel", () => {

@@ -50,6 +50,7 @@ export class JourneyTally implements JourneyListener {
   readonly records: JourneyRecord[] = [];
   private readonly perSecond = new Map<number, { started: number; ended: number }>();
   private readonly finishedBy = { completed: 0, cancelled: 0 };
+  private reconnected = 0;
 
   constructor(
     /** The journeys' names in the scenario's order (each gets its row even before it starts). */
@@ -99,6 +100,7 @@ export class JourneyTally implements JourneyListener {
     k[record.outcome]++;
     if (record.failedStep) k.failedAt[record.failedStep] = (k.failedAt[record.failedStep] ?? 0) + 1;
     k.duration.recordValue(us(durationMs));
+    if (record.track && record.track.seen.length > 1) this.reconnected++;
     this.second(this.now()).ended++;
     this.records.push(record);
   }
@@ -123,6 +125,7 @@ export class JourneyTally implements JourneyListener {
       startedPerSecond: last?.started ?? 0,
       endedPerSecond: last?.ended ?? 0,
       trackedFinished: { ...this.finishedBy },
+      trackReconnected: this.reconnected,
     };
   }
 }

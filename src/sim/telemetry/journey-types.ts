@@ -38,5 +38,7 @@ export interface JourneyFigures {
   endedPerSecond: number;
   /** Tracked orders whose journey saw them finish: completed, and cancelled. */
   trackedFinished: { completed: number; cancelled: number };
+  /** Tracked journeys whose subscription (or polling) had to be opened again (tracking restarted under it). */
+  trackReconnected: number;
 }
 
