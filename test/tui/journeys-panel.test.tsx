@@ -4,6 +4,7 @@ import type { JourneyFigures, JourneyKindFigures } from "../../src/sim/telemetry
 import { Journeys } from "../../src/tui/components/Journeys.js";
 import { Dashboard } from "../../src/tui/dashboard.js";
 import { computeLayout } from "../../src/tui/layout.js";
+import { formatTickLine } from "../../src/tui/plain-reporter.js";
 import { FakeRun, latency, recordedRun, tick } from "./fixtures.js";
 import { flush, plainLines } from "./frame.js";
 
@@ -63,5 +64,10 @@ describe("the journeys panel", () => {
     expect(lines.some((l) => /JOURNEYS 4\.0\/s started, 3\.0\/s ended/.test(l))).toBe(true);
     expect(lines.some((l) => /^hungry +30 +25 +0 +2 +3 +browse 40ms/.test(l))).toBe(true);
     app.unmount();
+  });
+
+  it("sums the journeys up on the plain progress line (no TTY)", () => {
+    expect(formatTickLine({ ...tick(5), journeys: FIGURES })).toMatch(/ {2}journeys 42 started, 4 walking, 25 done, 11 abandoned, 2 failed$/);
+    expect(formatTickLine(tick(5))).not.toContain("journeys");
   });
 });
