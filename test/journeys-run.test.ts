@@ -8,7 +8,7 @@ import { runScenarioText } from "./helpers/scenario-run.js";
 const BODY = `timeScale: 100
 heartbeatInterval: 500ms
 load:
-  - { duration: 6s, rate: 4 }
+  - { duration: 5s, rate: 3 }
 orders:
   restaurants: { main: 1, napoli: 1 }
 journeys:

@@ -119,7 +119,7 @@ export async function walkJourney(plan: JourneyPlan, ctx: JourneyContext): Promi
     const abandoned = await w.run();
     record = { ...w.base(), outcome: abandoned ? "abandoned" : "completed" };
   } catch (err) {
-    const failed = err instanceof StepFailed ? err : new StepFailed("browse", String(err));
+    const failed = err instanceof StepFailed ? err : new StepFailed(w.current, String(err));
     ctx.listener.step?.(plan, failed.step, w.stepMs(), false);
     record = { ...w.base(), outcome: "failed", failedStep: failed.step, error: failed.message };
   } finally {
@@ -139,6 +139,8 @@ class Walk {
   private track: JourneyRecord["track"];
   private stepStart = 0;
   private rr = 0;
+  /** The step being taken (what an unexpected error is put down to). */
+  current: PlannedStep["kind"] = "browse";
 
   constructor(
     private readonly plan: JourneyPlan,
@@ -171,6 +173,7 @@ class Walk {
   async run(): Promise<boolean> {
     for (const step of this.plan.steps) {
       this.stepStart = this.ctx.now();
+      this.current = step.kind;
       if (step.kind === "abandon") {
         this.ctx.listener.step?.(this.plan, "abandon", 0, true);
         return true;
