@@ -61,7 +61,7 @@ export function describeScenario(s: Scenario): string {
   out.push(`  planned ${s.journeys ? "journeys (started per second; each checkout an order)" : "orders"}: ${poisson ? "~" : ""}${Math.round(planned)}`);
   if (s.journeys) out.push("journeys", ...s.journeys.map((j) => `  ${describeJourney(j)}`));
   const mix = ORDER_TYPES.map((t) => `${t} ${pct(s.orders.types[t])}`).join(", ");
-  out.push(`  mix: ${mix}; ${s.orders.items.min}-${s.orders.items.max} items; invalid ${pct(s.orders.invalid)}${s.orders.viaCart ? `; through carts ${pct(s.orders.viaCart)} of the valid` : ""}`);
+  out.push(`  ${s.journeys ? "mix (a checkout without its own order_type)" : "mix"}: ${mix}; ${s.orders.items.min}-${s.orders.items.max} items; invalid ${pct(s.orders.invalid)}${s.orders.viaCart ? `; through carts ${pct(s.orders.viaCart)} of the valid` : ""}`);
 
   const r = s.roster;
   out.push("services");
