@@ -153,7 +153,7 @@ export const MUTANTS = {
   },
   "tracking-feed-skip": {
     service: "tracking",
-    does: "its orderStatus subscription never pushes the cooking change of every fifth order (its read model and REST answers stay right)",
+    does: "its orderStatus subscription never pushes the ready change of every fifth order (its read model and REST answers stay right)",
     findings: ["journeysTrackedWrong"],
     needs: { journeys: true },
   },

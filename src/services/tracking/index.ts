@@ -99,7 +99,7 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
     return new Date(Date.parse(order.updated_at) + cookMs).toISOString();
   };
   const restaurants = await RestaurantDirectory.watch(restaurantsKv, log);
-  const feedSkips = activeMutant() === "tracking-feed-skip" ? (n: string, status: string) => status === "cooking" && mutantPicks(n, 5) : undefined;
+  const feedSkips = activeMutant() === "tracking-feed-skip" ? (n: string, status: string) => status === "ready" && mutantPicks(n, 5) : undefined;
   const graphql = graphqlApi({ model, restaurants, estimate, ...(feedSkips ? { feedSkips } : {}) }, log);
   const notFound = (number: string) => new HttpError(404, "order_not_found", `No order ${number} is known to tracking`, [{ field: "order_number", reason: `no order ${number}` }]);
   const server = createJsonServer(
