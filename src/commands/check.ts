@@ -3,6 +3,7 @@ import { COOK_TIME_MS, ORDER_TYPES } from "../services/shared/contracts.js";
 import { plannedCount } from "../sim/load/arrivals.js";
 import { formatDuration as fmtDuration } from "../sim/scenario/duration.js";
 import { loadScenario, type ChaosStep, type Scenario, type Thresholds } from "../sim/scenario/scenario.js";
+import { describeJourney } from "../sim/scenario/journeys.js";
 import { limitOf, THRESHOLDS, type ThresholdUnit } from "../sim/scenario/thresholds.js";
 import { runCommand } from "./common.js";
 
@@ -53,13 +54,14 @@ export function describeScenario(s: Scenario): string {
   s.load.forEach((p, i) => {
     const span = `${formatDuration(p.startMs)}-${formatDuration(p.startMs + p.durationMs)}`;
     const rate = p.rampTo !== p.rate ? `${num(p.rate)} -> ${num(p.rampTo)}/s` : `${num(p.rate)}/s`;
-    out.push(`  ${i + 1}. ${span.padEnd(12)} ${rate.padEnd(16)} ${p.arrival.padEnd(8)} ~${Math.round(plannedCount([p]))} orders`);
+    out.push(`  ${i + 1}. ${span.padEnd(12)} ${rate.padEnd(16)} ${p.arrival.padEnd(8)} ~${Math.round(plannedCount([p]))} ${s.journeys ? "journeys" : "orders"}`);
   });
   const planned = plannedCount(s.load);
   const poisson = s.load.some((p) => p.arrival === "poisson");
-  out.push(`  planned orders: ${poisson ? "~" : ""}${Math.round(planned)}`);
+  out.push(`  planned ${s.journeys ? "journeys (started per second; each checkout an order)" : "orders"}: ${poisson ? "~" : ""}${Math.round(planned)}`);
+  if (s.journeys) out.push("journeys", ...s.journeys.map((j) => `  ${describeJourney(j)}`));
   const mix = ORDER_TYPES.map((t) => `${t} ${pct(s.orders.types[t])}`).join(", ");
-  out.push(`  mix: ${mix}; ${s.orders.items.min}-${s.orders.items.max} items; invalid ${pct(s.orders.invalid)}${s.orders.viaCart ? `; through carts ${pct(s.orders.viaCart)} of the valid` : ""}`);
+  out.push(`  ${s.journeys ? "mix (a checkout without its own order_type)" : "mix"}: ${mix}; ${s.orders.items.min}-${s.orders.items.max} items; invalid ${pct(s.orders.invalid)}${s.orders.viaCart ? `; through carts ${pct(s.orders.viaCart)} of the valid` : ""}`);
 
   const r = s.roster;
   out.push("services");

@@ -14,6 +14,8 @@ import { decodeDeadLetter, decodeTapped, StreamTap } from "./telemetry/event-tap
 import { serveHarnessControl, writeCurrentRun } from "./harness-control.js";
 import type { InstanceInfo, InstanceNotice } from "./system/launcher.js";
 import { LoadRunner, type RequestOutcome } from "./load/load-runner.js";
+import { journeyOptions } from "./load/journey-setup.js";
+import { JourneyTally } from "./telemetry/journey-figures.js";
 import { causeLabel } from "./load/error-causes.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { QueueWatch, WorkerWatch } from "./telemetry/observers.js";
@@ -83,10 +85,12 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   private readonly thresholdWatch: ThresholdWatch;
   private readonly restaurants: RestaurantWatch;
   private readonly backlog: BacklogSample[] = [];
+  private readonly journeys: JourneyTally; // the journeys' figures and records (runs with `journeys:`)
 
   constructor(private readonly options: RunOptions) {
     super();
     this.scenario = options.scenario;
+    this.journeys = new JourneyTally(this.scenario.journeys?.map((j) => j.name) ?? [], () => this.now());
     this.ledger = new OrderLedger(options.observe === true || options.adopt === true, { onAdopt: (requestId, orderNumber) => this.recorded?.adopted(requestId, orderNumber), faults: () => this.chaos?.records ?? [] });
     this.thresholdWatch = new ThresholdWatch(this.scenario.expect, (level, message) => this.log(level, "threshold", message));
     this.restaurants = new RestaurantWatch(this.scenario, (level, message) => this.log(level, "restaurant", message), () => this.session?.launcher.urls("restaurant")[0]);
@@ -106,9 +110,8 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
   private backlogNow = (): number => this.ledger.inFlight + (this.runner?.awaitingAnswer ?? 0);
 
   async run(): Promise<RunReport> {
-    const s = this.scenario;
-    const mode = this.options.mode ?? s.mode;
-    const o = this.options;
+    const { scenario: s, options: o } = this;
+    const mode = o.mode ?? s.mode;
     const session = await openSession({
       label: s.name, roster: s.roster, mode, nats: o.nats, runDir: o.runDir, logLevel: o.logLevel, proxies: o.proxies, cluster: o.cluster ?? s.cluster,
       timeScale: s.timeScale, cookTimeMs: s.cookTimeMs, heartbeatIntervalMs: s.heartbeatIntervalMs,
@@ -170,6 +173,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       onOutcome: (o) => this.onOutcome(o),
       customerTargets: () => launcher.urls("customer", { paused: true }),
       keepOutcomes: false,
+      journeys: journeyOptions(s, launcher, this.journeys),
     });
     this.runner = runner;
     this.chaos = new Chaos({ mode, launcher, proxies: session.proxies, broker: session.broker, cluster: session.cluster, nc, now: () => this.now(), inFlight: () => this.backlogNow() }, (f) => this.onFault(f));
@@ -249,16 +253,13 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     const requests = requestRecords(answers, this.chaos!.records);
     const deadLetters = { letters: this.deadLetters.records, injected: this.chaos!.injected, consumers };
     const roster = s.roster.kitchen.map((w) => ({ name: w.name, types: w.orderTypes?.length ? w.orderTypes : ORDER_TYPES, ...(w.restaurant ? { restaurant: w.restaurant } : {}) }));
-    const verdict = await checkOnceSettled(this.nc!, instances, { requests, stream, orders, notifications, drained, stillFinishing, deadLetters, silent, ...evidence, roster });
+    const verdict = await checkOnceSettled(this.nc!, instances, { requests, stream, orders, notifications, drained, stillFinishing, deadLetters, silent, ...evidence, roster, journeys: this.journeys.records });
 
     return buildReport({
       scenario: s,
-      runDir: session.runDir,
-      mode,
-      broker: this.brokerDescription(session),
+      runDir: session.runDir, mode, broker: this.brokerDescription(session),
       startedAt,
-      durationMs: Date.now() - startedAt,
-      loadClockMs: this.now(),
+      durationMs: Date.now() - startedAt, loadClockMs: this.now(),
       observe: this.options.observe ?? false,
       plannedOrders: Math.round(plannedCount(s.load)),
       answers: requests.map((r) => ({ valid: r.intendedValid, status: r.status })),
@@ -274,12 +275,12 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       deadLetterSamples: this.deadLetters.samples,
       mutant: activeMutant(),
       restaurants: this.restaurants.totals(),
+      journeys: this.journeys.any ? this.journeys.figures() : undefined,
     });
   }
 
   private brokerDescription(session: Session): RunStart["broker"] {
-    const kind = session.cluster ? "cluster" : session.broker ? "local" : "external";
-    return { kind, urls: [session.nats.servers].flat(), version: this.nc?.info?.version ?? "unknown" };
+    return { kind: session.cluster ? "cluster" : session.broker ? "local" : "external", urls: [session.nats.servers].flat(), version: this.nc?.info?.version ?? "unknown" };
   }
 
   // ---- RunControl -------------------------------------------------------------------------
@@ -361,9 +362,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     this.emit("log", entry);
   }
 
-  private write(type: string, data: unknown): void {
-    this.timeline?.write(type, data);
-  }
+  private write = (type: string, data: unknown): void => void this.timeline?.write(type, data);
 
   private async tick(queues: QueueWatch, workers: WorkerWatch): Promise<void> {
     if (!this.runner) return;
@@ -393,6 +392,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       services: serviceViews(this.session?.launcher),
       deadLetters: this.deadLetters.count,
       restaurants: this.restaurants.view(),
+      ...(this.journeys.any ? { journeys: this.journeys.figures(now) } : {}),
     };
     this.write("tick", tick);
     this.emit("tick", tick);

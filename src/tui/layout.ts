@@ -22,6 +22,8 @@ export interface LayoutInput {
   workers: number;
   queues: number;
   services: number;
+  /** Journey kinds (runs with `journeys:`; absent or 0: no journeys panel). */
+  journeys?: number;
 }
 
 export interface DashboardLayout {
@@ -40,6 +42,8 @@ export interface DashboardLayout {
   /** Worker rows shown (0 with showKitchen false = panel dropped). */
   showKitchen: boolean;
   workerRows: number;
+  /** Journey kinds shown in the journeys panel (0: no panel). */
+  journeyRows: number;
   showQueues: boolean;
   queueRows: number;
   showServices: boolean;
@@ -63,7 +67,7 @@ function heights(l: DashboardLayout): { middle: number; total: number } {
   const thr = throughputHeight(l);
   // Header, accept (every answer), 201 only, time to failure, end to end.
   const lat = l.showLatency ? 5 : 0;
-  const kit = l.showKitchen ? 1 + Math.max(1, l.workerRows) : 0;
+  const kit = (l.showKitchen ? 1 + Math.max(1, l.workerRows) : 0) + (l.journeyRows > 0 ? 1 + l.journeyRows : 0);
   const que = l.showQueues ? 1 + Math.max(1, l.queueRows) : 0;
   const svc = l.showServices ? 1 + Math.max(1, l.serviceRows) : 0;
   const middle = l.wide ? Math.max(thr + kit, lat + que + svc) : thr + lat + kit + que + svc;
@@ -85,7 +89,9 @@ const STEPS: Step[] = [
   (l) => void (l.serviceRows = Math.min(l.serviceRows, 3)),
   (l) => void (l.stageTotals = false),
   (l) => void (l.workerRows = Math.min(l.workerRows, 4)),
+  (l) => void (l.journeyRows = Math.min(l.journeyRows, 3)),
   (l) => void (l.sparkLines = Math.min(l.sparkLines, 1) as 0 | 1),
+  (l) => void (l.journeyRows = 0),
   (l) => void (l.showServices = false),
   (l) => void (l.showQueues = false),
   (l) => void (l.logRows = Math.min(l.logRows, 2)),
@@ -118,6 +124,7 @@ export function computeLayout(input: LayoutInput): DashboardLayout {
     showLatency: true,
     showKitchen: true,
     workerRows: Math.max(1, input.workers),
+    journeyRows: Math.max(0, input.journeys ?? 0),
     showQueues: true,
     queueRows: Math.max(1, input.queues),
     showServices: true,

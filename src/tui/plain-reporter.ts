@@ -3,6 +3,7 @@
  * time, plus one whenever the run state changes), fault and log lines as they happen, and the
  * summary at `done`. No ANSI unless colour is on, and never with NO_COLOR set.
  */
+import type { JourneyKindFigures } from "../sim/telemetry/journey-types.js";
 import { describeCausesShort } from "../sim/load/error-causes.js";
 import type { FaultRecord, LogEntry, RunReport, RunStart, RunTick } from "../sim/telemetry/run-events.js";
 import { formatBroker, formatMs, formatRate, formatStamp } from "./format.js";
@@ -52,6 +53,12 @@ export function formatTickLine(tick: RunTick, paint: Painter = (t) => t): string
     `queue ${queue}`,
   ];
   if (tick.deadLetters > 0) parts.push(paint(`dlq ${tick.deadLetters}`, "bad"));
+  const j = tick.journeys?.kinds;
+  if (j) {
+    const sum = (f: (k: JourneyKindFigures) => number) => j.reduce((n, k) => n + f(k), 0);
+    const failed = sum((k) => k.failed);
+    parts.push(`journeys ${sum((k) => k.started)} started, ${sum((k) => k.active)} walking, ${sum((k) => k.completed)} done, ${sum((k) => k.abandoned)} abandoned, ${failed > 0 ? paint(`${failed} failed`, "warn") : "0 failed"}`);
+  }
   return parts.join("  ");
 }
 

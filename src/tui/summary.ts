@@ -9,6 +9,7 @@ import { thresholdRow, type ThresholdUnit } from "../sim/scenario/thresholds.js"
 import type { LatencySummary, RunReport, ThresholdResult } from "../sim/telemetry/run-events.js";
 import { fit, formatBroker, formatMs, formatOrderTypes, formatPercent, formatRate } from "./format.js";
 import { makePainter, type Painter } from "./theme.js";
+import { journeyLines } from "./journey-summary.js";
 
 export interface SummaryOptions {
   /** ANSI colours (default off; never with NO_COLOR set). */
@@ -177,6 +178,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions = {}): 
   if (report.latency.failed && report.latency.failed.count > 0) lines.push(latencyRow("to failure", report.latency.failed));
   lines.push(latencyRow("ready", report.latency.ready));
   lines.push(latencyRow("end-to-end", report.latency.endToEnd));
+  lines.push(...journeyLines(report, paint));
 
   if (report.workers.length > 0) {
     lines.push("");

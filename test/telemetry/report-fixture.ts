@@ -29,6 +29,7 @@ export function verdictOf(lost: Verdict["lost"] = []): Verdict {
     checkouts: { unmatched: [], mispriced: [], viewsWrong: [] },
     restaurants: { cookedElsewhere: [], refundsWrong: [] },
     reports: { wrong: [], expected: null },
+    journeys: { ordersWrong: [], trackedWrong: [] },
     collected: { readModelOrders: 0, printedLines: 0, ledgerEntries: 0, requestBodies: 0 },
     counts: { requested: 4, accepted: 3, rejected: 1, completed: 2, cancelled: 1, inFlight: 0, events: 12, poison: 0 },
   };

@@ -253,6 +253,8 @@ export const REPORT: RunReport = {
     reportsWrong: 0,
     cookedElsewhere: 0,
     refundsWrong: 0,
+    journeyOrdersWrong: 0,
+    journeysTrackedWrong: 0,
     collected: { readModelOrders: 69, printedLines: 544, ledgerEntries: 68, requestBodies: 69 },
     drained: true,
     findings: {},

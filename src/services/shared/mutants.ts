@@ -31,7 +31,8 @@ export type MutantFinding =
   | "payloadsWrong"
   | "cookedElsewhere"
   | "refundsWrong"
-  | "reportsWrong";
+  | "reportsWrong"
+  | "journeysTrackedWrong";
 
 export interface MutantSpec {
   /** The service that reads the variable and misbehaves. */
@@ -60,6 +61,8 @@ export interface MutantScenarioNeeds {
   viaCart?: number;
   /** Two restaurants (main, rejecting a share of its orders, and napoli), each with its kitchen. */
   restaurants?: boolean;
+  /** Customers' journeys instead of requests (`journeys:`), each tracking its order by subscription. */
+  journeys?: boolean;
 }
 
 /** The mutants, in the order the self-test runs them. */
@@ -147,6 +150,12 @@ export const MUTANTS = {
     does: "never applies OrderReady of every fifth order to its reports (its preparation time and its cook's count are missing)",
     findings: ["reportsWrong"],
     needs: {},
+  },
+  "tracking-feed-skip": {
+    service: "tracking",
+    does: "its orderStatus subscription never pushes the ready change of every fifth order (its read model and REST answers stay right)",
+    findings: ["journeysTrackedWrong"],
+    needs: { journeys: true },
   },
 } as const satisfies Record<string, MutantSpec>;
 

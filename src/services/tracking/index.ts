@@ -7,7 +7,7 @@ import { decodeOrderEvent } from "../shared/events.js";
 import { createJsonServer, decodePathSegment, HttpError, listen, loggingRequests, sendJson } from "../shared/http.js";
 import { openBucket } from "../shared/kv.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
-import { activeMutant } from "../shared/mutants.js";
+import { activeMutant, mutantPicks } from "../shared/mutants.js";
 import { ensureConsumer } from "../shared/nats.js";
 import type { CommonServiceOptions } from "../shared/runtime.js";
 import { ServiceLifecycle } from "../shared/service-lifecycle.js";
@@ -99,7 +99,8 @@ async function startTrackingService(life: ServiceLifecycle, options: TrackingSer
     return new Date(Date.parse(order.updated_at) + cookMs).toISOString();
   };
   const restaurants = await RestaurantDirectory.watch(restaurantsKv, log);
-  const graphql = graphqlApi({ model, restaurants, estimate }, log);
+  const feedSkips = activeMutant() === "tracking-feed-skip" ? (n: string, status: string) => status === "ready" && mutantPicks(n, 5) : undefined;
+  const graphql = graphqlApi({ model, restaurants, estimate, ...(feedSkips ? { feedSkips } : {}) }, log);
   const notFound = (number: string) => new HttpError(404, "order_not_found", `No order ${number} is known to tracking`, [{ field: "order_number", reason: `no order ${number}` }]);
   const server = createJsonServer(
     loggingRequests([

@@ -2,6 +2,9 @@
 import type { AnyOrderEvent, OrderStatus, OrderType } from "../../services/shared/contracts.js";
 import type { CartLineRequest, RestaurantDefinition } from "../../services/shared/menus.js";
 import type { Reports } from "../../services/reporting/figures.js";
+import type { JourneyRecord } from "../load/journey-record.js";
+
+export type { JourneyRecord } from "../load/journey-record.js";
 
 /** What one reporting instance answered: every report (its control verb `reports`). */
 export interface ReportsInput {
@@ -84,7 +87,10 @@ export interface CheckInput {
   customers?: CustomersInput;
   /** What each reporting instance answered (every report), to compare with the stream. */
   reports?: ReportsInput[];
+  /** The customers' journeys of the run (`journeys:`), as each journey saw itself: the journeys pass. */
+  journeys?: JourneyRecord[];
 }
+
 
 /** What the customer services said, for the checkouts pass. */
 export interface CustomersInput {
@@ -222,6 +228,8 @@ export interface Verdict {
   restaurants: { cookedElsewhere: Finding[]; refundsWrong: Finding[] };
   /** Reporting figures the stream does not give; `expected`: the reports recomputed from the stream (null: no reporting instance answered). */
   reports: ReportsPass;
+  /** Journeys: an order a journey did not check out (an abandoned cart's), a checkout without exactly its one order; a tracked order not seen to complete, or its statuses not as the stream has them. */
+  journeys: { ordersWrong: Finding[]; trackedWrong: Finding[] };
   /** How much of each input there was (0: not collected or empty). */
   collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number; checkouts?: number };
   counts: {

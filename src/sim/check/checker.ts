@@ -26,6 +26,7 @@ import { checkRestaurants } from "./passes/restaurants.js";
 import { checkSilent } from "./passes/silent.js";
 import { replayStream } from "./passes/stream-replay.js";
 import { checkCheckouts } from "./passes/checkouts.js";
+import { checkJourneys } from "./passes/journeys.js";
 
 export type { CheckInput, ConsumerRecord, DeadLetterRecord, Finding, InjectedPoison, LedgerEntry, OrderRecord, PrintedLine, ReadModelInput, RequestRecord, SilentInstance, StreamRecord, Verdict } from "./checker-types.js";
 import type { CheckInput, Verdict } from "./checker-types.js";
@@ -65,6 +66,7 @@ export function check(input: CheckInput): Verdict {
   const checkouts = checkCheckouts(input.customers, input.requests, stream.orders, input.drained);
   const restaurants = checkRestaurants({ replayed: stream.orders, roster: input.roster, ledger: input.ledger, drained: input.drained });
   const reports = checkReports(input.reports ?? [], input.stream, input.drained);
+  const journeys = checkJourneys(input.journeys ?? [], stream.orders, input.drained);
   const moreFindings = [
     readModels.stale,
     readModels.wrong,
@@ -82,6 +84,8 @@ export function check(input: CheckInput): Verdict {
     restaurants.cookedElsewhere,
     restaurants.refundsWrong,
     reports.wrong,
+    journeys.ordersWrong,
+    journeys.trackedWrong,
   ].reduce((n, list) => n + list.length, 0);
 
   // A kind of finding that several passes make lists them in pass order: the report keeps the
@@ -130,6 +134,7 @@ export function check(input: CheckInput): Verdict {
     checkouts,
     restaurants,
     reports,
+    journeys,
     collected: {
       readModelOrders: readModels.orders,
       printedLines: printed.lines,

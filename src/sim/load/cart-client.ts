@@ -15,7 +15,7 @@ export interface JourneyEnd {
   failedStep?: "register" | "cart";
 }
 
-interface Reply {
+export interface Reply {
   status: number;
   body: Record<string, unknown> | null;
   retryAfter?: string;
@@ -23,11 +23,16 @@ interface Reply {
 }
 
 function postJson(agent: Agent, url: string, body: unknown, key: string | null, timeoutMs: number): Promise<Reply> {
-  const bytes = Buffer.from(JSON.stringify(body), "utf8");
+  return requestJson(agent, "POST", url, body, key, timeoutMs);
+}
+
+/** One JSON request (a body for POST only) and its answer; never rejects: no answer is status 0 with the error. */
+export function requestJson(agent: Agent, method: "GET" | "POST" | "DELETE", url: string, body: unknown, key: string | null, timeoutMs: number): Promise<Reply> {
+  const bytes = method === "POST" ? Buffer.from(JSON.stringify(body), "utf8") : Buffer.alloc(0);
   return new Promise((resolve) => {
-    const headers: Record<string, string | number> = { "content-type": "application/json", "content-length": bytes.length };
+    const headers: Record<string, string | number> = method === "POST" ? { "content-type": "application/json", "content-length": bytes.length } : {};
     if (key !== null) headers["idempotency-key"] = key;
-    const req = request(url, { method: "POST", agent, timeout: timeoutMs, headers });
+    const req = request(url, { method, agent, timeout: timeoutMs, headers });
     req.on("response", (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));

@@ -43,7 +43,8 @@ export function drawJourney(
   return { customer: { name: customerName, email: `${label}@customers.example`, phone: `+1 555 ${digits}` }, restaurant_id: restaurant.id, lines };
 }
 
-function drawLine(rng: Rng, restaurant: RestaurantDefinition): CartLineRequest {
+/** One line of a restaurant's menu: a pizza with size, crust and toppings (6 in 10 when there are both), or a side or drink. */
+export function drawLine(rng: Rng, restaurant: RestaurantDefinition): CartLineRequest {
   const { menu } = restaurant;
   const fixed = [...menu.sides, ...menu.drinks];
   const quantity = rng.int(1, 3);

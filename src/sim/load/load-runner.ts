@@ -3,6 +3,7 @@ import { errorCauseOf, RUNNER_CODES, type ErrorCause } from "./error-causes.js";
 import type { PlannedRequest } from "./order-generator.js";
 import type { CartJourney } from "./cart-journeys.js";
 import { runJourney } from "./cart-client.js";
+import { LoginPool, walkJourney, type JourneyListener, type JourneyTargets } from "./journey-client.js";
 
 /** What happened to one planned request. */
 export interface RequestOutcome {
@@ -54,6 +55,8 @@ export interface LoadRunnerOptions {
   onOutcome?: (outcome: RequestOutcome) => void;
   /** Keep every outcome for `results()` (default); false: only hand each to `onOutcome` (a long run would hold them all). */
   keepOutcomes?: boolean;
+  /** With `journeys:`: where the journeys walk, and the journeys' names (each gets its row in the tally). */
+  journeys?: { targets: JourneyTargets; seed: number; customerNames: readonly string[]; trackTimeoutMs?: number; listener?: JourneyListener };
 }
 
 /**
@@ -72,6 +75,9 @@ export class LoadRunner {
   private wake: (() => void) | null = null;
   private rr = 0;
   private done: Promise<void> | null = null;
+  private readonly pool = new LoginPool();
+  /** Requests (not journeys) sent and not yet settled. */
+  private requestsOut = 0;
 
   constructor(private readonly options: LoadRunnerOptions) {}
 
@@ -117,7 +123,7 @@ export class LoadRunner {
 
   /** Requests sent and not yet answered or failed: the backlog a frozen service holds in its socket queue. */
   get awaitingAnswer(): number {
-    return this.inFlight.size;
+    return this.requestsOut;
   }
 
   private async run(): Promise<void> {
@@ -132,8 +138,15 @@ export class LoadRunner {
       const planned = this.options.next();
       const sentMs = this.now();
       const late = sentMs - due > lateAfter;
-      this.options.onSent?.(planned, due, sentMs, late);
-      const p = this.send(planned, due, sentMs).finally(() => this.inFlight.delete(p));
+      // A journey is not a request: its checkout is counted as sent when it goes out.
+      if (!planned.journey) this.options.onSent?.(planned, due, sentMs, late);
+      // A journey thinking between its steps holds nothing of the system's: not counted as awaiting.
+      const request = !planned.journey;
+      if (request) this.requestsOut++;
+      const p = this.send(planned, due, sentMs).finally(() => {
+        this.inFlight.delete(p);
+        if (request) this.requestsOut--;
+      });
       this.inFlight.add(p);
     }
     await Promise.allSettled([...this.inFlight]);
@@ -160,7 +173,7 @@ export class LoadRunner {
   private send(planned: PlannedRequest, scheduledMs: number, sentMs: number): Promise<void> {
     const targets = planned.cart ? (this.options.customerTargets?.() ?? []) : this.options.targets();
     const base = targets[this.rr++ % Math.max(1, targets.length)];
-    const record = (status: number, orderNumber?: string, error?: { message: string; code?: string }, retryAfter?: string, refusal?: string, requestId = planned.requestId) => {
+    const record = (status: number, orderNumber?: string, error?: { message: string; code?: string }, retryAfter?: string, refusal?: string, requestId = planned.requestId, extra: Partial<RequestOutcome> = {}) => {
       const outcome: RequestOutcome = {
         seq: planned.seq,
         requestId,
@@ -172,16 +185,18 @@ export class LoadRunner {
         latencyMs: this.now() - scheduledMs,
         ...(orderNumber ? { orderNumber } : {}),
         // A cart request's body is its checkout's, not the order's: the checker judges it by its cart.
-        ...(planned.valid && !planned.cart ? { body: planned.body } : {}),
+        ...(planned.valid && !planned.cart && !planned.journey ? { body: planned.body } : {}),
         ...(planned.cart ? { cart: { restaurant_id: planned.cart.restaurant_id, lines: planned.cart.lines } } : {}),
         ...(error ? { error: error.message } : {}),
         cause: errorCauseOf(planned.valid, status, error?.code),
         ...(retryAfter !== undefined ? { retryAfter } : {}),
         ...(refusal !== undefined ? { refusal } : {}),
+        ...extra,
       };
       if (this.options.keepOutcomes !== false) this.outcomes.push(outcome);
       this.options.onOutcome?.(outcome);
     };
+    if (planned.journey) return this.walk(planned, record);
     if (!base) {
       record(0, undefined, { message: `no ${planned.cart ? "customer" : "order"} service is up`, code: RUNNER_CODES.noService });
       return Promise.resolve();
@@ -238,7 +253,40 @@ export class LoadRunner {
       attempt(true);
     });
   }
+
+  /** A journey: its steps at its own pace; its checkout, if it got that far, is the outcome (timed from when it went out). */
+  private async walk(planned: PlannedRequest, record: RecordOutcome): Promise<void> {
+    const j = this.options.journeys!;
+    await walkJourney(planned.journey!, {
+      agent: this.agent,
+      targets: j.targets,
+      seed: j.seed,
+      names: j.customerNames,
+      pool: this.pool,
+      now: () => this.now(),
+      timeoutMs: this.options.timeoutMs ?? 30_000,
+      trackTimeoutMs: j.trackTimeoutMs ?? 60_000,
+      listener: {
+        started: (plan, at) => j.listener?.started?.(plan, at),
+        step: (plan, step, ms, ok) => j.listener?.step?.(plan, step, ms, ok),
+        finished: (plan, status, ms) => j.listener?.finished?.(plan, status, ms),
+        ended: (plan, rec, ms) => j.listener?.ended?.(plan, rec, ms),
+        checkingOut: (plan, requestId, at) => {
+          j.listener?.checkingOut?.(plan, requestId, at);
+          this.options.onSent?.(planned, at, at, false);
+          this.options.onRequestId?.(requestId, at);
+        },
+        checkedOut: (plan, c) => {
+          j.listener?.checkedOut?.(plan, c);
+          const cart = { restaurant_id: c.restaurantId, lines: c.lines };
+          record(c.status, c.orderNumber, c.error, c.retryAfter, undefined, c.requestId, { scheduledMs: c.atMs, sentMs: c.atMs, latencyMs: c.answeredMs - c.atMs, cart });
+        },
+      },
+    });
+  }
 }
+
+type RecordOutcome = (status: number, orderNumber?: string, error?: { message: string; code?: string }, retryAfter?: string, refusal?: string, requestId?: string, extra?: Partial<RequestOutcome>) => void;
 
 /** The `error` code of a JSON error body (`{"error": "storage_full", ...}`), if it has one. */
 function refusalOf(chunks: Buffer[]): string | undefined {

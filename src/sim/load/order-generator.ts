@@ -16,6 +16,7 @@ import { checkoutBody, drawJourney, restaurantsServedBy, type CartJourney } from
 import type { Roster } from "../scenario/roster.js";
 import { DEFAULT_RESTAURANTS, type RestaurantDefinition } from "../../services/shared/menus.js";
 import type { Scenario } from "../scenario/scenario.js";
+import { JourneyPlanner, type JourneyPlan } from "./journey-plans.js";
 
 export const INVALID_KINDS = [
   "missing_customer_name",
@@ -57,6 +58,8 @@ export interface PlannedRequest {
   orderType?: OrderType;
   /** Sent through a cart (customer -> cart items -> checkout, `body` being the checkout's) instead of POST /orders. */
   cart?: CartJourney;
+  /** With `journeys:`: the journey this arrival starts (its checkout, if any, is the order). */
+  journey?: JourneyPlan;
 }
 
 export const JSON_CONTENT_TYPE = "application/json";
@@ -130,8 +133,10 @@ export class OrderGenerator {
   private readonly restaurants: readonly RestaurantDefinition[] | undefined;
   /** Draws the restaurant of a valid order (its own stream: files without restaurants send what they sent). */
   private readonly where: Rng;
+  /** With `journeys:`: every arrival starts a journey instead of sending a request. */
+  private readonly journeys: JourneyPlanner | null;
 
-  constructor(scenario: Pick<Scenario, "seed" | "orders"> & { roster?: Pick<Roster, "kitchen" | "restaurant"> }, options: GeneratorOptions = {}) {
+  constructor(scenario: Pick<Scenario, "seed" | "orders" | "journeys"> & { roster?: Pick<Roster, "kitchen" | "restaurant"> }, options: GeneratorOptions = {}) {
     this.seed = scenario.seed;
     this.orders = scenario.orders;
     this.planned = options.planned ?? null;
@@ -147,11 +152,14 @@ export class OrderGenerator {
     this.carts = Rng.derive(scenario.seed, "orders/cart");
     this.restaurants = options.restaurants ?? (scenario.roster ? restaurantsServedBy(scenario.roster.kitchen, scenario.roster.restaurant.restaurants) : undefined);
     this.where = Rng.derive(scenario.seed, "orders/restaurant");
+    const journeys = scenario.journeys;
+    this.journeys = journeys ? new JourneyPlanner({ ...scenario, journeys }, this.restaurants ?? DEFAULT_RESTAURANTS, { names: CUSTOMER_NAMES, address: (r) => `${r.int(1, 250)} ${r.pick(STREETS)}, ${r.pick(CITIES)}` }) : null;
   }
 
   next(): PlannedRequest {
     const seq = ++this.seq;
     const requestId = `req-${this.seed}-${seq}`;
+    if (this.journeys) return this.journeyRequest(seq);
     if (!this.isInvalid(seq)) {
       const type = this.draw.weighted(this.orders.types);
       if ((this.orders.viaCart ?? 0) > 0 && this.carts.next() < this.orders.viaCart!) return this.cartRequest(seq, requestId, type);
@@ -202,6 +210,15 @@ export class OrderGenerator {
     const cart = drawJourney(c, `cust-${this.seed}-${seq}`, c.pick(CUSTOMER_NAMES), lines, at.length > 0 ? at : pool);
     const body = checkoutBody(type, () => c.int(1, 100), () => `${c.int(1, 250)} ${c.pick(STREETS)}, ${c.pick(CITIES)}`);
     return { seq, requestId, valid: true, expectedStatus: 201, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(body), orderType: type, cart };
+  }
+
+  /** A journey's arrival: its checkout's key and body stand for the request (the order's request id is known once its customer is). */
+  private journeyRequest(seq: number): PlannedRequest {
+    const journey = this.journeys!.next(seq);
+    const checkout = journey.steps.find((s) => s.kind === "checkout");
+    const key = checkout?.kind === "checkout" ? checkout.key : journey.id;
+    const body = checkout?.kind === "checkout" ? checkout.body : "";
+    return { seq, requestId: key, valid: true, expectedStatus: 201, contentType: JSON_CONTENT_TYPE, body, ...(checkout?.kind === "checkout" ? { orderType: checkout.orderType } : {}), journey };
   }
 
   /** The next `n` requests. */

@@ -17,6 +17,7 @@ import { documentValue, parseYaml } from "./yaml-document.js";
 import { RUN_MODES, type RunMode } from "./run-mode.js";
 import { readRetention, runRetention, UP_RETENTION, type StreamRetention } from "./retention.js";
 import { THRESHOLD_UNITS, THRESHOLDS, type ThresholdLimitKey, type Thresholds } from "./thresholds.js";
+import { journeyOrderTypes, readJourneys, type JourneySpec } from "./journeys.js";
 
 export { ScenarioError, renderPath, renderFound } from "./reader.js";
 export { FAULT_KINDS, NETWORK_FAULTS, SHORTHAND_FAULTS } from "./fault-kinds.js";
@@ -25,6 +26,7 @@ export type { PathSeg } from "./reader.js";
 export type { ChaosStep } from "./chaos-steps.js";
 export type { FaultKind } from "./fault-kinds.js";
 export type { Thresholds } from "./thresholds.js";
+export type { JourneySpec, JourneyStep } from "./journeys.js";
 
 export type ArrivalKind = "constant" | "poisson";
 
@@ -78,6 +80,8 @@ export interface Scenario {
   requestTimeoutMs?: number;
   /** The ORDERS stream's retention (retention.ts; absent: the run's default, which covers it). */
   retention?: StreamRetention;
+  /** Customers' journeys (journeys.ts): when present, the load phases give journeys started per second. */
+  journeys?: JourneySpec[];
 }
 
 export const DEFAULT_EXPECT: Readonly<Thresholds> = { lost: 0, duplicated: 0, invalid: 0 };
@@ -86,7 +90,7 @@ export const DEFAULT_HEARTBEAT_MS = 1_000;
 export const MAX_INSTANCES = 16;
 export const MAX_RATE = 100_000;
 
-const TOP_KEYS = ["name", "description", "seed", "duration", "timeScale", "cookTime", "heartbeatInterval", "mode", "cluster", "load", "orders", "restaurants", "services", "chaos", "expect", "retention", "requestTimeout", "drainTimeout"];
+const TOP_KEYS = ["name", "description", "seed", "duration", "timeScale", "cookTime", "heartbeatInterval", "mode", "cluster", "load", "journeys", "orders", "restaurants", "services", "chaos", "expect", "retention", "requestTimeout", "drainTimeout"];
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Read and check a scenario file; an unreadable file is a ScenarioError too. */
@@ -133,7 +137,9 @@ export function parseScenario(text: string, file: string): Scenario {
   if (restaurants) orders.restaurants = readShares(r, shares, restaurants.definitions);
   else if (given(shares)) r.fail(["orders", "restaurants"], "no shares per restaurant without a top-level restaurants: list", shares);
   const roster = readServices(r, top.services, seed, restaurants);
-  checkKitchens(r, orders, roster, top, restaurants);
+  const journeys = given(top.journeys) ? readJourneys(r, top.journeys) : undefined;
+  if (journeys) checkJourneyOrders(r, orders, top.orders);
+  checkKitchens(r, journeys ? { ...orders, types: journeyOrderTypes(journeys, orders.types) } : orders, roster, top, restaurants);
   const chaos = given(top.chaos) ? readChaos(r, top.chaos, roster, durationMs) : [];
   chaos.forEach((step) => {
     const node = /^broker\/(leader|\d+)$/.exec(step.target ?? "");
@@ -166,7 +172,15 @@ export function parseScenario(text: string, file: string): Scenario {
     drainTimeoutMs,
     ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
     ...(retention !== undefined ? { retention } : {}),
+    ...(journeys !== undefined ? { journeys } : {}),
   };
+}
+
+/** With journeys the load starts journeys, not requests: no share of invalid requests or of carts to mix in. */
+function checkJourneyOrders(r: Reader, orders: OrderMix, raw: unknown): void {
+  const o = (raw ?? {}) as Record<string, unknown>;
+  if (orders.invalid > 0) r.fail(["orders", "invalid"], "no invalid share with journeys: (the load phases start journeys, each ending in a checkout or not)", o.invalid);
+  if ((orders.viaCart ?? 0) > 0) r.fail(["orders", "viaCart"], "no viaCart with journeys: (every journey's order goes through its cart)", o.viaCart);
 }
 
 function readLoad(r: Reader, value: unknown): Phase[] {

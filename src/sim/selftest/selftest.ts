@@ -49,6 +49,11 @@ const RESTAURANTS = `restaurants:
   - { id: napoli, kitchen: [{ name: chef_sofia }] }
 `;
 
+/** Journeys that follow their order by subscription (a journey's tracking is what a feed's bug shows in). */
+const JOURNEYS = `journeys:
+  - { name: tracked, weight: 1, steps: [browse, signup, { add: { items: 2 } }, checkout, { track: subscribe }] }
+`;
+
 /**
  * The short scenario of a mutant (or of the clean run): 3 s of steady load at 12 orders/s, quick
  * cooking, a few declines. Whatever the bug needs (invalid requests, two order instances, a drain
@@ -74,7 +79,7 @@ services:
   order: { instances: ${needs.orderInstances ?? 1} }
   payment: { failureRate: ${needs.failureRate ?? 0.1}, latency: 5ms }
 drainTimeout: ${needs.drainTimeoutMs ?? 15_000}ms
-${needs.restaurants ? RESTAURANTS : ""}`;
+${needs.restaurants ? RESTAURANTS : ""}${needs.journeys ? JOURNEYS : ""}`;
   return parseScenario(text, `selftest-${label}.yaml`);
 }
 

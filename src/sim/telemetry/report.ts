@@ -6,6 +6,7 @@ import type { Scenario } from "../scenario/scenario.js";
 import type { Metrics } from "./metrics.js";
 import type { OrderLedger } from "./order-ledger.js";
 import { recoveryOf, type BacklogSample } from "./recovery.js";
+import type { JourneyFigures } from "./journey-types.js";
 import type {
   BrokerDescription,
   FaultRecord,
@@ -107,6 +108,8 @@ function moreFindings(v: Verdict) {
     cookedElsewhere: v.restaurants.cookedElsewhere,
     refundsWrong: v.restaurants.refundsWrong,
     reportsWrong: v.reports.wrong,
+    journeyOrdersWrong: v.journeys.ordersWrong,
+    journeysTrackedWrong: v.journeys.trackedWrong,
   };
 }
 
@@ -152,6 +155,8 @@ export interface ReportInputs {
   mutant?: string | null;
   /** Each restaurant's orders, from the stream. */
   restaurants?: RestaurantFigures[];
+  /** The journeys' figures (runs with `journeys:`). */
+  journeys?: JourneyFigures;
 }
 
 /** The run's report (report.json), from what the run measured and what the checker found. */
@@ -201,6 +206,7 @@ export function buildReport(x: ReportInputs): RunReport {
     throughput: { acceptedPerSecond: round(metrics.requests.accepted / loadSeconds, 2), completedPerSecond: round(completed / loadSeconds, 2), perSecond: metrics.series() },
     drain: { drained: x.drain.drained, ms: x.drain.ms, timeoutMs: s.drainTimeoutMs },
     ...(verdict.reports?.expected ? { reports: verdict.reports.expected } : {}),
+    ...(x.journeys ? { journeys: x.journeys } : {}),
     ...(x.restaurants && x.restaurants.length > 0 ? { restaurants: x.restaurants.map(({ completedPerSecond: _last, ...f }) => ({ ...f, completedPerSecond: round(f.completed / loadSeconds, 2) })) } : {}),
     workers: x.workers.map(({ record: w, state }) => ({
       name: w.name,

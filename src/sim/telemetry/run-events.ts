@@ -9,16 +9,13 @@ import type { Phase, Thresholds } from "../scenario/scenario.js";
 import type { RunMode } from "../scenario/run-mode.js";
 import type { Finding } from "../check/checker-types.js";
 import type { Reports } from "../../services/reporting/figures.js";
+import type { JourneyFigures } from "./journey-types.js";
 
 export type { RunMode } from "../scenario/run-mode.js";
 export type RunState = "starting" | "running" | "paused" | "draining" | "checking" | "done";
 
-export interface BrokerDescription {
-  kind: "local" | "cluster" | "external";
-  urls: string[];
-  /** The nats-server version the harness's connection was told (`2.15.1`); absent in older reports. */
-  version?: string;
-}
+/** `version`: the nats-server version the harness's connection was told (`2.15.1`); absent in older reports. */
+export interface BrokerDescription { kind: "local" | "cluster" | "external"; urls: string[]; version?: string }
 
 /** A load phase as the scenario gives it (offsets and durations in ms). */
 export type PhaseView = Phase;
@@ -67,14 +64,7 @@ export interface OrderEventSample {
   by: string;
 }
 
-export interface LatencySummary {
-  count: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
+export interface LatencySummary { count: number; p50: number; p95: number; p99: number; max: number; mean: number }
 
 export const STAGES = ["placed", "paid", "cooking", "ready", "completed", "cancelled"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -185,6 +175,8 @@ export interface RunTick {
   deadLetters: number;
   /** Each restaurant's figures so far (the restaurant service's answers, the orders it finished). */
   restaurants?: RestaurantFigures[];
+  /** With `journeys:`: each journey kind's counts and step latencies so far. */
+  journeys?: JourneyFigures;
 }
 
 /** One restaurant's orders as the stream has told them (its events counted as they come). */
@@ -288,6 +280,8 @@ export interface RunReport {
   restaurants?: RestaurantFigures[];
   /** The back office's reports (restaurants, workers, daily, customers) as the stream gives them; the checker found each reporting instance's equal (or said where not). Absent: no reporting service ran. */
   reports?: Reports;
+  /** With `journeys:`: per journey kind started, completed, abandoned, failed, duration, checkout to completed, and per step latency and errors. */
+  journeys?: JourneyFigures;
   seed: number;
   file?: string;
   runDir: string;
@@ -340,6 +334,9 @@ export interface RunReport {
     refundsWrong: number;
     /** Reporting figures that disagree with the stream. */
     reportsWrong: number;
+    /** Journeys: orders not made exactly as the journeys checked out (an abandoned cart's); tracked orders not seen to finish, or seen out of the stream's order. */
+    journeyOrdersWrong: number;
+    journeysTrackedWrong: number;
     /** How much of each was collected: read-model orders, printed lines, ledger entries, request bodies. */
     collected: { readModelOrders: number; printedLines: number; ledgerEntries: number; requestBodies: number; checkouts?: number };
     drained: boolean;

@@ -13,6 +13,7 @@ import { EventLog } from "./EventLog.js";
 import { Footer } from "./Footer.js";
 import { Header, viewState } from "./Header.js";
 import { Help } from "./Help.js";
+import { Journeys } from "./Journeys.js";
 import { Kitchen, kitchenLines } from "./Kitchen.js";
 import { Latency } from "./Latency.js";
 import { Notifications } from "./Notifications.js";
@@ -100,6 +101,7 @@ export function LiveView({ store, control, title, onQuit, size, terminal }: Live
     workers: tick ? kitchenLines(tick.workers, tick.restaurants).length : 0,
     queues: tick?.queues.length ?? 0,
     services: svc.others.length + (svc.kitchen.length > 0 ? 1 : 0),
+    journeys: tick?.journeys?.kinds.length ?? 0,
   });
   const vs = viewState(start, tick, finishing);
   const throughput = (
@@ -115,6 +117,7 @@ export function LiveView({ store, control, title, onQuit, size, terminal }: Live
   const kitchen = layout.showKitchen ? (
     <Kitchen workers={tick?.workers ?? []} rows={layout.workerRows} selected={selected} width={layout.leftWidth} restaurants={tick?.restaurants} />
   ) : null;
+  const journeys = layout.journeyRows > 0 && tick?.journeys ? <Journeys journeys={tick.journeys} rows={layout.journeyRows} width={layout.leftWidth} /> : null;
   const latency = layout.showLatency ? <Latency latency={tick?.latency ?? null} thresholds={thresholds} width={layout.rightWidth} /> : null;
   const queues = layout.showQueues ? (
     <Queues queues={tick?.queues ?? []} trend={queueTrend} rows={layout.queueRows} width={layout.rightWidth} />
@@ -137,6 +140,7 @@ export function LiveView({ store, control, title, onQuit, size, terminal }: Live
               <Box flexDirection="column" width={layout.leftWidth} flexShrink={0}>
                 {throughput}
                 {kitchen}
+                {journeys}
               </Box>
               <Box width={1} flexShrink={0} />
               <Box flexDirection="column" width={layout.rightWidth} flexShrink={0}>
@@ -150,6 +154,7 @@ export function LiveView({ store, control, title, onQuit, size, terminal }: Live
               {throughput}
               {latency}
               {kitchen}
+              {journeys}
               {queues}
               {servicesPanel}
             </Box>

@@ -14,6 +14,8 @@ export interface ResolverDeps {
   /** When a cooking order should be ready (the REST status answer's estimated_completion). */
   estimate(order: TrackedOrder): string | null;
   feeds: LiveFeeds;
+  /** TEST-ONLY (the `tracking-feed-skip` mutant): changes the orderStatus subscription does not push. */
+  feedSkips?: (orderNumber: string, status: OrderStatus) => boolean;
 }
 
 /** A client's mistake in an argument: a GraphQL error naming the argument and why. */
@@ -69,7 +71,7 @@ export function rootValue(deps: ResolverDeps): Record<string, unknown> {
     orderStatus: ({ number }: { number: string }) =>
       feeds.create<{ orderStatus: unknown }>((feed) => {
         const stop = model.onChange((c) => {
-          if (c.order_number !== number) return;
+          if (c.order_number !== number || deps.feedSkips?.(number, c.status)) return;
           feed.push({ orderStatus: views.change(c) });
           if (isTerminal(c.status)) feed.end();
         });
