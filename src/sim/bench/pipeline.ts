@@ -136,6 +136,7 @@ async function runWatched(o: PipelineOptions, scenario: Scenario, label: string,
   const cpu = new CpuTimeline();
   const loads = new Map<number, [number, number, number]>();
   const redelivered = new Map<number, number>();
+  const delivered = new Map<number, { first: number; firstMs: number; last: number; lastMs: number }>();
   let phaseStart: { index: number; sent: number; late: number } | null = null;
   let stoppedInPhase: number | null = null;
   const limitS = o.p99LimitMs / 1000;
@@ -144,6 +145,9 @@ async function runWatched(o: PipelineOptions, scenario: Scenario, label: string,
     if (t.state === "running" || t.state === "draining") cpu.sample(t.elapsedMs);
     if (t.state !== "running" || t.phaseIndex < 0) return;
     redelivered.set(t.phaseIndex, t.queues.reduce((n, q) => n + q.redelivered, 0));
+    const sum = t.queues.reduce((n, q) => n + (q.delivered ?? 0), 0);
+    const before = delivered.get(t.phaseIndex);
+    delivered.set(t.phaseIndex, { first: before?.first ?? sum, firstMs: before?.firstMs ?? t.elapsedMs, last: sum, lastMs: t.elapsedMs });
     const phase = scenario.load[t.phaseIndex];
     if (!phaseStart || phaseStart.index !== t.phaseIndex) {
       phaseStart = { index: t.phaseIndex, sent: t.totals.sent, late: t.totals.late };
@@ -172,7 +176,7 @@ async function runWatched(o: PipelineOptions, scenario: Scenario, label: string,
       process.env.BENCH_CPU_PROF_DIR = join(o.profileDir, `pipeline-processes-${label}`);
     }
     const report = await withCpuProfile(o.profileDir && o.mode === "inprocess" ? o.profileDir : undefined, `pipeline-inprocess-${label}`, () => run.run());
-    return { report, scenario, runDir, cpu, loads, redelivered, stoppedInPhase, priorityRaised: restorePriority !== null };
+    return { report, scenario, runDir, cpu, loads, redelivered, delivered, stoppedInPhase, priorityRaised: restorePriority !== null };
   } catch (err) {
     if (err instanceof ConfigError && /not available|processes/i.test(errorMessage(err))) throw new ModeUnavailable(errorMessage(err));
     throw err;
@@ -202,7 +206,7 @@ function summary(out: RunOutcome): PipelineRunSummary {
 
 function stepLine(mode: BenchMode, s: PipelineStep, label = ""): string {
   const e = s.endToEnd;
-  return `pipeline[${mode}] ${fmt(s.rate).padStart(6)}/s x ${s.seconds}s ${label}${s.held ? "held    " : "NOT held"}  finished ${fmt(s.finishedPerSecond)}/s  e2e p50 ${e.p50} ms p99 ${e.p99} ms  backlog ${fmt(s.backlogAtEnd)}  redelivered ${s.redelivered ?? "-"}  cpu ${cpuSummary(s.cpu)}${s.cpuMicrosPerOrder?.system ? ` = ${fmt(s.cpuMicrosPerOrder.system)} us per order (+ harness ${fmt(s.cpuMicrosPerOrder.harness ?? 0)})` : ""}  (load ${s.loadAverage.join(" ")})${s.held ? "" : `: ${s.reasons.join("; ")}`}`;
+  return `pipeline[${mode}] ${fmt(s.rate).padStart(6)}/s x ${s.seconds}s ${label}${s.held ? "held    " : "NOT held"}  finished ${fmt(s.finishedPerSecond)}/s  e2e p50 ${e.p50} ms p99 ${e.p99} ms  backlog ${fmt(s.backlogAtEnd)}  redelivered ${s.redelivered ?? "-"}  deliveries/order ${s.deliveriesPerOrder ?? "-"}  cpu ${cpuSummary(s.cpu)}${s.cpuMicrosPerOrder?.system ? ` = ${fmt(s.cpuMicrosPerOrder.system)} us per order (+ harness ${fmt(s.cpuMicrosPerOrder.harness ?? 0)})` : ""}  (load ${s.loadAverage.join(" ")})${s.held ? "" : `: ${s.reasons.join("; ")}`}`;
 }
 
 /**

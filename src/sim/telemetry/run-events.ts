@@ -133,6 +133,8 @@ export interface QueueView {
   /** Delivered, not yet acknowledged. */
   ackPending: number;
   redelivered: number;
+  /** Deliveries to it so far, redeliveries included (its consumer sequence): what the broker sent it. Absent in older records. */
+  delivered?: number;
 }
 
 export type WorkerViewState = WorkerState | "killed" | "restarting" | "paused" | "unknown";
