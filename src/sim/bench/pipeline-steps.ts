@@ -37,12 +37,6 @@ export interface PipelineStep {
   acceptP99WorstSecondMs: number | null;
   /** Messages redelivered by the broker so far (all durable consumers, cumulative at the end of the step): a system falling behind its ack_wait. */
   redelivered: number | null;
-  /**
-   * Deliveries the broker made to the system's durables (redeliveries included) per order, from
-   * the durables' consumer sequences between the step's first and last ticks over the orders
-   * finished per second in that time: what filtering on the broker saves. Absent in older results.
-   */
-  deliveriesPerOrder?: number | null;
   /** CPU time over wall time during the window: `self` is this process (the harness: load generator, stream tap; in inprocess mode the services too), then the broker and each service process. */
   cpu: CpuShares;
   /**
@@ -68,8 +62,8 @@ export interface RunOutcome {
   loads: Map<number, [number, number, number]>;
   /** Redeliveries (summed over the durables) as last seen in each phase. */
   redelivered: Map<number, number>;
-  /** The durables' deliveries (summed) at the first and the last tick of each phase, and when. */
-  delivered: Map<number, { first: number; firstMs: number; last: number; lastMs: number }>;
+  /** The durables' deliveries, summed, at the last tick seen (the drain's included). */
+  delivered: number;
   stoppedInPhase: number | null;
   priorityRaised: boolean;
 }
@@ -171,17 +165,10 @@ export async function judgePhases(out: RunOutcome, indices: number[], p99LimitMs
       endToEnd: e2e,
       acceptP99WorstSecondMs: acceptP99s.length ? Math.max(...acceptP99s) : null,
       redelivered: out.redelivered.get(index) ?? null,
-      deliveriesPerOrder: deliveriesPer(out.delivered.get(index), finishedInWindow / Math.max(0.001, phase.durationMs / 1000)),
       cpu,
       cpuMicrosPerOrder: cpuPerOrder(cpu, phase.durationMs / 1000, finishedInWindow),
       loadAverage: out.loads.get(index) ?? loadAverage(),
     });
   }
   return steps;
-}
-
-function deliveriesPer(delivered: { first: number; firstMs: number; last: number; lastMs: number } | undefined, ordersPerSecond: number): number | null {
-  if (!delivered || ordersPerSecond <= 0 || delivered.lastMs <= delivered.firstMs) return null;
-  const orders = (ordersPerSecond * (delivered.lastMs - delivered.firstMs)) / 1000;
-  return Math.round(((delivered.last - delivered.first) / orders) * 100) / 100;
 }
