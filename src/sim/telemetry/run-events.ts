@@ -133,8 +133,7 @@ export interface QueueView {
   /** Delivered, not yet acknowledged. */
   ackPending: number;
   redelivered: number;
-  /** Deliveries to it so far, redeliveries included (its consumer sequence): what the broker sent it. Absent in older records. */
-  delivered?: number;
+  delivered?: number; // deliveries to it so far, redeliveries included (its consumer sequence); absent in older records
 }
 
 export type WorkerViewState = WorkerState | "killed" | "restarting" | "paused" | "unknown";
