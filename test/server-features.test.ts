@@ -1,12 +1,12 @@
 import { AckPolicy, DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
 import { CONSUMERS, STREAMS, subjects } from "../src/services/shared/contracts.js";
-import { notificationDurable, NOTIFIED_KINDS, ORDER_STATUS_KINDS, orderStatusDurable } from "../src/services/shared/durables.js";
+import { ORDER_STATUS_KINDS, orderStatusDurable } from "../src/services/shared/durables.js";
 import { consumerConfig, consumerFilters, ensureConsumer, resolveTopology } from "../src/services/shared/nats.js";
 import { featuresOf, serverFeatures } from "../src/services/shared/server-features.js";
 import { useTestNats } from "./helpers/nats.js";
 
-// VERSION-DEPENDENT: the order and notification durables are filtered by the broker on nats-server
+// VERSION-DEPENDENT: the order service's status durable is filtered by the broker on nats-server
 // 2.10 and newer, and take every order event on 2.9 (which skips nothing itself and would scan its
 // store per delivery for a filtered consumer that is behind). Each test asserts the behaviour of the
 // version it runs on: the whole suite runs on the current release, .ci/run runs this file on 2.9.10.
@@ -21,13 +21,11 @@ describe("what the server can do, from the version it announced", () => {
     expect(featuresOf("nonsense").filterSubjects).toBe(false);
   });
 
-  it("declares the durables with the broker's filters on 2.10+ and unfiltered on 2.9", () => {
+  it("declares the status durable with the broker's filters on 2.10+ and unfiltered on 2.9", () => {
     const on29 = featuresOf("2.9.10");
     const on215 = featuresOf("2.15.1");
     expect(consumerConfig(orderStatusDurable("order-1", on29), topology)).toMatchObject({ filter_subject: undefined, filter_subjects: undefined });
-    expect(consumerConfig(notificationDurable("notification-1", on29), topology)).toMatchObject({ filter_subject: undefined, filter_subjects: undefined });
     expect(consumerConfig(orderStatusDurable("order-1", on215), topology).filter_subjects).toEqual(ORDER_STATUS_KINDS.map((k) => `pizzeria.order.${k}.*.*.order-1`));
-    expect(consumerConfig(notificationDurable("notification-1", on215), topology).filter_subjects).toEqual(NOTIFIED_KINDS.map((k) => `pizzeria.order.${k}.*.*.*`));
   });
 });
 

@@ -5,8 +5,6 @@ import { decodeOrderEvent } from "../shared/events.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { activeMutant } from "../shared/mutants.js";
 import { ensureConsumer } from "../shared/nats.js";
-import { notificationDurable } from "../shared/durables.js";
-import { serverFeatures } from "../shared/server-features.js";
 import type { CommonServiceOptions } from "../shared/runtime.js";
 import { ServiceLifecycle } from "../shared/service-lifecycle.js";
 import { afterCommit } from "../shared/db.js";
@@ -76,8 +74,7 @@ async function startNotificationService(life: ServiceLifecycle, options: Notific
     return mutant === "notification-silent" ? 0 : mutant === "notification-double" ? 2 : 1;
   };
 
-  // On 2.10+ only the events it announces; on 2.9 every event, the others skipped below (durables.ts).
-  await ensureConsumer(jsm, notificationDurable(instance, serverFeatures(nc)), topology, log);
+  await ensureConsumer(jsm, { durable: CONSUMERS.notification(instance), filter: subjects.allOrderEvents, ordered: true }, topology, log);
   forwardMaxDeliveries(nc, js, CONSUMERS.notification(instance), log); // ends with the connection
   const consumer = runConsumer({
     js,

@@ -4,7 +4,7 @@ import { orderEvent } from "../../services/shared/events.js";
 import { DEFAULT_RESTAURANT_ID } from "../../services/shared/menus.js";
 import type { OutboxMessage } from "../../services/shared/outbox.js";
 import { connectNats, consumerConfig, ensureStreams, resolveTopology, type NatsConnection } from "../../services/shared/nats.js";
-import { notificationDurable, orderStatusDurable } from "../../services/shared/durables.js";
+import { orderStatusDurable } from "../../services/shared/durables.js";
 import { featuresOf, serverFeatures, type ServerFeatures } from "../../services/shared/server-features.js";
 import type { Roster } from "../scenario/roster.js";
 
@@ -44,7 +44,7 @@ export function rosterDurables(roster: Roster, features: ServerFeatures): Durabl
   }
   for (let i = 1; i <= roster.order.instances; i++) out.push({ ordered: true, ...orderStatusDurable(`order-${i}`, features) });
   for (let i = 1; i <= roster.tracking.instances; i++) out.push({ durable: CONSUMERS.tracking(`tracking-${i}`), filter: subjects.allOrderEvents, ordered: true });
-  for (let i = 1; i <= roster.notification.instances; i++) out.push({ ordered: true, ...notificationDurable(`notification-${i}`, features) });
+  for (let i = 1; i <= roster.notification.instances; i++) out.push({ durable: CONSUMERS.notification(`notification-${i}`), filter: subjects.allOrderEvents, ordered: true });
   for (let i = 1; i <= (roster.customer?.instances ?? 0); i++) out.push({ durable: CONSUMERS.customer(`customer-${i}`), filter: subjects.allOrderEvents, ordered: true });
   return out;
 }
