@@ -18,4 +18,4 @@ PIZZERIA_NATS_SERVER=$oldest exec npx vitest run \
   test/pipeline.test.ts test/recovery.test.ts test/cluster.test.ts test/chaos.test.ts \
   test/batch-pull.test.ts test/ack-all.test.ts test/poison.test.ts test/max-deliveries.test.ts \
   test/event-tap.test.ts test/nats-binary.test.ts test/unexplained-findings.test.ts \
-  test/consumer-reconnect.test.ts
+  test/consumer-reconnect.test.ts test/server-features.test.ts

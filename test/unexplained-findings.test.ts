@@ -10,6 +10,7 @@ import { subjects } from "../src/services/shared/contracts.js";
 import { INVALID_KINDS } from "../src/sim/load/order-generator.js";
 import { ScenarioRun } from "../src/sim/run.js";
 import { parseScenario } from "../src/sim/scenario/scenario.js";
+import { featuresOf } from "../src/services/shared/server-features.js";
 import type { RunReport } from "../src/sim/telemetry/run-events.js";
 import { scratchDir } from "./helpers/nats.js";
 import { runScenarioText } from "./helpers/scenario-run.js";
@@ -52,9 +53,13 @@ drainTimeout: 20s
       expect(report.verdict.drained).toBe(true);
       expect(report.verdict.poisonUnhandled).toBe(1);
       expect(report.verdict.findings["poisonUnhandled"][0].reason).toMatch(/did not inject/);
-      // Every consumer delivered it gave up on it: payment, order-1 (its origin), tracking, reporting, two subscribers, the customers' read model.
-      expect(report.verdict.deadLettered).toBe(7);
-      expect(report.verdict.findings["deadLettered"].map((f) => f.consumer).sort()).toEqual(["customer_customer-1", "notification_notification-1", "notification_notification-2", "order_order-1", "payment", "reporting_reporting-1", "tracking_tracking-1"]);
+      // Every consumer delivered it gave up on it: payment, tracking, reporting, two subscribers, the customers' read model;
+      // on 2.9 also order-1 (its origin; VERSION-DEPENDENT: 2.10+ does not deliver it an OrderPlaced, durables.ts).
+      const delivered = featuresOf(report.broker.version).filterSubjects
+        ? ["customer_customer-1", "notification_notification-1", "notification_notification-2", "payment", "reporting_reporting-1", "tracking_tracking-1"]
+        : ["customer_customer-1", "notification_notification-1", "notification_notification-2", "order_order-1", "payment", "reporting_reporting-1", "tracking_tracking-1"];
+      expect(report.verdict.deadLettered).toBe(delivered.length);
+      expect(report.verdict.findings["deadLettered"].map((f) => f.consumer).sort()).toEqual(delivered);
       expect(report.verdict).toMatchObject({ lost: 0, duplicated: 0, invalid: 0, unexpected: 0, rejectedNot4xx: 0 });
       expect(report.exitCode).toBe(1);
       // 30 requests at 2% would be one invalid request; every kind is sent instead.

@@ -8,6 +8,8 @@ import { openBucket } from "../shared/kv.js";
 import { forwardMaxDeliveries } from "../shared/max-deliveries.js";
 import { activeMutant } from "../shared/mutants.js";
 import { ensureConsumer, retryWhileSettling } from "../shared/nats.js";
+import { orderStatusDurable } from "../shared/durables.js";
+import { serverFeatures } from "../shared/server-features.js";
 import { Outbox } from "../shared/outbox.js";
 import { GroupCommit } from "../shared/group-commit.js";
 import type { Logger } from "../shared/logger.js";
@@ -79,11 +81,12 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
   await retryWhileSettling("reserve order numbers", () => numbers.ensure(utcDay(new Date())));
   outbox.start();
 
-  // Every order event, and those of other instances skipped here: a filter on the origin
-  // (subjects.ownedBy) would make JetStream 2.9 scan the stored messages after this durable's
-  // position on every delivery whenever it is behind (see consumerConfig), which under load cost
-  // the nats-server more than everything else. Another instance's events cost a delivery each.
-  await ensureConsumer(jsm, { durable: CONSUMERS.order(instance), filter: subjects.allOrderEvents, ordered: true }, topology, log);
+  // On 2.10+ the broker delivers only the events of this instance's orders that it applies
+  // (durables.ts). On 2.9 every order event, and those of other instances skipped here: a filter on
+  // the origin would make JetStream 2.9 scan the stored messages after this durable's position on
+  // every delivery whenever it is behind (see consumerConfig), which under load cost the
+  // nats-server more than everything else. Another instance's events cost a delivery each.
+  await ensureConsumer(jsm, orderStatusDurable(instance, serverFeatures(nc)), topology, log);
   forwardMaxDeliveries(nc, js, CONSUMERS.order(instance), log); // ends with the connection
   const own = subjects.ownedBy(instance);
   const statusConsumer = runConsumer({
@@ -92,8 +95,8 @@ async function startOrderService(life: ServiceLifecycle, options: OrderServiceOp
     log,
     metrics: rt.metrics,
     maxDeliver: topology.maxDeliver,
-    // The filter the server no longer applies, applied here: another instance's message is skipped
-    // undecoded, not this service's to apply, nor to dead-letter if it is malformed.
+    // The filter 2.9 does not apply, applied here (on every version): another instance's message is
+    // skipped undecoded, not this service's to apply, nor to dead-letter if it is malformed.
     decode: (msg) => (subjectMatches(own, msg.subject) ? decodeOrderEvent(msg) : null),
     // The events that arrive together are applied in one transaction and acked after its commit.
     // On the order's critical path (OrderReady -> OrderCompleted), so it lingers only the default 10 ms.

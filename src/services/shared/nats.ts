@@ -194,7 +194,14 @@ export async function retryWhileSettling<T>(what: string, fn: () => Promise<T>, 
 
 export interface DurableSpec {
   durable: string;
+  /** What it takes on every server version (2.9's one filter subject; the stream's whole `>` for none). */
   filter: string;
+  /**
+   * On a server with filter_subjects (2.10+, see server-features.ts and durables.ts): the subjects
+   * the broker delivers it instead of `filter` (several: filter_subjects; one: filter_subject).
+   * Never set for 2.9, which has neither the field nor a cheap filtered pending count.
+   */
+  filters?: readonly string[];
   /** Fanout consumers (tracking, notification) start at the beginning; shared work queues too. */
   deliver?: DeliverPolicy;
   maxAckPending?: number;
@@ -215,13 +222,26 @@ export function consumerConfig(spec: DurableSpec, topology: Required<TopologyOpt
     // the stored messages after its position, so a consumer with a filter that is behind pays for
     // its backlog on every delivery: under load the nats-server spent 58% of its CPU there and the
     // pipeline collapsed. Unfiltered, the count is a subtraction.
-    filter_subject: spec.filter === subjects.allOrderEvents ? undefined : spec.filter,
+    ...filterConfig(spec),
     ack_policy: spec.ordered ? AckPolicy.All : AckPolicy.Explicit,
     deliver_policy: spec.deliver ?? DeliverPolicy.All,
     ack_wait: nanos(topology.ackWaitMs),
     max_deliver: topology.maxDeliver,
     max_ack_pending: spec.maxAckPending ?? 10_000,
   };
+}
+
+/** A durable's filter fields: none for every order event, filter_subject for one subject, filter_subjects for several. */
+function filterConfig(spec: DurableSpec): Pick<ConsumerConfig, "filter_subject" | "filter_subjects"> {
+  const filters = spec.filters ?? [spec.filter];
+  if (filters.length > 1) return { filter_subject: undefined, filter_subjects: [...filters] };
+  return { filter_subject: filters[0] === subjects.allOrderEvents ? undefined : filters[0], filter_subjects: undefined };
+}
+
+/** The subjects a consumer's config has it take, sorted (the stream's `>` when it has no filter). */
+export function consumerFilters(config: Pick<ConsumerConfig, "filter_subject" | "filter_subjects">): string[] {
+  if (config.filter_subjects?.length) return [...config.filter_subjects].sort();
+  return [config.filter_subject || subjects.allOrderEvents];
 }
 
 /**
@@ -249,6 +269,7 @@ export async function ensureConsumer(
       } catch {
         throw err;
       }
+      info = await alignFilters(jsm, info, config, log);
       if (info.config.ack_policy !== config.ack_policy) {
         log?.warn(
           { action: "consumer_kept", durable: spec.durable, ack_policy: info.config.ack_policy, wanted: config.ack_policy, reason: errorMessage(err) },
@@ -258,6 +279,24 @@ export async function ensureConsumer(
       return info;
     }
   });
+}
+
+/**
+ * An existing durable whose filter is not this version's (created by an older service, or under
+ * another server version: 2.10+ filters the order and notification durables, 2.9 does not) gets
+ * this version's filter in place. The server keeps its position and its unacked messages; a
+ * narrower filter only skips what the service would skip itself, a wider one delivers from its
+ * position on. (2.9 applies a changed create as such an update; 2.10+ answers "consumer already
+ * exists" and needs the update.)
+ */
+async function alignFilters(jsm: JetStreamManager, info: ConsumerInfo, config: Partial<ConsumerConfig>, log?: Logger): Promise<ConsumerInfo> {
+  const had = consumerFilters(info.config);
+  const wanted = consumerFilters(config);
+  if (had.join(" ") === wanted.join(" ")) return info;
+  const durable = info.config.durable_name ?? info.name;
+  const updated = await jsm.consumers.update(STREAMS.orders, durable, { filter_subject: config.filter_subject, filter_subjects: config.filter_subjects });
+  log?.info({ action: "consumer_filter_updated", durable, from: had, to: wanted }, `Durable ${durable} now takes ${wanted.join(", ")} (it took ${had.join(", ")})`);
+  return updated;
 }
 
 /** Connect, create streams, hand back the manager: the start of every service. */

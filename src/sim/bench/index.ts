@@ -5,6 +5,7 @@ import { DEFAULT_ROSTER } from "../scenario/roster.js";
 import { startBroker } from "../system/broker.js";
 import { benchAccept, fmt, type AcceptResult, type BenchMode } from "./accept.js";
 import { measureJetStreamCeiling, messagesPerOrder } from "./jetstream-raw.js";
+import { featuresOf } from "../../services/shared/server-features.js";
 import { cpuMicrosPer, measureCpu } from "./cpu.js";
 import { describeMachine, gitVersion, loadAverage } from "./machine.js";
 import { BENCH_ROSTER, benchPipeline, type BenchRoster, type PipelineResult } from "./pipeline.js";
@@ -112,7 +113,7 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
       const broker = await startBroker({ logFile: join(workDir, "nats-server-jetstream-ceiling.log") });
       try {
         const orders = options.jetstreamOrders ?? (quick ? 300 : 20_000);
-        const perOrder = messagesPerOrder(DEFAULT_ROSTER);
+        const perOrder = messagesPerOrder(DEFAULT_ROSTER, featuresOf(broker.version));
         const cpu = measureCpu({ natsServer: broker.pid });
         const js = await measureJetStreamCeiling({
           natsUrl: broker.url,

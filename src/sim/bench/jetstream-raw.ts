@@ -4,6 +4,8 @@ import { orderEvent } from "../../services/shared/events.js";
 import { DEFAULT_RESTAURANT_ID } from "../../services/shared/menus.js";
 import type { OutboxMessage } from "../../services/shared/outbox.js";
 import { connectNats, consumerConfig, ensureStreams, resolveTopology, type NatsConnection } from "../../services/shared/nats.js";
+import { orderStatusDurable } from "../../services/shared/durables.js";
+import { featuresOf, serverFeatures, type ServerFeatures } from "../../services/shared/server-features.js";
 import type { Roster } from "../scenario/roster.js";
 
 /** The events of an order that goes the whole way (README's event catalogue, the happy path). */
@@ -12,12 +14,19 @@ export const EVENTS_PER_ORDER: readonly EventKind[] = ["placed", "paid", "accept
 export interface DurableFilter {
   durable: string;
   filter: string;
+  /** The broker's filters on 2.10+ (DurableSpec.filters). */
+  filters?: readonly string[];
   /** One instance applying its messages in stream order: AckPolicy.All, one ack per batch (as the services create it). */
   ordered: boolean;
 }
 
-/** The durable consumers a roster creates on ORDERS, with their filters (README's event catalogue). */
-export function rosterDurables(roster: Roster): DurableFilter[] {
+/** What a durable is delivered: its filters on the server of `features`. */
+function takes(d: DurableFilter, subject: string): boolean {
+  return (d.filters ?? [d.filter]).some((f) => subjectMatches(f, subject));
+}
+
+/** The durable consumers a roster creates on ORDERS, with their filters on a server of `features` (README's event catalogue). */
+export function rosterDurables(roster: Roster, features: ServerFeatures): DurableFilter[] {
   const out: DurableFilter[] = [
     { durable: CONSUMERS.payment, filter: subjects.placed, ordered: false },
     { durable: CONSUMERS.refunds, filter: subjects.rejected, ordered: false },
@@ -33,7 +42,7 @@ export function rosterDurables(roster: Roster): DurableFilter[] {
   for (const [r, types] of kitchens) {
     for (const t of ORDER_TYPES) if (types.has(t)) out.push({ durable: CONSUMERS.kitchen(r, t), filter: subjects.acceptedFor(r, t), ordered: false });
   }
-  for (let i = 1; i <= roster.order.instances; i++) out.push({ durable: CONSUMERS.order(`order-${i}`), filter: subjects.allOrderEvents, ordered: true });
+  for (let i = 1; i <= roster.order.instances; i++) out.push({ ordered: true, ...orderStatusDurable(`order-${i}`, features) });
   for (let i = 1; i <= roster.tracking.instances; i++) out.push({ durable: CONSUMERS.tracking(`tracking-${i}`), filter: subjects.allOrderEvents, ordered: true });
   for (let i = 1; i <= roster.notification.instances; i++) out.push({ durable: CONSUMERS.notification(`notification-${i}`), filter: subjects.allOrderEvents, ordered: true });
   for (let i = 1; i <= (roster.customer?.instances ?? 0); i++) out.push({ durable: CONSUMERS.customer(`customer-${i}`), filter: subjects.allOrderEvents, ordered: true });
@@ -45,14 +54,14 @@ export function rosterDurables(roster: Roster): DurableFilter[] {
  * `ackedEach` of the deliveries go to AckPolicy.Explicit durables (an ack each), the rest to the
  * ordered AckPolicy.All ones (an ack per batch: how many depends on the batching, so it is measured).
  */
-export function messagesPerOrder(roster: Roster, origin = "order-1", restaurant = DEFAULT_RESTAURANT_ID): { publishes: number; deliveries: number; ackedEach: number; byDurable: Record<string, number> } {
-  const durables = rosterDurables(roster);
+export function messagesPerOrder(roster: Roster, features: ServerFeatures = featuresOf(undefined), origin = "order-1", restaurant = DEFAULT_RESTAURANT_ID): { publishes: number; deliveries: number; ackedEach: number; byDurable: Record<string, number> } {
+  const durables = rosterDurables(roster, features);
   const byDurable: Record<string, number> = Object.fromEntries(durables.map((d) => [d.durable, 0]));
   // Averaged over the three order types (a type goes to its own kitchen consumer).
   for (const type of ORDER_TYPES) {
     for (const kind of EVENTS_PER_ORDER) {
       const subject = subjects.orderEvent(kind, restaurant, type, origin);
-      for (const d of durables) if (subjectMatches(d.filter, subject)) byDurable[d.durable] += 1 / ORDER_TYPES.length;
+      for (const d of durables) if (takes(d, subject)) byDurable[d.durable] += 1 / ORDER_TYPES.length;
     }
   }
   const deliveries = Object.values(byDurable).reduce((a, b) => a + b, 0);
@@ -109,7 +118,7 @@ export interface JetStreamCeilingOptions {
  */
 export async function measureJetStreamCeiling(options: JetStreamCeilingOptions): Promise<JetStreamCeiling> {
   const topology = resolveTopology(undefined);
-  const durables = rosterDurables(options.roster);
+  let durables: DurableFilter[] = [];
   const window = options.window ?? 512;
   const pullBatch = options.pullBatch ?? 512;
   const connections: NatsConnection[] = [];
@@ -123,7 +132,8 @@ export async function measureJetStreamCeiling(options: JetStreamCeilingOptions):
     const admin = await open("bench:admin");
     const jsm = await jetstreamManager(admin);
     await ensureStreams(jsm, topology);
-    for (const d of durables) await jsm.consumers.add(STREAMS.orders, consumerConfig({ durable: d.durable, filter: d.filter, ordered: d.ordered }, topology));
+    durables = rosterDurables(options.roster, serverFeatures(admin));
+    for (const d of durables) await jsm.consumers.add(STREAMS.orders, consumerConfig(d, topology));
 
     // What each durable must see.
     const events: OutboxMessage[] = [];
@@ -137,7 +147,7 @@ export async function measureJetStreamCeiling(options: JetStreamCeilingOptions):
       events.push(orderEvent("ready", header, "cooking", "chef_mario", { worker: "chef_mario", cook_ms: 0 }));
       events.push(orderEvent("completed", header, "ready", "order-1", {}));
     }
-    const expected = new Map(durables.map((d) => [d.durable, events.filter((e) => subjectMatches(d.filter, e.subject)).length]));
+    const expected = new Map(durables.map((d) => [d.durable, events.filter((e) => takes(d, e.subject)).length]));
     const totalExpected = [...expected.values()].reduce((a, b) => a + b, 0);
     let delivered = 0;
     let acks = 0;

@@ -62,6 +62,8 @@ export interface RunOutcome {
   loads: Map<number, [number, number, number]>;
   /** Redeliveries (summed over the durables) as last seen in each phase. */
   redelivered: Map<number, number>;
+  /** The durables' deliveries, summed, at the last tick seen (the drain's included). */
+  delivered: number;
   stoppedInPhase: number | null;
   priorityRaised: boolean;
 }

@@ -59,6 +59,12 @@ export interface PipelineRunSummary {
   deadLetters: number;
   /** Stopped early at the first step not held. */
   stoppedEarly: boolean;
+  /**
+   * Deliveries the broker made to the system's durables (redeliveries included: their consumer
+   * sequences, as last seen) per order accepted, over the whole run with its drain: what filtering
+   * on the broker saves. Absent in results from before it was kept.
+   */
+  deliveriesPerOrder?: number | null;
 }
 
 export interface PipelineResult {
@@ -136,12 +142,14 @@ async function runWatched(o: PipelineOptions, scenario: Scenario, label: string,
   const cpu = new CpuTimeline();
   const loads = new Map<number, [number, number, number]>();
   const redelivered = new Map<number, number>();
+  let delivered = 0;
   let phaseStart: { index: number; sent: number; late: number } | null = null;
   let stoppedInPhase: number | null = null;
   const limitS = o.p99LimitMs / 1000;
   run.on("start", () => cpu.sample(0));
   run.on("tick", (t: RunTick) => {
     if (t.state === "running" || t.state === "draining") cpu.sample(t.elapsedMs);
+    delivered = Math.max(delivered, t.queues.reduce((n, q) => n + (q.delivered ?? 0), 0));
     if (t.state !== "running" || t.phaseIndex < 0) return;
     redelivered.set(t.phaseIndex, t.queues.reduce((n, q) => n + q.redelivered, 0));
     const phase = scenario.load[t.phaseIndex];
@@ -172,7 +180,7 @@ async function runWatched(o: PipelineOptions, scenario: Scenario, label: string,
       process.env.BENCH_CPU_PROF_DIR = join(o.profileDir, `pipeline-processes-${label}`);
     }
     const report = await withCpuProfile(o.profileDir && o.mode === "inprocess" ? o.profileDir : undefined, `pipeline-inprocess-${label}`, () => run.run());
-    return { report, scenario, runDir, cpu, loads, redelivered, stoppedInPhase, priorityRaised: restorePriority !== null };
+    return { report, scenario, runDir, cpu, loads, redelivered, delivered, stoppedInPhase, priorityRaised: restorePriority !== null };
   } catch (err) {
     if (err instanceof ConfigError && /not available|processes/i.test(errorMessage(err))) throw new ModeUnavailable(errorMessage(err));
     throw err;
@@ -197,6 +205,7 @@ function summary(out: RunOutcome): PipelineRunSummary {
     orders: r.orders,
     deadLetters: r.deadLetters,
     stoppedEarly: out.stoppedInPhase !== null,
+    deliveriesPerOrder: out.delivered > 0 && r.orders.accepted > 0 ? Math.round((out.delivered / r.orders.accepted) * 100) / 100 : null,
   };
 }
 
@@ -233,7 +242,7 @@ export async function benchPipeline(o: PipelineOptions): Promise<PipelineResult>
     result.settings.harnessPriorityRaised = out.priorityRaised;
     result.staircase = { ...summary(out), steps };
     for (const s of steps) o.progress.step(stepLine(o.mode, s));
-    o.progress.step(`${tag} staircase verdict ${out.report.verdict.valid ? "valid" : "INVALID"} (lost ${out.report.verdict.lost}, duplicated ${out.report.verdict.duplicated}, invalid ${out.report.verdict.invalid}), ${fmt(out.report.orders.accepted)} orders, drained in ${out.report.drain.ms} ms`);
+    o.progress.step(`${tag} staircase verdict ${out.report.verdict.valid ? "valid" : "INVALID"} (lost ${out.report.verdict.lost}, duplicated ${out.report.verdict.duplicated}, invalid ${out.report.verdict.invalid}), ${fmt(out.report.orders.accepted)} orders, drained in ${out.report.drain.ms} ms; ${result.staircase.deliveriesPerOrder ?? "-"} deliveries per order (the durables' consumer sequences)`);
     // The highest rate of an unbroken run of held steps from the bottom.
     for (const s of steps) {
       if (!s.held) break;

@@ -127,6 +127,8 @@ export interface ConsumerRecord {
   name: string;
   /** Its filter subject, as the broker holds it. */
   filter: string;
+  /** Its filter subjects when it has several (filter_subjects, 2.10+): it receives what matches any. */
+  filters?: string[];
   /** Set when it takes only the messages of one origin (an order instance skips the others' undecoded). */
   origin?: string;
 }

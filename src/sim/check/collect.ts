@@ -88,7 +88,8 @@ export async function collectConsumers(nc: NatsConnection, instances: readonly I
     // A worker's restaurant and types are its own business: every kitchen durable is the run's.
     if (!name || !(ours.has(name) || (kitchens && KITCHEN_DURABLE.test(name)))) continue;
     const origin = ours.get(name);
-    out.push({ name, filter: info.config.filter_subject ?? subjects.allOrderEvents, ...(origin !== undefined ? { origin } : {}) });
+    const filters = info.config.filter_subjects?.length ? { filters: [...info.config.filter_subjects] } : {};
+    out.push({ name, filter: info.config.filter_subject || subjects.allOrderEvents, ...filters, ...(origin !== undefined ? { origin } : {}) });
   }
   return out;
 }

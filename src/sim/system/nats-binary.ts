@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { accessSync, constants, readdirSync, realpathSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { NatsServerNotFoundError } from "../../services/shared/errors.js";
+import { atLeast, compareVersions, parseVersion } from "../../services/shared/server-features.js";
 
 // Which nats-server the harness starts. Set-up (scripts/setup.sh) makes sure a supported one is
 // on the machine: on PATH, in Debian's sbin, or fetched into the project's .cache/nats-server/.
@@ -16,23 +17,8 @@ export const NATS_INSTALL_HINT =
   "(or run `npm run setup`, which does it when run as root and fetches the current release into .cache/nats-server); elsewhere see https://docs.nats.io/running-a-nats-service/introduction/installation. " +
   "Or point PIZZERIA_NATS_SERVER (--nats-server) at a nats-server binary, or pass --nats <url> to use a NATS server with JetStream that is already running.";
 
-/** `[major, minor, patch]` of a version string such as `v2.10.27` or `2.15.1-RC.1`; null when it is not one. */
-export function parseVersion(text: string): [number, number, number] | null {
-  const m = /(\d+)\.(\d+)\.(\d+)/.exec(text);
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
-}
-
-/** Negative, zero or positive as version `a` is older than, the same as, or newer than `b`. */
-export function compareVersions(a: string, b: string): number {
-  const x = parseVersion(a) ?? [0, 0, 0];
-  const y = parseVersion(b) ?? [0, 0, 0];
-  return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
-}
-
-/** Whether a server of `version` has what 2.10 brought (filter_subjects, term reasons, KV expiry events...). */
-export function atLeast(version: string, min: string): boolean {
-  return parseVersion(version) !== null && compareVersions(version, min) >= 0;
-}
+// Version arithmetic is the services' too (they decide what to ask of the server they are on).
+export { atLeast, compareVersions, parseVersion } from "../../services/shared/server-features.js";
 
 const versions = new Map<string, string | null>();
 

@@ -86,7 +86,7 @@ export class QueueWatch {
       const views: QueueView[] = [];
       for await (const info of this.jsm.consumers.list(STREAMS.orders)) {
         if (!info.config.durable_name) continue; // the harness's own ordered consumers
-        views.push({ consumer: info.name, pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered });
+        views.push({ consumer: info.name, pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered, delivered: info.delivered.consumer_seq });
       }
       views.sort((a, b) => a.consumer.localeCompare(b.consumer));
       this.latest = views;

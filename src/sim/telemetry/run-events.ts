@@ -123,6 +123,7 @@ export interface QueueView {
   /** Delivered, not yet acknowledged. */
   ackPending: number;
   redelivered: number;
+  delivered?: number; // deliveries to it so far, redeliveries included (its consumer sequence); absent in older records
 }
 
 export type WorkerViewState = WorkerState | "killed" | "restarting" | "paused" | "unknown";

@@ -16,7 +16,7 @@ export interface DeadLettersPass {
 
 /** Whether a consumer is delivered a message on this subject (its filter, and the origin it keeps to). */
 export function receives(consumer: ConsumerRecord, subject: string): boolean {
-  if (!subjectMatches(consumer.filter, subject)) return false;
+  if (!(consumer.filters ?? [consumer.filter]).some((f) => subjectMatches(f, subject))) return false;
   return consumer.origin === undefined || subjectMatches(subjects.ownedBy(consumer.origin), subject);
 }
 
