@@ -209,6 +209,7 @@ export class OnlineCheck {
 
   private ended(st: OrderState): void {
     this.open.delete(st.number);
+    this.lastSeq?.delete(st.number);
     this.batch.push(st);
     if (this.batch.length >= this.batchSize) this.judgeBatch();
   }
