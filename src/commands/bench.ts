@@ -20,6 +20,7 @@ const options = {
   "idle-seconds": { type: "number", describe: "idle: seconds the roster is measured standing by with nothing ordered (default 20; quick 2)" },
   minutes: { type: "number", describe: "soak: minutes of paced load (default 30; quick 0.5)" },
   "soak-rate": { type: "number", describe: "soak: orders per second, paced (default 100)" },
+  "soak-retention-age": { type: "string", describe: "soak: how long the ORDERS stream keeps its messages (default up's, 5m), e.g. 60s: whether the broker levels off once its stream does" },
   "paced-baseline-up-to": { type: "number", default: 500, describe: "pipeline: rates up to this also get the raw JetStream topology paced at that rate, the baseline of CPU per order" },
   "jetstream-orders": { type: "number", describe: "Orders' worth of messages for the raw JetStream ceiling (default 20000)" },
   "out-dir": { type: "string", default: "bench/results", normalize: true, describe: "Where the result JSON goes" },
@@ -48,6 +49,7 @@ interface BenchArgs {
   idleSeconds?: number;
   minutes?: number;
   soakRate?: number;
+  soakRetentionAge?: string;
   pacedBaselineUpTo: number;
   outDir: string;
   save: boolean;
@@ -128,7 +130,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
           pipeline: { rates: parseRates(args.rates), stepSeconds: positive("step", args.step), p99LimitMs, warmupSeconds: args.warmup },
           jetstreamOrders: positive("jetstream-orders", args.jetstreamOrders),
           idle: { seconds: positive("idle-seconds", args.idleSeconds) },
-          soak: { minutes: positive("minutes", args.minutes), rate: positive("soak-rate", args.soakRate) },
+          soak: { minutes: positive("minutes", args.minutes), rate: positive("soak-rate", args.soakRate), ...(args.soakRetentionAge !== undefined ? { retentionAgeMs: durationArg("soak-retention-age", "ms")(args.soakRetentionAge)! } : {}) },
           pacedBaselineUpTo: args.pacedBaselineUpTo,
           profileDir: args.profile,
           keepWorkDir: args.keep,

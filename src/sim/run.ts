@@ -8,7 +8,7 @@ import { Chaos, type FaultRequest } from "./faults/chaos.js";
 import { requestRecords } from "./check/fault-refusals.js";
 import { collectAccounts, collectConsumers } from "./check/collect.js";
 import { DeadLetterTally } from "./check/dead-letter-tally.js";
-import { checkOnceSettled, collectEvidence } from "./check/collect-evidence.js";
+import { checkStreamed, collectEvidence, judgeOnceSettled } from "./check/collect-evidence.js";
 import { drain, lastStretchMs, type DrainOutcome } from "./telemetry/drain.js";
 import { decodeDeadLetter, decodeTapped, StreamTap } from "./telemetry/event-tap.js";
 import { serveHarnessControl, writeCurrentRun } from "./harness-control.js";
@@ -249,18 +249,16 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
     const consumers = await collectConsumers(this.nc!, instances).catch((err: Error) => (this.log("error", "run", `could not list the consumers: ${err.message}`), []));
     // Read models, printed lines, payment ledgers: what else the services say, checked against the stream too.
     const evidence = await collectEvidence(this.nc!, instances, session.runDir, (message) => this.log("error", "run", message));
-    const { stream, requests: answers } = await this.recorded!.readBack(streamLength, (message) => this.log("error", "run", message));
+    const { stream, requests: answers } = await this.recorded!.readForCheck(streamLength, (message) => this.log("error", "run", message));
     const requests = requestRecords(answers, this.chaos!.records);
     const deadLetters = { letters: this.deadLetters.records, injected: this.chaos!.injected, consumers };
     const roster = s.roster.kitchen.map((w) => ({ name: w.name, types: w.orderTypes?.length ? w.orderTypes : ORDER_TYPES, ...(w.restaurant ? { restaurant: w.restaurant } : {}) }));
-    const verdict = await checkOnceSettled(this.nc!, instances, { requests, stream, orders, notifications, drained, stillFinishing, deadLetters, silent, ...evidence, roster, journeys: this.journeys.records });
+    // The stream read from the timeline a message at a time, each order judged as it ends (check/online-check.ts).
+    const verdict = await judgeOnceSettled(this.nc!, instances, { requests, orders, notifications, drained, stillFinishing, deadLetters, silent, ...evidence, roster, journeys: this.journeys.records }, async (input) => (await checkStreamed(input, stream)).verdict);
 
     return buildReport({
-      scenario: s,
-      runDir: session.runDir, mode, broker: this.brokerDescription(session),
-      startedAt,
-      durationMs: Date.now() - startedAt, loadClockMs: this.now(),
-      observe: this.options.observe ?? false,
+      scenario: s, runDir: session.runDir, mode, broker: this.brokerDescription(session), startedAt,
+      durationMs: Date.now() - startedAt, loadClockMs: this.now(), observe: this.options.observe ?? false,
       plannedOrders: Math.round(plannedCount(s.load)),
       answers: requests.map((r) => ({ valid: r.intendedValid, status: r.status })),
       verdict,
@@ -271,8 +269,7 @@ export class ScenarioRun extends EventEmitter<RunEventMap> implements RunControl
       services: serviceViews(this.session?.launcher),
       faults: this.chaos!.records,
       backlog: this.backlog,
-      deadLetters: this.deadLetters.count,
-      deadLetterSamples: this.deadLetters.samples,
+      deadLetters: this.deadLetters.count, deadLetterSamples: this.deadLetters.samples,
       mutant: activeMutant(),
       restaurants: this.restaurants.totals(),
       journeys: this.journeys.any ? this.journeys.figures() : undefined,

@@ -34,7 +34,7 @@ export interface BenchOptions {
   pipeline?: { rates?: number[]; stepSeconds?: number; warmupSeconds?: number; p99LimitMs?: number; drainTimeoutSeconds?: number; roster?: Partial<BenchRoster> };
   idle?: { seconds?: number; settleSeconds?: number };
   /** `bench soak` (not part of `all`: it is long): minutes of paced load, its rate, seconds between samples. */
-  soak?: { minutes?: number; rate?: number; sampleSeconds?: number };
+  soak?: { minutes?: number; rate?: number; sampleSeconds?: number; retentionAgeMs?: number };
   /** Pipeline rates up to this also get the raw JetStream topology paced at that rate (default 500). */
   pacedBaselineUpTo?: number;
   /** Orders' worth of messages for the raw JetStream ceiling. */
@@ -178,7 +178,7 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
 async function soakEachMode(options: BenchOptions, result: BenchResult, x: { quick: boolean; seed: number; workDir: string; logLevel: string; progress: Progress }): Promise<void> {
   const k = options.soak ?? {};
   for (const mode of options.modes) {
-    const soak = await benchSoak({ mode, minutes: k.minutes ?? (x.quick ? 0.5 : 30), rate: k.rate ?? 100, sampleSeconds: k.sampleSeconds ?? (x.quick ? 5 : 15), seed: x.seed, workDir: x.workDir, logLevel: x.logLevel, progress: x.progress });
+    const soak = await benchSoak({ mode, minutes: k.minutes ?? (x.quick ? 0.5 : 30), rate: k.rate ?? 100, sampleSeconds: k.sampleSeconds ?? (x.quick ? 5 : 15), seed: x.seed, workDir: x.workDir, logLevel: x.logLevel, progress: x.progress, ...(k.retentionAgeMs !== undefined ? { retentionAgeMs: k.retentionAgeMs } : {}) });
     (result.soak ??= []).push(soak);
     x.progress.step(soakLine(soak));
   }

@@ -23,6 +23,8 @@ export interface SoakOptions {
   workDir: string;
   logLevel: string;
   progress: Progress;
+  /** The ORDERS stream's max age (default: `up`'s). */
+  retentionAgeMs?: number;
 }
 
 /** One sample of the soak: every process's resident set, the orders finished so far, the broker's store. */
@@ -45,6 +47,8 @@ export interface SoakResult {
   rate: number;
   /** The ORDERS stream's retention in the run (`up`'s default). */
   retention: StreamRetention;
+  /** MALLOC_ARENA_MAX as the harness and its children had it (glibc's malloc arenas; null: glibc's default, 8 per core). */
+  mallocArenaMax?: string | null;
   samples: SoakSample[];
   /**
    * Per process, from the sample at 1/6 of the run (minute 5 of 30) to the last one: RSS at
@@ -144,7 +148,7 @@ export async function benchSoak(o: SoakOptions): Promise<SoakResult> {
   const scenario = benchScenario("soak", [{ durationSeconds: Math.round(o.minutes * 60), rate: o.rate }], { seed: o.seed, roster: BENCH_ROSTER, drainTimeoutSeconds: 60 });
   scenario.mode = o.mode;
   // A soak stands for a long `up`: the stream bounded as up bounds it, the services pruning past it.
-  scenario.retention = { ...UP_RETENTION };
+  scenario.retention = { ...UP_RETENTION, ...(o.retentionAgeMs !== undefined ? { maxAgeMs: o.retentionAgeMs } : {}) };
   const run = new ScenarioRun({ scenario, runDir: join(o.workDir, `soak-${o.mode}`), logLevel: o.logLevel, mode: o.mode });
   const samples: SoakSample[] = [];
   let lastTick: RunTick | null = null;
@@ -194,6 +198,7 @@ export async function benchSoak(o: SoakOptions): Promise<SoakResult> {
     minutes: o.minutes,
     rate: o.rate,
     retention: scenario.retention,
+    mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? null,
     samples,
     ...soakGrowth(samples, (o.minutes * 60) / 6),
     verdictValid: report.verdict.valid,

@@ -32,6 +32,30 @@ export type { CheckInput, ConsumerRecord, DeadLetterRecord, Finding, InjectedPoi
 import type { CheckInput, Verdict } from "./checker-types.js";
 
 export function check(input: CheckInput): Verdict {
+  return verdictOf(input, passesOf(input));
+}
+
+/** What each pass found, before the verdict puts it together (the online check, online-check.ts, builds the same from the stream as it reads it). */
+export interface PassResults {
+  requests: ReturnType<typeof checkRequests>;
+  stream: Omit<ReturnType<typeof replayStream>, "orders">;
+  records: Pick<ReturnType<typeof checkRecords>, "duplicated" | "invalid">;
+  attribution: Pick<ReturnType<typeof attributeOrders>, "duplicated" | "unexpected" | "lost" | "indeterminate">;
+  open: ReturnType<typeof findOpenOrders>;
+  notifications: ReturnType<typeof checkNotifications>;
+  deadLetters: ReturnType<typeof checkDeadLetters>;
+  silent: ReturnType<typeof checkSilent>;
+  readModels: ReturnType<typeof checkReadModels>;
+  printed: ReturnType<typeof checkPrinted>;
+  payments: ReturnType<typeof checkPayments>;
+  payloadsWrong: ReturnType<typeof checkPayloads>;
+  checkouts: ReturnType<typeof checkCheckouts>;
+  restaurants: ReturnType<typeof checkRestaurants>;
+  reports: ReturnType<typeof checkReports>;
+  journeys: ReturnType<typeof checkJourneys>;
+}
+
+function passesOf(input: CheckInput): PassResults {
   const requests = checkRequests(input.requests);
   const stream = replayStream(input.stream);
   // Not drained but still finishing: records may lag the stream without disagreeing with it.
@@ -67,6 +91,12 @@ export function check(input: CheckInput): Verdict {
   const restaurants = checkRestaurants({ replayed: stream.orders, roster: input.roster, ledger: input.ledger, drained: input.drained });
   const reports = checkReports(input.reports ?? [], input.stream, input.drained);
   const journeys = checkJourneys(input.journeys ?? [], stream.orders, input.drained);
+  return { requests, stream, records, attribution, open, notifications, deadLetters, silent, readModels, printed, payments, payloadsWrong, checkouts, restaurants, reports, journeys };
+}
+
+/** The verdict from what the passes found. */
+export function verdictOf(input: Omit<CheckInput, "stream">, p: PassResults): Verdict {
+  const { requests, stream, records, attribution, open, notifications, deadLetters, silent, readModels, printed, payments, payloadsWrong, checkouts, restaurants, reports, journeys } = p;
   const moreFindings = [
     readModels.stale,
     readModels.wrong,

@@ -13,6 +13,7 @@ import { check } from "./checker.js";
 import type { CheckInput, CustomersInput, LedgerEntry, PrintedLine, ReadModelInput, ReportsInput, Verdict } from "./checker-types.js";
 import { parsePrintedText } from "./passes/printed.js";
 import { collectCustomers, collectCustomerView } from "./collect-customers.js";
+export { checkStreamed } from "./online-end.js";
 
 import type { Reports } from "../../services/reporting/figures.js";
 
@@ -115,7 +116,12 @@ export async function collectEvidence(nc: NatsConnection, instances: Instances, 
  * What is still stale then is a finding.
  */
 export async function checkOnceSettled(nc: NatsConnection, instances: Instances, input: CheckInput, timeoutMs = 3_000): Promise<Verdict> {
-  let verdict = check(input);
+  return judgeOnceSettled(nc, instances, input, (i) => check(i), timeoutMs);
+}
+
+/** The same with the judge given: the online check reading the stream from disk (check/online-end.ts checkStreamed) for a run. */
+export async function judgeOnceSettled<T extends Omit<CheckInput, "stream">>(nc: NatsConnection, instances: Instances, input: T, judge: (input: T) => Verdict | Promise<Verdict>, timeoutMs = 3_000): Promise<Verdict> {
+  let verdict = await judge(input);
   const deadline = Date.now() + timeoutMs;
   const tracking = instances.filter((i) => i.service === "tracking");
   // Only a drained system's read models are worth waiting for: one still working is behind by design.
@@ -128,7 +134,7 @@ export async function checkOnceSettled(nc: NatsConnection, instances: Instances,
       for (const i of tracking) again.push(await collectTracking(nc, i.instance));
       const views = [];
       for (const i of customers) views.push(await collectCustomerView(nc, i.instance));
-      verdict = check({ ...input, readModels: tracking.length > 0 ? again : input.readModels, ...(input.customers ? { customers: { ...input.customers, views } } : {}) });
+      verdict = await judge({ ...input, readModels: tracking.length > 0 ? again : input.readModels, ...(input.customers ? { customers: { ...input.customers, views } } : {}) });
     } catch {
       break; // what was collected first stands
     }

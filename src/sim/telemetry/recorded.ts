@@ -113,19 +113,42 @@ export class RunRecorder {
 
   /** The first `count` ORDERS messages recorded, as the checker takes them. */
   async readStream(count: number): Promise<StreamRecord[]> {
-    await this.timeline.flushed();
     const out: StreamRecord[] = [];
-    if (count === 0) return out;
+    for await (const r of this.streamRecords(count)) out.push(r);
+    return out;
+  }
+
+  /**
+   * The same one message at a time, for the online check (check/online-check.ts), which reads it
+   * twice: what the file has, then what the harness still holds that the file does not (a full disk).
+   */
+  async *streamRecords(count: number): AsyncGenerator<StreamRecord> {
+    await this.timeline.flushed();
+    if (count === 0) return;
+    const held = this.heldStream.all;
+    const inFile = new Set<number>(); // of the held ones (a fifth of a second's, or what a full disk refused)
+    const heldSeqs = new Set(held.map((r) => r.seq));
+    let n = 0;
     for await (const line of lines(this.timelinePath)) {
       if (!line.includes('"type":"order_event"')) continue;
       const data = parsed<{ seq: number; subject: string; event: unknown }>(line);
-      if (data) out.push(readEvent(data));
-      if (out.length >= count) return out;
+      if (!data) continue;
+      if (heldSeqs.has(data.seq)) inFile.add(data.seq);
+      yield readEvent(data);
+      if (++n >= count) return;
     }
-    // What the file does not have (a full disk): held in memory instead.
-    const seen = new Set(out.map((r) => r.seq));
-    for (const r of this.heldStream.all) if (!seen.has(r.seq) && out.length < count) out.push(r);
-    return out;
+    for (const r of held) {
+      if (inFile.has(r.seq) || n >= count) continue;
+      n++;
+      yield r;
+    }
+  }
+
+  /** Every request read back, and the stream's first `streamLength` messages as a source the check reads as it goes; what could not be written is told to `complain`. */
+  async readForCheck(streamLength: number, complain: (message: string) => void): Promise<{ requests: RequestLine[]; stream: () => AsyncGenerator<StreamRecord> }> {
+    const requests = await this.readRequests();
+    if (this.failure !== null) complain(`the run directory did not take all of the stream and the requests (${this.failure}): the check reads what it has, and what the harness held in memory since`);
+    return { requests, stream: () => this.streamRecords(streamLength) };
   }
 
   /** Every request recorded, as the checker takes them. */

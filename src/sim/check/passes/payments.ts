@@ -31,9 +31,15 @@ function paymentIdOf(st: OrderState): string | null {
 }
 
 export function checkPayments(ledger: readonly LedgerEntry[], replayed: ReplayedOrders): PaymentsPass {
-  const chargedTwice: Finding[] = [];
-  const chargedUnknown: Finding[] = [];
-  const chargeWrong: Finding[] = [];
+  const index = ledgerIndex(ledger);
+  const out: PaymentsPass = { chargedTwice: [], chargedUnknown: [], chargeWrong: [], refundUnmatched: index.refundUnmatched };
+  for (const [number, list] of index.byOrder) checkChargesOf(number, list, replayed.get(number), index.refunded, out);
+  for (const st of replayed.values()) checkPaidOf(st, index.charges, out);
+  return out;
+}
+
+/** The ledger's charges (the first of each payment id), by payment and by order, the payments refunded, and the refunds that match no charge. */
+export function ledgerIndex(ledger: readonly LedgerEntry[]): { charges: Map<string, LedgerEntry>; byOrder: Map<string, LedgerEntry[]>; refunded: Set<string>; refundUnmatched: Finding[] } {
   const refundUnmatched: Finding[] = [];
   const charges = new Map<string, LedgerEntry>();
   const refunded = new Set<string>();
@@ -56,34 +62,36 @@ export function checkPayments(ledger: readonly LedgerEntry[], replayed: Replayed
     if (list) list.push(c);
     else byOrder.set(c.orderNumber, [c]);
   }
-  for (const [number, list] of byOrder) {
-    const st = replayed.get(number);
-    const history = st ? { history: historyOf(st) } : {};
-    if (!st || !st.events.some((e) => e.kind === "placed")) {
-      for (const c of list) chargedUnknown.push({ orderNumber: number, source: `payment/${c.instance}`, reason: `payment ${c.paymentId} charged ${money(c.amount)} for order ${number}, which was never placed`, ...history });
-      continue;
-    }
-    const kept = list.filter((c) => !refunded.has(c.paymentId));
-    if (kept.length > 1) {
-      chargedTwice.push({ orderNumber: number, reason: `charged ${kept.length} times: ${kept.map((c) => `${c.paymentId} (${money(c.amount)} at payment/${c.instance})`).join(", ")}`, ...history });
-    }
-    const total = placedTotal(st);
-    for (const c of list) {
-      if (total !== null && cents(c.amount) !== cents(total)) {
-        chargeWrong.push({ orderNumber: number, source: `payment/${c.instance}`, reason: `payment ${c.paymentId} charged ${money(c.amount)}; the order's total is ${money(total)}`, ...history });
-      }
-    }
-    if (kept.length > 0 && !st.paid) {
-      chargeWrong.push({ orderNumber: number, reason: `charged (${kept.map((c) => c.paymentId).join(", ")}) but the stream has no OrderPaid for it`, ...history });
-    }
-  }
+  return { charges, byOrder, refunded, refundUnmatched };
+}
 
-  for (const st of replayed.values()) {
-    const id = paymentIdOf(st);
-    if (id === null) continue;
-    const c = charges.get(id);
-    if (!c) chargeWrong.push({ orderNumber: st.number, reason: `OrderPaid names payment ${id}, which the provider never charged`, history: historyOf(st) });
-    else if (c.orderNumber !== st.number) chargeWrong.push({ orderNumber: st.number, reason: `OrderPaid names payment ${id}, a charge for order ${c.orderNumber}`, history: historyOf(st) });
+/** One order's charges (`list`) against what the stream says of it (`st`; undefined: never on the stream). */
+export function checkChargesOf(number: string, list: readonly LedgerEntry[], st: OrderState | undefined, refunded: ReadonlySet<string>, out: PaymentsPass): void {
+  const history = st ? { history: historyOf(st) } : {};
+  if (!st || !st.events.some((e) => e.kind === "placed")) {
+    for (const c of list) out.chargedUnknown.push({ orderNumber: number, source: `payment/${c.instance}`, reason: `payment ${c.paymentId} charged ${money(c.amount)} for order ${number}, which was never placed`, ...history });
+    return;
   }
-  return { chargedTwice, chargedUnknown, chargeWrong, refundUnmatched };
+  const kept = list.filter((c) => !refunded.has(c.paymentId));
+  if (kept.length > 1) {
+    out.chargedTwice.push({ orderNumber: number, reason: `charged ${kept.length} times: ${kept.map((c) => `${c.paymentId} (${money(c.amount)} at payment/${c.instance})`).join(", ")}`, ...history });
+  }
+  const total = placedTotal(st);
+  for (const c of list) {
+    if (total !== null && cents(c.amount) !== cents(total)) {
+      out.chargeWrong.push({ orderNumber: number, source: `payment/${c.instance}`, reason: `payment ${c.paymentId} charged ${money(c.amount)}; the order's total is ${money(total)}`, ...history });
+    }
+  }
+  if (kept.length > 0 && !st.paid) {
+    out.chargeWrong.push({ orderNumber: number, reason: `charged (${kept.map((c) => c.paymentId).join(", ")}) but the stream has no OrderPaid for it`, ...history });
+  }
+}
+
+/** The charge an order's OrderPaid names must be the provider's, and for this order. */
+export function checkPaidOf(st: OrderState, charges: ReadonlyMap<string, LedgerEntry>, out: PaymentsPass): void {
+  const id = paymentIdOf(st);
+  if (id === null) return;
+  const c = charges.get(id);
+  if (!c) out.chargeWrong.push({ orderNumber: st.number, reason: `OrderPaid names payment ${id}, which the provider never charged`, history: historyOf(st) });
+  else if (c.orderNumber !== st.number) out.chargeWrong.push({ orderNumber: st.number, reason: `OrderPaid names payment ${id}, a charge for order ${c.orderNumber}`, history: historyOf(st) });
 }

@@ -67,6 +67,12 @@ function checkOrder(source: string, o: ReadModelOrder, st: OrderState, stale: Fi
   }
 }
 
+/** The worker the order's (first) OrderReady names, or null. */
+export function readyWorker(st: OrderState): string | null {
+  const ready = st.events.find((e) => e.kind === "ready");
+  return ready && typeof (ready.data as { worker?: unknown }).worker === "string" ? (ready.data as { worker: string }).worker : null;
+}
+
 /** `fromStart`: the stream given is the whole stream (from seq 1), so an order missing from it was never on it. */
 export function checkReadModels(inputs: readonly ReadModelInput[], replayed: ReplayedOrders, fromStart: boolean): ReadModelsPass {
   const stale: Finding[] = [];
@@ -75,12 +81,9 @@ export function checkReadModels(inputs: readonly ReadModelInput[], replayed: Rep
   // What the stream says each worker cooked: the OrderReady events (the first of each order) that name it.
   const cookedBy = new Map<string, number>();
   for (const st of replayed.values()) {
-    const ready = st.events.find((e) => e.kind === "ready");
-    const worker = ready && typeof (ready.data as { worker?: unknown }).worker === "string" ? (ready.data as { worker: string }).worker : null;
+    const worker = readyWorker(st);
     if (worker !== null) cookedBy.set(worker, (cookedBy.get(worker) ?? 0) + 1);
   }
-  const readyOrders = [...cookedBy.values()].reduce((a, b) => a + b, 0);
-
   for (const input of inputs) {
     const { source } = input;
     if (input.orders) {
@@ -98,24 +101,28 @@ export function checkReadModels(inputs: readonly ReadModelInput[], replayed: Rep
         }
       }
     }
-    if (input.workers) {
-      const reported = new Map(input.workers.map((w) => [w.name, w.ordersCooked]));
-      for (const [name, n] of cookedBy) {
-        const says = reported.get(name);
-        if (says === undefined) stale.push({ source, reason: `${source} does not know worker ${name}, who cooked ${n} orders on the stream` });
-      }
-      for (const [name, says] of reported) {
-        // A stream read from the middle (someone else's broker) cannot speak for workers it never names.
-        if (!fromStart && !cookedBy.has(name)) continue;
-        const n = cookedBy.get(name) ?? 0;
-        const finding = { source, reason: `${source} says worker ${name} cooked ${says} orders; the stream's OrderReady events name it for ${n}` };
-        if (says < n) stale.push(finding);
-        // More than the stream names it for is the worker's own effort under at-least-once delivery:
-        // after a crash or a broker restart two workers can cook one order, and the second OrderReady
-        // is deduplicated away. More than every order that reached `ready` cannot be.
-        else if (says > readyOrders) wrong.push(finding);
-      }
-    }
+    if (input.workers) checkWorkers(source, input.workers, cookedBy, fromStart, stale, wrong);
   }
   return { stale, wrong, orders };
+}
+
+/** Each worker's count of orders cooked as `source` reports it, against the OrderReady events that name it (`cookedBy`). */
+export function checkWorkers(source: string, workers: NonNullable<ReadModelInput["workers"]>, cookedBy: ReadonlyMap<string, number>, fromStart: boolean, stale: Finding[], wrong: Finding[]): void {
+  const readyOrders = [...cookedBy.values()].reduce((a, b) => a + b, 0);
+  const reported = new Map(workers.map((w) => [w.name, w.ordersCooked]));
+  for (const [name, n] of cookedBy) {
+    const says = reported.get(name);
+    if (says === undefined) stale.push({ source, reason: `${source} does not know worker ${name}, who cooked ${n} orders on the stream` });
+  }
+  for (const [name, says] of reported) {
+    // A stream read from the middle (someone else's broker) cannot speak for workers it never names.
+    if (!fromStart && !cookedBy.has(name)) continue;
+    const n = cookedBy.get(name) ?? 0;
+    const finding = { source, reason: `${source} says worker ${name} cooked ${says} orders; the stream's OrderReady events name it for ${n}` };
+    if (says < n) stale.push(finding);
+    // More than the stream names it for is the worker's own effort under at-least-once delivery:
+    // after a crash or a broker restart two workers can cook one order, and the second OrderReady
+    // is deduplicated away. More than every order that reached `ready` cannot be.
+    else if (says > readyOrders) wrong.push(finding);
+  }
 }

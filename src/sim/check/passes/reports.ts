@@ -5,7 +5,7 @@
  * exactly: the read model took every event once, however often it was delivered and however often
  * the service restarted. Each figure that differs is one finding, named by its report and path.
  */
-import { buildReports, foldFacts, type Reports } from "../../../services/reporting/figures.js";
+import { buildReports, foldFacts, type OrderFacts, type Reports } from "../../../services/reporting/figures.js";
 import type { AnyOrderEvent } from "../../../services/shared/contracts.js";
 import type { Finding, ReportsInput, ReportsPass, StreamRecord } from "../checker-types.js";
 
@@ -43,7 +43,13 @@ function keyOf(entry: unknown): string | undefined {
 export function checkReports(inputs: readonly ReportsInput[], stream: readonly StreamRecord[], drained = true): ReportsPass {
   if (inputs.length === 0) return { wrong: [], expected: null };
   const events = stream.map((r) => r.event).filter((e): e is AnyOrderEvent => e !== null);
-  const expected = buildReports([...foldFacts(events).values()]);
+  return checkReportsOfFacts(inputs, [...foldFacts(events).values()], drained);
+}
+
+/** The same from each order's facts already folded (in the order the orders first appeared on the stream). */
+export function checkReportsOfFacts(inputs: readonly ReportsInput[], facts: readonly OrderFacts[], drained = true): ReportsPass {
+  if (inputs.length === 0) return { wrong: [], expected: null };
+  const expected = buildReports(facts);
   const wrong: Finding[] = [];
   if (!drained) return { wrong, expected };
   for (const input of inputs) {

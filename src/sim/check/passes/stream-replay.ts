@@ -45,7 +45,7 @@ const KIND_BIT = new Map<string, number>(EVENT_KINDS.map((k, i) => [k, 1 << i]))
 /** The events that move no status, and the status the order must be in for each (the cancellation that follows moves it). */
 const COMPENSATED_FROM: Partial<Record<string, OrderStatus>> = { payment_failed: "received", refunded: "rejected" };
 
-function newOrderState(number: string, index: number): OrderState {
+export function newOrderState(number: string, index: number): OrderState {
   return {
     number,
     events: [],
@@ -96,24 +96,30 @@ export function replayStream(stream: readonly StreamRecord[]): StreamReplay {
   let cancelled = 0;
   let inFlight = 0;
   for (const st of orders.values()) {
-    if (st.status === "completed") completed++;
-    else if (st.status === "cancelled") cancelled++;
+    const end = judgeEnded(st, invalid, duplicated);
+    if (end === "completed") completed++;
+    else if (end === "cancelled") cancelled++;
     else inFlight++;
-    if (st.paid && st.paymentFailed) invalid.push({ orderNumber: st.number, reason: `both ${EVENT_NAMES.paid} and ${EVENT_NAMES.payment_failed}`, history: historyOf(st) });
-    if (st.repeats) for (const [kind, n] of st.repeats) {
-      duplicated.push({
-        orderNumber: st.number,
-        reason: `${EVENT_NAMES[kind]} appears ${n} times on the stream`,
-        history: historyOf(st),
-      });
-    }
   }
 
   return { orders, events, poison, invalid, duplicated, completed, cancelled, inFlight };
 }
 
+/** What an order's whole history says once the stream is over (both paid and failed, effects twice), and how it ended. */
+export function judgeEnded(st: OrderState, invalid: Finding[], duplicated: Finding[]): "completed" | "cancelled" | "inFlight" {
+  if (st.paid && st.paymentFailed) invalid.push({ orderNumber: st.number, reason: `both ${EVENT_NAMES.paid} and ${EVENT_NAMES.payment_failed}`, history: historyOf(st) });
+  if (st.repeats) for (const [kind, n] of st.repeats) {
+    duplicated.push({
+      orderNumber: st.number,
+      reason: `${EVENT_NAMES[kind]} appears ${n} times on the stream`,
+      history: historyOf(st),
+    });
+  }
+  return st.status === "completed" ? "completed" : st.status === "cancelled" ? "cancelled" : "inFlight";
+}
+
 /** One event of an order, applied to its state; what the state machine forbids goes to `violation`. */
-function applyEvent(st: OrderState, e: AnyOrderEvent, seq: number, violation: (st: OrderState, reason: string) => void): void {
+export function applyEvent(st: OrderState, e: AnyOrderEvent, seq: number, violation: (st: OrderState, reason: string) => void): void {
   const kind = e.kind;
   st.events.push(e);
   if (kind === "placed" && typeof e.data?.request_id === "string") st.requestIds.push(e.data.request_id);
