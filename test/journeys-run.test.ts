@@ -1,4 +1,8 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
+import { launchBrowser, watchedPage } from "./helpers/browser.js";
 import { arrivalCount } from "../src/sim/load/arrivals.js";
 import { OrderGenerator } from "../src/sim/load/order-generator.js";
 import { parseScenario } from "../src/sim/scenario/scenario.js";
@@ -36,7 +40,8 @@ describe("a scenario with customers' journeys, end to end", () => {
     const plannedOf = (kind: string) => planned.filter((k) => k === kind).length;
     expect(new Set(planned)).toEqual(new Set(["hungry", "regular", "window-shopper"]));
 
-    const report = await runScenarioText("journeys", BODY);
+    const report = await runScenarioText("journeys", BODY, { keepDir: true });
+    try {
     expect(Object.entries(report.verdict.findings).filter(([, list]) => list.length > 0)).toEqual([]);
     expect(report.verdict.valid).toBe(true);
     expect(report.verdict.journeyOrdersWrong).toBe(0);
@@ -71,5 +76,22 @@ describe("a scenario with customers' journeys, end to end", () => {
     const summary = formatSummary(report, { color: false });
     expect(summary).toMatch(new RegExp(`journeys {4}hungry: started ${plannedOf("hungry")} {2}completed ${plannedOf("hungry")}`));
     expect(summary).toMatch(/tracked orders seen to finish: \d+ completed, \d+ cancelled; orders wrong 0, tracking wrong 0/);
+
+    // report.html draws them too: a row per journey kind with its counts.
+    const browser = await launchBrowser();
+    try {
+      const { page, problems } = await watchedPage(browser, (url) => url.startsWith("file:"));
+      await page.goto(pathToFileURL(join(report.dir, "report.html")).href);
+      await page.waitForFunction(() => (globalThis as any).__rendered >= 1);
+      const rows = await page.locator('[data-panel="journeys"] table.journeys tbody tr').allTextContents();
+      expect(rows.map((r) => r.split(/(?<=[a-z-])(?=\d)/)[0])).toEqual(["hungry", "regular", "window-shopper"]);
+      expect(rows[2]).toContain(`window-shopper${plannedOf("window-shopper")}0${plannedOf("window-shopper")}0`);
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+    } finally {
+      rmSync(report.dir, { recursive: true, force: true });
+    }
   }, 90_000);
 });

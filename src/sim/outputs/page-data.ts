@@ -3,6 +3,7 @@ import { EVENT_KINDS } from "../../services/shared/contracts.js";
 import type { Finding } from "../check/checker-types.js";
 import { targetRateAt } from "../load/arrivals.js";
 import { limitOf, THRESHOLDS } from "../scenario/thresholds.js";
+import type { JourneyFigures } from "../telemetry/journey-types.js";
 import type { RunRecord } from "../telemetry/run-record.js";
 import { STAGES, type FaultRecord, type LatencyHistogram, type RunReport, type SecondSample, type ThresholdResult, type WorkerSummary } from "../telemetry/run-events.js";
 
@@ -46,6 +47,8 @@ export interface RunPage {
   findings: Array<{ name: string; count: number; items: Finding[] }>;
   deadLetters: { count: number; samples: NonNullable<RunReport["deadLetterSamples"]> };
   workers: WorkerSummary[];
+  /** With `journeys:`: each journey kind's counts, durations and step latencies (the report's). */
+  journeys: JourneyFigures | null;
   /** Load offset of the last thing drawn (ms), so every time chart shares one x range. */
   endMs: number;
 }
@@ -164,6 +167,7 @@ export function pageOf(record: RunRecord, label?: string, live = false): RunPage
     findings: findings(r),
     deadLetters: { count: r?.deadLetters ?? 0, samples: r?.deadLetterSamples ?? [] },
     workers: r?.workers ?? [],
+    journeys: r?.journeys ?? null,
     endMs: Math.max(series.length * 1000, lastTick, lastFault),
   };
 }

@@ -107,6 +107,24 @@ function workersPanel(host: any, runs: any[]): void {
   panel(host, "workers", "Kitchen workers", table([...(runs.length > 1 ? ["run"] : []), "worker", "order types", "cooked", "busy", "state at the end"], rows, "workers"));
 }
 
+/** Each journey kind: how many walked and how they ended, how long they took, and each step's p95. */
+function journeysPanel(host: any, runs: any[]): void {
+  const withJourneys = runs.filter((r: any) => r.journeys);
+  if (withJourneys.length === 0) return;
+  const steps = ["browse", "signup", "login", "add", "remove", "checkout", "track"];
+  const p95 = (v: any) => (v === null || v === undefined ? "-" : `${Math.round(v)} ms`);
+  const rows = withJourneys.flatMap((r: any) =>
+    r.journeys.kinds.map((k: any) => [
+      ...(runs.length > 1 ? [r.label] : []),
+      k.name, k.started, k.completed, k.abandoned, k.failed,
+      p95(k.duration?.p95), p95(k.checkoutToCompleted?.p95),
+      steps.filter((s) => k.steps[s]).map((s) => `${s} ${p95(k.steps[s].latency.p95)}${k.steps[s].errors ? ` (${k.steps[s].errors} errors)` : ""}`).join(", "),
+    ]),
+  );
+  const head = [...(runs.length > 1 ? ["run"] : []), "journey", "started", "completed", "abandoned", "failed", "duration p95", "checkout to completed p95", "steps (p95)"];
+  panel(host, "journeys", "Customer journeys", table(head, rows, "journeys"));
+}
+
 /** The live page's buttons: the dashboard's keys, through the same RunControl. */
 function controlsPanel(host: any, config: any, run: any): void {
   const el = panel(host, "controls", "Control the run", "");
@@ -160,6 +178,7 @@ function renderRuns(config: any, runs: any[]): void {
   findingsPanel(host, runs);
   deadLettersPanel(host, runs);
   workersPanel(host, runs);
+  journeysPanel(host, runs);
   window.scrollTo(0, scrolled);
   window.__rendered = (window.__rendered ?? 0) + 1;
 }
@@ -181,4 +200,4 @@ function startPage(config: any): void {
 }
 
 /** The page functions html-page.ts inlines, in this order (startPage last: it is called). */
-export const PANEL_FUNCTIONS: ReadonlyArray<(...args: never[]) => unknown> = [esc, panel, table, headerPanels, ms, faultsPanel, findingsPanel, deadLettersPanel, workersPanel, controlsPanel, comparisonPanel, renderRuns, startPage];
+export const PANEL_FUNCTIONS: ReadonlyArray<(...args: never[]) => unknown> = [esc, panel, table, headerPanels, ms, faultsPanel, findingsPanel, deadLettersPanel, workersPanel, journeysPanel, controlsPanel, comparisonPanel, renderRuns, startPage];
