@@ -1,6 +1,6 @@
 import hdr from "hdr-histogram-js";
 import { emptyCauseCounts, UNANSWERED_CAUSES, type ErrorCause } from "../load/error-causes.js";
-import { RECENT_KINDS, RecentLatencies, type RecentKind } from "./recent-latencies.js";
+import { RECENT_KINDS, RecentLatencies, type BucketLayout } from "./recent-latencies.js";
 import { STAGES, type LatencyHistogram, type LatencySummary, type RequestCounts, type RollingLatency, type SecondSample, type Stage, type StageCounts } from "./run-events.js";
 
 type Histogram = ReturnType<typeof hdr.build>;
@@ -49,9 +49,6 @@ export function summarise(h: Histogram): LatencySummary {
 function plainLike(): Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 2, bitBucketSize: 32, useWebAssembly: false });
 }
-
-/** Past this many values a second's packed histograms are read as before: re-recording them (~1 us each) would cost more than walking the packed arrays. */
-const KEPT_SECOND_MOST = 1_500;
 
 const secondOf = (offsetMs: number) => Math.max(0, Math.floor(offsetMs / 1000));
 
@@ -127,8 +124,8 @@ export class Metrics {
   private frozenUpTo = 0;
   /** The newest seconds' values, which the tick's rolling window and last second are read from (see RecentLatencies). */
   private readonly recent: RecentLatencies;
-  /** Reused by sample() of a kept second: plain, with the packed ones' precision (so the same figures). */
-  private readonly lastSecond: Record<RecentKind, Histogram> = { accept: plainLike(), accept201: plainLike(), failed: plainLike(), endToEnd: plainLike() };
+  /** Never recorded into: the bucket layout of the packed per-second histograms, which sample() of a kept second reads its figures through. */
+  private readonly bucketsOfASecond = plainLike() as unknown as BucketLayout;
 
   constructor(private readonly windowSeconds = 10) {
     this.recent = new RecentLatencies(windowSeconds + 2);
@@ -258,19 +255,31 @@ export class Metrics {
       errors: s.errors,
       late: s.late,
       errorCauses: { ...s.errorCauses },
-      ...(s.frozen || !this.recent.has(t) || this.recent.count(t) > KEPT_SECOND_MOST ? latenciesOf(s) : this.keptLatencies(t)),
+      ...(s.frozen || !this.recent.has(t) ? latenciesOf(s) : this.keptLatencies(t)),
     };
   }
 
-  /** latenciesOf(second t) from its kept values, through plain histograms of the packed ones' precision: the same figures, without walking packed arrays. */
+  /** latenciesOf(second t) from its kept values: the same figures its packed histograms give, without walking them. */
   private keptLatencies(t: number): SecondLatencies {
-    const h = this.lastSecond;
-    for (const k of RECENT_KINDS) {
-      h[k].reset();
-      this.recent.addTo(t, k, h[k]);
-    }
-    return latenciesOf({ accept: h.accept, accept201: h.accept201, failed: h.failed, endToEnd: h.endToEnd } as Second);
+    const like = this.bucketsOfASecond;
+    const r = this.recent;
+    const ms = (us: number) => Math.round(us) / 1000;
+    const accept = r.percentiles(t, "accept", [99, 50, 95], like);
+    const endToEnd = r.percentiles(t, "endToEnd", [99, 50, 95], like);
+    const accept201 = r.percentiles(t, "accept201", [99], like);
+    const failed = r.percentiles(t, "failed", [], like);
+    return {
+      acceptP99: accept ? ms(accept.at[0]) : null,
+      accept201P99: accept201 ? ms(accept201.at[0]) : null,
+      failedMax: failed ? ms(failed.max) : null,
+      endToEndP99: endToEnd ? ms(endToEnd.at[0]) : null,
+      acceptP50: accept ? ms(accept.at[1]) : null,
+      acceptP95: accept ? ms(accept.at[2]) : null,
+      endToEndP50: endToEnd ? ms(endToEnd.at[1]) : null,
+      endToEndP95: endToEnd ? ms(endToEnd.at[2]) : null,
+    };
   }
+
 
   /**
    * The run's latencies of one kind as a histogram with buckets growing by a quarter (about ten per

@@ -1,13 +1,15 @@
-import hdr from "hdr-histogram-js";
 import type { LatencySummary } from "./run-events.js";
-
-type Histogram = ReturnType<typeof hdr.build>;
 
 /** The per-second latency kinds the rolling window and the tick's last second are made of. */
 export type RecentKind = "accept" | "accept201" | "failed" | "endToEnd";
 export const RECENT_KINDS: readonly RecentKind[] = ["accept", "accept201", "failed", "endToEnd"];
 
 type Values = Record<RecentKind, number[]>;
+
+/** What an hdr histogram knows of its buckets (JsHistogram has it; the package's type leaves it out). */
+export interface BucketLayout {
+  highestEquivalentValue(value: number): number;
+}
 
 /**
  * The latencies (in microseconds, as recorded) of the last seconds, kept as plain numbers beside
@@ -17,10 +19,16 @@ type Values = Record<RecentKind, number[]>;
  * whole histogram through an iterator allocating as it goes (16-20 ms a call): 30-75 ms of the harness's CPU
  * per tick on the reference VM at any rate (a few % of a core, most of the harness's cost per
  * order at 50-250 orders/s). The window's few thousand values are sorted instead (well under a
- * millisecond), the last second's recorded into reused plain histograms. Only the newest seconds are kept (bounded memory):
+ * millisecond), the last second's percentiles read from a sort of its values the way
+ * hdr would answer them. Only the newest seconds are kept (bounded memory):
  * a second whose values were let go, or that began before this kept values, reads its packed
  * histograms as before (`has` says which).
  */
+/** The unit in the last place of `x` (as hdr-histogram-js computes it). */
+function ulp(x: number): number {
+  return x === 0 ? Number.MIN_VALUE : 2 ** (Math.floor(Math.log2(Math.abs(x))) - 52);
+}
+
 export class RecentLatencies {
   /** True when seconds `from`..`to` all keep their values. */
   hasAll(from: number, to: number): boolean {
@@ -53,18 +61,25 @@ export class RecentLatencies {
     return this.seconds.has(t);
   }
 
-  /** How many values second `t` keeps, all kinds (0 when it keeps none). */
-  count(t: number): number {
+  /**
+   * Second `t`'s `kind` at each percentile exactly as an hdr histogram shaped like `like` (the
+   * packed per-second ones' precision) would answer getValueAtPercentile, and its max (hdr keeps
+   * the raw max); null when the second keeps no values of that kind, undefined when it is not kept.
+   * From one sort, ~10x cheaper here than recording the values into a histogram.
+   */
+  percentiles(t: number, kind: RecentKind, ps: readonly number[], like: BucketLayout): { at: number[]; max: number } | null | undefined {
     const s = this.seconds.get(t);
-    return s ? s.accept.length + s.accept201.length + s.failed.length + s.endToEnd.length : 0;
-  }
-
-  /** Record second `t`'s values of `kind` into `into` (which the caller reset); false when they are not kept. */
-  addTo(t: number, kind: RecentKind, into: Histogram): boolean {
-    const s = this.seconds.get(t);
-    if (!s) return false;
-    for (const us of s[kind]) into.recordValue(us);
-    return true;
+    if (!s) return undefined;
+    const n = s[kind].length;
+    if (n === 0) return null;
+    const sorted = Float64Array.from(s[kind]).sort();
+    const at = ps.map((p) => {
+      // hdr's count at the percentile: rounded up, guarding against the last ulp of the product.
+      const x = (Math.min(p, 100) / 100) * n;
+      const count = Math.max(Math.ceil(x - ulp(x)), 1);
+      return like.highestEquivalentValue(sorted[Math.min(n, count) - 1]);
+    });
+    return { at, max: sorted[n - 1] };
   }
 
   /**
