@@ -121,6 +121,16 @@ export class CpuTimeline {
     this.samples.push({ atMs, wall: performance.now() / 1000, cpu });
   }
 
+  /**
+   * The wall seconds between the samples `shares(fromMs, toMs)` is taken from (null without two).
+   * Shorter than the window when the run stopped sampling inside it (a step whose load was stopped
+   * and drained): a share times the window's length would count CPU for time nobody measured.
+   */
+  sampledSeconds(fromMs: number, toMs: number): number | null {
+    const inside = this.samples.filter((s) => s.atMs >= fromMs - 500 && s.atMs <= toMs + 500);
+    return inside.length < 2 ? null : inside[inside.length - 1].wall - inside[0].wall;
+  }
+
   /** Shares over [fromMs, toMs) of the load clock, from the samples nearest inside the window. */
   shares(fromMs: number, toMs: number): CpuShares {
     const inside = this.samples.filter((s) => s.atMs >= fromMs - 500 && s.atMs <= toMs + 500);

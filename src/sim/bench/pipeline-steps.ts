@@ -166,7 +166,8 @@ export async function judgePhases(out: RunOutcome, indices: number[], p99LimitMs
       acceptP99WorstSecondMs: acceptP99s.length ? Math.max(...acceptP99s) : null,
       redelivered: out.redelivered.get(index) ?? null,
       cpu,
-      cpuMicrosPerOrder: cpuPerOrder(cpu, phase.durationMs / 1000, finishedInWindow),
+      // The CPU of the seconds sampled when fewer than the step's (a stopped step: its load and drain), not of its nominal length.
+      cpuMicrosPerOrder: cpuPerOrder(cpu, Math.min(phase.durationMs / 1000, out.cpu.sampledSeconds(from, to) ?? Infinity), finishedInWindow),
       loadAverage: out.loads.get(index) ?? loadAverage(),
     });
   }

@@ -1,5 +1,6 @@
 import hdr from "hdr-histogram-js";
 import { emptyCauseCounts, UNANSWERED_CAUSES, type ErrorCause } from "../load/error-causes.js";
+import { RECENT_KINDS, RecentLatencies, type BucketLayout } from "./recent-latencies.js";
 import { STAGES, type LatencyHistogram, type LatencySummary, type RequestCounts, type RollingLatency, type SecondSample, type Stage, type StageCounts } from "./run-events.js";
 
 type Histogram = ReturnType<typeof hdr.build>;
@@ -43,6 +44,13 @@ export function summarise(h: Histogram): LatencySummary {
     mean: ms(h.mean),
   };
 }
+
+/** A plain (array-backed) histogram with the per-second packed ones' precision: the same percentiles, cheaper to read. */
+function plainLike(): Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 2, bitBucketSize: 32, useWebAssembly: false });
+}
+
+const secondOf = (offsetMs: number) => Math.max(0, Math.floor(offsetMs / 1000));
 
 const emptyStages = (): StageCounts => ({ placed: 0, paid: 0, cooking: 0, ready: 0, completed: 0, cancelled: 0 });
 
@@ -114,12 +122,19 @@ export class Metrics {
   readonly retryAfter: Record<string, number> = {};
   private readonly seconds: Second[] = [];
   private frozenUpTo = 0;
+  /** The newest seconds' values, which the tick's rolling window and last second are read from (see RecentLatencies). */
+  private readonly recent: RecentLatencies;
+  /** Never recorded into: the bucket layout of the packed per-second histograms, which sample() of a kept second reads its figures through. */
+  private readonly bucketsOfASecond = plainLike() as unknown as BucketLayout;
 
-  constructor(private readonly windowSeconds = 10) {}
+  constructor(private readonly windowSeconds = 10) {
+    this.recent = new RecentLatencies(windowSeconds + 2);
+  }
 
   private second(offsetMs: number): Second {
-    const t = Math.max(0, Math.floor(offsetMs / 1000));
+    const t = secondOf(offsetMs);
     while (this.seconds.length <= t) {
+      this.recent.begin(this.seconds.length);
       this.seconds.push({
         ...emptyStages(),
         sent: 0,
@@ -161,12 +176,15 @@ export class Metrics {
     const s = this.second(offsetMs);
     const us = toMicros(o.latencyMs);
     const answered = o.cause === null || !UNANSWERED_CAUSES.has(o.cause);
+    const t = secondOf(offsetMs);
     if (answered) {
       this.total.accept.recordValue(us);
       s.accept?.recordValue(us);
+      this.recent.record(t, "accept", us);
     } else {
       this.total.failed.recordValue(us);
       s.failed?.recordValue(us);
+      this.recent.record(t, "failed", us);
     }
     if (o.cause !== null) {
       s.errors++;
@@ -182,6 +200,7 @@ export class Metrics {
       this.requests.accepted++;
       this.total.accept201.recordValue(us);
       s.accept201?.recordValue(us);
+      this.recent.record(t, "accept201", us);
     } else {
       s.rejected++;
       this.requests.rejected++;
@@ -197,18 +216,27 @@ export class Metrics {
   latency(offsetMs: number, kind: "ready" | "endToEnd", latencyMs: number): void {
     const us = toMicros(latencyMs);
     this.total[kind].recordValue(us);
-    if (kind === "endToEnd") this.second(offsetMs).endToEnd?.recordValue(us);
+    if (kind === "endToEnd") {
+      this.second(offsetMs).endToEnd?.recordValue(us);
+      this.recent.record(secondOf(offsetMs), "endToEnd", us);
+    }
   }
 
   /** The rolling window ending before second `t` (exclusive of the second still filling). */
   rolling(nowMs: number): RollingLatency {
     const end = Math.floor(nowMs / 1000);
+    const from = Math.max(0, end - this.windowSeconds);
+    const to = Math.min(end, this.seconds.length - 1);
+    if (this.recent.hasAll(from, to)) {
+      const r = this.recent;
+      return { accept: r.summary(from, to, "accept"), accept201: r.summary(from, to, "accept201"), failed: r.summary(from, to, "failed"), endToEnd: r.summary(from, to, "endToEnd") };
+    }
+    // Some second of the window let its values go (see RecentLatencies): merge the packed histograms.
     const merged = { accept: newHistogram(), accept201: newHistogram(), failed: newHistogram(), endToEnd: newHistogram() };
-    const kinds = Object.keys(merged) as Array<keyof RollingLatency>;
-    for (let t = Math.max(0, end - this.windowSeconds); t <= end && t < this.seconds.length; t++) {
-      for (const k of kinds) {
+    for (let t = from; t <= to; t++) {
+      for (const k of RECENT_KINDS) {
         const h = this.seconds[t][k];
-        if (h) merged[k].add(h);
+        if (h && h.totalCount > 0) merged[k].add(h);
       }
     }
     return { accept: summarise(merged.accept), accept201: summarise(merged.accept201), failed: summarise(merged.failed), endToEnd: summarise(merged.endToEnd) };
@@ -227,9 +255,31 @@ export class Metrics {
       errors: s.errors,
       late: s.late,
       errorCauses: { ...s.errorCauses },
-      ...latenciesOf(s),
+      ...(s.frozen || !this.recent.has(t) ? latenciesOf(s) : this.keptLatencies(t)),
     };
   }
+
+  /** latenciesOf(second t) from its kept values: the same figures its packed histograms give, without walking them. */
+  private keptLatencies(t: number): SecondLatencies {
+    const like = this.bucketsOfASecond;
+    const r = this.recent;
+    const ms = (us: number) => Math.round(us) / 1000;
+    const accept = r.percentiles(t, "accept", [99, 50, 95], like);
+    const endToEnd = r.percentiles(t, "endToEnd", [99, 50, 95], like);
+    const accept201 = r.percentiles(t, "accept201", [99], like);
+    const failed = r.percentiles(t, "failed", [], like);
+    return {
+      acceptP99: accept ? ms(accept.at[0]) : null,
+      accept201P99: accept201 ? ms(accept201.at[0]) : null,
+      failedMax: failed ? ms(failed.max) : null,
+      endToEndP99: endToEnd ? ms(endToEnd.at[0]) : null,
+      acceptP50: accept ? ms(accept.at[1]) : null,
+      acceptP95: accept ? ms(accept.at[2]) : null,
+      endToEndP50: endToEnd ? ms(endToEnd.at[1]) : null,
+      endToEndP95: endToEnd ? ms(endToEnd.at[2]) : null,
+    };
+  }
+
 
   /**
    * The run's latencies of one kind as a histogram with buckets growing by a quarter (about ten per
