@@ -69,6 +69,23 @@ describe("a database whose disk is full (max_page_count held at its size)", () =
     expect(said.filter((m) => m.includes(`database ${file} takes writes again after`))).toHaveLength(1);
   });
 
+  it("takes the file's free pages too: a database that gave pages back (deleted rows) refuses the next write that needs a page, and has them back after", () => {
+    const { db } = database();
+    const insert = db.prepare("INSERT INTO t (v) VALUES (?)");
+    for (let i = 0; i < 200; i++) insert.run(row);
+    db.exec("DELETE FROM t");
+    const free = Number(db.pragma("freelist_count", { simple: true }));
+    expect(free).toBeGreaterThan(20); // room for dozens of rows inside the file
+    const guard = diskGuard(db);
+    guard.hold();
+    expect(() => immediate(db, () => { for (let i = 0; i < 20; i++) insert.run(row); })).toThrow(StorageFullError);
+    expect(count(db)).toBe(0);
+    guard.release();
+    expect(Number(db.pragma("freelist_count", { simple: true }))).toBeGreaterThanOrEqual(free);
+    immediate(db, () => { for (let i = 0; i < 20; i++) insert.run(row); });
+    expect(count(db)).toBe(20);
+  });
+
   it("a group commit that meets it stores none of the group: no write after the refused one is committed on its own", async () => {
     const { db } = database();
     const insert = db.prepare("INSERT INTO t (v) VALUES (?)");

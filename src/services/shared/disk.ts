@@ -74,11 +74,14 @@ export function sleepUntil(at: number, fire: () => void = () => undefined): Prom
  * error and says `committed()` after a commit. The first refusal makes it full (said once, in
  * the log and as a notice naming the file and the service); the next commit makes it writable
  * again (said once). It also carries the disk faults: `hold()` stops the database growing (its
- * max_page_count set to its current size: what a full disk does, without root or a small file
- * system), `slow(ms)` makes every commit take that much longer (the thread held in a process of
+ * free pages taken by a filler row, then its max_page_count set to its size: what a full disk does,
+ * without root or a small file system), `slow(ms)` makes every commit take that much longer (the thread held in a process of
  * its own, its effects released by a timer in-process: holdThreadOnSlowCommit, durable()). A
  * consumer holding a refused write asks it when to try again (mayBeWritable, shut: FullDiskHold).
  */
+/** The table disk_full fills the database's free pages with while it is held. */
+const FILLER = "pizzeria_disk_full_filler";
+
 export class DiskGuard {
   private owner: { service: string; instance: string; log: Logger } | null = null;
   private fullSince: number | null = null;
@@ -220,6 +223,14 @@ export class DiskGuard {
   /** disk_full: the database may not grow past its size now. */
   hold(): void {
     if (this.heldFrom === null) this.heldFrom = Number(this.db.pragma("max_page_count", { simple: true }));
+    // The file's free pages (what the outbox's bulk deletes and the pruning gave back) are taken
+    // by a filler first: otherwise a window shorter than it takes to use them up refuses nothing.
+    const free = Number(this.db.pragma("freelist_count", { simple: true }));
+    if (free > 0) {
+      const pageSize = Number(this.db.pragma("page_size", { simple: true }));
+      this.db.exec(`CREATE TABLE IF NOT EXISTS ${FILLER} (b BLOB)`);
+      this.db.prepare(`INSERT INTO ${FILLER} (b) VALUES (zeroblob(?))`).run(free * pageSize);
+    }
     const pages = Number(this.db.pragma("page_count", { simple: true }));
     this.db.pragma(`max_page_count = ${pages}`);
     this.say("warn", "disk_full_injected", `disk_full: database ${this.file} held at ${pages} pages`);
@@ -230,6 +241,8 @@ export class DiskGuard {
     if (this.heldFrom === null) return;
     this.db.pragma(`max_page_count = ${this.heldFrom}`);
     this.heldFrom = null;
+    // The filler's pages go back to the free list (for the next writes; the file does not shrink).
+    if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = ?").get(FILLER)) this.db.exec(`DELETE FROM ${FILLER}`);
     this.say("info", "disk_full_released", `disk_full over: database ${this.file} may grow again`);
     this.wakeWaiters(); // a consumer holding a refused write tries it at once
   }

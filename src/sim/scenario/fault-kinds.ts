@@ -205,7 +205,7 @@ const ROWS = {
   },
   disk_full: {
     target: INSTANCE, for: "required", defaultForMs: 5_000, restartAfter: false, shorthand: false, params: [], inProcess: IN_PROCESS,
-    description: "the instance's database may not grow (SQLite max_page_count held at its size), then may again: new work answered 503, messages held in progress (no delivery spent, however long) and stored once it may grow, nothing accepted lost",
+    description: "the instance's database may not grow (its free pages filled, then SQLite max_page_count held at its size), then may again: new work answered 503, messages held in progress (no delivery spent, however long) and stored once it may grow, nothing accepted lost",
     dashboard: { rank: 10, mark: "D", legend: "disk full", keys: [{ key: "d", on: "selected", label: "disk full", help: "fill the selected service's disk for 5 s" }] },
   },
   slow_disk: {
