@@ -1,33 +1,10 @@
-import { readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { RunReport } from "../src/sim/telemetry/run-events.js";
+import { diskScenario, runLog } from "./helpers/disk-runs.js";
 import { runScenarioText } from "./helpers/scenario-run.js";
 
-/** A steady load with quick cooking, long enough for a disk fault in the middle and a tail after it. */
-const scenario = (chaos: string, extra = "") => `cookTime: 40ms
-heartbeatInterval: 300ms
-${extra}load:
-  - { duration: 8s, rate: 25 }
-orders:
-  types: { dine_in: 1, takeout: 1, delivery: 1 }
-  items: { min: 3, max: 5 }
-services:
-  payment: { failureRate: 0, latency: 2ms }
-expect: { lost: 0, duplicated: 0, invalid: 0 }
-drainTimeout: 30s
-chaos:
-${chaos}`;
-
-/** The messages of the run's log (its timeline's `log` lines). */
-function runLog(dir: string): string[] {
-  return readFileSync(join(dir, "timeline.ndjson"), "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as { type: string; data: { message?: string } })
-    .filter((e) => e.type === "log")
-    .map((e) => e.data.message ?? "");
-}
+const scenario = (chaos: string, extra = "") => diskScenario(chaos, { extra });
 
 const findings = (r: RunReport) => JSON.stringify(r.verdict.findings).slice(0, 2000);
 

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { afterCommit, diskGuard, immediate, openDatabase, type Db } from "../src/services/shared/db.js";
@@ -7,6 +7,7 @@ import { commitDueAt, withHandling } from "../src/services/shared/log-context.js
 import { silentLogger } from "../src/services/shared/logger.js";
 import { onServiceNotice } from "../src/services/shared/notices.js";
 import { scratchDir } from "./helpers/nats.js";
+import { diskScenario, runLog } from "./helpers/disk-runs.js";
 import { runScenarioText } from "./helpers/scenario-run.js";
 import { waitFor } from "./helpers/wait.js";
 
@@ -69,32 +70,13 @@ describe("slow_disk in-process: every commit waits for a timer, the thread stays
   });
 });
 
-/** The run's log messages (its timeline's `log` lines). */
-function runLog(dir: string): string[] {
-  return readFileSync(join(dir, "timeline.ndjson"), "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as { type: string; data: { message?: string } })
-    .filter((e) => e.type === "log")
-    .map((e) => e.data.message ?? "");
-}
 
 describe("slow_disk during load, in-process (the default mode)", () => {
   it("on the order service: applied and released, every commit in the window delayed, which the latency and recovery figures show; the verdict holds", async () => {
-    const body = `cookTime: 40ms
-heartbeatInterval: 300ms
-load:
-  - { duration: 7s, rate: 25 }
-orders:
-  types: { dine_in: 1, takeout: 1, delivery: 1 }
-  items: { min: 3, max: 5 }
-services:
-  payment: { failureRate: 0, latency: 2ms }
-expect: { lost: 0, duplicated: 0, invalid: 0 }
-drainTimeout: 30s
-chaos:
-  - { at: 2s, fault: slow_disk, target: order/1, delay: 150ms, for: 2s }
-  - { at: 2s, fault: slow_disk, target: tracking/1, delay: 100ms, for: 2s }`;
+    const body = diskScenario(
+      ["  - { at: 2s, fault: slow_disk, target: order/1, delay: 150ms, for: 2s }", "  - { at: 2s, fault: slow_disk, target: tracking/1, delay: 100ms, for: 2s }"].join("\n"),
+      { seconds: 7 },
+    );
     const report = await runScenarioText("slow-disk-inprocess", body, { keepDir: true });
     const said = runLog(report.dir);
     rmSync(report.dir, { recursive: true, force: true });

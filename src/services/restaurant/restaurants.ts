@@ -1,6 +1,7 @@
 import type { RestaurantDefinition } from "../shared/menus.js";
 import type { Db } from "../shared/db.js";
 import type { KV } from "../shared/kv.js";
+import { retryWhileSettling } from "../shared/nats.js";
 
 export const RESTAURANTS_TABLE = `
 CREATE TABLE IF NOT EXISTS restaurants (
@@ -46,7 +47,9 @@ export class RestaurantBook {
 
   /** Put every restaurant in the bucket (at start: the customer service prices carts from it). */
   async publishAll(): Promise<void> {
-    for (const d of this.byId.values()) await this.publish(d);
+    // At start the bucket may be new and its stream still choosing a leader (a cluster just up):
+    // no responders, a timeout. A put of the same value again changes nothing.
+    for (const d of this.byId.values()) await retryWhileSettling(`publish restaurant ${d.id}`, () => this.publish(d));
   }
 
   list(): RestaurantDefinition[] {

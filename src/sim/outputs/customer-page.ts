@@ -1,7 +1,7 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { RunStart } from "../telemetry/run-events.js";
 import { customerPageHtml } from "./customer-page-html.js";
+import { listenForPage } from "./listen.js";
 import type { RunEvents, RunOutput } from "./output.js";
 
 /** The services the page talks to, under /api/<service>/ on the page's own origin. */
@@ -40,12 +40,7 @@ export class CustomerPage implements RunOutput {
   async listen(): Promise<string> {
     const server = createServer((req, res) => this.handle(req, res));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.options.port ?? 0, this.options.host ?? "127.0.0.1", () => resolve());
-    });
-    const a = server.address() as AddressInfo;
-    this.url = `http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}/`;
+    this.url = await listenForPage(server, this.options);
     return this.url;
   }
 

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { dashboardFaultKeys } from "../scenario/fault-kinds.js";
 import { RunRecorder } from "../telemetry/run-record.js";
 import type { RunControl, RunReport, RunTick } from "../telemetry/run-events.js";
 import { renderHtml } from "./html-page.js";
+import { listenForPage } from "./listen.js";
 import type { RunEvents, RunOutput } from "./output.js";
 import { pageOf, type RunPage } from "./page-data.js";
 
@@ -54,12 +54,7 @@ export class WebDashboard implements RunOutput {
   async listen(): Promise<string> {
     const server = createServer((req, res) => void this.handle(req, res));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.options.port ?? 0, this.options.host ?? "127.0.0.1", () => resolve());
-    });
-    const a = server.address() as AddressInfo;
-    this.url = `http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}/`;
+    this.url = await listenForPage(server, this.options);
     return this.url;
   }
 
