@@ -128,7 +128,7 @@ export class DiskGuard {
     this.refused++;
     if (this.fullSince === null) {
       this.fullSince = Date.now();
-      this.say("error", "storage_full", `database ${this.file} is full (${code}: ${errorMessage(err)}): new work is answered 503 and messages are handed back until it takes writes again`);
+      this.say("error", "storage_full", `database ${this.file} is full (${code}: ${errorMessage(err)}): new work is answered 503 and messages are held in progress until it takes writes again`);
     }
     return err instanceof StorageFullError ? err : new StorageFullError(this.file, code, err, (running) => this.untilWritable(running), this);
   }
