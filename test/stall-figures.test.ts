@@ -57,10 +57,17 @@ drainTimeout: 30s
     expect(o.rejected).toBe(0);
     expect(report.latency.accept.count).toBe(o.accepted);
     expect(report.latency.accept201.count).toBe(o.accepted);
-    // A request scheduled in the last TIMEOUT_MS/2 of the freeze cannot be answered before the
-    // resume, and is answered (not timed out) unless the service takes TIMEOUT_MS/2 to answer
-    // after it: the first of them, at most one gap into that span, waited at least this long.
-    expect(report.latency.accept.max).toBeGreaterThanOrEqual((TIMEOUT_MS / 2 - GAP_MS) * HDR);
+    // An answer to a request sent while the service was frozen came after the resume, and its
+    // latency (from the schedule, which is no later than the send) covers that wait: checked in
+    // each second wholly inside the freeze. Whether such a request is answered before its timeout
+    // depends on how fast the machine clears the backlog at the resume, a timing figure; the next
+    // test, with no timeout in the way, shows the late answers in the headline for certain.
+    const frozenSeconds = report.throughput.perSecond.filter((s) => s.t * 1000 >= pause.startedAtMs && (s.t + 1) * 1000 <= pause.endedAtMs!);
+    expect(frozenSeconds.length).toBeGreaterThanOrEqual(Math.floor(PAUSE_MS / 1000) - 1);
+    for (const s of frozenSeconds) {
+      expect(s.accepted + s.errors).toBeGreaterThan(0);
+      if (s.accepted > 0) expect(s.acceptP99!).toBeGreaterThanOrEqual((pause.endedAtMs! - (s.t + 1) * 1000 - GAP_MS) * HDR);
+    }
 
     // Per second: the failures sum to the total, each at the second it was scheduled in. The
     // freeze's own failures lie in its seconds: from TIMEOUT_MS before it (a request sent then and
