@@ -100,8 +100,8 @@ describe("a consumer whose disk stays full spends no deliveries on it", () => {
       if (batch) expect(most, JSON.stringify([...deliveries])).toBe(1);
       else expect(most, JSON.stringify([...deliveries])).toBeLessThanOrEqual(2);
       expect(runner.deadLettered).toBe(0);
-      const consumerInfo = await t.jsm.consumers.info("ORDERS", durable);
-      expect(consumerInfo.num_ack_pending).toBe(0);
+      // Handled means committed; its ack travels to the broker after that, so wait for every ack to arrive.
+      await waitFor(async () => ((await t.jsm.consumers.info("ORDERS", durable)).num_ack_pending === 0 ? true : null), "every stored message acked", 10_000);
       expect((await deadLetters(t.broker.url)).filter((l) => l.consumer === durable)).toEqual([]);
     }, 40_000);
   }
