@@ -62,7 +62,8 @@ drainTimeout: 30s
     // each second wholly inside the freeze. Whether such a request is answered before its timeout
     // depends on how fast the machine clears the backlog at the resume, a timing figure; the next
     // test, with no timeout in the way, shows the late answers in the headline for certain.
-    const frozenSeconds = report.throughput.perSecond.filter((s) => s.t * 1000 >= pause.startedAtMs && (s.t + 1) * 1000 <= pause.endedAtMs!);
+    const perSecond = report.throughput.perSecond;
+    const frozenSeconds = perSecond.filter((s) => s.t * 1000 >= pause.startedAtMs && (s.t + 1) * 1000 <= pause.endedAtMs!);
     expect(frozenSeconds.length).toBeGreaterThanOrEqual(Math.floor(PAUSE_MS / 1000) - 1);
     for (const s of frozenSeconds) {
       expect(s.accepted + s.errors).toBeGreaterThan(0);
@@ -74,7 +75,6 @@ drainTimeout: 30s
     // not yet answered is caught by it too) to its end. Requests sent after the resume may time out
     // too while the service answers what queued up; how long that takes is a timing figure of the
     // machine, so they are counted in the totals and not placed here.
-    const perSecond = report.throughput.perSecond;
     expect(perSecond.reduce((n, s) => n + s.errorCauses.timedOut, 0)).toBe(o.errors);
     expect(perSecond.reduce((n, s) => n + s.errors, 0)).toBe(o.errors);
     // (Failures outside those seconds are not ruled out: a machine too busy to answer in
