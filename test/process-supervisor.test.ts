@@ -1,8 +1,9 @@
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ORDER_TYPES } from "../src/services/shared/contracts.js";
 import type { InstanceInfo } from "../src/sim/system/launcher.js";
 import { ProcessSupervisor, serviceArgs, serviceEnv } from "../src/sim/system/process-supervisor.js";
+import { SERVICE_SEMI_SPACE_MIB, serviceNodeFlags } from "../src/sim/system/service-node-flags.js";
 import { instanceFiles } from "../src/sim/system/settings.js";
 import { DEFAULT_ROSTER, type Roster } from "../src/sim/scenario/roster.js";
 import { isAlive } from "./helpers/cli.js";
@@ -82,6 +83,11 @@ describe("ProcessSupervisor: every service instance as its own pizzeria process"
     expect([...kitchen, ...payment, ...order].join(" ")).not.toContain("s3cret");
     const env = serviceEnv(settings.nats, { PATH: "/bin", PIZZERIA_NAME: "chef_x", PIZZERIA_DEBUG: "1" });
     expect(env).toEqual({ PATH: "/bin", PIZZERIA_DEBUG: "1", PIZZERIA_NATS_TOKEN: "s3cret" });
+    // The young generation is capped (the RSS of a soak stays flat), unless NODE_OPTIONS sizes it.
+    expect(serviceNodeFlags({ PATH: "/bin" })).toEqual([`--max-semi-space-size=${SERVICE_SEMI_SPACE_MIB}`]);
+    expect(serviceNodeFlags({ NODE_OPTIONS: "--enable-source-maps" })).toEqual([`--max-semi-space-size=${SERVICE_SEMI_SPACE_MIB}`]);
+    expect(serviceNodeFlags({ NODE_OPTIONS: "--max-semi-space-size=32" })).toEqual([]);
+    expect(serviceNodeFlags({ NODE_OPTIONS: "--min-semi-space-size=8" })).toEqual([]);
   });
 
   it("runs the default roster as separate processes that take orders to completed", async () => {
@@ -94,6 +100,9 @@ describe("ProcessSupervisor: every service instance as its own pizzeria process"
       expect(i.pid, i.id).toBeGreaterThan(0);
       expect(i.pid).not.toBe(process.pid);
       expect(isAlive(i.pid!), i.id).toBe(true);
+      // Started with the young generation's cap, before the script.
+      const argv = readFileSync(`/proc/${i.pid}/cmdline`, "utf8").split("\0");
+      expect(argv.indexOf(`--max-semi-space-size=${SERVICE_SEMI_SPACE_MIB}`), i.id).toBe(1);
     }
     expect(new Set(list.map((i) => i.pid)).size).toBe(list.length);
     expect(url("order")).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -14,6 +14,7 @@ import { formatDuration } from "../scenario/duration.js";
 import { Launcher, type InstanceHandle, type InstanceSpec, type NatsRoute } from "./launcher.js";
 import { forget, reapOnExit } from "./reaper.js";
 import { instanceFiles, outputFile, type SystemSettings } from "./settings.js";
+import { serviceNodeFlags } from "./service-node-flags.js";
 
 export interface ProcessSupervisorOptions {
   /** The `pizzeria` CLI to run (default: dist/cli.js, found with `locateCli()`). */
@@ -244,7 +245,7 @@ export class ProcessSupervisor extends Launcher {
 
   private async spawnInstance(cli: string, control: NatsConnection, spec: InstanceSpec, nats: NatsOptions): Promise<InstanceHandle> {
     const env = serviceEnv(nats, process.env);
-    const child = spawn(process.execPath, [cli, ...serviceArgs(spec, nats, this.settings)], { stdio: ["ignore", "pipe", "pipe"], detached: true, env });
+    const child = spawn(process.execPath, [...serviceNodeFlags(env), cli, ...serviceArgs(spec, nats, this.settings)], { stdio: ["ignore", "pipe", "pipe"], detached: true, env });
     const pid = child.pid;
     const stdout = new Tail(TAIL_BYTES);
     const stderr = new Tail(TAIL_BYTES);
