@@ -20,7 +20,7 @@ describe("BatchPuller", () => {
   });
 
   /** A durable of its own on a subject of its own. */
-  async function fixture(options: { max?: number; expiresMs?: number; idleHeartbeatMs?: number; maxWaiting?: number; waitForOne?: boolean } = {}) {
+  async function fixture(options: { max?: number; expiresMs?: number; idleHeartbeatMs?: number; maxWaiting?: number } = {}) {
     const durable = `bp_${++n}`;
     const subject = `bp.${n}`;
     await t.jsm.consumers.add(stream, { durable_name: durable, filter_subject: subject, ack_policy: AckPolicy.All, ...(options.maxWaiting ? { max_waiting: options.maxWaiting } : {}) });
@@ -28,7 +28,7 @@ describe("BatchPuller", () => {
     const publish = async (count: number) => {
       for (let i = 0; i < count; i++) await js.publish(subject, String(i));
     };
-    const puller = new BatchPuller({ nc: t.nc, apiPrefix: js.apiPrefix, stream, durable, max: options.max ?? 256, expiresMs: options.expiresMs, idleHeartbeatMs: options.idleHeartbeatMs, waitForOne: options.waitForOne });
+    const puller = new BatchPuller({ nc: t.nc, apiPrefix: js.apiPrefix, stream, durable, max: options.max ?? 256, expiresMs: options.expiresMs, idleHeartbeatMs: options.idleHeartbeatMs });
     const waiting = async () => ((await t.jsm.consumers.info(stream, durable)).num_waiting >= 1 ? true : null);
     return { durable, publish, puller, waiting };
   }
@@ -58,27 +58,6 @@ describe("BatchPuller", () => {
     f.puller.stop();
     expect(batch.map((m) => m.string())).toEqual(["0"]);
     expect(batch[0].info.deliveryCount).toBe(1);
-  });
-
-  it("with waitForOne, the first message after a quiet spell comes at once, and what is stored while the caller lingers stays on the server and comes in one answer", async () => {
-    const f = await fixture({ expiresMs: 120_000, waitForOne: true });
-    const first = f.puller.next();
-    await waitFor(f.waiting, "the pull request to be waiting on the server");
-    await f.publish(1);
-    expect((await first).map((m) => m.string())).toEqual(["0"]);
-    // The caller lingers (it does not call next()): no pull is open, so what is published now is kept by the server.
-    await f.publish(5);
-    const info = await t.jsm.consumers.info(stream, f.durable);
-    expect(info.num_pending).toBe(5);
-    expect(info.delivered.consumer_seq).toBe(1);
-    expect(info.num_waiting).toBe(0);
-    expect(f.puller.arrivedNotTaken).toHaveLength(0);
-    // The next batch is the five, in one answer.
-    const rest = await f.puller.next();
-    expect(rest.map((m) => m.string())).toEqual(["0", "1", "2", "3", "4"]);
-    await rest.at(-1)!.ackAck();
-    expect((await t.jsm.consumers.info(stream, f.durable)).num_ack_pending).toBe(0);
-    f.puller.stop();
   });
 
   it("returns an empty batch when the wait expires with nothing", async () => {

@@ -31,12 +31,6 @@ export interface BatchPullOptions {
   idleHeartbeatMs?: number;
   /** ack_wait of the durable (what the client's JsMsg uses for its own timers). */
   ackTimeoutMs?: number;
-  /**
-   * The waiting pull asks for one message, not `max` (for a caller that lingers after a batch):
-   * what is stored while the caller lingers then stays on the server, and the next `next()` gets
-   * it in one answer, one wake-up for the lot, instead of each message as it is stored.
-   */
-  waitForOne?: boolean;
 }
 
 /** `lastStatus` of a pull with heartbeats that heard nothing where a heartbeat was due. */
@@ -69,12 +63,7 @@ export class PullRefusedError extends PizzeriaError {
  * this was, cost a no_wait request, its 404 and a new waiting pull per batch: at 50 orders/s more
  * messages to and from the broker than the deliveries themselves). An idle consumer costs a pull
  * every `expiresMs` and a heartbeat every `idleHeartbeatMs`; the first message after a quiet spell
- * is handed over at once. The caller lingers between batches to let the next one gather. With
- * `waitForOne` the waiting pull is for one message: the first after a quiet spell ends it, so no
- * pull is open while the caller lingers and the server keeps what comes meanwhile for the next
- * `no_wait`, one answer for a linger's worth. Under steady traffic a linger then costs a request,
- * an answer and an ack, not a delivery per message; the first message after a quiet spell still
- * comes at once (the gathering is adaptive: nothing is waited for that is not already coming).
+ * is handed over at once. The caller lingers between batches to let the next one gather.
  *
  * Every request has its own reply subject, so the status that ends one (404 no messages, 408
  * expired or a partial batch, 409 ...) cannot end another; a message that arrives for an earlier
@@ -179,11 +168,11 @@ export class BatchPuller {
     this.statuses.stop?.();
   }
 
-  /** The waiting pull: up to `max` messages (one with `waitForOne`), open until filled or expired, with idle heartbeats. */
+  /** The waiting pull: up to `max` messages, open until filled or expired, with idle heartbeats. */
   private openWaitingPull(): void {
     const expiresMs = this.options.expiresMs ?? 30_000;
     const heartbeatMs = Math.min(this.options.idleHeartbeatMs ?? 5_000, expiresMs / 2);
-    const request = { batch: this.options.waitForOne ? 1 : this.options.max, expires: expiresMs * 1e6, ...(heartbeatMs > 0 ? { idle_heartbeat: heartbeatMs * 1e6 } : {}) };
+    const request = { batch: this.options.max, expires: expiresMs * 1e6, ...(heartbeatMs > 0 ? { idle_heartbeat: heartbeatMs * 1e6 } : {}) };
     this.start(request, heartbeatMs, expiresMs + 5_000);
   }
 

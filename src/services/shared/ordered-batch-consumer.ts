@@ -310,8 +310,7 @@ export function runOrderedBatchConsumer<T>(options: ConsumerRunnerOptions<T>): C
 
   /** Pull a batch, apply it in one transaction, ack, linger; until stopped or restarted. */
   async function pullBatches(): Promise<void> {
-    // Lingering, the waiting pull is for one message: the rest of a linger's worth comes in one answer.
-    const puller = new BatchPuller({ nc: batchOptions.nc, apiPrefix: js.apiPrefix, stream: STREAMS.orders, durable, max: batchMax, ackTimeoutMs: ackWaitMs, waitForOne: lingerMs > 0 });
+    const puller = new BatchPuller({ nc: batchOptions.nc, apiPrefix: js.apiPrefix, stream: STREAMS.orders, durable, max: batchMax, ackTimeoutMs: ackWaitMs });
     messages = puller;
     if (!running) puller.stop();
     try {

@@ -98,7 +98,7 @@ export class StreamTap {
         // Left behind (the harness killed), the server removes it after a minute without pulls.
         const info = await jsm.consumers.add(stream, { ...start, ack_policy: AckPolicy.None, mem_storage: true, num_replicas: 1, inactive_threshold: nanos(60_000) });
         consumer = info.name;
-        const puller = new BatchPuller({ nc, apiPrefix: js.apiPrefix, stream, durable: consumer, max: 1_000, waitForOne: (this.options.lingerMs ?? 0) > 0 });
+        const puller = new BatchPuller({ nc, apiPrefix: js.apiPrefix, stream, durable: consumer, max: 1_000 });
         this.messages = puller;
         if (!this.running) puller.stop();
         let expected = 1;
