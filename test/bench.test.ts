@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -8,6 +9,7 @@ import { featuresOf } from "../src/services/shared/server-features.js";
 import { subjectMatches } from "../src/services/shared/contracts.js";
 import { readResults, renderTables, updateReadme, type BenchResult } from "../src/sim/bench/results.js";
 import { DEFAULT_ROSTER } from "../src/sim/scenario/roster.js";
+import { CLI } from "./helpers/cli.js";
 
 // Behaviour only: the quick bench runs end to end and produces figures, files and a valid verdict.
 // How fast anything is belongs in bench/results, never in a pass/fail test.
@@ -111,5 +113,19 @@ describe("pizzeria bench (quick mode)", () => {
     expect(text).toContain("Hand-written text.");
     expect(text.match(/bench-results:begin/g)).toHaveLength(1);
     expect(text).toContain((entries[0].result as BenchResult).machine.cpuModel);
+  });
+
+  it("`bench --update-readme F --no-save` regenerates the tables from the saved results and runs no bench", () => {
+    const before = readdirSync(dir).sort();
+    const readme = join(dir, "TABLES.md");
+    writeFileSync(readme, "# Mine\n");
+    const out = execFileSync(process.execPath, [CLI, "bench", "--update-readme", readme, "--out-dir", dir, "--no-save"], { encoding: "utf8" });
+    expect(out).toContain(`tables in ${readme} regenerated from ${dir} (--no-save: no bench was run)`);
+    const text = readFileSync(readme, "utf8");
+    expect(text).toContain("# Mine");
+    expect(text).toContain("#### Pipeline");
+    for (const { file } of readResults(dir)) expect(text).toContain(file);
+    // Nothing was measured or written but the tables.
+    expect(readdirSync(dir).sort()).toEqual([...before, "TABLES.md"].sort());
   });
 });

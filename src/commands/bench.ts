@@ -27,7 +27,7 @@ const options = {
   save: { type: "boolean", default: true, describe: "Write the result JSON (--no-save: print only)" },
   name: { type: "string", describe: "Name of the result file: <out-dir>/<date>-<name>.json (default: what was run)" },
   profile: { type: "string", normalize: true, describe: "Write CPU profiles here (node --cpu-prof; accept: the order service; pipeline: the staircase run), then summarise them" },
-  "update-readme": { type: "string", describe: "Regenerate the result tables in this README from every result in --out-dir (e.g. bench/README.md)" },
+  "update-readme": { type: "string", describe: "Regenerate the result tables in this README from every result in --out-dir (e.g. bench/README.md); with --no-save only that, no bench is run" },
   keep: { type: "boolean", default: false, describe: "Keep the scratch directory (databases, logs, timelines)" },
   "log-level": { type: "string", choices: ["debug", "info", "warn", "error"], default: "info", describe: "Services' log level (their logs go to files)" },
   seed: { type: "number", default: 1, describe: "Seed of the order bodies" },
@@ -102,6 +102,13 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       const { formatProfile, summariseProfile } = await import("../sim/bench/cpu-profile.js");
       if (args.summarise?.length) {
         for (const file of args.summarise) process.stdout.write(`${formatProfile(summariseProfile(file))}\n\n`);
+        return EXIT.ok;
+      }
+      if (args.updateReadme && !args.save) {
+        // Only the tables, from what --out-dir holds: a bench that saves nothing has nothing to add to them.
+        const { updateReadme } = await import("../sim/bench/results.js");
+        updateReadme(args.updateReadme, args.outDir);
+        process.stdout.write(`tables in ${args.updateReadme} regenerated from ${args.outDir} (--no-save: no bench was run)\n`);
         return EXIT.ok;
       }
       const [{ runBench }, { stderrProgress }, { renderTables, updateReadme }, { binaryVersion }] = await Promise.all([
