@@ -7,7 +7,7 @@ import { subjects } from "../src/services/shared/contracts.js";
 import { type CheckoutCommand, type CheckoutReply } from "../src/services/shared/customer-contracts.js";
 import { scratchDir, startTestBroker } from "./helpers/nats.js";
 import { getJson, postOrder, validOrder } from "./helpers/orders.js";
-import { orderEvents } from "./helpers/stream.js";
+import { orderEventsOnce } from "./helpers/stream.js";
 
 const command = (overrides: Record<string, unknown> = {}): CheckoutCommand =>
   ({
@@ -52,7 +52,7 @@ describe("the order service's checkout command", () => {
     for (const a of again) expect(a).toEqual(first);
     const other = await ask(command({ order_type: "dine_in", table_number: 3 }));
     expect(other).toMatchObject({ ok: false, status: 422, field: "idempotency_key" });
-    const placed = (await orderEvents(broker.url)).filter((e) => e.kind === "placed" && e.data.request_id === "checkout-cart_1");
+    const placed = await orderEventsOnce(broker.url, (e) => e.kind === "placed" && e.data.request_id === "checkout-cart_1", "the checkout's OrderPlaced");
     expect(placed).toHaveLength(1);
     expect(placed[0].restaurant).toBe("napoli"); // the cart's restaurant, in the envelope (and the subject) of every event
     expect(placed[0].data).toMatchObject({ customer_id: "cus_1", total_amount: 19.8, items: [{ name: "Marinara (S, neapolitan)", quantity: 2, price: 8.5 }, { name: "Chinotto", quantity: 1, price: 2.8 }] });
@@ -109,7 +109,7 @@ describe("the order service's checkout command", () => {
     const order = await getJson(`${svc.url}/orders/${answer.body.order_number}`);
     expect(order.body).toMatchObject({ customer_id: null, restaurant_id: "main" });
     expect(order.body.lines).toBeUndefined();
-    const placed = (await orderEvents(broker.url)).find((e) => e.order_number === answer.body.order_number)!;
+    const [placed] = await orderEventsOnce(broker.url, (e) => e.kind === "placed" && e.order_number === answer.body.order_number, "the OrderPlaced");
     expect(placed.restaurant).toBe("main");
     expect(Object.keys(placed.data).sort()).toEqual(["customer_name", "items", "request_id", "total_amount"]);
   });

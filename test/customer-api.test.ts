@@ -10,6 +10,7 @@ import { openRestaurantsBucket, publishRestaurants } from "../src/services/share
 import { scratchDir, startTestBroker } from "./helpers/nats.js";
 import { addItem, call, registerCustomer } from "./helpers/customers.js";
 import { readStream } from "./helpers/stream.js";
+import { waitFor } from "./helpers/wait.js";
 
 describe("customer service: accounts and carts", () => {
   let broker: Awaited<ReturnType<typeof startTestBroker>>;
@@ -40,8 +41,11 @@ describe("customer service: accounts and carts", () => {
     const got = await call("GET", `${svc.url}/customers/${created.body.id}`);
     expect(got.status).toBe(200);
     expect(got.body).toEqual(created.body);
-    const events = await customerEvents();
-    const mine = events.filter((e) => e.customer_id === created.body.id);
+    // CustomerRegistered goes out through the service's outbox after the 201.
+    const mine = await waitFor(async () => {
+      const kept = (await customerEvents()).filter((e) => e.customer_id === created.body.id);
+      return kept.length > 0 ? kept : null;
+    }, "CustomerRegistered on the stream");
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({ kind: "registered", id: `customer.${created.body.id}.registered`, data: { name: "Grace Hopper", email: "Grace@Example.com" } });
   });

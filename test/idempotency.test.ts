@@ -8,7 +8,7 @@ import { MAX_IDEMPOTENCY_KEY_LENGTH, requestFingerprint } from "../src/services/
 import { scratchDir, startTestBroker } from "./helpers/nats.js";
 import { getJson, postOrder, validOrder } from "./helpers/orders.js";
 import { waitFor } from "./helpers/wait.js";
-import { orderEvents } from "./helpers/stream.js";
+import { orderEventsOnce } from "./helpers/stream.js";
 
 describe("request fingerprints", () => {
   it("are the same for the same JSON in another key order or spacing, and differ for another body or route", () => {
@@ -57,7 +57,7 @@ describe("Idempotency-Key on POST /orders (IETF draft, Stripe's practice)", () =
     expect(second.body).toMatchObject({ error: "idempotency_key_reused", field: "Idempotency-Key" });
     expect(second.body.message).toContain('"k1"');
     expect(second.body.reason).toContain(first.body.order_number as string);
-    const placed = (await orderEvents(broker.url)).filter((e): e is OrderEvent<"placed"> => e.kind === "placed" && e.data.request_id === "k1");
+    const placed = await orderEventsOnce<OrderEvent<"placed">>(broker.url, (e) => e.kind === "placed" && e.data.request_id === "k1", "the OrderPlaced of k1");
     expect(placed).toHaveLength(1);
     expect(placed[0].data.customer_name).toBe("Jane O'Neil-Doe");
     // The first request, sent again, still gets its order.
@@ -99,7 +99,7 @@ describe("Idempotency-Key on POST /orders (IETF draft, Stripe's practice)", () =
     expect(created.length).toBeGreaterThan(0);
     expect(answers.every((a) => a.status === 201 || a.status === 409)).toBe(true);
     expect(new Set(created.map((a) => a.body.order_number)).size).toBe(1);
-    const placed = (await orderEvents(broker.url)).filter((e) => e.kind === "placed" && e.data.request_id === "storm-1");
+    const placed = await orderEventsOnce(broker.url, (e) => e.kind === "placed" && e.data.request_id === "storm-1", "the OrderPlaced of storm-1");
     expect(placed).toHaveLength(1);
   });
 

@@ -8,7 +8,7 @@ import { start, type OrderService } from "../src/services/order/index.js";
 import { STREAMS } from "../src/services/shared/contracts.js";
 import { scratchDir, startTestBroker } from "./helpers/nats.js";
 import { postOrder, validOrder } from "./helpers/orders.js";
-import { orderEvents } from "./helpers/stream.js";
+import { orderEventsOnce } from "./helpers/stream.js";
 
 describe("order API at its edges", () => {
   let broker: Awaited<ReturnType<typeof startTestBroker>>;
@@ -91,7 +91,7 @@ describe("order API at its edges", () => {
     expect(again.status).toBe(201);
     expect(again.body.order_number).toBe(first.body.order_number);
     expect(again.headers.get("idempotent-replayed")).toBe("true");
-    const placed = (await orderEvents(broker.url)).filter((e) => e.kind === "placed" && e.data.request_id === "req-abc-1");
+    const placed = await orderEventsOnce(broker.url, (e) => e.kind === "placed" && e.data.request_id === "req-abc-1", "the OrderPlaced of req-abc-1");
     expect(placed).toHaveLength(1);
   });
 

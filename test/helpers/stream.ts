@@ -1,6 +1,7 @@
 import { connect } from "@nats-io/transport-node";
 import { readStream as readStreamOn } from "../../src/sim/system/stream-reader.js";
 import { STREAMS, type AnyOrderEvent, type DeadLetter } from "../../src/services/shared/contracts.js";
+import { waitFor } from "./wait.js";
 
 /** Every message on a stream, in order, read on its own connection. */
 export async function readStream(natsUrl: string, stream: string = STREAMS.orders): Promise<Array<{ seq: number; subject: string; data: string }>> {
@@ -25,6 +26,17 @@ export async function streamConfig(natsUrl: string, stream: string = STREAMS.ord
 
 export async function orderEvents(natsUrl: string): Promise<AnyOrderEvent[]> {
   return (await readStream(natsUrl)).map((m) => JSON.parse(m.data) as AnyOrderEvent);
+}
+
+/**
+ * The order events `keep` selects, once there is at least one on the stream: a service answers
+ * (201) when its write is committed, and the event goes out through its outbox after that.
+ */
+export function orderEventsOnce<E extends AnyOrderEvent = AnyOrderEvent>(natsUrl: string, keep: (e: AnyOrderEvent) => boolean, what: string): Promise<E[]> {
+  return waitFor(async () => {
+    const kept = (await orderEvents(natsUrl)).filter(keep) as E[];
+    return kept.length > 0 ? kept : null;
+  }, what);
 }
 
 export async function deadLetters(natsUrl: string): Promise<DeadLetter[]> {
