@@ -37,6 +37,9 @@ function flushOnExit(file: LogFile): void {
  * retried a write that failed with anything but EAGAIN forever, asleep on a futex: the run hung
  * with no verdict and ignored SIGTERM.
  */
+/** The longest end() waits for a write that was under way. */
+const END_WAIT_MS = 2_000;
+
 export class LogFile {
   private fd: number | null = null;
   private chunks: string[] = [];
@@ -46,6 +49,8 @@ export class LogFile {
   private failingSince: number | null = null;
   private dropped = 0;
   private closed = false;
+  /** Resolves end()'s promise once a write that was under way at end() is done and the file closed. */
+  private whenClosed: (() => void) | null = null;
   private readonly minLength: number;
   private readonly flushAfterMs: number;
   private readonly retryAfterMs: number;
@@ -121,15 +126,31 @@ export class LogFile {
     }
   }
 
-  /** Write what is left (synchronously) and close the file. */
-  end(): void {
-    if (this.closed) return;
+  /**
+   * Write what is left (synchronously) and close the file. Resolves once every line is written:
+   * at once, or, when an asynchronous write is under way, after it and what was gathered behind it
+   * (a reader of the file after a service's stop finds its last lines).
+   */
+  end(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.flushSync();
     this.closed = true;
     openFiles.delete(this);
     if (this.timer !== null) clearTimeout(this.timer);
-    // An asynchronous write still under way closes the file when it is done.
-    if (!this.writing) this.closeFd();
+    if (!this.writing) {
+      this.closeFd();
+      return Promise.resolve();
+    }
+    // The write under way closes the file when it is done; a disk that never answers holds a stop
+    // for at most END_WAIT_MS (the lines are then the OS's to finish writing, or lost).
+    return new Promise((resolve) => {
+      const cap = setTimeout(resolve, END_WAIT_MS);
+      cap.unref();
+      this.whenClosed = () => {
+        clearTimeout(cap);
+        resolve();
+      };
+    });
   }
 
   private writeOut(buf: Buffer, lines: number, cb?: (err?: Error) => void): void {
@@ -142,6 +163,8 @@ export class LogFile {
         // end() came while this write was out: what was gathered meanwhile goes now, then the file closes.
         this.flushSync();
         this.closeFd();
+        this.whenClosed?.();
+        this.whenClosed = null;
       } else if (this.length >= this.minLength) this.flush();
       else if (this.length > 0) this.arm();
       cb?.(err ?? undefined);

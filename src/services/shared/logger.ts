@@ -17,8 +17,8 @@ export interface LoggerOptions {
 
 export interface ServiceLogger {
   log: Logger;
-  /** Flush what is buffered and release the file. */
-  close(): void;
+  /** Flush what is buffered and release the file; resolves once the last line is written. */
+  close(): Promise<void>;
 }
 
 /**
@@ -60,7 +60,7 @@ export function createLogger(options: LoggerOptions): ServiceLogger {
       // stderr is written line by line (sync): nothing waits. (Not its flushSync(): sonic-boom's
       // retries a failed write forever.) A closed LogFile drops what a crashed (aborted) service
       // still logs on its way out.
-      if (dest instanceof LogFile) dest.end();
+      return dest instanceof LogFile ? dest.end() : Promise.resolve();
     },
   };
 }

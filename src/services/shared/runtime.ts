@@ -93,19 +93,19 @@ export async function openRuntime(
       async close() {
         await opened.nc.drain().catch(() => opened.nc.close());
         opened.db.close();
-        closeLog();
+        await closeLog();
       },
       async abort() {
         await opened.nc.close().catch(() => undefined);
         opened.db.close();
-        closeLog();
+        void closeLog(); // a crash: nothing waits for its last lines
       },
     };
   } catch (err) {
     await nc?.close().catch(() => undefined);
     db?.close();
     log.error({ action: "service_start_failed", error: { msg: (err as Error).message } }, `${service} could not start`);
-    closeLog();
+    await closeLog();
     throw err;
   }
 }
