@@ -15,7 +15,8 @@ import { sampleValue, scrape } from "./helpers/prom-text.js";
 import { waitFor } from "./helpers/wait.js";
 
 const HEARTBEAT_MS = 300;
-const COOK_MS = 1_500;
+// Long enough that a crash sent once the order is seen cooking (a stream read away) lands before the stove is done, on a loaded machine too.
+const COOK_MS = 3_000;
 const roster: Roster = { ...DEFAULT_ROSTER, payment: { instances: 1, provider: { failureRate: 0, latencyMs: 1 } } };
 const empty: Roster = { order: { instances: 0 }, payment: { instances: 0 }, restaurant: { instances: 0 }, customer: { instances: 0 }, reporting: { instances: 0 }, kitchen: [], tracking: { instances: 0 }, notification: { instances: 0 } };
 

@@ -59,7 +59,8 @@ describe("recovery", () => {
   it("redelivers an order whose worker was killed mid-cook, and completes it exactly once", async () => {
     sys = await startTestSystem({
       roster: { kitchen: [{ name: "chef_solo" }], payment: noDeclines },
-      cookTimeMs: 1_500,
+      // Long enough that the crash, sent once the order is seen cooking, lands mid-cook on a loaded machine too.
+      cookTimeMs: 3_000,
       heartbeatIntervalMs: 300,
     });
     const load = steadyLoad(() => sys!.orderUrl, 2, 0);
@@ -80,7 +81,7 @@ describe("recovery", () => {
   it("hands a crashed worker's order to another worker", async () => {
     sys = await startTestSystem({
       roster: { kitchen: [{ name: "chef_a", orderTypes: ["takeout"] }, { name: "chef_b", orderTypes: ["takeout"] }], payment: noDeclines },
-      cookTimeMs: 1_000,
+      cookTimeMs: 3_000, // the crash must land mid-cook (see above)
     });
     const { postOrder, validOrder } = await import("./helpers/orders.js");
     const answer = await postOrder(sys.orderUrl, validOrder("takeout"));
