@@ -110,7 +110,7 @@ export function cpuSummary(cpu: CpuShares): string {
 
 /** Cumulative CPU seconds of this process and its children, sampled on the load clock. */
 export class CpuTimeline {
-  private readonly samples: Array<{ atMs: number; wall: number; cpu: Record<string, number | null> }> = [];
+  private readonly samples: Sample[] = [];
   private pids: Record<string, number> = {};
 
   sample(atMs: number): void {
@@ -127,16 +127,15 @@ export class CpuTimeline {
    * and drained): a share times the window's length would count CPU for time nobody measured.
    */
   sampledSeconds(fromMs: number, toMs: number): number | null {
-    const inside = this.samples.filter((s) => s.atMs >= fromMs - 500 && s.atMs <= toMs + 500);
-    return inside.length < 2 ? null : inside[inside.length - 1].wall - inside[0].wall;
+    const pair = this.around(fromMs, toMs);
+    return pair ? pair[1].wall - pair[0].wall : null;
   }
 
   /** Shares over [fromMs, toMs) of the load clock, from the samples nearest inside the window. */
   shares(fromMs: number, toMs: number): CpuShares {
-    const inside = this.samples.filter((s) => s.atMs >= fromMs - 500 && s.atMs <= toMs + 500);
-    if (inside.length < 2) return {};
-    const a = inside[0];
-    const b = inside[inside.length - 1];
+    const pair = this.around(fromMs, toMs);
+    if (!pair) return {};
+    const [a, b] = pair;
     const wall = b.wall - a.wall;
     const out: CpuShares = {};
     for (const k of Object.keys(b.cpu)) {
@@ -148,4 +147,23 @@ export class CpuTimeline {
     }
     return out;
   }
+
+  /**
+   * The first and last samples within half a second of the window; when fewer than two are (the
+   * samples come with the run's ticks, which a loaded machine delays: a short step can hold one),
+   * the nearest ones around it, so that the share is of a little more time rather than none.
+   */
+  private around(fromMs: number, toMs: number): [Sample, Sample] | null {
+    const inside = this.samples.filter((s) => s.atMs >= fromMs - 500 && s.atMs <= toMs + 500);
+    if (inside.length >= 2) return [inside[0], inside[inside.length - 1]];
+    const before = this.samples.findLast((s) => s.atMs <= fromMs) ?? inside[0];
+    const after = this.samples.find((s) => s.atMs >= toMs) ?? inside[0];
+    return before && after && before !== after ? [before, after] : null;
+  }
+}
+
+interface Sample {
+  atMs: number;
+  wall: number;
+  cpu: Record<string, number | null>;
 }
