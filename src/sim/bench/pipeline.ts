@@ -148,7 +148,8 @@ async function runWatched(o: PipelineOptions, scenario: Scenario, label: string,
   const limitS = o.p99LimitMs / 1000;
   run.on("start", () => cpu.sample(0));
   run.on("tick", (t: RunTick) => {
-    if (t.state === "running" || t.state === "draining") cpu.sample(t.elapsedMs);
+    // Through the drain, and its end (the "checking" tick): a step the load ended in has a sample after it.
+    if (t.state === "running" || t.state === "draining" || t.state === "checking") cpu.sample(t.elapsedMs);
     delivered = Math.max(delivered, t.queues.reduce((n, q) => n + (q.delivered ?? 0), 0));
     if (t.state !== "running" || t.phaseIndex < 0) return;
     redelivered.set(t.phaseIndex, t.queues.reduce((n, q) => n + q.redelivered, 0));
