@@ -17,6 +17,9 @@ const MAX_BUFFERED = 1 << 20;
 
 /** Open log files: what they gathered is written when the process exits (once each, never retried). */
 const openFiles = new Set<LogFile>();
+/** The longest end() waits for a write that was under way. */
+const END_WAIT_MS = 2_000;
+
 let exitHook = false;
 function flushOnExit(file: LogFile): void {
   openFiles.add(file);
@@ -37,9 +40,6 @@ function flushOnExit(file: LogFile): void {
  * retried a write that failed with anything but EAGAIN forever, asleep on a futex: the run hung
  * with no verdict and ignored SIGTERM.
  */
-/** The longest end() waits for a write that was under way. */
-const END_WAIT_MS = 2_000;
-
 export class LogFile {
   private fd: number | null = null;
   private chunks: string[] = [];
