@@ -5,14 +5,14 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { start as startCustomer, type CustomerService } from "../src/services/customer/index.js";
 import { start as startOrder, type OrderService } from "../src/services/order/index.js";
-import { STREAMS, subjects, type OrderEvent } from "../src/services/shared/contracts.js";
+import { STREAMS, subjects, type AnyOrderEvent, type OrderEvent } from "../src/services/shared/contracts.js";
 import { type CheckoutCommand, type CustomerEvent } from "../src/services/shared/customer-contracts.js";
 import { DEFAULT_RESTAURANTS, type RestaurantDefinition } from "../src/services/shared/menus.js";
 import type { KV } from "../src/services/shared/kv.js";
 import { openRestaurantsBucket, publishRestaurants } from "../src/services/shared/restaurants.js";
 import { scratchDir, startTestBroker } from "./helpers/nats.js";
 import { addItem, call, checkout, registerCustomer } from "./helpers/customers.js";
-import { orderEvents, readStream } from "./helpers/stream.js";
+import { orderEvents, orderEventsOnce, readStream } from "./helpers/stream.js";
 import { waitFor } from "./helpers/wait.js";
 
 describe("checkout: a cart becomes exactly one order", () => {
@@ -24,9 +24,10 @@ describe("checkout: a cart becomes exactly one order", () => {
   let customer: CustomerService | null = null;
   const customerOptions = () => ({ nats: { servers: broker.url }, port: 0, dbFile: join(dir, "customer.db"), logFile: join(dir, "customer.log"), checkoutTimeoutMs: 1_500 });
   const startOrderService = async () => (order = await startOrder({ nats: { servers: broker.url }, port: 0, dbFile: join(dir, "order.db"), logFile: join(dir, "order.log") }));
-  const placedFor = async (customerId: string) => (await orderEvents(broker.url)).filter((e): e is OrderEvent<"placed"> => e.kind === "placed" && e.data.customer_id === customerId);
+  const placedBy = (customerId: string) => (e: AnyOrderEvent): e is OrderEvent<"placed"> => e.kind === "placed" && e.data.customer_id === customerId;
+  const placedFor = async (customerId: string) => (await orderEvents(broker.url)).filter(placedBy(customerId));
   /** The customer's OrderPlaced events once there is one: it goes out through the order service's outbox after the 201. */
-  const placedOnce = (customerId: string) => waitFor(async () => ((await placedFor(customerId)).length > 0 ? placedFor(customerId) : null), `OrderPlaced of ${customerId} on the stream`);
+  const placedOnce = (customerId: string) => orderEventsOnce<OrderEvent<"placed">>(broker.url, placedBy(customerId), `OrderPlaced of ${customerId} on the stream`);
   const checkedOut = async (customerId: string) =>
     (await readStream(broker.url, STREAMS.customers)).map((m) => JSON.parse(m.data) as CustomerEvent).filter((e) => e.kind === "cart_checked_out" && e.customer_id === customerId);
 
