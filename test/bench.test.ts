@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -127,5 +127,18 @@ describe("pizzeria bench (quick mode)", () => {
     for (const { file } of readResults(dir)) expect(text).toContain(file);
     // Nothing was measured or written but the tables.
     expect(readdirSync(dir).sort()).toEqual([...before, "TABLES.md"].sort());
+  });
+
+  it("`bench --update-readme --no-save` refuses with exit 2 and the path when there are no results or the README cannot be written", () => {
+    const run = (args: string[]) => spawnSync(process.execPath, [CLI, "bench", ...args, "--no-save"], { encoding: "utf8" });
+    const empty = mkdtempSync(join(tmpdir(), "pizzeria-bench-empty-"));
+    const none = run(["--update-readme", join(empty, "T.md"), "--out-dir", empty]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain(`--out-dir ${empty} holds no bench results`);
+    expect(existsSync(join(empty, "T.md"))).toBe(false);
+    const unwritable = run(["--update-readme", join(empty, "no", "such", "T.md"), "--out-dir", dir]);
+    expect(unwritable.status).toBe(2);
+    expect(unwritable.stderr).toContain(`--update-readme ${join(empty, "no", "such", "T.md")}: cannot write it`);
+    rmSync(empty, { recursive: true, force: true });
   });
 });

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule, Options } from "yargs";
-import { ConfigError } from "../services/shared/errors.js";
+import { ConfigError, errorMessage } from "../services/shared/errors.js";
 import type { BenchResult } from "../sim/bench/results.js";
 import { RUN_MODES } from "../sim/scenario/run-mode.js";
 import { durationArg, EXIT, runCommand } from "./common.js";
@@ -106,8 +106,13 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       }
       if (args.updateReadme && !args.save) {
         // Only the tables, from what --out-dir holds: a bench that saves nothing has nothing to add to them.
-        const { updateReadme } = await import("../sim/bench/results.js");
-        updateReadme(args.updateReadme, args.outDir);
+        const { readResults, updateReadme } = await import("../sim/bench/results.js");
+        if (readResults(args.outDir).length === 0) throw new ConfigError(`--out-dir ${args.outDir} holds no bench results (<date>-<name>.json) to make tables of`);
+        try {
+          updateReadme(args.updateReadme, args.outDir);
+        } catch (err) {
+          throw new ConfigError(`--update-readme ${args.updateReadme}: cannot write it (${errorMessage(err)})`, { cause: err });
+        }
         process.stdout.write(`tables in ${args.updateReadme} regenerated from ${args.outDir} (--no-save: no bench was run)\n`);
         return EXIT.ok;
       }
